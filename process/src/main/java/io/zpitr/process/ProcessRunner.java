@@ -1,0 +1,75 @@
+// Runs every external process of zpitr: argv list, no shell, timeout, bounded stderr, one log line.
+package io.zpitr.process;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ExecuteWatchdog;
+import org.apache.commons.exec.PumpStreamHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one way zpitr starts a program. The argv goes to the kernel as a list (Commons Exec with
+ * quoting disabled), never through {@code sh -c}; a command past its time limit is killed; stderr
+ * is kept up to a bound; each command gets one debug log line with its exit status and duration.
+ *
+ * <p>A non-zero exit status is not an exception here: callers map it (see
+ * {@link ProcessResult#requireSuccess()}). Starting failures and time-outs are exceptions.
+ * Thread-safe and stateless: share one instance.
+ */
+public class ProcessRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcessRunner.class);
+
+    /**
+     * Runs the command to its end.
+     *
+     * @throws ProcessTimeoutException when it outlived its time limit (it was killed)
+     * @throws ProcessException        when it could not be started
+     */
+    public ProcessResult run(Command command) {
+        List<String> argv = command.argv();
+        CommandLine line = new CommandLine(argv.get(0));
+        for (String arg : argv.subList(1, argv.size())) {
+            line.addArgument(arg, false);
+        }
+        BoundedBuffer stderr = new BoundedBuffer(command.stderrLimit());
+        BoundedBuffer stdout = command.stdout() == null ? new BoundedBuffer(command.stdoutLimit()) : null;
+        DefaultExecutor executor = DefaultExecutor.builder().get();
+        executor.setExitValues(null);
+        executor.setStreamHandler(new PumpStreamHandler(
+                stdout != null ? stdout : command.stdout(), stderr, command.stdin()));
+        Duration limit = command.timeout();
+        ExecuteWatchdog watchdog = null;
+        if (limit != null && !limit.isZero()) {
+            watchdog = ExecuteWatchdog.builder().setTimeout(limit).get();
+            executor.setWatchdog(watchdog);
+        }
+        long start = System.nanoTime();
+        int exit;
+        try {
+            Map<String, String> env = command.environment();
+            exit = env == null ? executor.execute(line) : executor.execute(line, env);
+        } catch (IOException e) {
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            LOG.debug("{} (could not run, {} ms)", command, took.toMillis());
+            throw new ProcessException("cannot run '" + argv.get(0) + "': " + e.getMessage()
+                    + "\nHINT: is it installed and on the PATH?", e);
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        if (watchdog != null && watchdog.killedProcess()) {
+            LOG.debug("{} (killed after {} ms)", command, took.toMillis());
+            throw new ProcessTimeoutException(argv, limit, stderr.text());
+        }
+        LOG.debug("{} (exit {}, {} ms)", command, exit, took.toMillis());
+        if (stdout != null && stdout.truncated()) {
+            throw new ProcessException("'" + command + "' wrote more than " + command.stdoutLimit()
+                    + " bytes to stdout; refusing to keep it in memory");
+        }
+        return new ProcessResult(argv, exit, stdout == null ? "" : stdout.text(), stderr.text(),
+                stderr.truncated(), took);
+    }
+}
