@@ -1,0 +1,74 @@
+// The zpitr command line: parses, dispatches to one class per command, maps exceptions to exit codes.
+package io.zpitr.appliance.cli;
+
+import io.zpitr.process.ProcessException;
+import io.zpitr.zfs.InvalidNameException;
+import io.zpitr.zfs.ZfsException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point. Only this class exits the JVM. Exit codes (DESIGN.md): 0 success, 1 the operation
+ * failed, 2 usage or config error, 3 target not restorable.
+ */
+@Command(name = "zpitr",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
+        subcommands = {DemoCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 success, 1 failed, 2 usage or config error, 3 target not restorable."})
+public final class Main implements Runnable {
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs one command line and returns its exit code; used by {@link #main} and by tests. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("zpitr: " + message(e));
+            return exitCode(e);
+        });
+        return cli.execute(args);
+    }
+
+    static int exitCode(Throwable e) {
+        if (e instanceof InvalidNameException || e instanceof IllegalArgumentException
+                || e instanceof CommandLine.ParameterException) {
+            return USAGE;
+        }
+        return FAILED;
+    }
+
+    private static String message(Throwable e) {
+        if (e instanceof ZfsException || e instanceof ProcessException || e instanceof IllegalArgumentException) {
+            return e.getMessage();
+        }
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    @Override
+    public void run() {
+        // No command given: show what there is.
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Reads the version Maven wrote into the jar. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"zpitr " + (v == null ? "(development build)" : v)};
+        }
+    }
+}
