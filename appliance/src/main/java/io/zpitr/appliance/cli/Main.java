@@ -1,10 +1,14 @@
 // The zpitr command line: parses, dispatches to one class per command, maps exceptions to exit codes.
 package io.zpitr.appliance.cli;
 
+import io.zpitr.appliance.config.ConfigException;
+import io.zpitr.appliance.config.ConfigLoader;
+import io.zpitr.appliance.config.Settings;
 import io.zpitr.process.ProcessException;
 import io.zpitr.zfs.InvalidNameException;
 import io.zpitr.zfs.ZfsException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -26,6 +30,15 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--config", paramLabel = "FILE",
+            description = "Configuration file (default: $ZPITR_CONFIG, else /etc/zpitr/zpitr.yaml).")
+    Path config;
+
+    /** The configuration, read when a command first needs it. */
+    Settings settings() {
+        return ConfigLoader.load(ConfigLoader.locate(config, System.getenv()));
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -43,7 +56,7 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable e) {
-        if (e instanceof InvalidNameException || e instanceof IllegalArgumentException
+        if (e instanceof ConfigException || e instanceof InvalidNameException || e instanceof IllegalArgumentException
                 || e instanceof CommandLine.ParameterException) {
             return USAGE;
         }
@@ -51,7 +64,8 @@ public final class Main implements Runnable {
     }
 
     private static String message(Throwable e) {
-        if (e instanceof ZfsException || e instanceof ProcessException || e instanceof IllegalArgumentException) {
+        if (e instanceof ZfsException || e instanceof ProcessException || e instanceof IllegalArgumentException
+                || e instanceof ConfigException || e instanceof IllegalStateException) {
             return e.getMessage();
         }
         return e.getClass().getSimpleName() + ": " + e.getMessage();

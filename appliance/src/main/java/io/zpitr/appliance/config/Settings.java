@@ -1,0 +1,184 @@
+// The validated configuration, with defaults applied and paths resolved against the file's folder.
+package io.zpitr.appliance.config;
+
+import io.zpitr.zfs.DatasetName;
+import java.nio.file.Path;
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What the commands use. Construction validates everything it can without touching the system:
+ * names, zones, durations, ports, source definitions.
+ */
+public record Settings(
+        Path file,
+        ZoneId timezone,
+        Path stateDir,
+        String zfsCommand,
+        List<DatasetName> datasets,
+        String snapshotPrefix,
+        Archive archive,
+        ZpitrConfig raw) {
+
+    /** The archive section, validated. */
+    public record Archive(List<Source> sources, Duration connectTimeout, Duration downFor, Path spoolDir, int prefetch) {
+    }
+
+    /** One archive source, validated; ssh-only fields are null for a local source. */
+    public record Source(String name, String type, Path path, String remotePath, String host, int port, String user,
+                         Path identityFile, Path knownHosts, List<String> transports) {
+    }
+
+    private static final Pattern SOURCE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}");
+
+    static Settings from(Path file, ZpitrConfig raw) {
+        Path folder = file.getParent();
+        ZoneId zone;
+        try {
+            zone = ZoneId.of(raw.timezone() == null ? "UTC" : raw.timezone());
+        } catch (DateTimeException e) {
+            throw new IllegalArgumentException("timezone '" + raw.timezone() + "' is not a known zone (e.g. UTC, Asia/Singapore)");
+        }
+        Path stateDir = resolve(folder, raw.stateDir() == null ? "/var/lib/zpitr" : raw.stateDir());
+        String zfsCommand = "zfs";
+        List<DatasetName> datasets = List.of();
+        String prefix = "zpitr";
+        if (raw.zfs() != null) {
+            zfsCommand = raw.zfs().command() == null ? "zfs" : raw.zfs().command();
+            if (raw.zfs().datasets() != null) {
+                datasets = new ArrayList<>();
+                for (String d : raw.zfs().datasets()) {
+                    datasets.add(DatasetName.of(d));
+                }
+                if (new HashSet<>(datasets).size() != datasets.size()) {
+                    throw new IllegalArgumentException("zfs.datasets lists a dataset twice");
+                }
+            }
+            if (raw.zfs().snapshotPrefix() != null) {
+                prefix = raw.zfs().snapshotPrefix();
+                if (!PREFIX.matcher(prefix).matches()) {
+                    throw new IllegalArgumentException("zfs.snapshot_prefix '" + prefix
+                            + "' must be letters, digits and _ . : - (a snapshot name component)");
+                }
+            }
+        }
+        return new Settings(file, zone, stateDir, zfsCommand, List.copyOf(datasets), prefix,
+                archive(folder, stateDir, raw.archive()), raw);
+    }
+
+    private static Archive archive(Path folder, Path stateDir, ZpitrConfig.Archive a) {
+        if (a == null) {
+            return new Archive(List.of(), Duration.ofSeconds(1), Duration.ofSeconds(60), stateDir.resolve("spool"), 8);
+        }
+        Duration connect = a.connectTimeout() == null ? Duration.ofSeconds(1) : positive("archive.connect_timeout", a.connectTimeout());
+        Duration down = a.downFor() == null ? Duration.ofSeconds(60) : duration("archive.down_for", a.downFor());
+        Path spool = a.spoolDir() == null ? stateDir.resolve("spool") : resolve(folder, a.spoolDir());
+        int prefetch = a.prefetch() == null ? 8 : a.prefetch();
+        if (prefetch < 0 || prefetch > 256) {
+            throw new IllegalArgumentException("archive.prefetch must be between 0 and 256, not " + prefetch);
+        }
+        List<Source> sources = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        List<ZpitrConfig.Source> given = a.sources() == null ? List.of() : a.sources();
+        for (int i = 0; i < given.size(); i++) {
+            Source s = source(folder, i, given.get(i));
+            if (!names.add(s.name())) {
+                throw new IllegalArgumentException("archive.sources: the name '" + s.name() + "' is used twice");
+            }
+            sources.add(s);
+        }
+        return new Archive(List.copyOf(sources), connect, down, spool, prefetch);
+    }
+
+    private static Source source(Path folder, int index, ZpitrConfig.Source s) {
+        String where = "archive.sources[" + index + "]";
+        if (s.name() == null || !SOURCE_NAME.matcher(s.name()).matches()) {
+            throw new IllegalArgumentException(where + ".name '" + s.name() + "' must be 1-63 letters, digits and _ . -");
+        }
+        where = "archive source '" + s.name() + "'";
+        String type = s.type() == null ? "" : s.type();
+        switch (type) {
+            case "local" -> {
+                require(where, "path", s.path());
+                for (String other : new String[] {s.host(), s.user(), s.identityFile(), s.knownHosts()}) {
+                    if (other != null) {
+                        throw new IllegalArgumentException(where + ": a local source takes only name, type and path");
+                    }
+                }
+                return new Source(s.name(), type, resolve(folder, s.path()), null, null, 0, null, null, null, List.of());
+            }
+            case "ssh" -> {
+                require(where, "host", s.host());
+                require(where, "user", s.user());
+                require(where, "path", s.path());
+                require(where, "identity_file", s.identityFile());
+                require(where, "known_hosts", s.knownHosts());
+                int port = s.port() == null ? 22 : s.port();
+                if (port < 1 || port > 65535) {
+                    throw new IllegalArgumentException(where + ": port " + port + " is out of range");
+                }
+                if (!s.host().matches("[A-Za-z0-9][A-Za-z0-9.:-]{0,252}")) {
+                    throw new IllegalArgumentException(where + ": host '" + s.host() + "' is not a host name or address");
+                }
+                if (!s.user().matches("[a-z_][a-z0-9_.-]{0,31}")) {
+                    throw new IllegalArgumentException(where + ": user '" + s.user() + "' is not a user name");
+                }
+                if (!s.path().startsWith("/") || !s.path().matches("[A-Za-z0-9/_.+-]+") || s.path().contains("/../")
+                        || s.path().endsWith("/..")) {
+                    throw new IllegalArgumentException(where + ": path '" + s.path()
+                            + "' must be absolute, without '..', in letters, digits and / _ . + -");
+                }
+                List<String> transports = s.transports() == null ? List.of("sftp", "scp") : List.copyOf(s.transports());
+                if (transports.isEmpty() || !Set.of("sftp", "scp").containsAll(transports)
+                        || new HashSet<>(transports).size() != transports.size()) {
+                    throw new IllegalArgumentException(where + ": transports must list sftp and/or scp once each, not " + transports);
+                }
+                return new Source(s.name(), type, null, s.path(), s.host(), port, s.user(),
+                        resolve(folder, s.identityFile()), resolve(folder, s.knownHosts()), transports);
+            }
+            default -> throw new IllegalArgumentException(where + ": type must be 'local' or 'ssh', not '" + type + "'");
+        }
+    }
+
+    private static void require(String where, String key, String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(where + ": '" + key + "' is required");
+        }
+    }
+
+    private static Duration positive(String key, String text) {
+        Duration d = duration(key, text);
+        if (d.isZero()) {
+            throw new IllegalArgumentException(key + " must be more than 0");
+        }
+        return d;
+    }
+
+    private static Duration duration(String key, String text) {
+        try {
+            return DurationText.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Path resolve(Path folder, String path) {
+        if (path.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("a path contains a NUL byte");
+        }
+        return folder.resolve(path).normalize();
+    }
+
+    /** The standby and primary connection sections, if configured. */
+    public Optional<ZpitrConfig.Postgres> postgres() {
+        return Optional.ofNullable(raw.postgres());
+    }
+}

@@ -1,0 +1,66 @@
+// The configuration file's contract (DESIGN.md), as typed and validated values.
+package io.zpitr.appliance.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * The whole configuration, as read from YAML. Key names are the contract and are fixed; unknown
+ * keys are refused with their line (see {@link ConfigLoader}). Values here are raw; the loader
+ * validates them and resolves relative paths against the file's folder.
+ */
+public record ZpitrConfig(
+        String timezone,
+        @JsonProperty("state_dir") String stateDir,
+        Zfs zfs,
+        Postgres postgres,
+        Archive archive,
+        Schedule schedule,
+        Retention retention,
+        Restore restore,
+        Audit audit) {
+
+    /** The {@code zfs} section. */
+    public record Zfs(String command, List<String> datasets, @JsonProperty("snapshot_prefix") String snapshotPrefix) {
+    }
+
+    /** The {@code postgres} section. */
+    public record Postgres(@JsonProperty("bin_dir") String binDir, @JsonProperty("data_dir") String dataDir,
+                           @JsonProperty("os_user") String osUser, Connection standby, Connection primary) {
+    }
+
+    /** How to reach one PostgreSQL server; {@code host} may be a socket folder. */
+    public record Connection(String host, Integer port, String user, String database,
+                             @JsonProperty("password_file") String passwordFile) {
+    }
+
+    /** The {@code archive} section. */
+    public record Archive(List<Source> sources, @JsonProperty("connect_timeout") String connectTimeout,
+                          @JsonProperty("down_for") String downFor, @JsonProperty("spool_dir") String spoolDir,
+                          Integer prefetch, Boolean cleanup) {
+    }
+
+    /** One archive source: {@code type: local} (path) or {@code type: ssh} (host and keys). */
+    public record Source(String name, String type, String path, String host, Integer port, String user,
+                         @JsonProperty("identity_file") String identityFile,
+                         @JsonProperty("known_hosts") String knownHosts, List<String> transports) {
+    }
+
+    /** The {@code schedule} section: 5-field cron or Quartz expressions. */
+    public record Schedule(String snapshot, String prune) {
+    }
+
+    /** The {@code retention} section. */
+    public record Retention(@JsonProperty("keep_within") String keepWithin, Integer hourly, Integer daily,
+                            Integer weekly, Integer monthly, Integer yearly) {
+    }
+
+    /** The {@code restore} section. */
+    public record Restore(@JsonProperty("dataset_root") String datasetRoot, @JsonProperty("mount_root") String mountRoot,
+                          Integer port) {
+    }
+
+    /** The {@code audit} section. */
+    public record Audit(String log) {
+    }
+}
