@@ -1,6 +1,7 @@
 // Runs every external process of zpitr: argv list, no shell, timeout, bounded stderr, one log line.
 package io.zpitr.process;
 
+import java.io.File;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -71,5 +72,31 @@ public class ProcessRunner {
         }
         return new ProcessResult(argv, exit, stdout == null ? "" : stdout.text(), stderr.text(),
                 stderr.truncated(), took);
+    }
+
+    /**
+     * Starts a command that must outlive this JVM (the WAL prefetcher): stdin from /dev/null,
+     * stdout and stderr appended to {@code log}, no waiting. Commons Exec would tie the child's
+     * streams to pump threads of this JVM, which die with it; the child would then die of SIGPIPE
+     * on its next log line. So this one case uses {@link ProcessBuilder} with file redirects.
+     * The caller puts {@code setsid} first in the argv when the child must also leave this
+     * process group (PostgreSQL signals the whole group of its restore_command).
+     */
+    public void startDetached(Command command, java.nio.file.Path log) {
+        ProcessBuilder builder = new ProcessBuilder(command.argv())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectErrorStream(true);
+        if (command.environment() != null) {
+            builder.environment().clear();
+            builder.environment().putAll(command.environment());
+        }
+        long start = System.nanoTime();
+        try {
+            Process p = builder.start();
+            LOG.debug("{} (started detached as pid {}, {} ms)", command, p.pid(), (System.nanoTime() - start) / 1_000_000);
+        } catch (IOException e) {
+            throw new ProcessException("cannot start '" + command.argv().get(0) + "': " + e.getMessage(), e);
+        }
     }
 }

@@ -1,0 +1,61 @@
+// `zpitr wal-fetch %f %p`: PostgreSQL's restore_command.
+package io.zpitr.appliance.cli;
+
+import io.zpitr.appliance.wal.WalFetchService;
+import io.zpitr.archive.WalFetcher;
+import io.zpitr.archive.WalFileName;
+import io.zpitr.process.ProcessRunner;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The restore_command. Exit codes are PostgreSQL's contract: 0 fetched, 1 not found on any source
+ * that answered (the normal end of the archive), and never above 125 for anything retrying can
+ * fix (PostgreSQL aborts recovery on those).
+ */
+@Command(name = "wal-fetch", mixinStandardHelpOptions = true,
+        description = {"Fetches one archived WAL file for PostgreSQL: restore_command = 'zpitr wal-fetch %f %p'.",
+                "Sources are tried in configured order; every copy is verified before it lands, atomically, at DEST."},
+        footer = {"", "Exit codes: 0 fetched; 1 not found on any source that answered; 2 bad WAL file name or config;",
+                "4 no source could be asked; 5 only bad copies found. One stderr line per source tells what happened."})
+final class WalFetchCommand implements Callable<Integer> {
+    static final int NOT_FOUND = 1;
+    static final int NO_SOURCE = 4;
+    static final int BAD_COPIES = 5;
+
+    @CommandLine.ParentCommand
+    Main main;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "WALFILE", description = "The file PostgreSQL asks for (%f).")
+    String walFile;
+
+    @Parameters(index = "1", paramLabel = "DEST", description = "Where to put it (%p), relative to PostgreSQL's data directory.")
+    Path destination;
+
+    @Override
+    public Integer call() throws Exception {
+        WalFileName name = WalFileName.of(walFile);  // refused before anything is read or written
+        WalFetchService.Result result = new WalFetchService(main.settings(), new ProcessRunner()).fetch(name, destination);
+        var err = spec.commandLine().getErr();
+        boolean quiet = result.status() == WalFetcher.Status.FETCHED
+                && result.lines().stream().allMatch(l -> l.contains(": fetched ") || l.contains(": served ")
+                        || l.endsWith(" not found"));
+        if (!quiet) {
+            for (String line : result.lines()) {
+                err.println("zpitr wal-fetch: " + line);
+            }
+        }
+        return switch (result.status()) {
+            case FETCHED -> Main.OK;
+            case MISSING -> NOT_FOUND;
+            case ONLY_BAD_COPIES -> BAD_COPIES;
+            case UNAVAILABLE -> NO_SOURCE;
+        };
+    }
+}

@@ -1,0 +1,51 @@
+// `zpitr wal-prefetch`: the background process wal-fetch starts to keep the spool ahead of replay.
+package io.zpitr.appliance.cli;
+
+import io.zpitr.appliance.config.Settings;
+import io.zpitr.appliance.wal.ArchiveSources;
+import io.zpitr.archive.Prefetcher;
+import io.zpitr.archive.WalFetcher;
+import io.zpitr.archive.WalSpool;
+import io.zpitr.archive.WalVerifier;
+import java.nio.channels.FileLock;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Internal: started by wal-fetch; exits by itself when replay stops asking. */
+@Command(name = "wal-prefetch", hidden = true, mixinStandardHelpOptions = true,
+        description = "Keeps the next archive.prefetch segments in the spool (started by wal-fetch).")
+final class WalPrefetchCommand implements Callable<Integer> {
+    @CommandLine.ParentCommand
+    Main main;
+
+    @Option(names = "--segment-size", description = "WAL segment size in bytes (default: ${DEFAULT-VALUE}).")
+    long segmentSize = 16L << 20;
+
+    @Option(names = "--idle-exit", description = "Stop after this long without a new request (default: ${DEFAULT-VALUE}).")
+    String idleExit = "60s";
+
+    @Override
+    public Integer call() throws Exception {
+        Settings settings = main.settings();
+        int depth = settings.archive().prefetch();
+        if (depth == 0) {
+            return Main.OK;
+        }
+        WalSpool spool = new WalSpool(settings.archive().spoolDir());
+        Optional<FileLock> lock = Prefetcher.tryLock(spool);
+        if (lock.isEmpty()) {
+            return Main.OK;  // another prefetcher serves this spool
+        }
+        try (var channel = lock.get().channel()) {
+            Duration idle = io.zpitr.appliance.config.DurationText.parse(idleExit);
+            new Prefetcher(spool, () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier()),
+                    depth, Math.min(depth, 4), segmentSize, idle, Clock.systemUTC()).run();
+        }
+        return Main.OK;
+    }
+}

@@ -1,0 +1,152 @@
+// wal-fetch as PostgreSQL's restore_command sees it: spool first, then the sources; prefetch behind.
+package io.zpitr.appliance.wal;
+
+import io.zpitr.appliance.config.Settings;
+import io.zpitr.archive.AtomicLanding;
+import io.zpitr.archive.Prefetcher;
+import io.zpitr.archive.WalFetcher;
+import io.zpitr.archive.WalFileName;
+import io.zpitr.archive.WalSpool;
+import io.zpitr.archive.WalVerifier;
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessRunner;
+import java.io.IOException;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fetches one file for PostgreSQL. A segment already in the prefetch spool is served from there
+ * (verified again: cheap, and the spool is only a cache); anything else is fetched from the sources
+ * in order. After a segment, a prefetcher process is started when none runs, so the next calls find
+ * their segments in the spool — and, through the launcher's fast path, need no JVM at all.
+ *
+ * <p>The spool is an optimisation: a spool that cannot be used is logged and bypassed, never a
+ * reason for a fetch to fail.
+ */
+public final class WalFetchService {
+    private static final Logger LOG = LoggerFactory.getLogger(WalFetchService.class);
+
+    private final Settings settings;
+    private final ProcessRunner runner;
+
+    public WalFetchService(Settings settings, ProcessRunner runner) {
+        this.settings = settings;
+        this.runner = runner;
+    }
+
+    /** The result of one fetch: the status and one line per source worth telling. */
+    public record Result(WalFetcher.Status status, List<String> lines) {
+    }
+
+    public Result fetch(WalFileName name, Path destination) throws IOException {
+        Optional<WalSpool> spool = openSpool();
+        if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT) {
+            try {
+                spool.get().recordRequested(name);
+                Optional<Result> served = serveFromSpool(spool.get(), name, destination);
+                if (served.isPresent()) {
+                    return served.get();
+                }
+            } catch (IOException e) {
+                LOG.warn("prefetch spool {} not usable, fetching directly: {}", spool.get().dir(), e.toString());
+            }
+        }
+        WalFetcher.Outcome outcome;
+        try (WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier())) {
+            outcome = fetcher.fetch(name, destination);
+        }
+        if (outcome.status() == WalFetcher.Status.FETCHED && spool.isPresent()
+                && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
+            long segmentSize = outcome.verification().segmentSize().orElse(16L << 20);
+            startPrefetcherIfIdle(spool.get(), segmentSize);
+        }
+        return new Result(outcome.status(), outcome.lines());
+    }
+
+    private Optional<Result> serveFromSpool(WalSpool spool, WalFileName name, Path destination) throws IOException {
+        Optional<Path> spooled = spool.lookup(name);
+        if (spooled.isEmpty()) {
+            return Optional.empty();
+        }
+        Path temp = AtomicLanding.tempFileBeside(destination);
+        try {
+            Files.copy(spooled.get(), temp, StandardCopyOption.REPLACE_EXISTING);
+            WalVerifier.Result check = new WalVerifier().verify(temp, name);
+            if (!check.ok()) {
+                LOG.warn("spooled {} failed verification ({}); dropping it", name, check.reason());
+                Files.deleteIfExists(spooled.get());
+                return Optional.empty();
+            }
+            AtomicLanding.land(temp, destination);
+            return Optional.of(new Result(WalFetcher.Status.FETCHED, List.of("spool: served " + name)));
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    private Optional<WalSpool> openSpool() {
+        if (settings.archive().prefetch() == 0) {
+            return Optional.empty();
+        }
+        try {
+            WalSpool spool = new WalSpool(settings.archive().spoolDir());
+            publishForLauncher(spool.dir());
+            return Optional.of(spool);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("prefetch spool {} not usable, fetching directly: {}", settings.archive().spoolDir(), e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Tells {@code bin/zpitr} where this configuration's spool is, so its fast path can serve a
+     * spooled segment without starting a JVM: a symbolic link in a folder only this user owns,
+     * named after the configuration file's path (the launcher finds the same name without parsing YAML).
+     */
+    private void publishForLauncher(Path spoolDir) throws IOException {
+        Path folder = LauncherSpoolLink.folder();
+        if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        if (!LauncherSpoolLink.ownedByUs(folder)) {
+            LOG.warn("{} belongs to another user; the launcher's fast path stays off", folder);
+            return;
+        }
+        Path link = folder.resolve(LauncherSpoolLink.name(settings.file()));
+        if (Files.isSymbolicLink(link) && Files.readSymbolicLink(link).equals(spoolDir)) {
+            return;
+        }
+        Path temp = folder.resolve(".link-" + ProcessHandle.current().pid());
+        Files.deleteIfExists(temp);
+        Files.createSymbolicLink(temp, spoolDir);
+        Files.move(temp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void startPrefetcherIfIdle(WalSpool spool, long segmentSize) {
+        try {
+            Optional<FileLock> lock = Prefetcher.tryLock(spool);
+            if (lock.isEmpty()) {
+                return;  // one is running
+            }
+            lock.get().channel().close();
+            List<String> argv = new ArrayList<>();
+            argv.add("setsid");  // PostgreSQL signals the whole process group of its restore_command
+            argv.add(ProcessHandle.current().info().command().orElse("java"));
+            argv.addAll(List.of("-XX:+UseSerialGC", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                    "io.zpitr.appliance.cli.Main", "--config", settings.file().toString(),
+                    "wal-prefetch", "--segment-size", Long.toString(segmentSize)));
+            runner.startDetached(Command.of(argv), spool.dir().resolve("prefetch.log"));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not start the WAL prefetcher: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,122 @@
+// Test support: a real PostgreSQL primary archiving real WAL segments into a folder.
+package io.zpitr.appliance.wal;
+
+import io.zpitr.fixtures.PostgresCluster;
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A primary with {@code archive_mode = on} copying each segment into {@link #archive()}. */
+public final class WalLab implements AutoCloseable {
+    private final Path root;
+    private final Path archive;
+    private final PostgresCluster primary;
+    private int nextId;
+
+    public WalLab() throws IOException {
+        this(List.of());
+    }
+
+    /**
+     * A primary that also copies each segment into every folder of {@code hostArchives} (the
+     * archive hosts' disks, as the runbook's archive_command does); those folders are made
+     * writable for postgres.
+     */
+    public WalLab(List<Path> hostArchives) throws IOException {
+        root = Files.createTempDirectory(Path.of("/var/tmp"), "zpitr-wallab-");
+        archive = root.resolve("archive");
+        Files.createDirectories(archive);
+        chownPostgres(root);
+        chownPostgres(archive);
+        primary = PostgresCluster.builder()
+                .setting("wal_level", "replica")
+                .setting("archive_mode", "on")
+                .setting("archive_command", archiveCommand(archive, hostArchives))
+                .setting("max_wal_senders", "4")
+                .build()
+                .start();
+        primary.psql("create table t (id int primary key, at timestamptz default now(), note text)");
+    }
+
+    private static String archiveCommand(Path archive, List<Path> hostArchives) throws IOException {
+        StringBuilder command = new StringBuilder();
+        for (Path host : hostArchives) {
+            Files.createDirectories(host);
+            chownPostgres(host);
+            command.append("cp %p ").append(host).append("/%f && ");
+        }
+        // The lab's own copy lands last: its presence means every host has the segment.
+        return command + "cp %p " + archive + "/%f.tmp && mv " + archive + "/%f.tmp " + archive + "/%f";
+    }
+
+    public PostgresCluster primary() {
+        return primary;
+    }
+
+    public Path archive() {
+        return archive;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** Inserts rows and switches WAL {@code count} times; returns the archived segment names. */
+    public List<String> switchSegments(int count, int rowsEach) {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            insertRows(rowsEach);
+            names.add(switchAndWait());
+        }
+        return names;
+    }
+
+    /** Inserts {@code count} rows with the next ids; returns the highest id. */
+    public synchronized int insertRows(int count) {
+        primary.psql("insert into t (id, note) select g, 'row ' || g from generate_series(" + (nextId + 1) + ", "
+                + (nextId + count) + ") g");
+        nextId += count;
+        return nextId;
+    }
+
+    /** Switches to a new segment and waits until the finished one is archived; returns its name. */
+    public String switchAndWait() {
+        String name = primary.psql("select pg_walfile_name(pg_switch_wal())");
+        waitArchived(name);
+        return name;
+    }
+
+    public void waitArchived(String name) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.exists(archive.resolve(name))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + " was not archived within 60 s; see " + primary.logFile());
+            }
+            pause();
+        }
+    }
+
+    static void chownPostgres(Path p) {
+        new ProcessRunner().run(Command.of("chown", "postgres:postgres", p.toString())).requireSuccess();
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        primary.close();
+        new ProcessRunner().run(Command.of("rm", "-rf", root.toString())).requireSuccess();
+    }
+}
