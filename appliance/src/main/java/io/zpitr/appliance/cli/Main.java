@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
-        subcommands = {DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {SnapshotCommand.class, ListCommand.class, HoldCommand.class, ReleaseCommand.class,
+                DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 failed, 2 usage or config error, 3 target not restorable."})
 public final class Main implements Runnable {
     public static final int OK = 0;
@@ -33,6 +34,11 @@ public final class Main implements Runnable {
     @CommandLine.Option(names = "--config", paramLabel = "FILE",
             description = "Configuration file (default: $ZPITR_CONFIG, else /etc/zpitr/zpitr.yaml).")
     Path config;
+
+    /** The appliance for the configuration, built when a command first needs it. */
+    io.zpitr.appliance.Appliance appliance() {
+        return new io.zpitr.appliance.Appliance(settings(), new io.zpitr.process.ProcessRunner(), java.time.Clock.systemUTC());
+    }
 
     /** The configuration, read when a command first needs it. */
     Settings settings() {

@@ -1,0 +1,32 @@
+// The zpitr: user properties written on every snapshot: the pool itself is the catalog.
+package io.zpitr.appliance.snapshot;
+
+import java.util.List;
+
+/** Names of the user properties zpitr records on its snapshots (documented in docs/snapshots.md). */
+public final class SnapshotProperties {
+    public static final String FORMAT = "zpitr:format";
+    public static final String SET = "zpitr:set";
+    public static final String DATASETS = "zpitr:datasets";
+    public static final String ATOMICITY = "zpitr:atomicity";
+    public static final String LABEL = "zpitr:label";
+    public static final String SOURCE = "zpitr:pg_source";
+    public static final String TIMELINE = "zpitr:timeline";
+    public static final String REDO_LSN = "zpitr:redo_lsn";
+    public static final String CHECKPOINT_LSN = "zpitr:checkpoint_lsn";
+    public static final String REPLAY_LSN = "zpitr:replay_lsn";
+    public static final String REPLAY_TIME = "zpitr:replay_time";
+    public static final String SYSTEM_ID = "zpitr:system_id";
+    public static final String PG_VERSION = "zpitr:pg_version";
+    public static final String CREATED_BY = "zpitr:created_by";
+    /** Hold tags, comma-separated: zfs-fuse cannot list tags ({@code zfs holds}), only count them. */
+    public static final String HOLDS = "zpitr:holds";
+
+    /** Everything a listing asks ZFS for, in one call. */
+    public static final List<String> LISTED = List.of("creation", "used", "userrefs", FORMAT, SET, DATASETS, ATOMICITY,
+            LABEL, SOURCE, TIMELINE, REDO_LSN, CHECKPOINT_LSN, REPLAY_LSN, REPLAY_TIME, SYSTEM_ID, PG_VERSION,
+            CREATED_BY, HOLDS);
+
+    private SnapshotProperties() {
+    }
+}

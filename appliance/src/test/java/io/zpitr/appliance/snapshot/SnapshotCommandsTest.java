@@ -1,0 +1,219 @@
+package io.zpitr.appliance.snapshot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zpitr.appliance.cli.Main;
+import io.zpitr.appliance.wal.WalLab;
+import io.zpitr.fixtures.PostgresCluster;
+import io.zpitr.fixtures.ZfsPool;
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessRunner;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * snapshot, list, hold and release on a real zfs-fuse pool holding a real PostgreSQL 15 standby's
+ * data directory and a tablespace dataset.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SnapshotCommandsTest {
+    @RegisterExtension
+    static final ZfsPool POOL = ZfsPool.create();
+
+    static WalLab lab;
+    static PostgresCluster standby;
+    static Path config;
+    static final ProcessRunner RUNNER = new ProcessRunner();
+
+    @BeforeAll
+    static void standbyOnZfs() throws Exception {
+        lab = new WalLab();
+        lab.insertRows(500);
+        POOL.zfs("create", POOL.name() + "/pg");
+        POOL.zfs("create", POOL.name() + "/pg/data");
+        POOL.zfs("create", POOL.name() + "/pg/tblspc1");
+        Path pgdata = POOL.mountpoint().resolve("pg/data/pgdata");
+        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", POOL.mountpoint().resolve("pg").toString())).requireSuccess();
+        RUNNER.run(Command.of(lab.primary().asPostgres("pg_basebackup", "-h", lab.primary().socketDir().toString(),
+                "-p", Integer.toString(lab.primary().port()), "-U", "postgres", "-D", pgdata.toString(), "-X", "stream",
+                "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
+        Files.createFile(pgdata.resolve("standby.signal"));
+        standby = PostgresCluster.builder().dataDir(pgdata).initdb(false)
+                .setting("restore_command", "cp " + lab.archive() + "/%f %p")
+                .setting("hot_standby", "on")
+                .build().start();
+        lab.switchSegments(2, 500);
+        waitUntilReplayed();
+        config = Files.createTempDirectory("zpitr-snapcfg").resolve("zpitr.yaml");
+        Files.writeString(config, "timezone: Asia/Singapore\n"
+                + "state_dir: " + config.getParent().resolve("state") + "\n"
+                + "zfs:\n  datasets: [" + POOL.name() + "/pg/data, " + POOL.name() + "/pg/tblspc1]\n"
+                + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n"
+                + "  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n");
+    }
+
+    static void waitUntilReplayed() throws InterruptedException {
+        String target = lab.primary().psql("select pg_current_wal_lsn()");
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!"t".equals(standby.psql("select coalesce(pg_last_wal_replay_lsn() >= '" + target + "', false)"))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("standby did not replay to " + target);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (standby != null) {
+            standby.close();
+        }
+        lab.close();
+    }
+
+    record Run(int code, String out, String err) {
+        String lastLine() {
+            List<String> lines = out.lines().toList();
+            return lines.get(lines.size() - 1);
+        }
+    }
+
+    static Run zpitr(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] all = new String[args.length + 2];
+        all[0] = "--config";
+        all[1] = config.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        int code = Main.run(all, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static String zfsGet(String property, String snapshot) {
+        return POOL.zfs("get", "-H", "-p", "-o", "value", property, snapshot).strip();
+    }
+
+    static String takenId;
+
+    @Test
+    @Order(1)
+    void theSnapshotRecordsWhatTheStandbyReported() {
+        Run r = zpitr("snapshot", "--label", "nightly");
+        assertEquals(0, r.code(), r.out() + r.err());
+        takenId = r.lastLine();
+        assertTrue(takenId.matches("zpitr-\\d{8}T\\d{6}Z-nightly"), takenId);
+        // Nothing moves on the primary: the standby still reports the position recorded.
+        String[] now = standby.psql("select (c).timeline_id || ' ' || (c).redo_lsn || ' ' || pg_last_wal_replay_lsn() || ' '"
+                + " || (select system_identifier from pg_control_system()) || ' ' || current_setting('server_version_num')"
+                + " from (select pg_control_checkpoint() c) s").split(" ");
+        String data = POOL.name() + "/pg/data@" + takenId;
+        String tblspc = POOL.name() + "/pg/tblspc1@" + takenId;
+        assertEquals(now[0], zfsGet("zpitr:timeline", data));
+        assertEquals(now[1], zfsGet("zpitr:redo_lsn", data));
+        assertEquals(now[2], zfsGet("zpitr:replay_lsn", data));
+        assertEquals(now[3], zfsGet("zpitr:system_id", data));
+        assertEquals(now[4], zfsGet("zpitr:pg_version", data));
+        assertEquals("standby", zfsGet("zpitr:pg_source", data));
+        assertEquals(OffsetDateTime.parse(zfsGet("zpitr:replay_time", data)).toInstant(),
+                OffsetDateTime.parse(standby.psql("select to_char(pg_last_xact_replay_timestamp() at time zone 'UTC',"
+                        + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")).toInstant());
+        assertEquals("atomic", zfsGet("zpitr:atomicity", data));
+        assertEquals(now[1], zfsGet("zpitr:redo_lsn", tblspc), "every snapshot of the set carries the metadata");
+        assertTrue(r.out().contains("atomic (recursive snapshot of " + POOL.name() + "/pg)"), r.out());
+    }
+
+    @Test
+    @Order(2)
+    void listShowsTheSetInEveryFormat() throws Exception {
+        Run table = zpitr("list");
+        assertEquals(0, table.code(), table.err());
+        assertTrue(table.out().contains(takenId), table.out());
+        assertTrue(table.out().contains("Recoverable window:"), table.out());
+        assertTrue(table.out().contains("standby's last replayed commit"), table.out());
+
+        Run json = zpitr("list", "--format", "json");
+        assertEquals(0, json.code(), json.err());
+        JsonNode doc = new ObjectMapper().readTree(json.out());
+        JsonNode set = doc.get("snapshot_sets").get(0);
+        assertEquals(takenId, set.get("id").asText());
+        assertEquals(List.of(POOL.name() + "/pg/data", POOL.name() + "/pg/tblspc1"),
+                List.of(set.get("datasets").get(0).asText(), set.get("datasets").get(1).asText()));
+        assertEquals(zfsGet("zpitr:redo_lsn", POOL.name() + "/pg/data@" + takenId), set.get("redo_lsn").asText());
+        assertTrue(set.get("atomic").asBoolean());
+        assertNotNull(doc.get("recoverable_window").get("earliest").asText());
+
+        Run csv = zpitr("list", "--format", "csv");
+        assertEquals(2, csv.out().lines().count(), csv.out());
+        assertTrue(csv.out().lines().skip(1).findFirst().orElseThrow().startsWith(takenId + ","), csv.out());
+
+        assertEquals(1, zpitr("list", "--format", "csv", "--until", "2000-01-01 00:00:00").out().lines().count(),
+                "--until filters by creation (local time in the configured zone)");
+        assertEquals(2, zpitr("list", "--format", "csv", "--since", "2000-01-01T00:00:00Z").out().lines().count());
+        Run bad = zpitr("list", "--since", "2026-02-30 10:00:00");
+        assertEquals(2, bad.code(), bad.err());
+    }
+
+    @Test
+    @Order(3)
+    void holdsProtectTheSetAndReleaseEndsThem() {
+        Run hold = zpitr("hold", takenId, "--tag", "legal-2026");
+        assertEquals(0, hold.code(), hold.err());
+        assertEquals(0, zpitr("hold", takenId, "--tag", "legal-2026").code(), "holding twice is fine");
+        assertEquals("1", zfsGet("userrefs", POOL.name() + "/pg/data@" + takenId));
+        assertEquals("1", zfsGet("userrefs", POOL.name() + "/pg/tblspc1@" + takenId));
+        assertTrue(zpitr("list").out().contains("legal-2026"));
+        assertFalse(RUNNER.run(Command.of("zfs", "destroy", POOL.name() + "/pg/tblspc1@" + takenId)).succeeded(),
+                "ZFS itself refuses to destroy a held snapshot");
+
+        assertEquals(0, zpitr("release", takenId, "--tag", "legal-2026").code());
+        assertEquals(0, zpitr("release", takenId, "--tag", "legal-2026").code(), "releasing twice is fine");
+        assertEquals("0", zfsGet("userrefs", POOL.name() + "/pg/data@" + takenId));
+        assertFalse(zpitr("list").out().contains("legal-2026"));
+
+        Run unknown = zpitr("hold", "zpitr-19990101T000000Z", "--tag", "x");
+        assertEquals(1, unknown.code(), unknown.err());
+        assertTrue(unknown.err().contains("no snapshot set"), unknown.err());
+        Run hostile = zpitr("hold", "x;rm -rf /", "--tag", "x");
+        assertEquals(2, hostile.code(), hostile.err());
+    }
+
+    @Test
+    @Order(4)
+    void withTheStandbyDownTheMetadataComesFromPgControldata() throws Exception {
+        standby.stop();
+        try {
+            Thread.sleep(1100);  // a new second: snapshot names have one-second resolution
+            Run r = zpitr("snapshot", "--hold", "keep");
+            assertEquals(0, r.code(), r.out() + r.err());
+            String id = r.lastLine();
+            String data = POOL.name() + "/pg/data@" + id;
+            assertEquals("pg_controldata", zfsGet("zpitr:pg_source", data));
+            String controldata = RUNNER.run(Command.of("/usr/lib/postgresql/15/bin/pg_controldata", "-D",
+                    standby.dataDir().toString()).environment(java.util.Map.of("LC_ALL", "C"))).requireSuccess().stdout();
+            assertTrue(controldata.contains("Latest checkpoint's REDO location:    " + zfsGet("zpitr:redo_lsn", data)), controldata);
+            assertEquals("150000", zfsGet("zpitr:pg_version", data).substring(0, 2) + "0000");
+            assertEquals("1", zfsGet("userrefs", data), "--hold held the new set");
+            assertEquals(0, zpitr("release", id, "--tag", "keep").code());
+        } finally {
+            standby.start();
+        }
+    }
+}
