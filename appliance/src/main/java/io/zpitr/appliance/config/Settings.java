@@ -177,6 +177,21 @@ public record Settings(
         return folder.resolve(path).normalize();
     }
 
+    /**
+     * The audit log: {@code audit.log}, relative to the config file's folder when relative, else
+     * {@code <state_dir>/audit.jsonl}.
+     */
+    public Path auditLog() {
+        if (raw.audit() == null || raw.audit().log() == null) {
+            return stateDir.resolve("audit.jsonl");
+        }
+        if (raw.audit().log().isBlank()) {
+            throw new IllegalArgumentException("config " + file + ": audit.log is empty; name a file, or leave the key out for "
+                    + stateDir.resolve("audit.jsonl"));
+        }
+        return resolve(file.getParent(), raw.audit().log());
+    }
+
     /** The standby and primary connection sections, if configured. */
     public Optional<ZpitrConfig.Postgres> postgres() {
         return Optional.ofNullable(raw.postgres());
