@@ -62,6 +62,33 @@ public final class Appliance {
         return new SnapshotService(zfs(), settings.datasets(), settings.snapshotPrefix(), settings.stateDir(), clock);
     }
 
+    /** The retention policy from the config (missing counts are 0; keep_within defaults to 0). */
+    public io.zpitr.appliance.retention.RetentionPolicy retentionPolicy() {
+        ZpitrConfig.Retention r = settings.raw().retention();
+        if (r == null) {
+            throw new IllegalArgumentException("no retention section in " + settings.file()
+                    + ": refusing to prune without a policy\nHINT: add retention: {keep_within: 24h, daily: 7, ...}");
+        }
+        java.time.Duration within = r.keepWithin() == null ? java.time.Duration.ZERO
+                : io.zpitr.appliance.config.DurationText.parse(r.keepWithin());
+        return new io.zpitr.appliance.retention.RetentionPolicy(within, n(r.hourly()), n(r.daily()), n(r.weekly()),
+                n(r.monthly()), n(r.yearly()));
+    }
+
+    private static int n(Integer i) {
+        return i == null ? 0 : i;
+    }
+
+    public io.zpitr.appliance.snapshot.PruneService pruning() {
+        return new io.zpitr.appliance.snapshot.PruneService(zfs(), catalog(), settings.datasets(), retentionPolicy(),
+                settings.timezone(), clock);
+    }
+
+    /** The audit log. */
+    public io.zpitr.appliance.audit.AuditLog audit() {
+        return new io.zpitr.appliance.audit.AuditLog(settings.auditLog());
+    }
+
     /** A connection to the standby, if one is configured. */
     public Optional<Connection> standby() throws SQLException {
         Optional<ZpitrConfig.Postgres> pg = settings.postgres();

@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
-        subcommands = {SnapshotCommand.class, ListCommand.class, HoldCommand.class, ReleaseCommand.class,
+        subcommands = {SnapshotCommand.class, ListCommand.class, PruneCommand.class, HoldCommand.class, ReleaseCommand.class,
+                AuditCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 failed, 2 usage or config error, 3 target not restorable."})
 public final class Main implements Runnable {

@@ -2,6 +2,7 @@
 package io.zpitr.appliance.cli;
 
 import io.zpitr.appliance.Appliance;
+import io.zpitr.appliance.audit.AuditEvent;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.zfs.HoldTag;
 import java.util.concurrent.Callable;
@@ -27,11 +28,19 @@ final class ReleaseCommand implements Callable<Integer> {
     String tag;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         HoldTag holdTag = HoldTag.of(tag);
         Appliance appliance = main.appliance();
-        SnapshotSet set = SetLookup.find(appliance, id);
-        appliance.snapshots().release(set, holdTag);
+        java.util.Map<String, Object> known = new java.util.LinkedHashMap<>();
+        known.put("id", id);
+        known.put("tag", holdTag.value());
+        SnapshotSet[] found = new SnapshotSet[1];
+        AuditTrail.run(appliance, spec, AuditEvent.RELEASE, known, () -> {
+            found[0] = SetLookup.find(appliance, id);
+            appliance.snapshots().release(found[0], holdTag);
+            return java.util.Map.of("snapshots", found[0].snapshots().stream().map(Object::toString).toList());
+        });
+        SnapshotSet set = found[0];
         spec.commandLine().getOut().println("released tag " + holdTag + " on " + id);
         return Main.OK;
     }

@@ -2,6 +2,7 @@
 package io.zpitr.appliance.cli;
 
 import io.zpitr.appliance.Appliance;
+import io.zpitr.appliance.audit.AuditEvent;
 import io.zpitr.appliance.snapshot.SnapshotService;
 import io.zpitr.zfs.HoldTag;
 import io.zpitr.zfs.SnapshotSetResult;
@@ -33,7 +34,23 @@ final class SnapshotCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         HoldTag tag = hold == null ? null : HoldTag.of(hold);
         Appliance appliance = main.appliance();
-        SnapshotService.Taken taken = appliance.snapshots().take(label, tag, appliance::pgState, Appliance.actor());
+        SnapshotService.Taken[] holder = new SnapshotService.Taken[1];
+        java.util.Map<String, Object> known = new java.util.LinkedHashMap<>();
+        known.put("label", label);
+        known.put("hold", hold);
+        AuditTrail.run(appliance, spec, AuditEvent.SNAPSHOT, known, () -> {
+            SnapshotService.Taken t = appliance.snapshots().take(label, tag, appliance::pgState, Appliance.actor());
+            holder[0] = t;
+            java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
+            d.put("id", t.id());
+            d.put("snapshots", t.result().snapshots().stream().map(Object::toString).toList());
+            d.put("atomic", t.result().atomicity() == SnapshotSetResult.Atomicity.ATOMIC);
+            d.put("timeline", t.state().timeline());
+            d.put("redo_lsn", t.state().redoLsn().toString());
+            d.put("replay_lsn", t.state().replayLsn().toString());
+            return d;
+        });
+        SnapshotService.Taken taken = holder[0];
         PrintWriter out = spec.commandLine().getOut();
         out.printf("snapshot set of %d dataset(s), %s (%s)%n", taken.result().snapshots().size(),
                 taken.result().atomicity() == SnapshotSetResult.Atomicity.ATOMIC ? "atomic" : "ordered, pg_control's dataset first",

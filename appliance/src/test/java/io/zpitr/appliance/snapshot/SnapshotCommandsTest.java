@@ -67,7 +67,8 @@ class SnapshotCommandsTest {
                 + "state_dir: " + config.getParent().resolve("state") + "\n"
                 + "zfs:\n  datasets: [" + POOL.name() + "/pg/data, " + POOL.name() + "/pg/tblspc1]\n"
                 + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n"
-                + "  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n");
+                + "  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"
+                + "retention: {keep_within: 0s, hourly: 0, daily: 1, weekly: 0, monthly: 0, yearly: 0}\n");
     }
 
     static void waitUntilReplayed() throws InterruptedException {
@@ -215,5 +216,49 @@ class SnapshotCommandsTest {
         } finally {
             standby.start();
         }
+    }
+
+    @Test
+    @Order(5)
+    void pruneKeepsTheNewestTheHeldAndTheClonedAndAuditsWhatItDestroys() throws Exception {
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Thread.sleep(1100);
+            Run r = zpitr("snapshot", "--label", "p" + i);
+            assertEquals(0, r.code(), r.err());
+            ids.add(r.lastLine());
+        }
+        // ids[0] held, ids[1] cloned by a "restore", ids[2] newest; earlier sets are prune candidates.
+        assertEquals(0, zpitr("hold", ids.get(0), "--tag", "audit-q4").code());
+        POOL.zfs("create", POOL.name() + "/restore");
+        POOL.zfs("clone", POOL.name() + "/pg/tblspc1@" + ids.get(1), POOL.name() + "/restore/r1");
+
+        Run dry = zpitr("prune", "--dry-run");
+        assertEquals(0, dry.code(), dry.err());
+        assertTrue(dry.out().contains("would destroy " + takenId), dry.out());
+        assertTrue(dry.out().contains("keep     " + ids.get(0) + "  (held"), dry.out());
+        assertTrue(dry.out().contains("keep     " + ids.get(1) + "  (has restore clones"), dry.out());
+        assertTrue(dry.out().contains("keep     " + ids.get(2) + "  (newest"), dry.out());
+        assertTrue(zpitr("list").out().contains(takenId), "a dry run changes nothing");
+
+        Run prune = zpitr("prune");
+        assertEquals(0, prune.code(), prune.err());
+        assertTrue(prune.out().contains("destroyed " + takenId), prune.out());
+        String listed = zpitr("list", "--format", "csv").out();
+        assertFalse(listed.contains(takenId), listed);
+        for (String id : ids) {
+            assertTrue(listed.contains(id), id + " survives: " + listed);
+        }
+        POOL.zfs("destroy", POOL.name() + "/restore/r1");
+        assertEquals(0, zpitr("release", ids.get(0), "--tag", "audit-q4").code());
+
+        Run audit = zpitr("audit", "--format", "json");
+        assertEquals(0, audit.code(), audit.err());
+        assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"prune_destroy\"") && l.contains(takenId)), audit.out());
+        assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"hold\"") && l.contains("audit-q4")), audit.out());
+        assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"snapshot\"") && l.contains(ids.get(2))), audit.out());
+        Run verify = zpitr("audit", "--verify");
+        assertEquals(0, verify.code(), verify.out() + verify.err());
+        assertTrue(verify.out().contains("intact"), verify.out());
     }
 }
