@@ -80,10 +80,13 @@ public class ProcessRunner {
      * streams to pump threads of this JVM, which die with it; the child would then die of SIGPIPE
      * on its next log line. So this one case uses {@link ProcessBuilder} with file redirects.
      * The caller puts {@code setsid} first in the argv when the child must also leave this
-     * process group (PostgreSQL signals the whole group of its restore_command).
+     * process group (PostgreSQL signals the whole group of its restore_command). The child runs in
+     * {@code /}.
      */
     public void startDetached(Command command, java.nio.file.Path log) {
         ProcessBuilder builder = new ProcessBuilder(command.argv())
+                // Working in "/", the child keeps no file system busy (a clone to destroy, say).
+                .directory(new File("/"))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectErrorStream(true);

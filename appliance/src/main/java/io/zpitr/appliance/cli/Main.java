@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
         subcommands = {SnapshotCommand.class, ListCommand.class, PruneCommand.class, HoldCommand.class, ReleaseCommand.class,
-                AuditCommand.class,
+                AuditCommand.class, RestoreCommand.class, RestoresCommand.class, RestoreDropCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 failed, 2 usage or config error, 3 target not restorable."})
 public final class Main implements Runnable {
@@ -63,6 +63,9 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable e) {
+        if (e instanceof io.zpitr.appliance.restore.NotRestorableException) {
+            return RestoreCommand.NOT_RESTORABLE;
+        }
         if (e instanceof ConfigException || e instanceof InvalidNameException || e instanceof IllegalArgumentException
                 || e instanceof CommandLine.ParameterException) {
             return USAGE;
@@ -72,7 +75,8 @@ public final class Main implements Runnable {
 
     private static String message(Throwable e) {
         if (e instanceof ZfsException || e instanceof ProcessException || e instanceof IllegalArgumentException
-                || e instanceof ConfigException || e instanceof IllegalStateException) {
+                || e instanceof ConfigException || e instanceof IllegalStateException
+                || e instanceof io.zpitr.appliance.restore.NotRestorableException) {
             return e.getMessage();
         }
         return e.getClass().getSimpleName() + ": " + e.getMessage();

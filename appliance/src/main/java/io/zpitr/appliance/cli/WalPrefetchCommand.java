@@ -42,6 +42,9 @@ final class WalPrefetchCommand implements Callable<Integer> {
             return Main.OK;  // another prefetcher serves this spool
         }
         try (var channel = lock.get().channel()) {
+            // Who holds the spool: restore-drop stops this process before removing the spool.
+            channel.truncate(0);
+            channel.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
             Duration idle = io.zpitr.appliance.config.DurationText.parse(idleExit);
             new Prefetcher(spool, () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier()),
                     depth, Math.min(depth, 4), segmentSize, idle, Clock.systemUTC()).run();

@@ -49,7 +49,10 @@ public final class ConfigLoader {
         }
         ZpitrConfig raw = parse(absolute, text);
         try {
-            return Settings.from(absolute, raw);
+            Settings settings = Settings.from(absolute, raw);
+            // A restored instance's restore_command names its own spool, beside its clone.
+            String spool = System.getenv("ZPITR_SPOOL_DIR");
+            return spool == null || spool.isBlank() ? settings : settings.withSpoolDir(Path.of(spool).toAbsolutePath().normalize());
         } catch (IllegalArgumentException e) {
             throw new ConfigException("config " + absolute + ": " + e.getMessage(), e);
         }

@@ -192,6 +192,12 @@ public record Settings(
         return resolve(file.getParent(), raw.audit().log());
     }
 
+    /** The same settings with another prefetch spool (a restore's own, so it never mixes with the standby's). */
+    public Settings withSpoolDir(Path spoolDir) {
+        Archive a = new Archive(archive.sources(), archive.connectTimeout(), archive.downFor(), spoolDir, archive.prefetch());
+        return new Settings(file, timezone, stateDir, zfsCommand, datasets, snapshotPrefix, a, raw);
+    }
+
     /** The standby and primary connection sections, if configured. */
     public Optional<ZpitrConfig.Postgres> postgres() {
         return Optional.ofNullable(raw.postgres());

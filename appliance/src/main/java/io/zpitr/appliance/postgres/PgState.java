@@ -15,9 +15,11 @@ import java.time.OffsetDateTime;
  * @param replayTime      the commit time of the last replayed transaction, if known
  * @param systemId        the cluster's system identifier
  * @param serverVersion   {@code server_version_num} (e.g. 150010), or the major times 10000 from pg_controldata
+ * @param nextXid         the first transaction id not yet completed at the replay position (a
+ *                        transaction with an id at or above it commits after the snapshot), or -1
  */
 public record PgState(String source, long timeline, Lsn redoLsn, Lsn checkpointLsn, Lsn replayLsn,
-                      OffsetDateTime replayTime, String systemId, int serverVersion) {
+                      OffsetDateTime replayTime, String systemId, int serverVersion, long nextXid) {
 
     public int major() {
         return serverVersion / 10000;

@@ -26,7 +26,8 @@ public final class PgStateProbe {
                    case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end,
                    case when pg_is_in_recovery() then pg_last_xact_replay_timestamp() else null end,
                    (select system_identifier from pg_control_system()),
-                   current_setting('server_version_num')::int
+                   current_setting('server_version_num')::int,
+                   txid_snapshot_xmax(txid_current_snapshot())
               from (select pg_control_checkpoint() c) s""";
 
     private PgStateProbe() {
@@ -37,7 +38,7 @@ public final class PgStateProbe {
         try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(QUERY)) {
             rs.next();
             return new PgState("standby", rs.getLong(1), Lsn.parse(rs.getString(2)), Lsn.parse(rs.getString(3)),
-                    Lsn.parse(rs.getString(4)), rs.getObject(5, OffsetDateTime.class), rs.getString(6), rs.getInt(7));
+                    Lsn.parse(rs.getString(4)), rs.getObject(5, OffsetDateTime.class), rs.getString(6), rs.getInt(7), rs.getLong(8));
         }
     }
 
@@ -54,7 +55,7 @@ public final class PgStateProbe {
             // PG_VERSION names the major exactly; pg_control's format is shared by several majors.
             int major = Integer.parseInt(java.nio.file.Files.readString(dataDir.resolve("PG_VERSION")).strip());
             return new PgState(state.source(), state.timeline(), state.redoLsn(), state.checkpointLsn(),
-                    state.replayLsn(), null, state.systemId(), major * 10000);
+                    state.replayLsn(), null, state.systemId(), major * 10000, state.nextXid());
         } catch (java.io.IOException | NumberFormatException e) {
             return state;
         }
@@ -75,7 +76,23 @@ public final class PgStateProbe {
         return new PgState("pg_controldata",
                 Long.parseLong(require(fields, "Latest checkpoint's TimeLineID")),
                 redo, checkpoint, minRecovery.compareTo(checkpoint) > 0 ? minRecovery : checkpoint, null,
-                require(fields, "Database system identifier"), majorOfControlVersion(controlVersion) * 10000);
+                require(fields, "Database system identifier"), majorOfControlVersion(controlVersion) * 10000,
+                nextXid(fields.get("Latest checkpoint's NextXID")));
+    }
+
+    /** "0:745" (epoch:xid) or "745": a stopped server's next xid is its last checkpoint's. */
+    private static long nextXid(String text) {
+        if (text == null) {
+            return -1;
+        }
+        String[] parts = text.split(":");
+        try {
+            long xid = Long.parseLong(parts[parts.length - 1].strip());
+            long epoch = parts.length > 1 ? Long.parseLong(parts[0].strip()) : 0;
+            return epoch << 32 | xid;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** pg_control's format version names the major: 1100 for 11, 1201 for 12 to 16, 1300 for 17. */

@@ -103,6 +103,7 @@ public final class SnapshotCatalog {
                 meta.property(SnapshotProperties.REPLAY_TIME).map(SnapshotCatalog::time).orElse(null),
                 meta.property(SnapshotProperties.SYSTEM_ID).orElse(null),
                 meta.property(SnapshotProperties.PG_VERSION).map(Integer::parseInt).orElse(0),
+                meta.property(SnapshotProperties.NEXT_XID).map(Long::parseLong).orElse(-1L),
                 holds, holdCount, used);
     }
 

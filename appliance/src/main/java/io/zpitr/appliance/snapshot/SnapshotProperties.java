@@ -17,6 +17,7 @@ public final class SnapshotProperties {
     public static final String REPLAY_LSN = "zpitr:replay_lsn";
     public static final String REPLAY_TIME = "zpitr:replay_time";
     public static final String SYSTEM_ID = "zpitr:system_id";
+    public static final String NEXT_XID = "zpitr:next_xid";
     public static final String PG_VERSION = "zpitr:pg_version";
     public static final String CREATED_BY = "zpitr:created_by";
     /** Hold tags, comma-separated: zfs-fuse cannot list tags ({@code zfs holds}), only count them. */
@@ -24,7 +25,7 @@ public final class SnapshotProperties {
 
     /** Everything a listing asks ZFS for, in one call. */
     public static final List<String> LISTED = List.of("creation", "used", "userrefs", FORMAT, SET, DATASETS, ATOMICITY,
-            LABEL, SOURCE, TIMELINE, REDO_LSN, CHECKPOINT_LSN, REPLAY_LSN, REPLAY_TIME, SYSTEM_ID, PG_VERSION,
+            LABEL, SOURCE, TIMELINE, REDO_LSN, CHECKPOINT_LSN, REPLAY_LSN, REPLAY_TIME, SYSTEM_ID, NEXT_XID, PG_VERSION,
             CREATED_BY, HOLDS);
 
     private SnapshotProperties() {

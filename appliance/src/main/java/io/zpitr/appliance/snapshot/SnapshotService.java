@@ -85,6 +85,9 @@ public final class SnapshotService {
                 props.put(SnapshotProperties.REPLAY_TIME, state.replayTime().toString());
             }
             props.put(SnapshotProperties.SYSTEM_ID, state.systemId());
+            if (state.nextXid() >= 0) {
+                props.put(SnapshotProperties.NEXT_XID, Long.toString(state.nextXid()));
+            }
             props.put(SnapshotProperties.PG_VERSION, Integer.toString(state.serverVersion()));
             props.put(SnapshotProperties.CREATED_BY, createdBy);
             // Atomicity is known only once ZFS has done it; "atomic" is what the caller asked for.

@@ -23,13 +23,14 @@ import java.util.SortedSet;
  * @param replayTime    last replayed commit time at the snapshot, or null
  * @param systemId      the cluster's system identifier, or null
  * @param pgVersion     server_version_num, or 0
+ * @param nextXid       first transaction id not completed at the snapshot, or -1
  * @param holds         hold tags on the set
  * @param holdCount     the largest user-hold count among its snapshots (ZFS's own count)
  * @param usedBytes     space used by its snapshots (what destroying them would free, roughly)
  */
 public record SnapshotSet(String id, Instant created, List<SnapshotName> snapshots, List<String> missing,
                           boolean atomic, String label, String source, long timeline, String redoLsn,
-                          String replayLsn, OffsetDateTime replayTime, String systemId, int pgVersion,
+                          String replayLsn, OffsetDateTime replayTime, String systemId, int pgVersion, long nextXid,
                           SortedSet<String> holds, long holdCount, long usedBytes) {
 
     public boolean held() {

@@ -1,0 +1,162 @@
+// `zpitr restore`: a queryable instance at any point in time, cloned from a snapshot beside the live standby.
+package io.zpitr.appliance.cli;
+
+import io.zpitr.appliance.Appliance;
+import io.zpitr.appliance.audit.AuditEvent;
+import io.zpitr.appliance.postgres.Lsn;
+import io.zpitr.appliance.restore.RecoveryTarget;
+import io.zpitr.appliance.restore.RestorePlan;
+import io.zpitr.appliance.restore.RestoreRequest;
+import io.zpitr.appliance.restore.RestoreService;
+import io.zpitr.appliance.time.TimeArgument;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Plans, clones, configures recovery, starts PostgreSQL on the clone and waits for the target. */
+@Command(name = "restore", mixinStandardHelpOptions = true,
+        description = {"Restores to a point in time on clones of a snapshot set, beside the live standby:",
+                "clones are O(1); PostgreSQL then replays archived WAL (through zpitr wal-fetch) to the target.",
+                "Exit 3 when the target is not restorable (no snapshot before it, WAL missing, replay ended early)."})
+final class RestoreCommand implements Callable<Integer> {
+    static final int NOT_RESTORABLE = 3;
+
+    @CommandLine.ParentCommand
+    Main main;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
+    static final class Target {
+        @Option(names = "--to-time", paramLabel = "T", description = "ISO-8601 with offset, psql's form, or local time in the configured timezone.")
+        String time;
+        @Option(names = "--to-lsn", paramLabel = "LSN", description = "A WAL location, e.g. 0/3000028.")
+        String lsn;
+        @Option(names = "--to-xid", paramLabel = "XID", description = "Stop at the commit of this transaction.")
+        Long xid;
+        @Option(names = "--to-name", paramLabel = "NAME", description = "A restore point made with pg_create_restore_point().")
+        String name;
+        @Option(names = "--latest", description = "Replay all archived WAL.")
+        boolean latest;
+    }
+
+    @Option(names = "--snapshot", paramLabel = "ID", description = "Start from this snapshot set instead of the newest that can reach the target.")
+    String snapshot;
+
+    @Option(names = "--name", paramLabel = "N", description = "The restore's name (default: r<UTC yyyyMMdd-HHmmss>).")
+    String name;
+
+    @Option(names = "--port", paramLabel = "P", description = "Port for the restored instance (default: first free from restore.port).")
+    int port;
+
+    @Option(names = "--action", description = "At the target: promote (default), pause or shutdown.")
+    RestoreRequest.Action action = RestoreRequest.Action.promote;
+
+    @Option(names = "--exclusive", description = "Stop just before the target instead of just after it.")
+    boolean exclusive;
+
+    @Option(names = "--keep-failed", description = "Keep the clones of a failed restore for inspection.")
+    boolean keepFailed;
+
+    @Option(names = "--dry-run", description = "Print the plan; change nothing.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() throws Exception {
+        Appliance appliance = main.appliance();
+        RecoveryTarget recoveryTarget = parseTarget(appliance);
+        String restoreName = name != null ? name
+                : "r" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(appliance.clock().instant());
+        RestoreRequest request = new RestoreRequest(restoreName, port, action, exclusive, keepFailed);
+        if (snapshot != null) {
+            io.zpitr.zfs.SnapshotName.checkShortName(snapshot);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        RestoreService service = new RestoreService(appliance, out, System.console() != null, launcher());
+        RestorePlan plan = service.plan(recoveryTarget, Optional.ofNullable(snapshot));
+        out.println("target:   " + recoveryTarget.describe());
+        out.println("snapshot: " + plan.base().id() + " (consistent from "
+                + (plan.base().replayTime() != null ? plan.base().replayTime() : plan.base().created())
+                + ", LSN " + plan.base().replayLsn() + ", timeline " + plan.base().timeline() + ")");
+        out.println("WAL:      from " + plan.firstSegment() + " (redo " + plan.base().redoLsn() + "); needed through "
+                + plan.requiredThrough() + "; archived through " + plan.lastAvailable()
+                + (plan.bounded() ? " at least" : "") + " (" + plan.segmentsFound() + " segment(s) checked)");
+        if (dryRun) {
+            out.println("dry run: nothing was changed.");
+            return Main.OK;
+        }
+        Map<String, Object> known = new LinkedHashMap<>();
+        known.put("name", restoreName);
+        known.put("target", recoveryTarget.describe());
+        known.put("snapshot", plan.base().id());
+        RestoreService.Result[] result = new RestoreService.Result[1];
+        AuditTrail.run(appliance, spec, AuditEvent.RESTORE, known, () -> {
+            result[0] = service.restore(plan, request);
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("port", result[0].instance().port());
+            d.put("state", result[0].instance().state());
+            d.put("stopped_at", result[0].stoppedAt());
+            return d;
+        });
+        out.println("reached:  " + result[0].stoppedAt());
+        out.println("state:    " + result[0].instance().state() + " (" + result[0].instance().dataset() + ", port "
+                + result[0].instance().port() + ")");
+        if (!result[0].instance().state().equals("shut down")) {
+            out.println("connect:  " + result[0].psql());
+        }
+        out.println("drop it:  zpitr restore-drop " + restoreName);
+        return Main.OK;
+    }
+
+    private RecoveryTarget parseTarget(Appliance appliance) {
+        if (target.time != null) {
+            return new RecoveryTarget.Time(TimeArgument.parse(target.time, appliance.settings().timezone()));
+        }
+        if (target.lsn != null) {
+            return new RecoveryTarget.AtLsn(Lsn.parse(target.lsn));
+        }
+        if (target.xid != null) {
+            if (target.xid < 3) {
+                throw new IllegalArgumentException("transaction id " + target.xid + " is not a normal transaction id");
+            }
+            return new RecoveryTarget.Xid(target.xid);
+        }
+        if (target.name != null) {
+            return new RecoveryTarget.Name(target.name);
+        }
+        return new RecoveryTarget.Latest();
+    }
+
+    /** The bin/zpitr a restored instance's restore_command runs: ZPITR_LAUNCHER, else the one beside this jar. */
+    static Path launcher() {
+        String env = System.getenv("ZPITR_LAUNCHER");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        try {
+            Path here = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path p = here; p != null; p = p.getParent()) {
+                if (Files.isExecutable(p.resolve("bin/zpitr"))) {
+                    return p.resolve("bin/zpitr");
+                }
+            }
+        } catch (java.net.URISyntaxException | SecurityException e) {
+            // fall through
+        }
+        throw new IllegalStateException("cannot find bin/zpitr for the restored instance's restore_command"
+                + "\nHINT: set ZPITR_LAUNCHER to the zpitr launcher's path");
+    }
+}

@@ -1,0 +1,100 @@
+// Chooses the snapshot set a restore starts from and checks the archive holds the WAL it needs.
+package io.zpitr.appliance.restore;
+
+import io.zpitr.appliance.postgres.Lsn;
+import io.zpitr.appliance.snapshot.SnapshotSet;
+import io.zpitr.archive.WalFileName;
+import io.zpitr.archive.WalSegments;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * The plan: the newest snapshot set whose consistent point lies at or before the target (for a
+ * named restore point, whose place in WAL is unknown, the oldest set), then a walk over the archive
+ * from the set's redo segment. Segments up to the consistent point — or the target LSN — must all
+ * be there; otherwise the target is not restorable and the message names the first missing one.
+ */
+public final class RestorePlanner {
+    /** WAL segment size assumed for names; PostgreSQL's default, and that of every cluster zpitr has seen. */
+    static final long SEGMENT_SIZE = 16L << 20;
+    /** How far past the required segments the walk looks, to tell where the archive ends. */
+    static final int SCAN_AHEAD = 256;
+
+    private final List<SnapshotSet> setsOldestFirst;
+    private final Predicate<WalFileName> archived;
+
+    /**
+     * @param archived answers whether a segment is on some source; throws when no source can be asked
+     */
+    public RestorePlanner(List<SnapshotSet> setsOldestFirst, Predicate<WalFileName> archived) {
+        this.setsOldestFirst = List.copyOf(setsOldestFirst);
+        this.archived = archived;
+    }
+
+    public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet) {
+        SnapshotSet base = choose(target, forcedSet);
+        if (base.redoLsn() == null || base.timeline() < 1) {
+            throw new NotRestorableException("snapshot set " + base.id() + " carries no PostgreSQL position"
+                    + " (zpitr:redo_lsn, zpitr:timeline)\nHINT: it was not taken by zpitr snapshot; choose another with --snapshot");
+        }
+        if (!base.missing().isEmpty()) {
+            throw new NotRestorableException("snapshot set " + base.id() + " lacks datasets " + base.missing()
+                    + "\nHINT: choose another set with --snapshot");
+        }
+        WalFileName first = WalFileName.of(Lsn.parse(base.redoLsn()).walFileName(base.timeline(), SEGMENT_SIZE));
+        Lsn through = Lsn.parse(base.replayLsn() == null ? base.redoLsn() : base.replayLsn());
+        if (target instanceof RecoveryTarget.AtLsn lsn && lsn.lsn().compareTo(through) > 0) {
+            through = lsn.lsn();
+        }
+        WalFileName required = WalFileName.of(through.walFileName(base.timeline(), SEGMENT_SIZE));
+        long requiredCount = WalSegments.segmentNumber(required, SEGMENT_SIZE) - WalSegments.segmentNumber(first, SEGMENT_SIZE) + 1;
+        WalFileName segment = first;
+        WalFileName lastFound = null;
+        int found = 0;
+        while (found < requiredCount + SCAN_AHEAD) {
+            if (!archived.test(segment)) {
+                if (found < requiredCount) {
+                    throw new NotRestorableException("WAL segment " + segment + " is missing from every archive source;"
+                            + " restoring " + base.id() + " to " + target.describe() + " needs " + first + " through " + required
+                            + "\nHINT: check the archive hosts (zpitr check) or restore from a later snapshot set with --snapshot");
+                }
+                return new RestorePlan(base, target, first.name(), required.name(),
+                        lastFound == null ? null : lastFound.name(), found, false);
+            }
+            lastFound = segment;
+            found++;
+            segment = WalSegments.next(segment, SEGMENT_SIZE);
+        }
+        return new RestorePlan(base, target, first.name(), required.name(), lastFound.name(), found, true);
+    }
+
+    private SnapshotSet choose(RecoveryTarget target, Optional<String> forcedSet) {
+        if (setsOldestFirst.isEmpty()) {
+            throw new NotRestorableException("there is no snapshot set to restore from"
+                    + "\nHINT: take one with zpitr snapshot");
+        }
+        if (forcedSet.isPresent()) {
+            SnapshotSet set = setsOldestFirst.stream().filter(s -> s.id().equals(forcedSet.get())).findFirst()
+                    .orElseThrow(() -> new NotRestorableException("no snapshot set '" + forcedSet.get() + "'\nHINT: zpitr list shows the ids"));
+            if (!target.reachableFrom(set)) {
+                throw new NotRestorableException("snapshot set " + set.id() + " lies after " + target.describe()
+                        + "\nHINT: choose an older set, or leave --snapshot out");
+            }
+            return set;
+        }
+        if (target instanceof RecoveryTarget.Name) {
+            return setsOldestFirst.get(0);
+        }
+        for (int i = setsOldestFirst.size() - 1; i >= 0; i--) {
+            if (target.reachableFrom(setsOldestFirst.get(i))) {
+                return setsOldestFirst.get(i);
+            }
+        }
+        SnapshotSet oldest = setsOldestFirst.get(0);
+        throw new NotRestorableException("no snapshot set lies before " + target.describe() + "; the oldest, "
+                + oldest.id() + ", is consistent from " + (oldest.replayTime() != null ? oldest.replayTime() : oldest.created())
+                + (oldest.replayLsn() != null ? " (LSN " + oldest.replayLsn() + ")" : "")
+                + "\nHINT: pick a later target; zpitr list shows the recoverable window");
+    }
+}

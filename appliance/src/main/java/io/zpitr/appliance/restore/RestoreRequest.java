@@ -1,0 +1,25 @@
+// What the operator asked a restore to do.
+package io.zpitr.appliance.restore;
+
+/**
+ * @param name       the restore's name (its datasets and folder), validated
+ * @param port       the port asked for, or 0 for the first free from restore.port
+ * @param action     what to do at the target
+ * @param exclusive  stop just before the target rather than just after
+ * @param keepFailed keep the clones of a failed restore for inspection
+ */
+public record RestoreRequest(String name, int port, Action action, boolean exclusive, boolean keepFailed) {
+    /** What the instance does once replay reaches the target. */
+    public enum Action { promote, pause, shutdown }
+
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9_-]{0,47}");
+
+    public RestoreRequest {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("restore name '" + name + "' must be 1-48 lower-case letters, digits, _ and -");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " is out of range");
+        }
+    }
+}

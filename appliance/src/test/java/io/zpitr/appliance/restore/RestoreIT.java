@@ -1,0 +1,250 @@
+package io.zpitr.appliance.restore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zpitr.appliance.cli.Main;
+import io.zpitr.appliance.wal.WalLab;
+import io.zpitr.fixtures.PostgresCluster;
+import io.zpitr.fixtures.ZfsPool;
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessRunner;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Point-in-time restores on real components: a PostgreSQL 15 standby whose data directory is on a
+ * zfs-fuse dataset, with a tablespace on a second dataset and pg_wal outside ZFS, fed only by
+ * {@code bin/zpitr wal-fetch}; restores to a time, an LSN, a transaction and a named restore point
+ * must hold the rows committed before the target and none after it.
+ */
+class RestoreIT {
+    @RegisterExtension
+    static final ZfsPool POOL = ZfsPool.ofSize(512L << 20);
+
+    static final Path LAUNCHER = Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
+    static final ProcessRunner RUNNER = new ProcessRunner();
+    static WalLab lab;
+    static PostgresCluster standby;
+    static Path config;
+    static Path mountRoot;
+    static String afterRow101Time;
+    static String afterRow101Lsn;
+    static long xidOfRow102;
+
+    @BeforeAll
+    static void standbyOnZfsFedByWalFetch() throws Exception {
+        lab = new WalLab();
+        PostgresCluster primary = lab.primary();
+        Path primaryTs = lab.root().resolve("primary-ts");
+        Files.createDirectories(primaryTs);
+        RUNNER.run(Command.of("chown", "postgres:postgres", primaryTs.toString())).requireSuccess();
+        primary.psql("create tablespace ts1 location '" + primaryTs + "'");
+        primary.psql("create table ts_rows (id int primary key) tablespace ts1");
+        primary.psql("insert into ts_rows select generate_series(1, 100)");
+        lab.insertRows(100);
+
+        String pool = POOL.name();
+        POOL.zfs("create", pool + "/pg");
+        POOL.zfs("create", pool + "/pg/data");
+        POOL.zfs("create", pool + "/pg/tblspc1");
+        Path pgdata = POOL.mountpoint().resolve("pg/data/pgdata");
+        Path standbyTs = POOL.mountpoint().resolve("pg/tblspc1/ts");
+        Path externalWal = lab.root().resolve("standby-wal");  // pg_wal outside ZFS, as the runbook advises
+        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", POOL.mountpoint().resolve("pg").toString())).requireSuccess();
+        RUNNER.run(Command.of(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(), "-p",
+                Integer.toString(primary.port()), "-U", "postgres", "-D", pgdata.toString(), "-X", "none", "-c", "fast",
+                "--waldir=" + externalWal, "-T", primaryTs + "=" + standbyTs)).timeout(Duration.ofMinutes(3))).requireSuccess();
+        Files.createFile(pgdata.resolve("standby.signal"));
+
+        Path home = lab.root().resolve("zpitr");
+        Files.createDirectories(home);
+        mountRoot = POOL.mountpoint().resolve("restore");
+        config = home.resolve("zpitr.yaml");
+        Files.writeString(config, "timezone: UTC\nstate_dir: " + home.resolve("state") + "\n"
+                + "zfs:\n  datasets: [" + pool + "/pg/data, " + pool + "/pg/tblspc1]\n"
+                + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n  os_user: postgres\n"
+                + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: " + lab.archive() + "}\n"
+                + "restore:\n  dataset_root: " + pool + "/restore\n  mount_root: " + mountRoot + "\n  port: 26432\n");
+        Files.createDirectories(home.resolve("state"));
+        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString())).requireSuccess();
+        Files.writeString(config, Files.readString(config) + "audit:\n  log: " + lab.root().resolve("audit.jsonl") + "\n");
+
+        standby = PostgresCluster.builder().dataDir(pgdata).initdb(false)
+                .setting("restore_command", LAUNCHER + " --config " + config + " wal-fetch %f %p")
+                .setting("hot_standby", "on")
+                .build();
+        standby.start();
+        lab.switchAndWait();
+        waitForStandby();
+        // Standby settings name the live standby; the config learns them now that it runs.
+        Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
+                "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
+
+        Run snap = zpitr("snapshot", "--label", "base");
+        assertEquals(0, snap.code, snap.err);
+
+        // After the snapshot: row 101, a restore point, row 102 in a known transaction, row 103.
+        Thread.sleep(1100);
+        primary.psql("insert into t (id, note) values (101, 'after snapshot')");
+        primary.psql("insert into ts_rows values (101)");
+        afterRow101Time = primary.psql("select clock_timestamp()");
+        primary.psql("select pg_create_restore_point('before_102')");
+        afterRow101Lsn = primary.psql("select pg_current_wal_lsn()");
+        Thread.sleep(1100);
+        xidOfRow102 = Long.parseLong(primary.psql("begin; insert into t (id, note) values (102, 'x'); select txid_current(); commit;")
+                .lines().filter(l -> l.matches("\\d+")).findFirst().orElseThrow());
+        Thread.sleep(1100);
+        primary.psql("insert into t (id, note) values (103, 'last')");
+        lab.switchAndWait();
+        waitForStandby();
+    }
+
+    static void waitForStandby() throws InterruptedException {
+        String target = lab.primary().psql("select pg_current_wal_insert_lsn()");
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!"t".equals(standby.psql("select coalesce(pg_last_wal_replay_lsn() >= '" + target + "', false)"))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("standby did not replay to " + target);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        for (String n : List.of("rtime", "rlsn", "rxid", "rname", "rpause", "rbefore", "rbeyond")) {
+            zpitr("restore-drop", n);
+        }
+        RUNNER.run(Command.of("pkill", "-f", config + " wal-prefetch"));
+        if (standby != null) {
+            standby.close();
+        }
+        lab.close();
+    }
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run zpitr(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] all = new String[args.length + 2];
+        all[0] = "--config";
+        all[1] = config.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        int code = Main.run(all, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** psql against a restored instance, as postgres on its own socket folder and port. */
+    static String restoredSql(String name, String sql) throws Exception {
+        JsonNode all = new ObjectMapper().readTree(zpitr("restores", "--format", "json").out);
+        for (JsonNode r : all) {
+            if (r.get("name").asText().equals(name)) {
+                return RUNNER.run(Command.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-X", "-A",
+                        "-t", "-h", mountRoot.resolve(name).resolve("run").toString(), "-p", r.get("port").asText(), "-d",
+                        "postgres", "-c", sql))).requireSuccess().stdout().strip();
+            }
+        }
+        throw new AssertionError("no restore " + name);
+    }
+
+    static void assertRows(String name, String expectedIds, String expectedTs) throws Exception {
+        assertEquals(expectedIds, restoredSql(name, "select string_agg(id::text, ',' order by id) from t where id > 100"));
+        assertEquals(expectedTs, restoredSql(name, "select coalesce(string_agg(id::text, ',' order by id), '') from ts_rows where id > 100"));
+        assertEquals("100", restoredSql(name, "select count(*) from t where id <= 100"));
+    }
+
+    @Test
+    void restoresToATime() throws Exception {
+        Run r = zpitr("restore", "--to-time", afterRow101Time, "--name", "rtime");
+        assertEquals(0, r.code, r.out + r.err);
+        assertTrue(r.out.contains("reached:  recovery stopping before commit of transaction"), r.out);
+        assertRows("rtime", "101", "101");
+        assertEquals("f", restoredSql("rtime", "select pg_is_in_recovery()"), "promoted by default");
+        assertEquals("off", restoredSql("rtime", "show archive_mode"), "a drill never archives");
+        assertTrue(restoredSql("rtime", "select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'")
+                .startsWith(mountRoot.resolve("rtime").toString()), "the tablespace lives in the clone");
+        assertFalse(Files.isSymbolicLink(mountRoot.resolve("rtime/data/pgdata/pg_wal")), "pg_wal is the clone's own");
+        try (Stream<Path> files = Files.list(lab.archive())) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".history")),
+                    "the promoted restore pushed no timeline history into the production archive");
+        }
+        // The live standby goes on replaying.
+        lab.insertRows(10);
+        lab.switchAndWait();
+        waitForStandby();
+        assertEquals(0, zpitr("restore-drop", "rtime").code);
+        assertEquals(0, zpitr("restore-drop", "rtime").code, "dropping twice is fine");
+        assertFalse(Files.exists(mountRoot.resolve("rtime/data")));
+    }
+
+    @Test
+    void restoresToAnLsn() throws Exception {
+        Run r = zpitr("restore", "--to-lsn", afterRow101Lsn, "--name", "rlsn", "--action", "shutdown");
+        assertEquals(0, r.code, r.out + r.err);
+        assertTrue(r.out.contains("state:    shut down"), r.out);
+        RUNNER.run(Command.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "start", "-w", "-D",
+                mountRoot.resolve("rlsn/data/pgdata").toString(), "-l", mountRoot.resolve("rlsn/postgresql.log").toString()))
+                .requireSuccess();
+        assertRows("rlsn", "101", "101");
+        assertEquals(0, zpitr("restore-drop", "rlsn").code);
+    }
+
+    @Test
+    void restoresToATransaction() throws Exception {
+        Run r = zpitr("restore", "--to-xid", Long.toString(xidOfRow102), "--name", "rxid");
+        assertEquals(0, r.code, r.out + r.err);
+        assertRows("rxid", "101,102", "101");
+        assertEquals(0, zpitr("restore-drop", "rxid").code);
+    }
+
+    @Test
+    void restoresToANamedRestorePointAndPausesThere() throws Exception {
+        Run r = zpitr("restore", "--to-name", "before_102", "--name", "rname", "--action", "pause");
+        assertEquals(0, r.code, r.out + r.err);
+        assertRows("rname", "101", "101");
+        assertEquals("t", restoredSql("rname", "select pg_is_in_recovery()"), "paused at the target, still in recovery");
+        Run list = zpitr("restores");
+        assertTrue(list.out.contains("rname") && list.out.contains("paused"), list.out);
+        assertEquals(0, zpitr("restore-drop", "rname").code);
+    }
+
+    @Test
+    void aTargetBeforeTheOldestSnapshotIsRefusedAndLeavesNoClone() throws Exception {
+        Run r = zpitr("restore", "--to-time", "2000-01-01 00:00:00+00", "--name", "rbefore");
+        assertEquals(3, r.code, r.out + r.err);
+        assertTrue(r.err.contains("no snapshot set lies before"), r.err);
+        assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rbefore"));
+        Run dry = zpitr("restore", "--to-time", afterRow101Time, "--name", "rdry", "--dry-run");
+        assertEquals(0, dry.code, dry.err);
+        assertTrue(dry.out.contains("dry run"), dry.out);
+        assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rdry"), "a dry run clones nothing");
+    }
+
+    @Test
+    void aTargetBeyondTheArchiveFailsInsteadOfPromoting() throws Exception {
+        String future = lab.primary().psql("select now() + interval '1 hour'");
+        Run r = zpitr("restore", "--to-time", future, "--name", "rbeyond");
+        assertEquals(3, r.code, r.out + r.err);
+        assertTrue(r.err.contains("replay ended before"), r.err);
+        assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rbeyond"), "its clones were destroyed");
+        Run audit = zpitr("audit", "--format", "json");
+        assertTrue(audit.out.lines().anyMatch(l -> l.contains("\"restore\"") && l.contains("rbeyond") && l.contains("\"failed\"")),
+                audit.out);
+    }
+}
