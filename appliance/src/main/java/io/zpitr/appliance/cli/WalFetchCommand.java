@@ -46,6 +46,8 @@ final class WalFetchCommand implements Callable<Integer> {
         boolean quiet = result.status() == WalFetcher.Status.FETCHED
                 && result.lines().stream().allMatch(l -> l.contains(": fetched ") || l.contains(": served ")
                         || l.endsWith(" not found"));
+        // PostgreSQL probes for the next timeline's history on every pass: its absence is normal.
+        quiet |= result.status() == WalFetcher.Status.MISSING && name.kind() == WalFileName.Kind.HISTORY;
         if (!quiet) {
             for (String line : result.lines()) {
                 err.println("zpitr wal-fetch: " + line);

@@ -88,8 +88,7 @@ class RestoreIT {
                 .setting("hot_standby", "on")
                 .build();
         standby.start();
-        lab.switchAndWait();
-        waitForStandby();
+        switchAndWaitForStandby();
         // Standby settings name the live standby; the config learns them now that it runs.
         Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
                 "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
@@ -109,16 +108,23 @@ class RestoreIT {
                 .lines().filter(l -> l.matches("\\d+")).findFirst().orElseThrow());
         Thread.sleep(1100);
         primary.psql("insert into t (id, note) values (103, 'last')");
-        lab.switchAndWait();
-        waitForStandby();
+        switchAndWaitForStandby();
     }
 
-    static void waitForStandby() throws InterruptedException {
-        String target = lab.primary().psql("select pg_current_wal_insert_lsn()");
+    /** Switches WAL on the primary and waits until the standby has replayed everything before the switch. */
+    static void switchAndWaitForStandby() throws InterruptedException {
+        String target = lab.primary().psql("select pg_current_wal_lsn()");
+        lab.switchAndWait();
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (!"t".equals(standby.psql("select coalesce(pg_last_wal_replay_lsn() >= '" + target + "', false)"))) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("standby did not replay to " + target);
+                String log;
+                try {
+                    log = Files.readString(standby.logFile());
+                } catch (IOException e) {
+                    log = e.toString();
+                }
+                throw new AssertionError("standby did not replay to " + target + "; its log:\n" + log);
             }
             Thread.sleep(200);
         }
@@ -157,7 +163,7 @@ class RestoreIT {
             if (r.get("name").asText().equals(name)) {
                 return RUNNER.run(Command.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-X", "-A",
                         "-t", "-h", mountRoot.resolve(name).resolve("run").toString(), "-p", r.get("port").asText(), "-d",
-                        "postgres", "-c", sql))).requireSuccess().stdout().strip();
+                        "postgres", "-c", sql)).requireSuccess().stdout().strip();
             }
         }
         throw new AssertionError("no restore " + name);
@@ -185,9 +191,9 @@ class RestoreIT {
                     "the promoted restore pushed no timeline history into the production archive");
         }
         // The live standby goes on replaying.
-        lab.insertRows(10);
-        lab.switchAndWait();
-        waitForStandby();
+        lab.primary().psql("insert into t (id, note) select g, 'later' from generate_series(1001, 1010) g");
+        switchAndWaitForStandby();
+        assertEquals("10", standby.psql("select count(*) from t where id > 1000"));
         assertEquals(0, zpitr("restore-drop", "rtime").code);
         assertEquals(0, zpitr("restore-drop", "rtime").code, "dropping twice is fine");
         assertFalse(Files.exists(mountRoot.resolve("rtime/data")));
