@@ -56,17 +56,36 @@ final class ListCommand implements Callable<Integer> {
                 .filter(s -> from == null || !s.created().isBefore(from))
                 .filter(s -> to == null || !s.created().isAfter(to))
                 .toList();
+        Map<String, String> keptBy = retentionReasons(appliance, all);
         PrintWriter out = spec.commandLine().getOut();
         switch (format) {
-            case json -> json(out, sets, window);
-            case csv -> csv(out, sets);
-            default -> table(out, sets, window);
+            case json -> json(out, sets, window, keptBy);
+            case csv -> csv(out, sets, keptBy);
+            default -> table(out, sets, window, keptBy);
         }
         out.flush();
         return Main.OK;
     }
 
-    static Map<String, Object> fields(SnapshotSet s) {
+    /**
+     * Why retention keeps each set (or that the next prune would destroy it), from the pure policy;
+     * empty when no retention is configured. Clones are not looked up here (one zfs call per
+     * listing): a set kept only by its restore clones shows as a prune candidate, and prune keeps it.
+     */
+    private static Map<String, String> retentionReasons(Appliance appliance, List<SnapshotSet> all) {
+        Map<String, String> reasons = new LinkedHashMap<>();
+        if (appliance.settings().raw().retention() == null) {
+            return reasons;
+        }
+        List<io.zpitr.appliance.retention.RetentionCandidate> candidates = all.stream()
+                .map(s -> new io.zpitr.appliance.retention.RetentionCandidate(s.id(), s.created(), s.held(), false)).toList();
+        for (var d : appliance.retentionPolicy().decide(candidates, appliance.settings().timezone(), appliance.clock())) {
+            reasons.put(d.id(), d.kept() ? d.reasonText() : "prune candidate");
+        }
+        return reasons;
+    }
+
+    static Map<String, Object> fields(SnapshotSet s, Map<String, String> keptBy) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", s.id());
         m.put("created", s.created().toString());
@@ -84,12 +103,14 @@ final class ListCommand implements Callable<Integer> {
         m.put("holds", new ArrayList<>(s.holds()));
         m.put("hold_count", s.holdCount());
         m.put("used_bytes", s.usedBytes());
+        m.put("retention", keptBy.get(s.id()));
         return m;
     }
 
-    private static void json(PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window) throws Exception {
+    private static void json(PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window, Map<String, String> keptBy)
+            throws Exception {
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("snapshot_sets", sets.stream().map(ListCommand::fields).toList());
+        doc.put("snapshot_sets", sets.stream().map(s -> fields(s, keptBy)).toList());
         Map<String, Object> w = new LinkedHashMap<>();
         w.put("earliest", window.earliest() == null ? null : window.earliest().toString());
         w.put("earliest_from", window.earliestFrom());
@@ -99,20 +120,22 @@ final class ListCommand implements Callable<Integer> {
         out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
     }
 
-    private static void csv(PrintWriter out, List<SnapshotSet> sets) {
-        out.println("id,created,datasets,atomic,timeline,redo_lsn,replay_lsn,replay_time,holds,hold_count,used_bytes");
+    private static void csv(PrintWriter out, List<SnapshotSet> sets, Map<String, String> keptBy) {
+        out.println("id,created,datasets,atomic,timeline,redo_lsn,replay_lsn,replay_time,holds,hold_count,used_bytes,retention");
         for (SnapshotSet s : sets) {
             out.println(String.join(",", s.id(), s.created().toString(),
                     quote(String.join(" ", s.snapshots().stream().map(x -> x.dataset().full()).toList())),
                     Boolean.toString(s.atomic()), s.timeline() < 0 ? "" : Long.toString(s.timeline()),
                     nz(s.redoLsn()), nz(s.replayLsn()), s.replayTime() == null ? "" : s.replayTime().toInstant().toString(),
-                    quote(String.join(" ", s.holds())), Long.toString(s.holdCount()), Long.toString(s.usedBytes())));
+                    quote(String.join(" ", s.holds())), Long.toString(s.holdCount()), Long.toString(s.usedBytes()),
+                    quote(keptBy.getOrDefault(s.id(), ""))));
         }
     }
 
-    private static void table(PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window) {
+    private static void table(PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window, Map<String, String> keptBy) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"ID", "CREATED (UTC)", "TL", "REDO LSN", "REPLAY LSN", "LAST COMMIT (UTC)", "DATASETS", "HOLDS", "USED"});
+        rows.add(new String[] {"ID", "CREATED (UTC)", "TL", "REDO LSN", "REPLAY LSN", "LAST COMMIT (UTC)", "DATASETS", "HOLDS",
+            "KEPT BY", "USED"});
         for (SnapshotSet s : sets) {
             rows.add(new String[] {s.id(), UTC.format(s.created()), s.timeline() < 0 ? "-" : Long.toString(s.timeline()),
                     dash(s.redoLsn()), dash(s.replayLsn()),
@@ -120,7 +143,7 @@ final class ListCommand implements Callable<Integer> {
                     s.snapshots().size() + (s.missing().isEmpty() ? "" : " (" + s.missing().size() + " MISSING)")
                             + (s.atomic() ? "" : " ordered"),
                     s.holds().isEmpty() ? (s.holdCount() > 0 ? s.holdCount() + " hold(s)" : "-") : String.join(",", s.holds()),
-                    humanBytes(s.usedBytes())});
+                    keptBy.getOrDefault(s.id(), "-"), humanBytes(s.usedBytes())});
         }
         int[] width = new int[rows.get(0).length];
         for (String[] r : rows) {
