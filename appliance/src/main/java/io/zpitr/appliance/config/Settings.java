@@ -81,6 +81,10 @@ public record Settings(
         Duration connect = a.connectTimeout() == null ? Duration.ofSeconds(1) : positive("archive.connect_timeout", a.connectTimeout());
         Duration down = a.downFor() == null ? Duration.ofSeconds(60) : duration("archive.down_for", a.downFor());
         Path spool = a.spoolDir() == null ? stateDir.resolve("spool") : resolve(folder, a.spoolDir());
+        if (Boolean.TRUE.equals(a.cleanup())) {
+            throw new IllegalArgumentException("archive.cleanup: true is not supported by this version: zpitr deletes no"
+                    + " archived WAL\nHINT: remove the key or set it to false");
+        }
         int prefetch = a.prefetch() == null ? 8 : a.prefetch();
         if (prefetch < 0 || prefetch > 256) {
             throw new IllegalArgumentException("archive.prefetch must be between 0 and 256, not " + prefetch);
