@@ -197,10 +197,8 @@ class AuditCommandTest {
         assertEquals("no audit log at " + dir.resolve("state/audit.jsonl") + " yet\n", r.out(), "default: <state_dir>/audit.jsonl");
     }
 
-    /** Main with the audit command, as Main will register it. */
+    /** Main, which registers the audit command. */
     private static CommandLine underMain() {
-        CommandLine cli = new CommandLine(new Main());
-        cli.addSubcommand("audit", new AuditCommand());
-        return cli;
+        return new CommandLine(new Main());
     }
 }
