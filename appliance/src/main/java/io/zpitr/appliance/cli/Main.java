@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
         subcommands = {SnapshotCommand.class, ListCommand.class, PruneCommand.class, HoldCommand.class, ReleaseCommand.class,
-                AuditCommand.class,
+                AuditCommand.class, StatusCommand.class, DaemonCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 failed, 2 usage or config error, 3 target not restorable."})
 public final class Main implements Runnable {
