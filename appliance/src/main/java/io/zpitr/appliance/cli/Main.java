@@ -20,8 +20,9 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
-        subcommands = {CheckCommand.class, SnapshotCommand.class, ListCommand.class, PruneCommand.class, HoldCommand.class, ReleaseCommand.class,
-                AuditCommand.class, RestoreCommand.class, RestoresCommand.class, RestoreDropCommand.class,
+        subcommands = {CheckCommand.class, StatusCommand.class, SnapshotCommand.class, ListCommand.class, PruneCommand.class,
+                HoldCommand.class, ReleaseCommand.class, AuditCommand.class, RestoreCommand.class, RestoresCommand.class,
+                RestoreDropCommand.class, DaemonCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 failed, 2 usage or config error, 3 target not restorable."})
 public final class Main implements Runnable {

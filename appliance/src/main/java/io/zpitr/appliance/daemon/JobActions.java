@@ -1,0 +1,89 @@
+// What each scheduled job does: the same services and the same audit lines as the CLI commands.
+package io.zpitr.appliance.daemon;
+
+import io.zpitr.appliance.Appliance;
+import io.zpitr.appliance.audit.AuditEvent;
+import io.zpitr.appliance.audit.Outcome;
+import io.zpitr.appliance.snapshot.PruneService;
+import io.zpitr.appliance.snapshot.SnapshotService;
+import io.zpitr.zfs.SnapshotSetResult;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The bodies of the jobs. A snapshot job writes a {@code snapshot} line (ok or failed) exactly as
+ * {@code zpitr snapshot} does; a prune job writes a {@code prune_destroy} line per set destroyed, or
+ * one failed line, exactly as {@code zpitr prune} does. Their {@code command} is
+ * {@code ["daemon", "<job>-job"]} and their details name the job and its trigger. A failure is
+ * rethrown: the caller records and retries it.
+ */
+final class JobActions {
+    private final Appliance appliance;
+
+    JobActions(Appliance appliance) {
+        this.appliance = appliance;
+    }
+
+    /** Takes one snapshot set; returns its id. */
+    String snapshot(String trigger) throws Exception {
+        List<String> argv = JobKind.SNAPSHOT.auditCommand();
+        Map<String, Object> known = new LinkedHashMap<>();
+        known.put("label", null);
+        known.put("hold", null);
+        known.put("job", JobKind.SNAPSHOT.wireName());
+        known.put("trigger", trigger);
+        SnapshotService.Taken t;
+        try {
+            t = appliance.snapshots().take(null, null, appliance::pgState, Appliance.actor());
+        } catch (Exception e) {
+            Map<String, Object> failure = new LinkedHashMap<>(known);
+            failure.put("error", firstLine(e));
+            appliance.audit().append(AuditEvent.SNAPSHOT, argv, Outcome.FAILED, failure);
+            throw e;
+        }
+        Map<String, Object> d = new LinkedHashMap<>(known);
+        d.put("id", t.id());
+        d.put("snapshots", t.result().snapshots().stream().map(Object::toString).toList());
+        d.put("atomic", t.result().atomicity() == SnapshotSetResult.Atomicity.ATOMIC);
+        d.put("timeline", t.state().timeline());
+        d.put("redo_lsn", t.state().redoLsn().toString());
+        d.put("replay_lsn", t.state().replayLsn().toString());
+        appliance.audit().append(AuditEvent.SNAPSHOT, argv, Outcome.OK, d);
+        return t.id();
+    }
+
+    /** Applies retention; returns a one-line summary. */
+    String prune(String trigger) {
+        List<String> argv = JobKind.PRUNE.auditCommand();
+        List<PruneService.Outcome> outcomes;
+        try {
+            outcomes = appliance.pruning().prune(o -> {
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("id", o.set().id());
+                d.put("created", o.set().created().toString());
+                d.put("reason", o.decision().reasonText());
+                d.put("snapshots", o.set().snapshots().stream().map(Object::toString).toList());
+                d.put("job", JobKind.PRUNE.wireName());
+                d.put("trigger", trigger);
+                appliance.audit().append(AuditEvent.PRUNE_DESTROY, argv, Outcome.OK, d);
+            });
+        } catch (RuntimeException e) {
+            Map<String, Object> failure = new LinkedHashMap<>();
+            failure.put("error", firstLine(e));
+            failure.put("job", JobKind.PRUNE.wireName());
+            failure.put("trigger", trigger);
+            appliance.audit().append(AuditEvent.PRUNE_DESTROY, argv, Outcome.FAILED, failure);
+            throw e;
+        }
+        long destroyed = outcomes.stream().filter(PruneService.Outcome::destroyed).count();
+        long refused = outcomes.stream().filter(o -> !o.decision().kept() && !o.destroyed()).count();
+        return destroyed + " set(s) destroyed, " + (outcomes.size() - destroyed) + " kept"
+                + (refused > 0 ? " (" + refused + " refused by ZFS)" : "");
+    }
+
+    static String firstLine(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+    }
+}

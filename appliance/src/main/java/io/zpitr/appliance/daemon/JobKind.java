@@ -1,0 +1,40 @@
+// The daemon's scheduled jobs, by the names the config, the state file and the audit log use.
+package io.zpitr.appliance.daemon;
+
+import java.util.Optional;
+
+/** A job the daemon runs on a schedule: {@code schedule.snapshot} and {@code schedule.prune}. */
+public enum JobKind {
+    SNAPSHOT("snapshot"),
+    PRUNE("prune");
+
+    private final String wireName;
+
+    JobKind(String wireName) {
+        this.wireName = wireName;
+    }
+
+    /** The name in the config ({@code schedule.<name>}), the state file and the audit details. */
+    public String wireName() {
+        return wireName;
+    }
+
+    /** The audit record's {@code command} for a run of this job: {@code ["daemon", "<name>-job"]}. */
+    public java.util.List<String> auditCommand() {
+        return java.util.List.of("daemon", wireName + "-job");
+    }
+
+    public static Optional<JobKind> of(String wireName) {
+        for (JobKind k : values()) {
+            if (k.wireName.equals(wireName)) {
+                return Optional.of(k);
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public String toString() {
+        return wireName;
+    }
+}
