@@ -28,12 +28,22 @@ public final class WalLab implements AutoCloseable {
      * writable for postgres.
      */
     public WalLab(List<Path> hostArchives) throws IOException {
+        this(hostArchives, PostgresCluster.DEFAULT_BIN_DIR);
+    }
+
+    /** A primary of the PostgreSQL in {@code binDir} (another major, say from {@code PostgresBinaries}). */
+    public WalLab(Path binDir) throws IOException {
+        this(List.of(), binDir);
+    }
+
+    private WalLab(List<Path> hostArchives, Path binDir) throws IOException {
         root = Files.createTempDirectory(Path.of("/var/tmp"), "zpitr-wallab-");
         archive = root.resolve("archive");
         Files.createDirectories(archive);
         chownPostgres(root);
         chownPostgres(archive);
         primary = PostgresCluster.builder()
+                .binDir(binDir)
                 .setting("wal_level", "replica")
                 .setting("archive_mode", "on")
                 .setting("archive_command", archiveCommand(archive, hostArchives))
