@@ -196,6 +196,19 @@ public record Settings(
         return resolve(file.getParent(), raw.audit().log());
     }
 
+    /** The Prometheus text file the daemon writes: metrics.textfile, default {@code <state_dir>/zpitr.prom}. */
+    public Path metricsFile() {
+        if (raw.metrics() == null || raw.metrics().textfile() == null) {
+            return stateDir.resolve("zpitr.prom");
+        }
+        return file.getParent().resolve(raw.metrics().textfile()).normalize();
+    }
+
+    /** Where wal-fetch counts its outcomes per source, for the metrics. */
+    public Path walFetchCounters() {
+        return stateDir.resolve("counters");
+    }
+
     /** The same settings with another prefetch spool (a restore's own, so it never mixes with the standby's). */
     public Settings withSpoolDir(Path spoolDir) {
         Archive a = new Archive(archive.sources(), archive.connectTimeout(), archive.downFor(), spoolDir, archive.prefetch());

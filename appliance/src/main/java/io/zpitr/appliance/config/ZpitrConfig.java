@@ -18,7 +18,8 @@ public record ZpitrConfig(
         Schedule schedule,
         Retention retention,
         Restore restore,
-        Audit audit) {
+        Audit audit,
+        Metrics metrics) {
 
     /** The {@code zfs} section. */
     public record Zfs(String command, List<String> datasets, @JsonProperty("snapshot_prefix") String snapshotPrefix) {
@@ -58,6 +59,10 @@ public record ZpitrConfig(
     /** The {@code restore} section. */
     public record Restore(@JsonProperty("dataset_root") String datasetRoot, @JsonProperty("mount_root") String mountRoot,
                           Integer port) {
+    }
+
+    /** The {@code metrics} section: where the daemon writes its Prometheus text file. */
+    public record Metrics(String textfile) {
     }
 
     /** The {@code audit} section. */

@@ -265,6 +265,11 @@ public final class Daemon {
                 failed(kind, start, triggerText, attempt, e);
             }
             options.notifier().status(statusLine());
+            try {
+                new MetricsTextFile(appliance).write();
+            } catch (IOException | RuntimeException m) {
+                LOG.warn("metrics not written to {}: {}", appliance.settings().metricsFile(), m.getMessage());
+            }
         } finally {
             oneJobAtATime.unlock();
         }

@@ -69,7 +69,22 @@ public final class WalFetchService {
             long segmentSize = outcome.verification().segmentSize().orElse(16L << 20);
             startPrefetcherIfIdle(spool.get(), segmentSize);
         }
+        count(outcome.lines());
         return new Result(outcome.status(), outcome.lines());
+    }
+
+    /** One count per source line: "<source>: fetched ...", "...not found", anything else failed. */
+    private void count(List<String> lines) {
+        WalFetchCounters counters = new WalFetchCounters(settings.walFetchCounters(), settings.archive().spoolDir());
+        for (String line : lines) {
+            int colon = line.indexOf(": ");
+            if (colon <= 0) {
+                continue;
+            }
+            String source = line.substring(0, colon);
+            String rest = line.substring(colon + 2);
+            counters.count(source, rest.startsWith("fetched ") ? "ok" : rest.endsWith(" not found") ? "missing" : "failed");
+        }
     }
 
     private Optional<Result> serveFromSpool(WalSpool spool, WalFileName name, Path destination) throws IOException {
@@ -87,6 +102,7 @@ public final class WalFetchService {
                 return Optional.empty();
             }
             AtomicLanding.land(temp, destination);
+            new WalFetchCounters(settings.walFetchCounters(), spool.dir()).count("spool", "ok");
             return Optional.of(new Result(WalFetcher.Status.FETCHED, List.of("spool: served " + name)));
         } finally {
             Files.deleteIfExists(temp);

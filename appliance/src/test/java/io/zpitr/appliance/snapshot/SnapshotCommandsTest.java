@@ -262,4 +262,21 @@ class SnapshotCommandsTest {
         assertEquals(0, verify.code(), verify.out() + verify.err());
         assertTrue(verify.out().contains("intact"), verify.out());
     }
+
+    @Test
+    @Order(6)
+    void theMetricsTextFileShowsWhatIsRetained() throws Exception {
+        io.zpitr.appliance.Appliance appliance = new io.zpitr.appliance.Appliance(
+                io.zpitr.appliance.config.ConfigLoader.load(config), RUNNER, java.time.Clock.systemUTC());
+        new io.zpitr.appliance.wal.WalFetchCounters(appliance.settings().walFetchCounters(),
+                appliance.settings().archive().spoolDir()).count("host25", "ok");
+        new io.zpitr.appliance.daemon.MetricsTextFile(appliance).write();
+        String text = Files.readString(appliance.settings().metricsFile());
+        int sets = new ObjectMapper().readTree(zpitr("list", "--format", "json").out()).get("snapshot_sets").size();
+        assertTrue(text.contains("\nzpitr_snapshot_sets " + sets + "\n"), text);
+        assertTrue(text.contains("zpitr_last_snapshot_timestamp_seconds "), text);
+        assertTrue(text.contains("zpitr_recoverable_window_seconds "), text);
+        assertTrue(text.contains("zpitr_wal_fetch_total{source=\"host25\",outcome=\"ok\"} 1"), text);
+        assertTrue(text.contains("zpitr_job_failures_total{job=\"snapshot\"} 0"), text);
+    }
 }
