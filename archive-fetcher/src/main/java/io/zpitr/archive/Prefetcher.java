@@ -119,9 +119,15 @@ public final class Prefetcher {
         }
     }
 
-    /** One pass: drop what replay has passed, start fetches for what it needs next. */
+    /**
+     * One pass: drop what replay has passed, start fetches for what it needs next. The segment
+     * just before the requested one stays: at the end of archive recovery PostgreSQL asks for the
+     * next segment (missing), then reads the last one again, and the launcher's fast path can
+     * serve it from here instead of a JVM fetching it over the network once more.
+     */
     void fill(WalFileName requested) throws IOException {
-        spool.dropOlderThan(requested);
+        spool.dropOlderThan(WalSegments.segmentNumber(requested, segmentSize) > 0
+                ? WalSegments.offset(requested, -1, segmentSize) : requested);
         Set<WalFileName> present = spool.segments();
         Instant now = clock.instant();
         // The requested segment itself is served by the foreground fetch; prefetch what follows.

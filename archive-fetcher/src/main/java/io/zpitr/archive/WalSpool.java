@@ -16,7 +16,7 @@ import java.util.TreeSet;
  * atomic rename), plus {@value #REQUESTED}, the name PostgreSQL asked for last. The launcher's fast
  * path ({@code bin/zpitr}) reads this folder directly: a segment present here is served with a
  * copy and no JVM. Bounded: the prefetcher keeps at most its depth of segments ahead of the last
- * request, and drops those older than it.
+ * request and the one before it, and drops those older.
  */
 public final class WalSpool {
     /** The file holding the last requested segment name; written by the launcher's fast path too. */
