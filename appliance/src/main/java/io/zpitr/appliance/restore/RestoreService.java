@@ -182,6 +182,15 @@ public final class RestoreService {
             }
 
             // 4. Start, as the configured OS user, and watch replay.
+            // Prefetch from the first segment on, before PostgreSQL asks: replay then starts on local disk.
+            if (settings.archive().prefetch() > 0) {
+                io.zpitr.archive.WalSpool walSpool = new io.zpitr.archive.WalSpool(spool);
+                walSpool.recordRequested(io.zpitr.archive.WalSegments.offset(WalFileName.of(plan.firstSegment()), -1,
+                        RestorePlanner.SEGMENT_SIZE));
+                chown(osUser, spool.resolve(io.zpitr.archive.WalSpool.REQUESTED));
+                io.zpitr.appliance.wal.PrefetcherProcess.startIfIdle(appliance.runner(), walSpool, settings.file(),
+                        RestorePlanner.SEGMENT_SIZE, Optional.of(osUser), Optional.of(spool));
+            }
             Path log = mountRoot.resolve("postgresql.log");
             Files.deleteIfExists(log);
             Files.createFile(log);

@@ -3,21 +3,17 @@ package io.zpitr.appliance.wal;
 
 import io.zpitr.appliance.config.Settings;
 import io.zpitr.archive.AtomicLanding;
-import io.zpitr.archive.Prefetcher;
 import io.zpitr.archive.WalFetcher;
 import io.zpitr.archive.WalFileName;
 import io.zpitr.archive.WalSpool;
 import io.zpitr.archive.WalVerifier;
-import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -34,6 +30,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class WalFetchService {
     private static final Logger LOG = LoggerFactory.getLogger(WalFetchService.class);
+
+    /** PostgreSQL's default; the prefetcher's names assume it (a cluster with another size is served without prefetch hits). */
+    static final long DEFAULT_SEGMENT_SIZE = 16L << 20;
 
     private final Settings settings;
     private final ProcessRunner runner;
@@ -60,14 +59,14 @@ public final class WalFetchService {
                 LOG.warn("prefetch spool {} not usable, fetching directly: {}", spool.get().dir(), e.toString());
             }
         }
+        if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
+            // Started before this fetch, the prefetcher fetches what follows while we fetch this one.
+            PrefetcherProcess.startIfIdle(runner, spool.get(), settings.file(), DEFAULT_SEGMENT_SIZE, Optional.empty(),
+                    Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of));
+        }
         WalFetcher.Outcome outcome;
         try (WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier())) {
             outcome = fetcher.fetch(name, destination);
-        }
-        if (outcome.status() == WalFetcher.Status.FETCHED && spool.isPresent()
-                && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
-            long segmentSize = outcome.verification().segmentSize().orElse(16L << 20);
-            startPrefetcherIfIdle(spool.get(), segmentSize);
         }
         count(outcome.lines());
         return new Result(outcome.status(), outcome.lines());
@@ -147,22 +146,4 @@ public final class WalFetchService {
         Files.move(temp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    private void startPrefetcherIfIdle(WalSpool spool, long segmentSize) {
-        try {
-            Optional<FileLock> lock = Prefetcher.tryLock(spool);
-            if (lock.isEmpty()) {
-                return;  // one is running
-            }
-            lock.get().channel().close();
-            List<String> argv = new ArrayList<>();
-            argv.add("setsid");  // PostgreSQL signals the whole process group of its restore_command
-            argv.add(ProcessHandle.current().info().command().orElse("java"));
-            argv.addAll(List.of("-XX:+UseSerialGC", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                    "io.zpitr.appliance.cli.Main", "--config", settings.file().toString(),
-                    "wal-prefetch", "--segment-size", Long.toString(segmentSize)));
-            runner.startDetached(Command.of(argv), spool.dir().resolve("prefetch.log"));
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("could not start the WAL prefetcher: {}", e.toString());
-        }
-    }
 }

@@ -1,0 +1,62 @@
+// Starts the background `zpitr wal-prefetch` process for a spool, unless one already serves it.
+package io.zpitr.appliance.wal;
+
+import io.zpitr.archive.Prefetcher;
+import io.zpitr.archive.WalSpool;
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessRunner;
+import java.io.IOException;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The prefetcher outlives the wal-fetch (or restore) that starts it: it runs in a session of its
+ * own ({@code setsid}: PostgreSQL signals the whole process group of its restore_command), in
+ * {@code /}, logging to the spool's {@code prefetch.log}. Starting it is best effort: a fetch never
+ * fails because prefetch could not start.
+ */
+public final class PrefetcherProcess {
+    private static final Logger LOG = LoggerFactory.getLogger(PrefetcherProcess.class);
+
+    private PrefetcherProcess() {
+    }
+
+    /**
+     * @param osUser run it as this user (through runuser, when we are root), or empty for ourselves
+     * @param spoolOverride a restore's own spool, passed as ZPITR_SPOOL_DIR, or empty
+     */
+    public static void startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
+                                   Optional<String> osUser, Optional<Path> spoolOverride) {
+        try {
+            Optional<FileLock> lock = Prefetcher.tryLock(spool);
+            if (lock.isEmpty()) {
+                return;  // one is running
+            }
+            lock.get().channel().close();
+            List<String> argv = new ArrayList<>();
+            if (osUser.isPresent() && "root".equals(System.getProperty("user.name")) && !"root".equals(osUser.get())) {
+                argv.addAll(List.of("runuser", "-u", osUser.get(), "--"));
+                // The lock file was just created by us, root: the prefetcher must be able to open it.
+                runner.run(Command.of("chown", osUser.get() + ":", spool.dir().resolve(WalSpool.LOCK).toString()))
+                        .requireSuccess();
+            }
+            argv.add("setsid");
+            argv.add(ProcessHandle.current().info().command().orElse("java"));
+            argv.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m", "-cp",
+                    System.getProperty("java.class.path"), "io.zpitr.appliance.cli.Main", "--config", configFile.toString(),
+                    "wal-prefetch", "--segment-size", Long.toString(segmentSize)));
+            Map<String, String> env = new HashMap<>(System.getenv());
+            spoolOverride.ifPresent(s -> env.put("ZPITR_SPOOL_DIR", s.toString()));
+            runner.startDetached(Command.of(argv).environment(env), spool.dir().resolve("prefetch.log"));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not start the WAL prefetcher: {}", e.toString());
+        }
+    }
+}
