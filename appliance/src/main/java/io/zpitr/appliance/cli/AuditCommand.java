@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 
 /** Shows auditors what zpitr did, and whether the log is still as zpitr wrote it. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
-        description = {"Prints the audit log: one line per snapshot, prune, hold, release, restore,",
+        description = {"Prints the audit log, or verifies its hash chain.",
+                "One line per snapshot, prune, hold, release, restore,",
                 "restore drop and failed job, with its time (UTC), who ran it (user@host; the",
                 "sudo user when run through sudo), the outcome and the details. The log is",
                 "audit.log in the config (default <state_dir>/audit.jsonl).",

@@ -11,8 +11,9 @@ import picocli.CommandLine.Command;
 
 /** Validates the config and probes everything zpitr depends on. */
 @Command(name = "check", mixinStandardHelpOptions = true,
-        description = {"Validates the config; probes zfs, each dataset, the standby, every archive source (each",
-                "transport, host keys), spool space, clock skew against the primary and the last snapshot's age.",
+        description = {"Validates the config and probes everything zpitr depends on.",
+                "zfs, each dataset, the standby, every archive source (each transport, host keys), spool space,",
+                "clock skew against the primary and the last snapshot's age.",
                 "One line per check. Exit 1 on any FAIL, 2 if the config itself is invalid."})
 final class CheckCommand implements Callable<Integer> {
     @CommandLine.ParentCommand

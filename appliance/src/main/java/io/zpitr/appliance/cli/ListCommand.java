@@ -23,8 +23,9 @@ import picocli.CommandLine.Option;
 
 /** Lists retained snapshot sets and the recoverable window; field names are documented in docs/list-format.md. */
 @Command(name = "list", mixinStandardHelpOptions = true,
-        description = {"Lists retained snapshot sets: id, created (UTC), datasets, timeline, redo LSN, replay LSN and",
-                "last replayed commit time at the snapshot, holds, space used; then the recoverable window."})
+        description = {"Lists retained snapshot sets and the recoverable window.",
+                "For each set: id, created (UTC), datasets, timeline, redo LSN, replay LSN and last replayed commit time",
+                "at the snapshot, holds, why retention keeps it, space used."})
 final class ListCommand implements Callable<Integer> {
     enum Format { table, json, csv }
 

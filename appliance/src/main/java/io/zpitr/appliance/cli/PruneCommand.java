@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
 
 /** Destroys the snapshot sets retention no longer keeps; each destroyed set is one audit line. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
-        description = {"Applies the retention policy. Never destroys a held set, a set with restore clones, or the",
-                "newest set. Prints each set destroyed (or, with --dry-run, that would be) and why each kept set is kept."})
+        description = {"Applies the retention policy to the snapshot sets.",
+                "Never destroys a held set, a set with restore clones, or the newest set. Prints each set destroyed (or, with --dry-run, that would be) and why each kept set is kept."})
 final class PruneCommand implements Callable<Integer> {
     @CommandLine.ParentCommand
     Main main;

@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 
 /** Plans, clones, configures recovery, starts PostgreSQL on the clone and waits for the target. */
 @Command(name = "restore", mixinStandardHelpOptions = true,
-        description = {"Restores to a point in time on clones of a snapshot set, beside the live standby:",
+        description = {"Restores to a point in time on clones of a snapshot set, beside the live standby.",
                 "clones are O(1); PostgreSQL then replays archived WAL (through zpitr wal-fetch) to the target.",
                 "Exit 3 when the target is not restorable (no snapshot before it, WAL missing, replay ended early)."})
 final class RestoreCommand implements Callable<Integer> {

@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
 
 /** Takes a snapshot set of every configured dataset, with PostgreSQL's position recorded on it. */
 @Command(name = "snapshot", mixinStandardHelpOptions = true,
-        description = {"Takes one consistent snapshot of all configured datasets now and records PostgreSQL's",
-                "position on it (timeline, checkpoint redo LSN, replay LSN, last replayed commit time).",
+        description = {"Takes one consistent, PostgreSQL-aware snapshot set of all configured datasets now.",
+                "PostgreSQL's position is recorded on it (timeline, checkpoint redo LSN, replay LSN, last replayed commit time).",
                 "Prints the snapshot set's id last."})
 final class SnapshotCommand implements Callable<Integer> {
     @CommandLine.ParentCommand

@@ -21,10 +21,11 @@ import picocli.CommandLine.Option;
 
 /** Prints the appliance's health, one line per part (table) or one document (json); see docs/daemon.md. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Shows the standby's replay lag (and how far it is behind the primary, when one is configured),"
+        description = {"Shows how the appliance is doing: standby lag, snapshots, window, archive hosts, jobs.",
+                "The standby's replay lag (and how far it is behind the primary, when one is configured),"
                 + " the newest snapshot set and its age, the recoverable window, whether each archive source answers,"
                 + " and each scheduled job's next run and last outcome. Exits 0 whenever it could report;"
-                + " read the fields for health. Table times are in the configured timezone, JSON times in UTC.")
+                + " read the fields for health. Table times are in the configured timezone, JSON times in UTC."})
 final class StatusCommand implements Callable<Integer> {
     enum Format { table, json }
 
