@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
         subcommands = {CheckCommand.class, StatusCommand.class, SnapshotCommand.class, ListCommand.class, PruneCommand.class,
                 HoldCommand.class, ReleaseCommand.class, AuditCommand.class, RestoreCommand.class, RestoresCommand.class,
-                RestoreDropCommand.class, DaemonCommand.class,
+                RestoreDropCommand.class, StandbyCommand.class, DaemonCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 failed, 2 usage or config error, 3 target not restorable."})
 public final class Main implements Runnable {
