@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
  * fix (PostgreSQL aborts recovery on those).
  */
 @Command(name = "wal-fetch", mixinStandardHelpOptions = true,
-        description = {"Fetches one archived WAL file for PostgreSQL: restore_command = 'zpitr wal-fetch %f %p'.",
+        description = {"Fetches one archived WAL file for PostgreSQL: restore_command = 'zpitr wal-fetch %%f %%p'.",
                 "Sources are tried in configured order; every copy is verified before it lands, atomically, at DEST."},
         footer = {"", "Exit codes: 0 fetched; 1 not found on any source that answered; 2 bad WAL file name or config;",
                 "4 no source could be asked; 5 only bad copies found. One stderr line per source tells what happened."})
@@ -32,10 +32,10 @@ final class WalFetchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "WALFILE", description = "The file PostgreSQL asks for (%f).")
+    @Parameters(index = "0", paramLabel = "WALFILE", description = "The file PostgreSQL asks for (%%f).")
     String walFile;
 
-    @Parameters(index = "1", paramLabel = "DEST", description = "Where to put it (%p), relative to PostgreSQL's data directory.")
+    @Parameters(index = "1", paramLabel = "DEST", description = "Where to put it (%%p), relative to PostgreSQL's data directory.")
     Path destination;
 
     @Override
