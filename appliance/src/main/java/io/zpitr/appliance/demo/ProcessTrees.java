@@ -1,0 +1,100 @@
+// Finds and stops processes of the sandbox without a shell: by pid file, by pid, or by what their command line names.
+package io.zpitr.appliance.demo;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/** Stopping a process means SIGTERM to it and its descendants, then SIGKILL to whatever outlives the grace period. */
+final class ProcessTrees {
+    private ProcessTrees() {
+    }
+
+    /** The pid in a pid file (first line), if the file exists and holds one. */
+    static Optional<Long> pidIn(Path pidFile) {
+        try {
+            String first = Files.readString(pidFile).strip().lines().findFirst().orElse("");
+            return first.isEmpty() ? Optional.empty() : Optional.of(Long.parseLong(first.strip()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The live process with this pid whose executable or command line passes {@code is}: a reused pid is left alone. */
+    static Optional<ProcessHandle> live(long pid, Predicate<ProcessHandle> is) {
+        return ProcessHandle.of(pid).filter(h -> alive(h.pid())).filter(is);
+    }
+
+    static Predicate<ProcessHandle> executableEndsWith(String name) {
+        return h -> h.info().command().map(c -> c.endsWith("/" + name)).orElse(false);
+    }
+
+    static Predicate<ProcessHandle> commandLineContains(String text) {
+        return h -> h.info().commandLine().map(c -> c.contains(text)).orElse(false);
+    }
+
+    /**
+     * Every live process, other than this one and its ancestors, whose command line contains
+     * {@code text} (sshd rewrites its title, but keeps its arguments in it).
+     */
+    static List<ProcessHandle> mentioning(String text) {
+        Set<Long> us = new HashSet<>();
+        for (Optional<ProcessHandle> p = Optional.of(ProcessHandle.current()); p.isPresent(); p = p.get().parent()) {
+            us.add(p.get().pid());
+        }
+        return ProcessHandle.allProcesses()
+                .filter(h -> !us.contains(h.pid()))
+                .filter(h -> h.info().commandLine().map(c -> c.contains(text)).orElse(false))
+                .filter(h -> alive(h.pid()))
+                .toList();
+    }
+
+    /** SIGTERM to the process and its descendants; SIGKILL after {@code grace}; returns once all are gone. */
+    static void stop(ProcessHandle process, Duration grace) {
+        List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
+        all.add(0, process);
+        all.forEach(ProcessHandle::destroy);
+        if (awaitGone(all, grace)) {
+            return;
+        }
+        all.forEach(ProcessHandle::destroyForcibly);
+        if (!awaitGone(all, Duration.ofSeconds(10))) {
+            throw new IllegalStateException("process " + process.pid() + " ("
+                    + process.info().commandLine().orElse("?") + ") would not die, not even from SIGKILL");
+        }
+    }
+
+    private static boolean awaitGone(List<ProcessHandle> processes, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (processes.stream().anyMatch(p -> alive(p.pid()))) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Deadline.pause(50);
+        }
+        return true;
+    }
+
+    /** Alive and not a zombie: a zombie holds no port, socket or file and is as good as gone. */
+    static boolean alive(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String state = stat.substring(stat.lastIndexOf(')') + 1).strip();
+            return !state.startsWith("Z") && !state.startsWith("X");
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+    }
+}
