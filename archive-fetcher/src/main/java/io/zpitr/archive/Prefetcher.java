@@ -130,9 +130,8 @@ public final class Prefetcher {
                 ? WalSegments.offset(requested, -1, segmentSize) : requested);
         Set<WalFileName> present = spool.segments();
         Instant now = clock.instant();
-        // The requested segment too: a wal-fetch that missed the spool waits for it here (a warm
-        // process with open sessions) rather than fetching it over new connections itself.
-        for (int i = 0; i <= depth; i++) {
+        // The requested segment itself is served by the foreground fetch; prefetch what follows.
+        for (int i = 1; i <= depth; i++) {
             WalFileName next = WalSegments.offset(requested, i, segmentSize);
             Instant retryAt = missingUntil.get(next);
             if (retryAt != null && now.isBefore(retryAt)) {
@@ -154,10 +153,7 @@ public final class Prefetcher {
             WalFetcher.Outcome outcome = fetcher.fetch(name, spool.dir().resolve(name.name()));
             switch (outcome.status()) {
                 case FETCHED -> missingUntil.remove(name);
-                case MISSING -> {
-                    missingUntil.put(name, clock.instant().plus(MISSING_RETRY));
-                    spool.recordMissing(name);
-                }
+                case MISSING -> missingUntil.put(name, clock.instant().plus(MISSING_RETRY));
                 default -> {
                     missingUntil.put(name, clock.instant().plus(MISSING_RETRY));
                     LOG.warn("prefetch of {} failed: {}", name, String.join("; ", outcome.lines()));

@@ -21,8 +21,6 @@ import java.util.TreeSet;
 public final class WalSpool {
     /** The file holding the last requested segment name; written by the launcher's fast path too. */
     public static final String REQUESTED = ".requested";
-    /** The last segment the prefetcher found on no source (so a waiting wal-fetch stops waiting). */
-    public static final String MISSING = ".missing";
     /** The lock a running prefetcher holds. */
     public static final String LOCK = ".prefetch.lock";
 
@@ -54,30 +52,6 @@ public final class WalSpool {
             Files.move(temp, dir.resolve(REQUESTED), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(temp);
-        }
-    }
-
-    /** Notes that no source had {@code name} just now. */
-    public void recordMissing(WalFileName name) {
-        try {
-            Path temp = Files.createTempFile(dir, ".missing-", ".tmp");
-            try {
-                Files.writeString(temp, name.name() + "\n", StandardCharsets.US_ASCII);
-                Files.move(temp, dir.resolve(MISSING), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(temp);
-            }
-        } catch (IOException e) {
-            // Only an optimisation for waiting fetches: they time out instead.
-        }
-    }
-
-    /** Whether the prefetcher last found {@code name} missing. */
-    public boolean recordedMissing(WalFileName name) {
-        try {
-            return Files.readString(dir.resolve(MISSING), StandardCharsets.US_ASCII).strip().equals(name.name());
-        } catch (IOException e) {
-            return false;
         }
     }
 

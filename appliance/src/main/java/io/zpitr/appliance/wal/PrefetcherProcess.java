@@ -31,14 +31,13 @@ public final class PrefetcherProcess {
     /**
      * @param osUser run it as this user (through runuser, when we are root), or empty for ourselves
      * @param spoolOverride a restore's own spool, passed as ZPITR_SPOOL_DIR, or empty
-     * @return true if one was started (or could not be), false if one already runs
      */
-    public static boolean startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
+    public static void startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
                                    Optional<String> osUser, Optional<Path> spoolOverride) {
         try {
             Optional<FileLock> lock = Prefetcher.tryLock(spool);
             if (lock.isEmpty()) {
-                return false;  // one is running
+                return;  // one is running
             }
             lock.get().channel().close();
             List<String> argv = new ArrayList<>();
@@ -59,6 +58,5 @@ public final class PrefetcherProcess {
         } catch (IOException | RuntimeException e) {
             LOG.warn("could not start the WAL prefetcher: {}", e.toString());
         }
-        return true;
     }
 }

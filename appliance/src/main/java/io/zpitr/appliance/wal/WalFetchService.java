@@ -60,16 +60,9 @@ public final class WalFetchService {
             }
         }
         if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
-            boolean running = !PrefetcherProcess.startIfIdle(runner, spool.get(), settings.file(), DEFAULT_SEGMENT_SIZE,
-                    Optional.empty(), Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of));
-            if (running) {
-                // A running prefetcher has the segment in hand or fetches it now, over open sessions:
-                // waiting for it is faster than new connections from this fresh process.
-                Optional<Result> served = awaitPrefetched(spool.get(), name, destination);
-                if (served.isPresent()) {
-                    return served.get();
-                }
-            }
+            // Started before this fetch, the prefetcher fetches what follows while we fetch this one.
+            PrefetcherProcess.startIfIdle(runner, spool.get(), settings.file(), DEFAULT_SEGMENT_SIZE, Optional.empty(),
+                    Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of));
         }
         WalFetcher.Outcome outcome;
         try (WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier())) {
@@ -91,27 +84,6 @@ public final class WalFetchService {
             String rest = line.substring(colon + 2);
             counters.count(source, rest.startsWith("fetched ") ? "ok" : rest.endsWith(" not found") ? "missing" : "failed");
         }
-    }
-
-    /** How long a wal-fetch waits for a running prefetcher before fetching itself. */
-    static final java.time.Duration PREFETCH_WAIT = java.time.Duration.ofSeconds(5);
-
-    private Optional<Result> awaitPrefetched(WalSpool spool, WalFileName name, Path destination) {
-        long deadline = System.nanoTime() + PREFETCH_WAIT.toNanos();
-        try {
-            while (System.nanoTime() < deadline && !spool.recordedMissing(name)) {
-                Optional<Result> served = serveFromSpool(spool, name, destination);
-                if (served.isPresent()) {
-                    return served;
-                }
-                Thread.sleep(20);
-            }
-        } catch (IOException e) {
-            LOG.warn("prefetch spool {} not usable, fetching directly: {}", spool.dir(), e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return Optional.empty();
     }
 
     private Optional<Result> serveFromSpool(WalSpool spool, WalFileName name, Path destination) throws IOException {
