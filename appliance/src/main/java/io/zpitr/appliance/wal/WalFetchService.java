@@ -59,14 +59,17 @@ public final class WalFetchService {
                 LOG.warn("prefetch spool {} not usable, fetching directly: {}", spool.get().dir(), e.toString());
             }
         }
-        if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
-            // Started before this fetch, the prefetcher fetches what follows while we fetch this one.
-            PrefetcherProcess.startIfIdle(runner, spool.get(), settings.file(), DEFAULT_SEGMENT_SIZE, Optional.empty(),
-                    Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of));
-        }
         WalFetcher.Outcome outcome;
         try (WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier())) {
             outcome = fetcher.fetch(name, destination);
+        }
+        if (outcome.status() == WalFetcher.Status.FETCHED && spool.isPresent()
+                && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
+            // After the fetch, not before: measured (bench/), a prefetcher JVM starting beside this
+            // one on two cores slowed the first fetches more than it gained.
+            PrefetcherProcess.startIfIdle(runner, spool.get(), settings.file(),
+                    outcome.verification().segmentSize().orElse(DEFAULT_SEGMENT_SIZE), Optional.empty(),
+                    Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of));
         }
         count(outcome.lines());
         return new Result(outcome.status(), outcome.lines());
