@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Restore benchmark (issue 5, item 7): time-to-queryable of `zpitr restore --to-time T` against
+# pgBackRest's full restore of the same database to the same T, at pgbench scales 70 (~1 GB) and
+# 350 (~5 GB) by default, all in one run. Runs appliance/src/test/java/.../RestoreBench.java
+# through failsafe; prints the results and writes them to bench/results/restore-<UTC time>.txt.
+#
+#   bench/restore.sh                          # scales 70,350, 30000 transactions before T
+#   BENCH_SCALES=5,20 BENCH_TRANSACTIONS=4000 bench/restore.sh     # a quick try
+#   BENCH_RECORDSIZE=128k bench/restore.sh    # ZFS recordsize of the standby's dataset (default 8k)
+#   BENCH_COLD=1 bench/restore.sh             # drop this run's files from the caches before the timed restores
+#
+# Needs root (zfs-fuse pools, PostgreSQL run as postgres). Installs zfs-fuse, postgresql-15 and
+# pgbackrest from Debian when missing, starts the zfs-fuse daemon when none runs (and stops it
+# again at the end). About 3 x the largest database of free space in /var/tmp. The default run
+# (70,350) took 9-10 minutes on a 2-core machine; bench/results/ holds the runs committed so far.
+set -euo pipefail
+
+root=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
+cd "$root"
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "bench/restore.sh: run as root" >&2
+  exit 2
+fi
+
+scales=${BENCH_SCALES:-70,350}
+transactions=${BENCH_TRANSACTIONS:-30000}
+recordsize=${BENCH_RECORDSIZE:-8k}
+cold=${BENCH_COLD:+true}
+
+packages=()
+command -v zfs >/dev/null || packages+=(zfs-fuse)
+[[ -x /usr/lib/postgresql/15/bin/postgres ]] || packages+=(postgresql-15)
+command -v pgbackrest >/dev/null || packages+=(pgbackrest)
+command -v mvn >/dev/null || packages+=(maven)
+if ((${#packages[@]})); then
+  echo "bench/restore.sh: installing ${packages[*]}"
+  mkdir -p /etc/postgresql-common/createcluster.d
+  [[ -e /etc/postgresql-common/createcluster.d/zpitr-tests.conf ]] \
+    || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/zpitr-tests.conf
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+largest=$(tr ',' '\n' <<<"$scales" | sort -n | tail -1)
+need_gb=$(( largest * 16 * 3 / 1000 + 3 ))
+free_gb=$(df -P -BG /var/tmp | awk 'NR==2 {sub("G","",$4); print $4}')
+if (( free_gb < need_gb )); then
+  echo "bench/restore.sh: /var/tmp has ${free_gb} GB free; scale $largest needs about ${need_gb} GB" >&2
+  exit 1
+fi
+
+started_zfs=""
+if ! zpool list -H >/dev/null 2>&1; then
+  rm -f /run/zfs-fuse.pid   # a stale pid file makes zfs-fuse exit 1 silently
+  zfs-fuse -p /run/zfs-fuse.pid
+  started_zfs=yes
+  for _ in $(seq 1 150); do
+    zpool list -H >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  zpool list -H >/dev/null
+fi
+stop_zfs() {
+  if [[ -n "$started_zfs" && -f /run/zfs-fuse.pid ]]; then
+    kill "$(cat /run/zfs-fuse.pid)" 2>/dev/null || true
+  fi
+}
+trap stop_zfs EXIT
+
+mkdir -p bench/results
+results="$root/bench/results/restore-$(date -u +%Y%m%dT%H%M%SZ).txt"
+echo "bench/restore.sh: scales $scales, $transactions transactions; results also in $results"
+mvn -B -q -ntp -pl appliance -am verify \
+  -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dit.test=RestoreBench -Dfailsafe.failIfNoSpecifiedTests=false \
+  -Dbench.scales="$scales" -Dbench.transactions="$transactions" -Dbench.recordsize="$recordsize" \
+  -Dbench.results="$results" -Dbench.cold="${cold:-false}" \
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'   # Maven's colour resets, even with -B
