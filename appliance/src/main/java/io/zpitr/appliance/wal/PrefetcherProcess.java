@@ -28,6 +28,20 @@ public final class PrefetcherProcess {
     private PrefetcherProcess() {
     }
 
+    /** Whether no prefetcher holds the spool's lock right now. */
+    public static boolean idle(WalSpool spool) {
+        try {
+            Optional<FileLock> lock = Prefetcher.tryLock(spool);
+            if (lock.isEmpty()) {
+                return false;
+            }
+            lock.get().channel().close();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /**
      * @param osUser run it as this user (through runuser, when we are root), or empty for ourselves
      * @param spoolOverride a restore's own spool, passed as ZPITR_SPOOL_DIR, or empty

@@ -59,10 +59,16 @@ public final class WalFetchService {
                 LOG.warn("prefetch spool {} not usable, fetching directly: {}", spool.get().dir(), e.toString());
             }
         }
+        List<java.util.concurrent.CompletableFuture<Void>> ahead = List.of();
+        if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0
+                && PrefetcherProcess.idle(spool.get())) {
+            ahead = fetchAhead(spool.get(), name, Math.min(FETCH_AHEAD, settings.archive().prefetch()));
+        }
         WalFetcher.Outcome outcome;
         try (WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier())) {
             outcome = fetcher.fetch(name, destination);
         }
+        awaitAhead(ahead);
         if (outcome.status() == WalFetcher.Status.FETCHED && spool.isPresent()
                 && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
             // After the fetch, not before: measured (bench/), a prefetcher JVM starting beside this
@@ -73,6 +79,48 @@ public final class WalFetchService {
         }
         count(outcome.lines());
         return new Result(outcome.status(), outcome.lines());
+    }
+
+    /** Segments the first, JVM-served fetch brings along, while the prefetcher process starts. */
+    static final int FETCH_AHEAD = 2;
+
+    /**
+     * With no prefetcher running, the next calls would each start a JVM until the prefetcher
+     * (itself a JVM start and new SSH sessions away) lands its first segments. So this call
+     * fetches the next {@link #FETCH_AHEAD} segments into the spool too, each over its own
+     * connections, in parallel with the one asked for (measured: bench/results).
+     */
+    private List<java.util.concurrent.CompletableFuture<Void>> fetchAhead(WalSpool spool, WalFileName name, int count) {
+        List<java.util.concurrent.CompletableFuture<Void>> futures = new java.util.ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            WalFileName next = io.zpitr.archive.WalSegments.offset(name, i, DEFAULT_SEGMENT_SIZE);
+            if (spool.lookup(next).isPresent()) {
+                continue;
+            }
+            futures.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try (WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier())) {
+                    fetcher.fetch(next, spool.dir().resolve(next.name()));
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("fetching {} ahead failed: {}", next, e.toString());
+                }
+            }));
+        }
+        return futures;
+    }
+
+    /** Waits a little for the segments fetched ahead; whatever is not done by then is dropped. */
+    private static void awaitAhead(List<java.util.concurrent.CompletableFuture<Void>> ahead) {
+        if (ahead.isEmpty()) {
+            return;
+        }
+        try {
+            java.util.concurrent.CompletableFuture.allOf(ahead.toArray(new java.util.concurrent.CompletableFuture[0]))
+                    .get(3, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            LOG.debug("segments fetched ahead not all done: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** One count per source line: "<source>: fetched ...", "...not found", anything else failed. */
