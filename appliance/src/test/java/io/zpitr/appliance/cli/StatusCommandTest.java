@@ -16,8 +16,6 @@ import io.zpitr.fixtures.Fs;
 import io.zpitr.fixtures.SshServer;
 import io.zpitr.fixtures.ZfsPool;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -87,22 +85,12 @@ class StatusCommandTest {
         }
     }
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run zpitr(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] all = new String[args.length + 2];
-        all[0] = "--config";
-        all[1] = config.toString();
-        System.arraycopy(args, 0, all, 2, args.length);
-        int code = Main.run(all, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static ZpitrRun zpitr(String... args) {
+        return ZpitrRun.withConfig(config, args);
     }
 
     static JsonNode statusJson() throws IOException {
-        Run r = zpitr("status", "--format", "json");
+        ZpitrRun r = zpitr("status", "--format", "json");
         assertEquals(0, r.code(), r.out() + r.err());
         return new ObjectMapper().readTree(r.out());
     }
@@ -119,7 +107,7 @@ class StatusCommandTest {
     @Test
     @Order(1)
     void jsonReportsEveryPart() throws Exception {
-        Run snap = zpitr("snapshot");
+        ZpitrRun snap = zpitr("snapshot");
         assertEquals(0, snap.code(), snap.err());
         snapshotId = snap.out().lines().reduce((a, b) -> b).orElseThrow();
         Instant snapshotRun = Instant.now().minusSeconds(5);
@@ -177,7 +165,7 @@ class StatusCommandTest {
     @Test
     @Order(2)
     void theTableHasOneLinePerPartAndADeadHostStaysRememberedDown() {
-        Run r = zpitr("status");
+        ZpitrRun r = zpitr("status");
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
         assertTrue(line(lines, "standby ").contains("in recovery, replayed to "), r.out());
@@ -215,7 +203,7 @@ class StatusCommandTest {
                     doc.get("recoverable_window").toString());
             assertTrue(doc.get("primary").get("reachable").asBoolean());
             assertTrue(doc.get("primary").get("lag_bytes").isNull(), "unknown without the standby's position");
-            Run table = zpitr("status");
+            ZpitrRun table = zpitr("status");
             assertEquals(0, table.code());
             assertTrue(table.out().lines().anyMatch(l -> l.startsWith("standby ") && l.contains("UNREACHABLE")), table.out());
         } finally {

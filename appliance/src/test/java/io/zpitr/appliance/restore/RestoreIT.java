@@ -6,15 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zpitr.appliance.cli.Main;
+import io.zpitr.appliance.cli.ZpitrRun;
 import io.zpitr.appliance.wal.WalLab;
 import io.zpitr.fixtures.PostgresCluster;
 import io.zpitr.fixtures.ZfsPool;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,8 +91,8 @@ class RestoreIT {
         Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
                 "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
 
-        Run snap = zpitr("snapshot", "--label", "base");
-        assertEquals(0, snap.code, snap.err);
+        ZpitrRun snap = zpitr("snapshot", "--label", "base");
+        assertEquals(0, snap.code(), snap.err());
 
         // After the snapshot: row 101, a restore point, row 102 in a known transaction, row 103.
         Thread.sleep(1100);
@@ -142,23 +140,13 @@ class RestoreIT {
         lab.close();
     }
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run zpitr(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] all = new String[args.length + 2];
-        all[0] = "--config";
-        all[1] = config.toString();
-        System.arraycopy(args, 0, all, 2, args.length);
-        int code = Main.run(all, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static ZpitrRun zpitr(String... args) {
+        return ZpitrRun.withConfig(config, args);
     }
 
     /** psql against a restored instance, as postgres on its own socket folder and port. */
     static String restoredSql(String name, String sql) throws Exception {
-        JsonNode all = new ObjectMapper().readTree(zpitr("restores", "--format", "json").out);
+        JsonNode all = new ObjectMapper().readTree(zpitr("restores", "--format", "json").out());
         for (JsonNode r : all) {
             if (r.get("name").asText().equals(name)) {
                 return RUNNER.run(Command.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-X", "-A",
@@ -177,9 +165,9 @@ class RestoreIT {
 
     @Test
     void restoresToATime() throws Exception {
-        Run r = zpitr("restore", "--to-time", afterRow101Time, "--name", "rtime");
-        assertEquals(0, r.code, r.out + r.err);
-        assertTrue(r.out.contains("reached:  recovery stopping before commit of transaction"), r.out);
+        ZpitrRun r = zpitr("restore", "--to-time", afterRow101Time, "--name", "rtime");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("reached:  recovery stopping before commit of transaction"), r.out());
         assertRows("rtime", "101", "101");
         assertEquals("f", restoredSql("rtime", "select pg_is_in_recovery()"), "promoted by default");
         assertEquals("off", restoredSql("rtime", "show archive_mode"), "a drill never archives");
@@ -194,63 +182,63 @@ class RestoreIT {
         lab.primary().psql("insert into t (id, note) select g, 'later' from generate_series(1001, 1010) g");
         switchAndWaitForStandby();
         assertEquals("10", standby.psql("select count(*) from t where id > 1000"));
-        assertEquals(0, zpitr("restore-drop", "rtime").code);
-        assertEquals(0, zpitr("restore-drop", "rtime").code, "dropping twice is fine");
+        assertEquals(0, zpitr("restore-drop", "rtime").code());
+        assertEquals(0, zpitr("restore-drop", "rtime").code(), "dropping twice is fine");
         assertFalse(Files.exists(mountRoot.resolve("rtime/data")));
     }
 
     @Test
     void restoresToAnLsn() throws Exception {
-        Run r = zpitr("restore", "--to-lsn", afterRow101Lsn, "--name", "rlsn", "--action", "shutdown");
-        assertEquals(0, r.code, r.out + r.err);
-        assertTrue(r.out.contains("state:    shut down"), r.out);
+        ZpitrRun r = zpitr("restore", "--to-lsn", afterRow101Lsn, "--name", "rlsn", "--action", "shutdown");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("state:    shut down"), r.out());
         RUNNER.run(Command.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "start", "-w", "-D",
                 mountRoot.resolve("rlsn/data/pgdata").toString(), "-l", mountRoot.resolve("rlsn/postgresql.log").toString()))
                 .requireSuccess();
         assertRows("rlsn", "101", "101");
-        assertEquals(0, zpitr("restore-drop", "rlsn").code);
+        assertEquals(0, zpitr("restore-drop", "rlsn").code());
     }
 
     @Test
     void restoresToATransaction() throws Exception {
-        Run r = zpitr("restore", "--to-xid", Long.toString(xidOfRow102), "--name", "rxid");
-        assertEquals(0, r.code, r.out + r.err);
+        ZpitrRun r = zpitr("restore", "--to-xid", Long.toString(xidOfRow102), "--name", "rxid");
+        assertEquals(0, r.code(), r.out() + r.err());
         assertRows("rxid", "101,102", "101");
-        assertEquals(0, zpitr("restore-drop", "rxid").code);
+        assertEquals(0, zpitr("restore-drop", "rxid").code());
     }
 
     @Test
     void restoresToANamedRestorePointAndPausesThere() throws Exception {
-        Run r = zpitr("restore", "--to-name", "before_102", "--name", "rname", "--action", "pause");
-        assertEquals(0, r.code, r.out + r.err);
+        ZpitrRun r = zpitr("restore", "--to-name", "before_102", "--name", "rname", "--action", "pause");
+        assertEquals(0, r.code(), r.out() + r.err());
         assertRows("rname", "101", "101");
         assertEquals("t", restoredSql("rname", "select pg_is_in_recovery()"), "paused at the target, still in recovery");
-        Run list = zpitr("restores");
-        assertTrue(list.out.contains("rname") && list.out.contains("paused"), list.out);
-        assertEquals(0, zpitr("restore-drop", "rname").code);
+        ZpitrRun list = zpitr("restores");
+        assertTrue(list.out().contains("rname") && list.out().contains("paused"), list.out());
+        assertEquals(0, zpitr("restore-drop", "rname").code());
     }
 
     @Test
     void aTargetBeforeTheOldestSnapshotIsRefusedAndLeavesNoClone() throws Exception {
-        Run r = zpitr("restore", "--to-time", "2000-01-01 00:00:00+00", "--name", "rbefore");
-        assertEquals(3, r.code, r.out + r.err);
-        assertTrue(r.err.contains("no snapshot set lies before"), r.err);
+        ZpitrRun r = zpitr("restore", "--to-time", "2000-01-01 00:00:00+00", "--name", "rbefore");
+        assertEquals(3, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("no snapshot set lies before"), r.err());
         assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rbefore"));
-        Run dry = zpitr("restore", "--to-time", afterRow101Time, "--name", "rdry", "--dry-run");
-        assertEquals(0, dry.code, dry.err);
-        assertTrue(dry.out.contains("dry run"), dry.out);
+        ZpitrRun dry = zpitr("restore", "--to-time", afterRow101Time, "--name", "rdry", "--dry-run");
+        assertEquals(0, dry.code(), dry.err());
+        assertTrue(dry.out().contains("dry run"), dry.out());
         assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rdry"), "a dry run clones nothing");
     }
 
     @Test
     void aTargetBeyondTheArchiveFailsInsteadOfPromoting() throws Exception {
         String future = lab.primary().psql("select now() + interval '1 hour'");
-        Run r = zpitr("restore", "--to-time", future, "--name", "rbeyond");
-        assertEquals(3, r.code, r.out + r.err);
-        assertTrue(r.err.contains("replay ended before"), r.err);
+        ZpitrRun r = zpitr("restore", "--to-time", future, "--name", "rbeyond");
+        assertEquals(3, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("replay ended before"), r.err());
         assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rbeyond"), "its clones were destroyed");
-        Run audit = zpitr("audit", "--format", "json");
-        assertTrue(audit.out.lines().anyMatch(l -> l.contains("\"restore\"") && l.contains("rbeyond") && l.contains("\"failed\"")),
-                audit.out);
+        ZpitrRun audit = zpitr("audit", "--format", "json");
+        assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"restore\"") && l.contains("rbeyond") && l.contains("\"failed\"")),
+                audit.out());
     }
 }

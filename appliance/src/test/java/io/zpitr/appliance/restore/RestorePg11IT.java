@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zpitr.appliance.cli.Main;
+import io.zpitr.appliance.cli.ZpitrRun;
 import io.zpitr.appliance.wal.WalLab;
 import io.zpitr.fixtures.PostgresBinaries;
 import io.zpitr.fixtures.PostgresCluster;
@@ -14,8 +14,6 @@ import io.zpitr.fixtures.ZfsPool;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -97,8 +95,8 @@ class RestorePg11IT {
         Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
                 "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
 
-        Run snap = zpitr("snapshot", "--label", "pg11");
-        assertEquals(0, snap.code, snap.out + snap.err);
+        ZpitrRun snap = zpitr("snapshot", "--label", "pg11");
+        assertEquals(0, snap.code(), snap.out() + snap.err());
 
         // After the snapshot: row 101, the target time, row 102.
         Thread.sleep(1100);
@@ -144,23 +142,13 @@ class RestorePg11IT {
         }
     }
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run zpitr(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] all = new String[args.length + 2];
-        all[0] = "--config";
-        all[1] = config.toString();
-        System.arraycopy(args, 0, all, 2, args.length);
-        int code = Main.run(all, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static ZpitrRun zpitr(String... args) {
+        return ZpitrRun.withConfig(config, args);
     }
 
     /** psql against a restored instance, as postgres on its own socket folder and port. */
     static String restoredSql(String name, String sql) throws Exception {
-        JsonNode all = new ObjectMapper().readTree(zpitr("restores", "--format", "json").out);
+        JsonNode all = new ObjectMapper().readTree(zpitr("restores", "--format", "json").out());
         for (JsonNode r : all) {
             if (r.get("name").asText().equals(name)) {
                 return RUNNER.run(Command.of("runuser", "-u", "postgres", "--", pg11.resolve("psql").toString(), "-X", "-A",
@@ -177,9 +165,9 @@ class RestorePg11IT {
 
     @Test
     void restoresToATimeThroughRecoveryConf() throws Exception {
-        Run r = zpitr("restore", "--to-time", afterRow101Time, "--name", "r11time");
-        assertEquals(0, r.code, r.out + r.err);
-        assertTrue(r.out.contains("reached:  recovery stopping before commit of transaction"), r.out);
+        ZpitrRun r = zpitr("restore", "--to-time", afterRow101Time, "--name", "r11time");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("reached:  recovery stopping before commit of transaction"), r.out());
         assertTrue(restoredSql("r11time", "show server_version_num").startsWith("11"), "a PostgreSQL 11 instance");
         assertEquals("101", restoredSql("r11time", "select string_agg(id::text, ',' order by id) from t where id > 100"));
         assertEquals("100", restoredSql("r11time", "select count(*) from t where id <= 100"));
@@ -201,14 +189,14 @@ class RestorePg11IT {
         lab.primary().psql("insert into t (id, note) select g, 'later' from generate_series(1001, 1010) g");
         switchAndWaitForStandby();
         assertEquals("10", standby.psql("select count(*) from t where id > 1000"));
-        assertEquals(0, zpitr("restore-drop", "r11time").code);
+        assertEquals(0, zpitr("restore-drop", "r11time").code());
         assertFalse(Files.exists(pgdata), "the clone is gone");
     }
 
     @Test
     void pausesAtTheTargetWithItsRecoveryConfInPlace() throws Exception {
-        Run r = zpitr("restore", "--to-time", afterRow101Time, "--name", "r11pause", "--action", "pause");
-        assertEquals(0, r.code, r.out + r.err);
+        ZpitrRun r = zpitr("restore", "--to-time", afterRow101Time, "--name", "r11pause", "--action", "pause");
+        assertEquals(0, r.code(), r.out() + r.err());
         assertEquals("101", restoredSql("r11pause", "select string_agg(id::text, ',' order by id) from t where id > 100"));
         assertEquals("t", restoredSql("r11pause", "select pg_is_in_recovery()"), "paused at the target, still in recovery");
         assertEquals("t", restoredSql("r11pause", "select pg_is_wal_replay_paused()"));
@@ -216,9 +204,9 @@ class RestorePg11IT {
         assertTrue(Files.readString(pgdata.resolve("recovery.conf")).contains("recovery_target_time = "),
                 "recovery.conf, written by zpitr, drives the paused recovery");
         assertFalse(Files.exists(pgdata.resolve("recovery.signal")));
-        Run list = zpitr("restores");
-        assertTrue(list.out.contains("r11pause") && list.out.contains("paused"), list.out);
-        assertEquals(0, zpitr("restore-drop", "r11pause").code);
+        ZpitrRun list = zpitr("restores");
+        assertTrue(list.out().contains("r11pause") && list.out().contains("paused"), list.out());
+        assertEquals(0, zpitr("restore-drop", "r11pause").code());
         assertFalse(Files.exists(pgdata), "the clone is gone");
     }
 }

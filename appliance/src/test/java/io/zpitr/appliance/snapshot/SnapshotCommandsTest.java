@@ -7,15 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zpitr.appliance.cli.Main;
+import io.zpitr.appliance.cli.ZpitrRun;
 import io.zpitr.appliance.wal.WalLab;
 import io.zpitr.fixtures.PostgresCluster;
 import io.zpitr.fixtures.ZfsPool;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,22 +88,8 @@ class SnapshotCommandsTest {
         lab.close();
     }
 
-    record Run(int code, String out, String err) {
-        String lastLine() {
-            List<String> lines = out.lines().toList();
-            return lines.get(lines.size() - 1);
-        }
-    }
-
-    static Run zpitr(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] all = new String[args.length + 2];
-        all[0] = "--config";
-        all[1] = config.toString();
-        System.arraycopy(args, 0, all, 2, args.length);
-        int code = Main.run(all, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static ZpitrRun zpitr(String... args) {
+        return ZpitrRun.withConfig(config, args);
     }
 
     static String zfsGet(String property, String snapshot) {
@@ -117,7 +101,7 @@ class SnapshotCommandsTest {
     @Test
     @Order(1)
     void theSnapshotRecordsWhatTheStandbyReported() {
-        Run r = zpitr("snapshot", "--label", "nightly");
+        ZpitrRun r = zpitr("snapshot", "--label", "nightly");
         assertEquals(0, r.code(), r.out() + r.err());
         takenId = r.lastLine();
         assertTrue(takenId.matches("zpitr-\\d{8}T\\d{6}Z-nightly"), takenId);
@@ -144,13 +128,13 @@ class SnapshotCommandsTest {
     @Test
     @Order(2)
     void listShowsTheSetInEveryFormat() throws Exception {
-        Run table = zpitr("list");
+        ZpitrRun table = zpitr("list");
         assertEquals(0, table.code(), table.err());
         assertTrue(table.out().contains(takenId), table.out());
         assertTrue(table.out().contains("Recoverable window:"), table.out());
         assertTrue(table.out().contains("standby's last replayed commit"), table.out());
 
-        Run json = zpitr("list", "--format", "json");
+        ZpitrRun json = zpitr("list", "--format", "json");
         assertEquals(0, json.code(), json.err());
         JsonNode doc = new ObjectMapper().readTree(json.out());
         JsonNode set = doc.get("snapshot_sets").get(0);
@@ -161,21 +145,21 @@ class SnapshotCommandsTest {
         assertTrue(set.get("atomic").asBoolean());
         assertNotNull(doc.get("recoverable_window").get("earliest").asText());
 
-        Run csv = zpitr("list", "--format", "csv");
+        ZpitrRun csv = zpitr("list", "--format", "csv");
         assertEquals(2, csv.out().lines().count(), csv.out());
         assertTrue(csv.out().lines().skip(1).findFirst().orElseThrow().startsWith(takenId + ","), csv.out());
 
         assertEquals(1, zpitr("list", "--format", "csv", "--until", "2000-01-01 00:00:00").out().lines().count(),
                 "--until filters by creation (local time in the configured zone)");
         assertEquals(2, zpitr("list", "--format", "csv", "--since", "2000-01-01T00:00:00Z").out().lines().count());
-        Run bad = zpitr("list", "--since", "2026-02-30 10:00:00");
+        ZpitrRun bad = zpitr("list", "--since", "2026-02-30 10:00:00");
         assertEquals(2, bad.code(), bad.err());
     }
 
     @Test
     @Order(3)
     void holdsProtectTheSetAndReleaseEndsThem() {
-        Run hold = zpitr("hold", takenId, "--tag", "legal-2026");
+        ZpitrRun hold = zpitr("hold", takenId, "--tag", "legal-2026");
         assertEquals(0, hold.code(), hold.err());
         assertEquals(0, zpitr("hold", takenId, "--tag", "legal-2026").code(), "holding twice is fine");
         assertEquals("1", zfsGet("userrefs", POOL.name() + "/pg/data@" + takenId));
@@ -189,10 +173,10 @@ class SnapshotCommandsTest {
         assertEquals("0", zfsGet("userrefs", POOL.name() + "/pg/data@" + takenId));
         assertFalse(zpitr("list").out().contains("legal-2026"));
 
-        Run unknown = zpitr("hold", "zpitr-19990101T000000Z", "--tag", "x");
+        ZpitrRun unknown = zpitr("hold", "zpitr-19990101T000000Z", "--tag", "x");
         assertEquals(1, unknown.code(), unknown.err());
         assertTrue(unknown.err().contains("no snapshot set"), unknown.err());
-        Run hostile = zpitr("hold", "x;rm -rf /", "--tag", "x");
+        ZpitrRun hostile = zpitr("hold", "x;rm -rf /", "--tag", "x");
         assertEquals(2, hostile.code(), hostile.err());
     }
 
@@ -202,7 +186,7 @@ class SnapshotCommandsTest {
         standby.stop();
         try {
             Thread.sleep(1100);  // a new second: snapshot names have one-second resolution
-            Run r = zpitr("snapshot", "--hold", "keep");
+            ZpitrRun r = zpitr("snapshot", "--hold", "keep");
             assertEquals(0, r.code(), r.out() + r.err());
             String id = r.lastLine();
             String data = POOL.name() + "/pg/data@" + id;
@@ -224,7 +208,7 @@ class SnapshotCommandsTest {
         List<String> ids = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
             Thread.sleep(1100);
-            Run r = zpitr("snapshot", "--label", "p" + i);
+            ZpitrRun r = zpitr("snapshot", "--label", "p" + i);
             assertEquals(0, r.code(), r.err());
             ids.add(r.lastLine());
         }
@@ -233,7 +217,7 @@ class SnapshotCommandsTest {
         POOL.zfs("create", POOL.name() + "/restore");
         POOL.zfs("clone", POOL.name() + "/pg/tblspc1@" + ids.get(1), POOL.name() + "/restore/r1");
 
-        Run dry = zpitr("prune", "--dry-run");
+        ZpitrRun dry = zpitr("prune", "--dry-run");
         assertEquals(0, dry.code(), dry.err());
         assertTrue(dry.out().contains("would destroy " + takenId), dry.out());
         assertTrue(dry.out().contains("keep     " + ids.get(0) + "  (held"), dry.out());
@@ -241,7 +225,7 @@ class SnapshotCommandsTest {
         assertTrue(dry.out().contains("keep     " + ids.get(2) + "  (newest"), dry.out());
         assertTrue(zpitr("list").out().contains(takenId), "a dry run changes nothing");
 
-        Run prune = zpitr("prune");
+        ZpitrRun prune = zpitr("prune");
         assertEquals(0, prune.code(), prune.err());
         assertTrue(prune.out().contains("destroyed " + takenId), prune.out());
         String listed = zpitr("list", "--format", "csv").out();
@@ -253,12 +237,12 @@ class SnapshotCommandsTest {
         io.zpitr.zfs.Zfs.detect(RUNNER, "zfs").destroy(io.zpitr.zfs.DatasetName.of(POOL.name() + "/restore/r1"), false);
         assertEquals(0, zpitr("release", ids.get(0), "--tag", "audit-q4").code());
 
-        Run audit = zpitr("audit", "--format", "json");
+        ZpitrRun audit = zpitr("audit", "--format", "json");
         assertEquals(0, audit.code(), audit.err());
         assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"prune_destroy\"") && l.contains(takenId)), audit.out());
         assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"hold\"") && l.contains("audit-q4")), audit.out());
         assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"snapshot\"") && l.contains(ids.get(2))), audit.out());
-        Run verify = zpitr("audit", "--verify");
+        ZpitrRun verify = zpitr("audit", "--verify");
         assertEquals(0, verify.code(), verify.out() + verify.err());
         assertTrue(verify.out().contains("intact"), verify.out());
     }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.zpitr.appliance.Appliance;
-import io.zpitr.appliance.cli.Main;
+import io.zpitr.appliance.cli.ZpitrRun;
 import io.zpitr.appliance.config.ConfigLoader;
 import io.zpitr.appliance.wal.WalLab;
 import io.zpitr.fixtures.PostgresCluster;
@@ -127,16 +127,8 @@ class StandbyInitIT {
         return config;
     }
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run zpitr(Path config, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        List<String> all = new ArrayList<>(List.of("--config", config.toString()));
-        all.addAll(List.of(args));
-        int code = Main.run(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    static ZpitrRun zpitr(Path config, String... args) {
+        return ZpitrRun.withConfig(config, args);
     }
 
     @Test
@@ -157,17 +149,17 @@ class StandbyInitIT {
         assertFalse(Files.exists(pgdata), "planning changes nothing");
 
         // The real run, watched from /proc: no argv and no environment may carry the password.
-        Run init;
+        ZpitrRun init;
         try (ProcWatch watch = ProcWatch.start()) {
             init = zpitr(config, "standby", "init", "--waldir", walDir.toString(), "--application-name", "zpitr_it");
             watch.stop();
             assertTrue(watch.leaks.isEmpty(), "password seen in a process: " + watch.leaks);
             assertTrue(watch.sawBaseBackup.get(), "the watch saw pg_basebackup run");
         }
-        System.out.println("zpitr standby init:\n" + init.out + init.err);
-        assertEquals(0, init.code, init.out + init.err);
-        assertFalse((init.out + init.err).contains(TOKEN));
-        assertTrue(init.out.contains("start it:") && init.out.contains("pg_ctl start -D " + pgdata), init.out);
+        System.out.println("zpitr standby init:\n" + init.out() + init.err());
+        assertEquals(0, init.code(), init.out() + init.err());
+        assertFalse((init.out() + init.err()).contains(TOKEN));
+        assertTrue(init.out().contains("start it:") && init.out().contains("pg_ctl start -D " + pgdata), init.out());
 
         String auto = Files.readString(pgdata.resolve("postgresql.auto.conf"));
         assertTrue(Files.exists(pgdata.resolve("standby.signal")));
@@ -218,9 +210,9 @@ class StandbyInitIT {
         FileTime before = Files.getLastModifiedTime(kept);
         Path config = writeConfig("occupied", occupied);
         for (String[] args : List.of(new String[] {"standby", "init"}, new String[] {"standby", "init", "--dry-run"})) {
-            Run r = zpitr(config, args);
-            assertEquals(2, r.code, r.out + r.err);
-            assertTrue(r.err.contains("postgres.data_dir " + occupied + " is not empty") && r.err.contains("PG_VERSION"), r.err);
+            ZpitrRun r = zpitr(config, args);
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertTrue(r.err().contains("postgres.data_dir " + occupied + " is not empty") && r.err().contains("PG_VERSION"), r.err());
         }
         try (Stream<Path> files = Files.list(occupied)) {
             assertEquals(List.of(kept), files.toList());
@@ -232,9 +224,9 @@ class StandbyInitIT {
         }
 
         Path outside = lab.root().resolve("not-on-zfs");
-        Run r = zpitr(writeConfig("outside", outside), "standby", "init");
-        assertEquals(2, r.code, r.out + r.err);
-        assertTrue(r.err.contains("is not inside the first dataset"), r.err);
+        ZpitrRun r = zpitr(writeConfig("outside", outside), "standby", "init");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("is not inside the first dataset"), r.err());
         assertFalse(Files.exists(outside));
     }
 
@@ -246,11 +238,11 @@ class StandbyInitIT {
         Path wrongPassword = home.resolve("wrong.password");
         Files.writeString(wrongPassword, "not-" + TOKEN + "\n");
         Files.writeString(config, Files.readString(config).replace(passwordFile.toString(), wrongPassword.toString()));
-        Run r = zpitr(config, "standby", "init", "--waldir", walDir.toString());
-        assertEquals(1, r.code, r.out + r.err);
-        assertTrue(r.err.contains("password authentication failed") && r.err.contains("HINT: check the password in "
-                + wrongPassword), r.err);
-        assertFalse(r.out.contains(TOKEN) || r.err.contains(TOKEN));
+        ZpitrRun r = zpitr(config, "standby", "init", "--waldir", walDir.toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("password authentication failed") && r.err().contains("HINT: check the password in "
+                + wrongPassword), r.err());
+        assertFalse(r.out().contains(TOKEN) || r.err().contains(TOKEN));
         assertFalse(Files.exists(wrong), "the data directory it created is gone again");
         assertFalse(Files.exists(walDir), "so is the pg_wal folder");
         try (Stream<Path> state = Files.list(stateDir("wrong"))) {
@@ -261,12 +253,12 @@ class StandbyInitIT {
     @Test
     void aDryRunPrintsThePlanAndChangesNothing() throws Exception {
         Path dry = dataset.resolve("dry");
-        Run r = zpitr(writeConfig("dry", dry), "standby", "init", "--dry-run", "--waldir", lab.root().resolve("dry-wal").toString());
-        System.out.println("zpitr standby init --dry-run:\n" + r.out + r.err);
-        assertEquals(0, r.code, r.out + r.err);
-        assertTrue(r.out.contains("pg_basebackup -D " + dry + " -X stream -c fast"), r.out);
-        assertTrue(r.out.contains("PGPASSFILE = a temporary copy") && r.out.contains("dry run: nothing was changed."), r.out);
-        assertFalse(r.out.contains(TOKEN) || r.err.contains(TOKEN));
+        ZpitrRun r = zpitr(writeConfig("dry", dry), "standby", "init", "--dry-run", "--waldir", lab.root().resolve("dry-wal").toString());
+        System.out.println("zpitr standby init --dry-run:\n" + r.out() + r.err());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("pg_basebackup -D " + dry + " -X stream -c fast"), r.out());
+        assertTrue(r.out().contains("PGPASSFILE = a temporary copy") && r.out().contains("dry run: nothing was changed."), r.out());
+        assertFalse(r.out().contains(TOKEN) || r.err().contains(TOKEN));
         assertFalse(Files.exists(dry));
         assertFalse(Files.exists(lab.root().resolve("dry-wal")));
     }
