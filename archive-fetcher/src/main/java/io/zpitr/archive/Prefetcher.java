@@ -30,24 +30,32 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each worker owns its own {@link WalFetcher}, hence its own source connections, which it keeps
  * across segments (one SSH session per host per worker instead of one per segment). A segment no
- * source has is the archive's end for now: it is asked for again after {@link #MISSING_RETRY}.
- * One prefetcher per spool: {@link #tryLock} guards it across processes. It stops by itself after
+ * source has is the archive's end for now: it is asked for again every {@link #MISSING_RETRY}, and
+ * each answer is written as a missing mark ({@link WalSpool#MISSING}) that the launcher serves
+ * PostgreSQL's end-of-archive requests from. Once the end is in sight, the timeline history files
+ * PostgreSQL asks for when recovery ends (the current and the next timelines') are fetched or
+ * marked missing the same way, and the last segment before the end gets a keep mark (it is read
+ * twice). One prefetcher per spool: {@link #tryLock} guards it across processes. It stops by itself after
  * {@code idleExit} without a new request.
  */
 public final class Prefetcher {
     private static final Logger LOG = LoggerFactory.getLogger(Prefetcher.class);
-    static final Duration MISSING_RETRY = Duration.ofSeconds(1);
+    /** Well inside {@link WalSpool#MISSING_FRESH}, so that a mark stays fresh while the end lasts. */
+    static final Duration MISSING_RETRY = Duration.ofMillis(250);
+    /** How many timelines beyond the current one are looked for at the end of the archive. */
+    private static final int HISTORY_AHEAD = 8;
     private static final long POLL_MILLIS = 10;
 
     private final WalSpool spool;
     private final int depth;
-    private final long segmentSize;
+    private volatile long segmentSize;
     private final Duration idleExit;
     private final Clock clock;
     private final BlockingQueue<WalFetcher> fetchers;
     private final ExecutorService workers;
     private final Set<WalFileName> inFlight = ConcurrentHashMap.newKeySet();
     private final Map<WalFileName, Instant> missingUntil = new ConcurrentHashMap<>();
+    private Optional<WalFileName> kept = Optional.empty();
 
     /**
      * @param workers how many segments are fetched at once; each gets its own fetcher from
@@ -90,6 +98,7 @@ public final class Prefetcher {
     public void run() throws IOException {
         Optional<WalFileName> last = Optional.empty();
         Instant lastChange = clock.instant();
+        spool.clearMarks();  // a prefetcher killed before its end may have left some
         try {
             while (true) {
                 Optional<WalFileName> requested = spool.lastRequested();
@@ -107,6 +116,11 @@ public final class Prefetcher {
                 sleep();
             }
         } finally {
+            try {
+                spool.clearMarks();
+            } catch (IOException e) {
+                LOG.debug("could not clear the spool's marks: {}", e.toString());
+            }
             workers.shutdownNow();
             try {
                 workers.awaitTermination(10, TimeUnit.SECONDS);
@@ -126,21 +140,77 @@ public final class Prefetcher {
      * serve it from here instead of a JVM fetching it over the network once more.
      */
     void fill(WalFileName requested) throws IOException {
-        spool.dropOlderThan(WalSegments.segmentNumber(requested, segmentSize) > 0
-                ? WalSegments.offset(requested, -1, segmentSize) : requested);
+        long number = WalSegments.segmentNumber(requested, segmentSize);
+        spool.dropOlderThan(number > 0 ? WalSegments.offset(requested, -1, segmentSize) : requested);
         Set<WalFileName> present = spool.segments();
         Instant now = clock.instant();
-        // The requested segment itself is served by the foreground fetch; prefetch what follows.
-        for (int i = 1; i <= depth; i++) {
+        // The requested segment itself is served by the foreground fetch; prefetch what follows --
+        // unless it is known to be missing: then keep asking, so the missing mark stays fresh.
+        boolean requestedMissing = !present.contains(requested)
+                && (missingUntil.containsKey(requested) || spool.missingSince(requested).isPresent());
+        Optional<WalFileName> lastBeforeEnd = Optional.empty();
+        boolean endInSight = false;
+        for (int i = requestedMissing ? 0 : 1; i <= depth; i++) {
             WalFileName next = WalSegments.offset(requested, i, segmentSize);
-            Instant retryAt = missingUntil.get(next);
-            if (retryAt != null && now.isBefore(retryAt)) {
-                break;  // the archive ends before this one; segments beyond it can't be there yet
+            if (missingUntil.containsKey(next) || (i == 0 && requestedMissing)) {
+                // The archive ends before this one for now; segments beyond it can't be there yet.
+                endInSight = true;
+                if (i > 0 || number > 0) {
+                    lastBeforeEnd = Optional.of(WalSegments.offset(requested, i - 1, segmentSize));
+                }
+                schedule(next, now);
+                break;
             }
-            if (present.contains(next) || !inFlight.add(next)) {
-                continue;
+            if (!present.contains(next)) {
+                schedule(next, now);
             }
-            workers.execute(() -> fetchOne(next));
+        }
+        if (endInSight) {
+            scheduleHistories(requested.timeline(), now);
+        }
+        Optional<WalFileName> keep = lastBeforeEnd.filter(present::contains);
+        if (!keep.equals(kept)) {
+            spool.keepOnly(keep);
+            kept = keep;
+        }
+    }
+
+    /**
+     * When recovery ends PostgreSQL looks for the history files of the timelines after its own
+     * (to choose the next free one) and restores its own (the new one's parent). Timeline 1 has
+     * none, but is asked for all the same.
+     */
+    private void scheduleHistories(long timeline, Instant now) {
+        schedule(history(timeline), now);
+        for (long t = timeline + 1; t <= timeline + HISTORY_AHEAD; t++) {
+            WalFileName next = history(t);
+            if (spool.lookup(next).isEmpty()) {
+                schedule(next, now);
+                return;
+            }
+        }
+    }
+
+    private static WalFileName history(long timeline) {
+        return WalFileName.of(String.format("%08X.history", timeline));
+    }
+
+    /** Starts fetching {@code name} unless it is in flight or was found missing too recently. */
+    private void schedule(WalFileName name, Instant now) {
+        Instant retryAt = missingUntil.get(name);
+        if (retryAt != null && now.isBefore(retryAt)) {
+            return;
+        }
+        if (spool.lookup(name).isPresent() && name.kind() == WalFileName.Kind.HISTORY) {
+            return;
+        }
+        if (inFlight.add(name)) {
+            try {
+                spool.markInFlight(name, now);
+            } catch (IOException e) {
+                LOG.debug("could not mark {} in flight: {}", name, e.toString());
+            }
+            workers.execute(() -> fetchOne(name));
         }
     }
 
@@ -152,8 +222,15 @@ public final class Prefetcher {
             }
             WalFetcher.Outcome outcome = fetcher.fetch(name, spool.dir().resolve(name.name()));
             switch (outcome.status()) {
-                case FETCHED -> missingUntil.remove(name);
-                case MISSING -> missingUntil.put(name, clock.instant().plus(MISSING_RETRY));
+                case FETCHED -> {
+                    missingUntil.remove(name);
+                    spool.clearMissing(name);
+                }
+                case MISSING -> {
+                    Instant at = clock.instant();
+                    spool.markMissing(name, at);
+                    missingUntil.put(name, at.plus(MISSING_RETRY));
+                }
                 default -> {
                     missingUntil.put(name, clock.instant().plus(MISSING_RETRY));
                     LOG.warn("prefetch of {} failed: {}", name, String.join("; ", outcome.lines()));
@@ -166,6 +243,11 @@ public final class Prefetcher {
             if (fetcher != null) {
                 fetchers.add(fetcher);
             }
+            try {
+                spool.clearInFlight(name);
+            } catch (IOException e) {
+                LOG.debug("could not clear the in-flight mark of {}: {}", name, e.toString());
+            }
             inFlight.remove(name);
         }
     }
@@ -177,6 +259,11 @@ public final class Prefetcher {
             Thread.currentThread().interrupt();
             throw new UncheckedIOException(new java.io.InterruptedIOException("prefetcher interrupted"));
         }
+    }
+
+    /** Corrects the segment size once the first segment's header has told it (see WalFetchService). */
+    public void segmentSize(long bytes) {
+        this.segmentSize = bytes;
     }
 
     /** The spool folder, for messages. */

@@ -40,6 +40,13 @@ final class SshSessions {
             "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256";
     /** Our own key: ed25519 first; rsa-sha2 for RSA keys (OpenSSH refuses the SHA-1 ssh-rsa signature). */
     static final String PUBLIC_KEY_ALGORITHMS = HOST_KEY_ALGORITHMS;
+    /**
+     * AES-GCM first: one pass for encryption and integrity, where CTR needs a separate HMAC. On
+     * this project's 2-core machine a warm JSch SFTP download of 32 x 16 MiB with 4 sessions ran
+     * 462 MB/s with aes128-gcm against 384 MB/s with JSch's default aes128-ctr + hmac-sha2-256-etm
+     * (SftpThroughputExperiment). The CTR ciphers stay as fallbacks for hosts without GCM.
+     */
+    static final String CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr";
     /** Key exchange, authentication and the first channel: generous, the TCP connect is bounded separately. */
     static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(30);
     /** A silent host is declared gone after this many unanswered keepalives... */
@@ -100,6 +107,8 @@ final class SshSessions {
         p.put("server_host_key", HOST_KEY_ALGORITHMS);
         p.put("PubkeyAcceptedAlgorithms", PUBLIC_KEY_ALGORITHMS);
         p.put("prefer_known_host_key_types", "yes");
+        p.put("cipher.s2c", CIPHERS);
+        p.put("cipher.c2s", CIPHERS);
         return p;
     }
 

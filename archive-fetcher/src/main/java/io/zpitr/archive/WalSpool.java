@@ -23,6 +23,26 @@ public final class WalSpool {
     public static final String REQUESTED = ".requested";
     /** The lock a running prefetcher holds. */
     public static final String LOCK = ".prefetch.lock";
+    /**
+     * Prefix of a "missing" mark: {@code .missing-NAME} holds the time in epoch milliseconds when
+     * every source that answered lacked NAME. The launcher answers "not found" from a mark younger
+     * than {@link #MISSING_FRESH}, without a JVM; an older one means nothing.
+     */
+    public static final String MISSING = ".missing-";
+    /**
+     * Prefix of an "in flight" mark: {@code .inflight-NAME} holds the time in epoch milliseconds
+     * when the prefetcher took NAME on. A launcher that misses NAME in the spool waits for it
+     * (bounded) instead of starting a JVM to fetch the same file over the same network again.
+     */
+    public static final String IN_FLIGHT = ".inflight-";
+    /** How long a missing mark answers for the sources (the launcher hard-codes the same figure). */
+    public static final java.time.Duration MISSING_FRESH = java.time.Duration.ofSeconds(1);
+    /**
+     * Prefix of a "keep" mark: {@code .keep-NAME} tells the launcher to serve NAME by copy and leave
+     * it in the spool, since PostgreSQL will ask for it again (the last segment before the end of
+     * the archive is read twice at the end of recovery). Without it a hit is moved out of the spool.
+     */
+    public static final String KEEP = ".keep-";
 
     private final Path dir;
 
@@ -68,6 +88,78 @@ public final class WalSpool {
         }
     }
 
+    /** Records that no source had {@code name} at {@code when}: see {@link #MISSING}. */
+    public void markMissing(WalFileName name, java.time.Instant when) throws IOException {
+        writeAtomically(MISSING + name.name(), when.toEpochMilli() + "\n");
+    }
+
+    /** Records that the prefetcher took {@code name} on: see {@link #IN_FLIGHT}. */
+    public void markInFlight(WalFileName name, java.time.Instant since) throws IOException {
+        writeAtomically(IN_FLIGHT + name.name(), since.toEpochMilli() + "\n");
+    }
+
+    /** Removes the in-flight mark of {@code name}, if any. */
+    public void clearInFlight(WalFileName name) throws IOException {
+        Files.deleteIfExists(dir.resolve(IN_FLIGHT + name.name()));
+    }
+
+    /** Removes the missing mark of {@code name}, if any. */
+    public void clearMissing(WalFileName name) throws IOException {
+        Files.deleteIfExists(dir.resolve(MISSING + name.name()));
+    }
+
+    /** When a source last lacked {@code name}, if a readable mark says so. */
+    public Optional<java.time.Instant> missingSince(WalFileName name) throws IOException {
+        try {
+            String text = Files.readString(dir.resolve(MISSING + name.name()), StandardCharsets.US_ASCII).strip();
+            return Optional.of(java.time.Instant.ofEpochMilli(Long.parseLong(text)));
+        } catch (NoSuchFileException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Makes {@code name} the one segment the launcher serves by copy: see {@link #KEEP}. */
+    public void keepOnly(Optional<WalFileName> name) throws IOException {
+        for (String mark : marks(KEEP)) {
+            if (name.isEmpty() || !mark.equals(KEEP + name.get().name())) {
+                Files.deleteIfExists(dir.resolve(mark));
+            }
+        }
+        if (name.isPresent() && !Files.exists(dir.resolve(KEEP + name.get().name()))) {
+            writeAtomically(KEEP + name.get().name(), "");
+        }
+    }
+
+    /** Removes every mark (a prefetcher that starts or stops clears what another may have left). */
+    public void clearMarks() throws IOException {
+        for (String prefix : java.util.List.of(MISSING, IN_FLIGHT)) {
+            for (String mark : marks(prefix)) {
+                Files.deleteIfExists(dir.resolve(mark));
+            }
+        }
+        keepOnly(Optional.empty());
+    }
+
+    private java.util.List<String> marks(String prefix) throws IOException {
+        java.util.List<String> found = new java.util.ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, prefix + "*")) {
+            for (Path p : files) {
+                found.add(p.getFileName().toString());
+            }
+        }
+        return found;
+    }
+
+    private void writeAtomically(String fileName, String content) throws IOException {
+        Path temp = Files.createTempFile(dir, ".mark-", ".tmp");
+        try {
+            Files.writeString(temp, content, StandardCharsets.US_ASCII);
+            Files.move(temp, dir.resolve(fileName), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
     /** The segments in the spool, in name order. */
     public TreeSet<WalFileName> segments() throws IOException {
         TreeSet<WalFileName> names = new TreeSet<>();
@@ -82,13 +174,19 @@ public final class WalSpool {
         return names;
     }
 
-    /** Deletes spooled segments that come before {@code requested} in WAL order (any timeline). */
+    /** Deletes spooled segments (and their missing marks) that come before {@code requested} in WAL order (any timeline). */
     public int dropOlderThan(WalFileName requested) throws IOException {
         int dropped = 0;
         for (WalFileName n : segments()) {
             if (n.logAndSegment().compareTo(requested.logAndSegment()) < 0) {
                 Files.deleteIfExists(dir.resolve(n.name()));
                 dropped++;
+            }
+        }
+        for (String mark : marks(MISSING)) {
+            String n = mark.substring(MISSING.length());
+            if (n.length() == 24 && n.substring(8).compareTo(requested.logAndSegment()) < 0) {
+                Files.deleteIfExists(dir.resolve(mark));
             }
         }
         return dropped;

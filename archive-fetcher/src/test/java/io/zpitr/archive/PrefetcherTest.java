@@ -1,13 +1,17 @@
 package io.zpitr.archive;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,5 +43,88 @@ class PrefetcherTest {
                 SEGMENT, Duration.ofSeconds(1), Clock.systemUTC());
         prefetcher.fill(WalFileName.of("000000010000000000000000"));
         assertEquals(List.of("000000010000000000000000"), spool.segments().stream().map(WalFileName::name).toList());
+    }
+
+    /** An archive folder that has nothing: every fetch from it ends "missing". */
+    private Prefetcher overEmptyArchive(WalSpool spool, int depth) throws IOException {
+        Path archive = Files.createDirectories(dir.resolve("archive-empty"));
+        return new Prefetcher(spool, () -> new WalFetcher(List.of(new LocalDirectorySource("nfs", archive)), new WalVerifier()),
+                depth, 2, SEGMENT, Duration.ofMillis(300), Clock.systemUTC());
+    }
+
+    /** Calls fill until {@code done} holds (the fetches run on the prefetcher's worker threads). */
+    private static void fillUntil(Prefetcher prefetcher, WalFileName requested, java.util.function.BooleanSupplier done)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not reached in 10 s");
+            }
+            prefetcher.fill(requested);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void atTheEndOfTheArchiveMarksTheNextSegmentAndTheHistoriesMissingAndKeepsTheLastSegment() throws Exception {
+        Path spoolDir = Files.createDirectories(dir.resolve("spool"));
+        WalSpool spool = new WalSpool(spoolDir);
+        Files.writeString(spoolDir.resolve("000000010000000000000004"), "x");
+        Prefetcher prefetcher = overEmptyArchive(spool, 2);
+        WalFileName requested = WalFileName.of("000000010000000000000004");
+        WalFileName next = WalFileName.of("000000010000000000000005");
+        WalFileName nextTimeline = WalFileName.of("00000002.history");
+        WalFileName ownTimeline = WalFileName.of("00000001.history");
+        Instant before = Instant.now().minusMillis(1);
+
+        fillUntil(prefetcher, requested, () -> marked(spool, next) && marked(spool, nextTimeline) && marked(spool, ownTimeline)
+                && Files.exists(spoolDir.resolve(WalSpool.KEEP + requested.name())));
+
+        assertTrue(spool.missingSince(next).orElseThrow().isAfter(before));
+        // The launcher reads the mark as digits of epoch milliseconds.
+        assertTrue(Files.readString(spoolDir.resolve(WalSpool.MISSING + next.name())).strip().matches("[0-9]{13}"));
+        // Nothing beyond the end is asked for until the end moves.
+        assertFalse(marked(spool, WalFileName.of("000000010000000000000007")));
+    }
+
+    @Test
+    void keepsAMissingMarkFreshWhileTheEndLasts() throws Exception {
+        Path spoolDir = Files.createDirectories(dir.resolve("spool"));
+        WalSpool spool = new WalSpool(spoolDir);
+        WalFileName requested = WalFileName.of("000000010000000000000005");
+        Instant old = Instant.now().minusSeconds(5);
+        spool.markMissing(requested, old);  // a JVM fetch found it missing; PostgreSQL asks again and again
+        Prefetcher prefetcher = overEmptyArchive(spool, 2);
+
+        fillUntil(prefetcher, requested, () -> since(spool, requested).map(t -> t.isAfter(old)).orElse(false));
+        Instant first = spool.missingSince(requested).orElseThrow();
+        fillUntil(prefetcher, requested, () -> since(spool, requested).map(t -> t.isAfter(first)).orElse(false));
+        assertTrue(Duration.between(first, spool.missingSince(requested).orElseThrow()).compareTo(WalSpool.MISSING_FRESH) < 0,
+                "asked again well within the time a mark is believed");
+    }
+
+    @Test
+    void aStoppingPrefetcherTakesItsMarksAlong() throws Exception {
+        Path spoolDir = Files.createDirectories(dir.resolve("spool"));
+        WalSpool spool = new WalSpool(spoolDir);
+        Files.writeString(spoolDir.resolve("000000010000000000000004"), "x");
+        spool.recordRequested(WalFileName.of("000000010000000000000004"));
+        overEmptyArchive(spool, 2).run();  // no new request: stops after 300 ms
+        try (var files = Files.list(spoolDir)) {
+            assertEquals(List.of(), files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith(WalSpool.MISSING) || n.startsWith(WalSpool.KEEP)).toList());
+        }
+    }
+
+    private static boolean marked(WalSpool spool, WalFileName name) {
+        return since(spool, name).isPresent();
+    }
+
+    private static Optional<Instant> since(WalSpool spool, WalFileName name) {
+        try {
+            return spool.missingSince(name);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

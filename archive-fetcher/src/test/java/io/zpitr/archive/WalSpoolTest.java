@@ -39,4 +39,35 @@ class WalSpoolTest {
         Files.writeString(dir.resolve(WalSpool.REQUESTED), "../../etc/passwd\n");
         assertEquals(Optional.empty(), spool.lastRequested());
     }
+
+    @Test
+    void missingAndKeepMarksComeAndGo() throws IOException {
+        WalSpool spool = new WalSpool(dir);
+        WalFileName five = WalFileName.of("000000010000000000000005");
+        WalFileName history = WalFileName.of("00000002.history");
+        java.time.Instant at = java.time.Instant.ofEpochMilli(1_763_776_000_123L);
+        spool.markMissing(five, at);
+        spool.markMissing(history, at);
+        assertEquals(Optional.of(at), spool.missingSince(five));
+        assertEquals("1763776000123\n", Files.readString(dir.resolve(".missing-000000010000000000000005")));
+        spool.keepOnly(Optional.of(WalFileName.of("000000010000000000000004")));
+        spool.keepOnly(Optional.of(five));
+        assertTrue(Files.exists(dir.resolve(".keep-000000010000000000000005")));
+        assertTrue(Files.notExists(dir.resolve(".keep-000000010000000000000004")), "one keep mark at a time");
+        assertTrue(spool.segments().isEmpty(), "marks are not segments");
+
+        spool.dropOlderThan(WalFileName.of("000000010000000000000006"));  // replay has passed five
+        assertEquals(Optional.empty(), spool.missingSince(five));
+        assertEquals(Optional.of(at), spool.missingSince(history));
+        spool.clearMarks();
+        assertEquals(Optional.empty(), spool.missingSince(history));
+        assertTrue(Files.notExists(dir.resolve(".keep-000000010000000000000005")));
+    }
+
+    @Test
+    void aGarbledMissingMarkSaysNothing() throws IOException {
+        WalSpool spool = new WalSpool(dir);
+        Files.writeString(dir.resolve(".missing-000000010000000000000005"), "soon\n");
+        assertEquals(Optional.empty(), spool.missingSince(WalFileName.of("000000010000000000000005")));
+    }
 }

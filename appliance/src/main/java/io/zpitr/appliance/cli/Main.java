@@ -48,7 +48,9 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        io.zpitr.appliance.wal.LauncherHandoff.exiting(code);
+        System.exit(code);
     }
 
     /** Runs one command line and returns its exit code; used by {@link #main} and by tests. */

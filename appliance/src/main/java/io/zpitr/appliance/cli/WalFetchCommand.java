@@ -1,6 +1,7 @@
 // `zpitr wal-fetch %f %p`: PostgreSQL's restore_command.
 package io.zpitr.appliance.cli;
 
+import io.zpitr.appliance.wal.LauncherHandoff;
 import io.zpitr.appliance.wal.WalFetchService;
 import io.zpitr.archive.WalFetcher;
 import io.zpitr.archive.WalFileName;
@@ -41,7 +42,8 @@ final class WalFetchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         WalFileName name = WalFileName.of(walFile);  // refused before anything is read or written
-        WalFetchService.Result result = new WalFetchService(main.settings(), new ProcessRunner()).fetch(name, destination);
+        WalFetchService service = new WalFetchService(main.settings(), new ProcessRunner());
+        WalFetchService.Result result = service.fetch(name, destination);
         var err = spec.commandLine().getErr();
         boolean quiet = result.status() == WalFetcher.Status.FETCHED
                 && result.lines().stream().allMatch(l -> l.contains(": fetched ") || l.contains(": served ")
@@ -53,11 +55,18 @@ final class WalFetchCommand implements Callable<Integer> {
                 err.println("zpitr wal-fetch: " + line);
             }
         }
-        return switch (result.status()) {
+        int code = switch (result.status()) {
             case FETCHED -> Main.OK;
             case MISSING -> NOT_FOUND;
             case ONLY_BAD_COPIES -> BAD_COPIES;
             case UNAVAILABLE -> NO_SOURCE;
         };
+        if (service.staying().isPresent()) {
+            // Under bin/zpitr: PostgreSQL gets its answer now; this JVM stays on as the prefetcher.
+            err.flush();
+            LauncherHandoff.release(code, service.staying().get().log());
+            service.staying().get().awaitEnd();
+        }
+        return code;
     }
 }

@@ -27,7 +27,7 @@ final class WalPrefetchCommand implements Callable<Integer> {
     long segmentSize = 16L << 20;
 
     @Option(names = "--idle-exit", description = "Stop after this long without a new request (default: ${DEFAULT-VALUE}).")
-    String idleExit = "60s";
+    String idleExit = io.zpitr.appliance.wal.WalFetchService.PREFETCH_IDLE_EXIT.toSeconds() + "s";
 
     @Override
     public Integer call() throws Exception {

@@ -129,13 +129,17 @@ final class SandboxCleaner {
         List<ProcessHandle> found = new ArrayList<>();
         for (Path lock : locks) {
             ProcessTrees.pidIn(lock)
-                    .flatMap(pid -> ProcessTrees.live(pid, ProcessTrees.commandLineContains("wal-prefetch")))
+                    // wal-prefetch, or a wal-fetch that stayed on as the prefetcher (LauncherHandoff)
+                    .flatMap(pid -> ProcessTrees.live(pid, ProcessTrees.commandLineContains("wal-prefetch")
+                            .or(ProcessTrees.commandLineContains("wal-fetch"))))
                     .filter(h -> pids.add(h.pid()))
                     .ifPresent(found::add);
         }
-        for (ProcessHandle h : ProcessTrees.mentioning(layout.config() + " wal-prefetch")) {
-            if (pids.add(h.pid())) {
-                found.add(h);
+        for (String command : List.of(" wal-prefetch", " wal-fetch ")) {
+            for (ProcessHandle h : ProcessTrees.mentioning(layout.config() + command)) {
+                if (pids.add(h.pid())) {
+                    found.add(h);
+                }
             }
         }
         return found;

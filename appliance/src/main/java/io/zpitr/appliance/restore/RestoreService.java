@@ -252,7 +252,9 @@ public final class RestoreService {
             try {
                 long pid = Long.parseLong(Files.readString(lock).strip());
                 ProcessHandle.of(pid)
-                        .filter(p -> p.info().commandLine().map(c -> c.contains("wal-prefetch")).orElse(false))
+                        // wal-prefetch, or a wal-fetch that stayed on as the prefetcher (LauncherHandoff)
+                        .filter(p -> p.info().commandLine().map(c -> c.contains("wal-prefetch") || c.contains("wal-fetch"))
+                                .orElse(false))
                         .ifPresent(ProcessHandle::destroy);
             } catch (NumberFormatException e) {
                 // No prefetcher wrote its pid: nothing to stop.

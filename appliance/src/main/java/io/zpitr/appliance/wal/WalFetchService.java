@@ -34,8 +34,12 @@ public final class WalFetchService {
     /** PostgreSQL's default; the prefetcher's names assume it (a cluster with another size is served without prefetch hits). */
     static final long DEFAULT_SEGMENT_SIZE = 16L << 20;
 
+    /** A prefetcher without requests for this long stops. */
+    public static final java.time.Duration PREFETCH_IDLE_EXIT = java.time.Duration.ofSeconds(60);
+
     private final Settings settings;
     private final ProcessRunner runner;
+    private Optional<StayingPrefetcher> staying = Optional.empty();
 
     public WalFetchService(Settings settings, ProcessRunner runner) {
         this.settings = settings;
@@ -61,7 +65,11 @@ public final class WalFetchService {
         }
         List<java.util.concurrent.CompletableFuture<Void>> ahead = List.of();
         if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0
-                && PrefetcherProcess.idle(spool.get())) {
+                && LauncherHandoff.requested()) {
+            staying = StayingPrefetcher.startIfIdle(spool.get(), settings);
+        }
+        if (staying.isEmpty() && spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT
+                && settings.archive().prefetch() > 0 && PrefetcherProcess.idle(spool.get())) {
             ahead = fetchAhead(spool.get(), name, Math.min(FETCH_AHEAD, settings.archive().prefetch()));
         }
         WalFetcher.Outcome outcome;
@@ -69,7 +77,18 @@ public final class WalFetchService {
             outcome = fetcher.fetch(name, destination);
         }
         awaitAhead(ahead);
-        if (outcome.status() == WalFetcher.Status.FETCHED && spool.isPresent()
+        if (outcome.status() == WalFetcher.Status.MISSING && spool.isPresent() && name.kind() != WalFileName.Kind.BACKUP
+                && name.kind() != WalFileName.Kind.PARTIAL) {
+            // The launcher answers the next asks (within WalSpool.MISSING_FRESH) without a JVM.
+            try {
+                spool.get().markMissing(name, java.time.Instant.now());
+            } catch (IOException e) {
+                LOG.debug("could not mark {} missing in the spool: {}", name, e.toString());
+            }
+        }
+        if (staying.isPresent() && outcome.status() == WalFetcher.Status.FETCHED) {
+            outcome.verification().segmentSize().ifPresent(staying.get()::segmentSize);
+        } else if (staying.isEmpty() && outcome.status() == WalFetcher.Status.FETCHED && spool.isPresent()
                 && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
             // After the fetch, not before: measured (bench/), a prefetcher JVM starting beside this
             // one on two cores slowed the first fetches more than it gained.
@@ -79,6 +98,72 @@ public final class WalFetchService {
         }
         count(outcome.lines());
         return new Result(outcome.status(), outcome.lines());
+    }
+
+    /**
+     * The prefetcher this process started for its spool when the launcher asked for a handoff
+     * ({@link LauncherHandoff}): it runs already; the caller answers the launcher, then waits for it.
+     */
+    public Optional<StayingPrefetcher> staying() {
+        return staying;
+    }
+
+    /** A prefetcher running in this process, on a thread, holding the spool's lock. */
+    public static final class StayingPrefetcher {
+        private final io.zpitr.archive.Prefetcher prefetcher;
+        private final Thread thread;
+        private final WalSpool spool;
+
+        private StayingPrefetcher(io.zpitr.archive.Prefetcher prefetcher, Thread thread, WalSpool spool) {
+            this.prefetcher = prefetcher;
+            this.thread = thread;
+            this.spool = spool;
+        }
+
+        static Optional<StayingPrefetcher> startIfIdle(WalSpool spool, Settings settings) {
+            try {
+                Optional<java.nio.channels.FileLock> lock = io.zpitr.archive.Prefetcher.tryLock(spool);
+                if (lock.isEmpty()) {
+                    return Optional.empty();  // another prefetcher serves this spool
+                }
+                var channel = lock.get().channel();
+                // Who holds the spool: restore-drop and demo --clean stop this process by it.
+                channel.truncate(0);
+                channel.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+                int depth = settings.archive().prefetch();
+                io.zpitr.archive.Prefetcher prefetcher = new io.zpitr.archive.Prefetcher(spool,
+                        () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier()), depth, Math.min(depth, 4),
+                        DEFAULT_SEGMENT_SIZE, PREFETCH_IDLE_EXIT, java.time.Clock.systemUTC());
+                Thread thread = new Thread(() -> {
+                    try (channel) {
+                        prefetcher.run();
+                    } catch (IOException | RuntimeException e) {
+                        LOG.warn("prefetcher stopped: {}", e.toString());
+                    }
+                }, "prefetcher");
+                thread.setDaemon(true);
+                thread.start();
+                return Optional.of(new StayingPrefetcher(prefetcher, thread, spool));
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("could not start the WAL prefetcher: {}", e.toString());
+                return Optional.empty();
+            }
+        }
+
+        void segmentSize(long bytes) {
+            prefetcher.segmentSize(bytes);
+        }
+
+        /** Where the prefetcher logs once the launcher has its answer. */
+        public Path log() {
+            return spool.dir().resolve("prefetch.log");
+        }
+
+        /** Waits until the prefetcher stops by itself (no request for {@link #PREFETCH_IDLE_EXIT}). */
+        public void awaitEnd() throws InterruptedException {
+            thread.join();
+        }
     }
 
     /** Segments the first, JVM-served fetch brings along, while the prefetcher process starts. */

@@ -81,7 +81,7 @@ class DemoIT {
         String pools = RUNNER.run(Command.of("zpool", "list", "-H", "-o", "name")).stdout();
         assertFalse(pools.lines().anyMatch(SandboxLayout.poolName(DIR)::equals), pools);
         assertFalse(Files.exists(DIR), "the folder is gone");
-        for (String pattern : new String[] {DIR + "/", config + " wal-prefetch"}) {
+        for (String pattern : new String[] {DIR + "/", config + " wal-(prefetch|fetch )"}) {
             ProcessResult left = RUNNER.run(Command.of("pgrep", "-af", pattern).timeout(Duration.ofSeconds(10)));
             assertEquals(1, left.exitCode(), "processes of the sandbox are left: " + left.stdout());
         }

@@ -367,7 +367,7 @@ class RestoreBench {
                 zpitr(config, Duration.ofMinutes(3), "restore-drop", restoreName);
             }
         });
-        steps.add(() -> runner.run(Command.of("pkill", "-f", config + " wal-prefetch")));
+        steps.add(() -> runner.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )")));
         steps.add(() -> {
             if (Files.exists(pgbrData.resolve("postmaster.pid"))) {
                 runner.run(Command.of("runuser", "-u", "postgres", "--", BIN.resolve("pg_ctl").toString(), "stop", "-D",

@@ -133,7 +133,7 @@ class RestoreIT {
         for (String n : List.of("rtime", "rlsn", "rxid", "rname", "rpause", "rbefore", "rbeyond")) {
             zpitr("restore-drop", n);
         }
-        RUNNER.run(Command.of("pkill", "-f", config + " wal-prefetch"));
+        RUNNER.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
         if (standby != null) {
             standby.close();
         }

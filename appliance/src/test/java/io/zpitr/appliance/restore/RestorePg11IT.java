@@ -132,7 +132,7 @@ class RestorePg11IT {
             for (String n : List.of("r11time", "r11pause")) {
                 zpitr("restore-drop", n);
             }
-            RUNNER.run(Command.of("pkill", "-f", config + " wal-prefetch"));
+            RUNNER.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
         }
         if (standby != null) {
             standby.close();

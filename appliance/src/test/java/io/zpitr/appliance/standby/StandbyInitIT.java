@@ -98,7 +98,7 @@ class StandbyInitIT {
             }
         } finally {
             // wal-fetch started a prefetcher for the standby's configuration.
-            RUNNER.run(Command.of("pkill", "-f", config("pgdata") + " wal-prefetch"));
+            RUNNER.run(Command.of("pkill", "-f", config("pgdata") + " wal-(prefetch|fetch )"));
             lab.close();
         }
     }

@@ -71,7 +71,7 @@ class WalFetchStandbyIT {
                 Path spool = zpitrHome.resolve("state/spool");
                 assertTrue(Files.exists(spool.resolve(".requested")), "replay went through the spool");
             } finally {
-                runner.run(Command.of("pkill", "-f", config + " wal-prefetch"));
+                runner.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
             }
         }
     }
