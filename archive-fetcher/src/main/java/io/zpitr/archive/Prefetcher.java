@@ -34,8 +34,7 @@ import org.slf4j.LoggerFactory;
  * each answer is written as a missing mark ({@link WalSpool#MISSING}) that the launcher serves
  * PostgreSQL's end-of-archive requests from. Once the end is in sight, the timeline history files
  * PostgreSQL asks for when recovery ends (the current and the next timelines') are fetched or
- * marked missing the same way, and the last segment before the end gets a keep mark (it is read
- * twice). One prefetcher per spool: {@link #tryLock} guards it across processes. It stops by itself after
+ * marked missing the same way. One prefetcher per spool: {@link #tryLock} guards it across processes. It stops by itself after
  * {@code idleExit} without a new request.
  */
 public final class Prefetcher {
@@ -48,14 +47,18 @@ public final class Prefetcher {
 
     private final WalSpool spool;
     private final int depth;
-    private volatile long segmentSize;
+    private final long segmentSize;
     private final Duration idleExit;
     private final Clock clock;
     private final BlockingQueue<WalFetcher> fetchers;
     private final ExecutorService workers;
     private final Set<WalFileName> inFlight = ConcurrentHashMap.newKeySet();
+    /**
+     * Segments this prefetcher put in the spool. The launcher moves a hit out of the spool, so a
+     * segment gone from it was served: fetching it again would only take bandwidth from the next.
+     */
+    private final Set<WalFileName> landed = ConcurrentHashMap.newKeySet();
     private final Map<WalFileName, Instant> missingUntil = new ConcurrentHashMap<>();
-    private Optional<WalFileName> kept = Optional.empty();
 
     /**
      * @param workers how many segments are fetched at once; each gets its own fetcher from
@@ -141,37 +144,30 @@ public final class Prefetcher {
      */
     void fill(WalFileName requested) throws IOException {
         long number = WalSegments.segmentNumber(requested, segmentSize);
-        spool.dropOlderThan(number > 0 ? WalSegments.offset(requested, -1, segmentSize) : requested);
+        WalFileName oldest = number > 0 ? WalSegments.offset(requested, -1, segmentSize) : requested;
+        spool.dropOlderThan(oldest);
+        landed.removeIf(n -> n.logAndSegment().compareTo(oldest.logAndSegment()) < 0);
         Set<WalFileName> present = spool.segments();
         Instant now = clock.instant();
         // The requested segment itself is served by the foreground fetch; prefetch what follows --
         // unless it is known to be missing: then keep asking, so the missing mark stays fresh.
         boolean requestedMissing = !present.contains(requested)
                 && (missingUntil.containsKey(requested) || spool.missingSince(requested).isPresent());
-        Optional<WalFileName> lastBeforeEnd = Optional.empty();
         boolean endInSight = false;
         for (int i = requestedMissing ? 0 : 1; i <= depth; i++) {
             WalFileName next = WalSegments.offset(requested, i, segmentSize);
             if (missingUntil.containsKey(next) || (i == 0 && requestedMissing)) {
                 // The archive ends before this one for now; segments beyond it can't be there yet.
                 endInSight = true;
-                if (i > 0 || number > 0) {
-                    lastBeforeEnd = Optional.of(WalSegments.offset(requested, i - 1, segmentSize));
-                }
                 schedule(next, now);
                 break;
             }
-            if (!present.contains(next)) {
+            if (!present.contains(next) && !landed.contains(next)) {
                 schedule(next, now);
             }
         }
         if (endInSight) {
             scheduleHistories(requested.timeline(), now);
-        }
-        Optional<WalFileName> keep = lastBeforeEnd.filter(present::contains);
-        if (!keep.equals(kept)) {
-            spool.keepOnly(keep);
-            kept = keep;
         }
     }
 
@@ -225,6 +221,9 @@ public final class Prefetcher {
                 case FETCHED -> {
                     missingUntil.remove(name);
                     spool.clearMissing(name);
+                    if (name.kind() == WalFileName.Kind.SEGMENT) {
+                        landed.add(name);
+                    }
                 }
                 case MISSING -> {
                     Instant at = clock.instant();
@@ -259,11 +258,6 @@ public final class Prefetcher {
             Thread.currentThread().interrupt();
             throw new UncheckedIOException(new java.io.InterruptedIOException("prefetcher interrupted"));
         }
-    }
-
-    /** Corrects the segment size once the first segment's header has told it (see WalFetchService). */
-    public void segmentSize(long bytes) {
-        this.segmentSize = bytes;
     }
 
     /** The spool folder, for messages. */

@@ -37,12 +37,6 @@ public final class WalSpool {
     public static final String IN_FLIGHT = ".inflight-";
     /** How long a missing mark answers for the sources (the launcher hard-codes the same figure). */
     public static final java.time.Duration MISSING_FRESH = java.time.Duration.ofSeconds(1);
-    /**
-     * Prefix of a "keep" mark: {@code .keep-NAME} tells the launcher to serve NAME by copy and leave
-     * it in the spool, since PostgreSQL will ask for it again (the last segment before the end of
-     * the archive is read twice at the end of recovery). Without it a hit is moved out of the spool.
-     */
-    public static final String KEEP = ".keep-";
 
     private final Path dir;
 
@@ -118,18 +112,6 @@ public final class WalSpool {
         }
     }
 
-    /** Makes {@code name} the one segment the launcher serves by copy: see {@link #KEEP}. */
-    public void keepOnly(Optional<WalFileName> name) throws IOException {
-        for (String mark : marks(KEEP)) {
-            if (name.isEmpty() || !mark.equals(KEEP + name.get().name())) {
-                Files.deleteIfExists(dir.resolve(mark));
-            }
-        }
-        if (name.isPresent() && !Files.exists(dir.resolve(KEEP + name.get().name()))) {
-            writeAtomically(KEEP + name.get().name(), "");
-        }
-    }
-
     /** Removes every mark (a prefetcher that starts or stops clears what another may have left). */
     public void clearMarks() throws IOException {
         for (String prefix : java.util.List.of(MISSING, IN_FLIGHT)) {
@@ -137,7 +119,6 @@ public final class WalSpool {
                 Files.deleteIfExists(dir.resolve(mark));
             }
         }
-        keepOnly(Optional.empty());
     }
 
     private java.util.List<String> marks(String prefix) throws IOException {

@@ -66,7 +66,7 @@ class PrefetcherTest {
     }
 
     @Test
-    void atTheEndOfTheArchiveMarksTheNextSegmentAndTheHistoriesMissingAndKeepsTheLastSegment() throws Exception {
+    void atTheEndOfTheArchiveMarksTheNextSegmentAndTheHistoriesMissing() throws Exception {
         Path spoolDir = Files.createDirectories(dir.resolve("spool"));
         WalSpool spool = new WalSpool(spoolDir);
         Files.writeString(spoolDir.resolve("000000010000000000000004"), "x");
@@ -77,8 +77,7 @@ class PrefetcherTest {
         WalFileName ownTimeline = WalFileName.of("00000001.history");
         Instant before = Instant.now().minusMillis(1);
 
-        fillUntil(prefetcher, requested, () -> marked(spool, next) && marked(spool, nextTimeline) && marked(spool, ownTimeline)
-                && Files.exists(spoolDir.resolve(WalSpool.KEEP + requested.name())));
+        fillUntil(prefetcher, requested, () -> marked(spool, next) && marked(spool, nextTimeline) && marked(spool, ownTimeline));
 
         assertTrue(spool.missingSince(next).orElseThrow().isAfter(before));
         // The launcher reads the mark as digits of epoch milliseconds.
@@ -112,7 +111,7 @@ class PrefetcherTest {
         overEmptyArchive(spool, 2).run();  // no new request: stops after 300 ms
         try (var files = Files.list(spoolDir)) {
             assertEquals(List.of(), files.map(p -> p.getFileName().toString())
-                    .filter(n -> n.startsWith(WalSpool.MISSING) || n.startsWith(WalSpool.KEEP)).toList());
+                    .filter(n -> n.startsWith(WalSpool.MISSING) || n.startsWith(WalSpool.IN_FLIGHT)).toList());
         }
     }
 

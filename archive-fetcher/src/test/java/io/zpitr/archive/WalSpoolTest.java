@@ -41,7 +41,7 @@ class WalSpoolTest {
     }
 
     @Test
-    void missingAndKeepMarksComeAndGo() throws IOException {
+    void missingAndInFlightMarksComeAndGo() throws IOException {
         WalSpool spool = new WalSpool(dir);
         WalFileName five = WalFileName.of("000000010000000000000005");
         WalFileName history = WalFileName.of("00000002.history");
@@ -50,10 +50,8 @@ class WalSpoolTest {
         spool.markMissing(history, at);
         assertEquals(Optional.of(at), spool.missingSince(five));
         assertEquals("1763776000123\n", Files.readString(dir.resolve(".missing-000000010000000000000005")));
-        spool.keepOnly(Optional.of(WalFileName.of("000000010000000000000004")));
-        spool.keepOnly(Optional.of(five));
-        assertTrue(Files.exists(dir.resolve(".keep-000000010000000000000005")));
-        assertTrue(Files.notExists(dir.resolve(".keep-000000010000000000000004")), "one keep mark at a time");
+        spool.markInFlight(WalFileName.of("000000010000000000000006"), at);
+        assertEquals("1763776000123\n", Files.readString(dir.resolve(".inflight-000000010000000000000006")));
         assertTrue(spool.segments().isEmpty(), "marks are not segments");
 
         spool.dropOlderThan(WalFileName.of("000000010000000000000006"));  // replay has passed five
@@ -61,7 +59,7 @@ class WalSpoolTest {
         assertEquals(Optional.of(at), spool.missingSince(history));
         spool.clearMarks();
         assertEquals(Optional.empty(), spool.missingSince(history));
-        assertTrue(Files.notExists(dir.resolve(".keep-000000010000000000000005")));
+        assertTrue(Files.notExists(dir.resolve(".inflight-000000010000000000000006")));
     }
 
     @Test

@@ -47,7 +47,7 @@ final class WalPrefetchCommand implements Callable<Integer> {
             channel.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
             Duration idle = io.zpitr.appliance.config.DurationText.parse(idleExit);
             new Prefetcher(spool, () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier()),
-                    depth, Math.min(depth, 4), segmentSize, idle, Clock.systemUTC()).run();
+                    depth, Math.min(depth, io.zpitr.appliance.wal.WalFetchService.PREFETCH_WORKERS), segmentSize, idle, Clock.systemUTC()).run();
         }
         return Main.OK;
     }

@@ -34,6 +34,15 @@ public final class WalFetchService {
     /** PostgreSQL's default; the prefetcher's names assume it (a cluster with another size is served without prefetch hits). */
     static final long DEFAULT_SEGMENT_SIZE = 16L << 20;
 
+    /**
+     * Segments fetched at once. Replay takes them in order, so the next one's arrival matters more
+     * than the total rate: one JSch SFTP session here moved 16 MiB in 40-50 ms warm (322-408 MB/s),
+     * two 324-464 MB/s, four 232-462 MB/s with each file taking 4 times as long
+     * (SftpThroughputExperiment, 32 segments, 2 cores). Two: the rate of four, and a second
+     * session while one host is slow. Overridable for measurements: -Dzpitr.prefetch.workers.
+     */
+    public static final int PREFETCH_WORKERS = Integer.getInteger("zpitr.prefetch.workers", 2);
+
     /** A prefetcher without requests for this long stops. */
     public static final java.time.Duration PREFETCH_IDLE_EXIT = java.time.Duration.ofSeconds(60);
 
@@ -66,15 +75,19 @@ public final class WalFetchService {
         List<java.util.concurrent.CompletableFuture<Void>> ahead = List.of();
         if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0
                 && LauncherHandoff.requested()) {
-            staying = StayingPrefetcher.startIfIdle(spool.get(), settings);
+            staying = StayingPrefetcher.lockIfIdle(spool.get(), settings);
         }
         if (staying.isEmpty() && spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT
                 && settings.archive().prefetch() > 0 && PrefetcherProcess.idle(spool.get())) {
             ahead = fetchAhead(spool.get(), name, Math.min(FETCH_AHEAD, settings.archive().prefetch()));
         }
         WalFetcher.Outcome outcome;
-        try (WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier())) {
+        WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
+        try {
             outcome = fetcher.fetch(name, destination);
+        } catch (IOException | RuntimeException e) {
+            fetcher.close();
+            throw e;
         }
         awaitAhead(ahead);
         if (outcome.status() == WalFetcher.Status.MISSING && spool.isPresent() && name.kind() != WalFileName.Kind.BACKUP
@@ -86,9 +99,14 @@ public final class WalFetchService {
                 LOG.debug("could not mark {} missing in the spool: {}", name, e.toString());
             }
         }
-        if (staying.isPresent() && outcome.status() == WalFetcher.Status.FETCHED) {
-            outcome.verification().segmentSize().ifPresent(staying.get()::segmentSize);
-        } else if (staying.isEmpty() && outcome.status() == WalFetcher.Status.FETCHED && spool.isPresent()
+        if (staying.isPresent()) {
+            // Its connections are open and warm: the prefetcher's first worker takes them over.
+            staying.get().start(fetcher, outcome.status() == WalFetcher.Status.FETCHED
+                    ? outcome.verification().segmentSize().orElse(DEFAULT_SEGMENT_SIZE) : DEFAULT_SEGMENT_SIZE);
+        } else {
+            fetcher.close();
+        }
+        if (staying.isEmpty() && outcome.status() == WalFetcher.Status.FETCHED && spool.isPresent()
                 && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
             // After the fetch, not before: measured (bench/), a prefetcher JVM starting beside this
             // one on two cores slowed the first fetches more than it gained.
@@ -108,19 +126,25 @@ public final class WalFetchService {
         return staying;
     }
 
-    /** A prefetcher running in this process, on a thread, holding the spool's lock. */
+    /**
+     * A prefetcher in this process, holding the spool's lock from before the foreground fetch (so no
+     * other process starts one meanwhile) and running on a thread once that fetch is done: measured
+     * (bench/), starting its workers' SSH handshakes beside the foreground fetch on two cores delayed
+     * the first segment by about half a second.
+     */
     public static final class StayingPrefetcher {
-        private final io.zpitr.archive.Prefetcher prefetcher;
-        private final Thread thread;
         private final WalSpool spool;
+        private final Settings settings;
+        private final java.nio.channels.FileChannel lock;
+        private Thread thread;
 
-        private StayingPrefetcher(io.zpitr.archive.Prefetcher prefetcher, Thread thread, WalSpool spool) {
-            this.prefetcher = prefetcher;
-            this.thread = thread;
+        private StayingPrefetcher(WalSpool spool, Settings settings, java.nio.channels.FileChannel lock) {
             this.spool = spool;
+            this.settings = settings;
+            this.lock = lock;
         }
 
-        static Optional<StayingPrefetcher> startIfIdle(WalSpool spool, Settings settings) {
+        static Optional<StayingPrefetcher> lockIfIdle(WalSpool spool, Settings settings) {
             try {
                 Optional<java.nio.channels.FileLock> lock = io.zpitr.archive.Prefetcher.tryLock(spool);
                 if (lock.isEmpty()) {
@@ -131,28 +155,30 @@ public final class WalFetchService {
                 channel.truncate(0);
                 channel.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-                int depth = settings.archive().prefetch();
-                io.zpitr.archive.Prefetcher prefetcher = new io.zpitr.archive.Prefetcher(spool,
-                        () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier()), depth, Math.min(depth, 4),
-                        DEFAULT_SEGMENT_SIZE, PREFETCH_IDLE_EXIT, java.time.Clock.systemUTC());
-                Thread thread = new Thread(() -> {
-                    try (channel) {
-                        prefetcher.run();
-                    } catch (IOException | RuntimeException e) {
-                        LOG.warn("prefetcher stopped: {}", e.toString());
-                    }
-                }, "prefetcher");
-                thread.setDaemon(true);
-                thread.start();
-                return Optional.of(new StayingPrefetcher(prefetcher, thread, spool));
+                return Optional.of(new StayingPrefetcher(spool, settings, channel));
             } catch (IOException | RuntimeException e) {
                 LOG.warn("could not start the WAL prefetcher: {}", e.toString());
                 return Optional.empty();
             }
         }
 
-        void segmentSize(long bytes) {
-            prefetcher.segmentSize(bytes);
+        /** Starts prefetching; {@code warm} (the foreground's fetcher) becomes the first worker's. */
+        void start(WalFetcher warm, long segmentSize) {
+            java.util.concurrent.atomic.AtomicReference<WalFetcher> first = new java.util.concurrent.atomic.AtomicReference<>(warm);
+            int depth = settings.archive().prefetch();
+            io.zpitr.archive.Prefetcher prefetcher = new io.zpitr.archive.Prefetcher(spool, () -> {
+                WalFetcher handedOver = first.getAndSet(null);
+                return handedOver != null ? handedOver : new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
+            }, depth, Math.min(depth, PREFETCH_WORKERS), segmentSize, PREFETCH_IDLE_EXIT, java.time.Clock.systemUTC());
+            thread = new Thread(() -> {
+                try (lock) {
+                    prefetcher.run();
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("prefetcher stopped: {}", e.toString());
+                }
+            }, "prefetcher");
+            thread.setDaemon(true);
+            thread.start();
         }
 
         /** Where the prefetcher logs once the launcher has its answer. */
@@ -162,7 +188,9 @@ public final class WalFetchService {
 
         /** Waits until the prefetcher stops by itself (no request for {@link #PREFETCH_IDLE_EXIT}). */
         public void awaitEnd() throws InterruptedException {
-            thread.join();
+            if (thread != null) {
+                thread.join();
+            }
         }
     }
 

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherFastPathIT {
     static final Path LAUNCHER = Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
     static final String SEGMENT = "000000010000000000000007";
+    static final String NEXT = "000000010000000000000008";
     final ProcessRunner runner = new ProcessRunner();
 
     @TempDir
@@ -120,13 +121,14 @@ class LauncherFastPathIT {
     void aSpooledSegmentOnTheSameFileSystemIsMovedIntoPlace() throws IOException {
         byte[] content = bytes(7);
         Files.write(spool.resolve(SEGMENT), content);
+        Files.writeString(spool.resolve(".inflight-" + NEXT), Instant.now().toEpochMilli() + "\n");
 
         ProcessResult r = walFetch(SEGMENT);
 
         assertEquals(0, r.exitCode(), r.stderr());
         assertArrayEquals(content, Files.readAllBytes(pgWal.resolve("RECOVERYXLOG")));
         assertFalse(Files.exists(spool.resolve(SEGMENT)), "taken out of the spool, not shared with pg_wal");
-        assertEquals(1L, Files.getAttribute(pgWal.resolve("RECOVERYXLOG"), "unix:nlink"));
+        assertEquals(1, Files.getAttribute(pgWal.resolve("RECOVERYXLOG"), "unix:nlink"));
         assertEquals(SEGMENT, Files.readString(spool.resolve(".requested")).strip());
         assertTrue(traceLines().get(0).startsWith("fast " + SEGMENT + " "));
         try (var files = Files.list(pgWal)) {
@@ -135,10 +137,9 @@ class LauncherFastPathIT {
     }
 
     @Test
-    void aSegmentWithAKeepMarkIsCopiedAndStaysForTheSecondRead() throws IOException {
+    void theLastSpooledSegmentIsCopiedAndStaysForTheSecondReadAtTheEndOfRecovery() throws IOException {
         byte[] content = bytes(8);
-        Files.write(spool.resolve(SEGMENT), content);
-        Files.writeString(spool.resolve(".keep-" + SEGMENT), "");
+        Files.write(spool.resolve(SEGMENT), content);  // and nothing after it: spooled or in flight
 
         for (int i = 0; i < 2; i++) {
             ProcessResult r = walFetch(SEGMENT);
