@@ -62,8 +62,13 @@ class SftpThroughputExperiment {
                         try {
                             long a = System.nanoTime();
                             List<WalCopy> c = s.find(name);
+                            long found = System.nanoTime();
                             Path t = out.resolve(name.name());
                             s.download(c.get(0), t);
+                            if (name.name().endsWith("0000")) {
+                                System.out.printf("first file: find (connect, list) %d ms, download %d ms%n",
+                                        (found - a) / 1_000_000, (System.nanoTime() - found) / 1_000_000);
+                            }
                             return (System.nanoTime() - a) / 1_000_000;
                         } finally {
                             q.add(s);
