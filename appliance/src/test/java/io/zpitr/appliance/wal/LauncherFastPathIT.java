@@ -152,6 +152,21 @@ class LauncherFastPathIT {
     }
 
     @Test
+    void theSegmentBeforeOneBeingCheckedAgainForTheEndOfTheArchiveIsCopied() throws IOException {
+        byte[] content = bytes(10);
+        Files.write(spool.resolve(SEGMENT), content);
+        String now = Instant.now().toEpochMilli() + "\n";
+        Files.writeString(spool.resolve(".missing-" + NEXT), now);   // found missing, and being asked again
+        Files.writeString(spool.resolve(".inflight-" + NEXT), now);
+
+        ProcessResult r = walFetch(SEGMENT);
+
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertArrayEquals(content, Files.readAllBytes(pgWal.resolve("RECOVERYXLOG")));
+        assertArrayEquals(content, Files.readAllBytes(spool.resolve(SEGMENT)), "stays for the second read");
+    }
+
+    @Test
     void aSpooledHistoryFileIsCopied() throws IOException {
         String history = "1\t0/9000000\tno recovery target specified\n";
         Files.writeString(spool.resolve("00000002.history"), history);

@@ -70,6 +70,14 @@ class WalFetchStandbyIT {
                 assertEquals("t", standby.psql("select pg_is_in_recovery()"));
                 Path spool = zpitrHome.resolve("state/spool");
                 assertTrue(Files.exists(spool.resolve(".requested")), "replay went through the spool");
+                // The installed jar speaks SFTP to an ed25519-only sshd (a shaded jar without
+                // Multi-Release: true once fell back to scp for every segment, and still passed).
+                String check = runner.run(Command.of(LAUNCHER.toString(), "--config", config.toString(), "check")
+                        .timeout(Duration.ofMinutes(1))).stdout();
+                assertTrue(check.contains("sftp: logged in as " + host26.user()), check);
+                String logs = Files.readString(standby.logFile()) + (Files.exists(spool.resolve("prefetch.log"))
+                        ? Files.readString(spool.resolve("prefetch.log")) : "");
+                assertTrue(!logs.contains("using scp -O"), "no fallback to scp: " + logs);
             } finally {
                 runner.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
             }
