@@ -66,7 +66,12 @@ class WalFetchBench {
 
     /** One replay: wall time, what the server log and the launcher's trace say about it. */
     record Run(Way way, int round, double seconds, boolean correct, String detail, int restored,
-               double toFirstSegment, double segmentSpan, double lastSegmentToReady, double medianStep, Trace trace, String load) {
+               double toFirstSegment, double segmentSpan, double lastSegmentToReady, double medianStep, Trace trace, String load,
+               double cpuBusy, double hostCpu) {
+        Run withHostCpu(double seconds) {
+            return new Run(way, round, this.seconds, correct, detail, restored, toFirstSegment, segmentSpan, lastSegmentToReady,
+                    medianStep, trace, load, cpuBusy, seconds);
+        }
     }
 
     final ProcessRunner runner = new ProcessRunner();
@@ -174,8 +179,10 @@ class WalFetchBench {
                             case SCP -> scpChain;
                             case ZPITR -> null;
                         };
+                        double hostCpu0 = hostCpuSeconds(hostA, hostB);
                         Run run = replay(way, round, n, base, restoreCommand, lab, hostA, hostB, keyA, keyB, knownHosts,
                                 expected, segments);
+                        run = run.withHostCpu(hostCpuSeconds(hostA, hostB) - hostCpu0);
                         runs.add(run);
                         say(describe(run));
                     }
@@ -225,6 +232,7 @@ class WalFetchBench {
         try {
             double seconds;
             String load = loadAverage().split(" ")[0];
+            long busy0 = busyJiffies();
             long t0 = System.nanoTime();
             try {
                 // With hot_standby = off, pg_ctl -w returns as soon as archive recovery has begun: the
@@ -233,9 +241,10 @@ class WalFetchBench {
                 pg.start();
                 waitUntilReady(pg.logFile(), RUN_LIMIT);
                 seconds = secondsSince(t0);
+                busy0 = busyJiffies() - busy0;
             } catch (RuntimeException e) {
                 return new Run(way, round, secondsSince(t0), false, "did not start: " + e.getMessage().lines().findFirst().orElse(""),
-                        0, 0, 0, 0, 0, Trace.NONE, load);
+                        0, 0, 0, 0, 0, Trace.NONE, load, 0, 0);
             }
             String got = pg.psql(CHECK_SQL);
             String recovering = pg.psql("select pg_is_in_recovery()");
@@ -249,7 +258,8 @@ class WalFetchBench {
             double[] phases = phases(log);
             Trace trace = way == Way.ZPITR ? Trace.read(traceFile) : Trace.NONE;
             keepLogs(n, way, pg.logFile(), traceFile);
-            return new Run(way, round, seconds, correct, detail, restored, phases[0], phases[1], phases[2], phases[3], trace, load);
+            return new Run(way, round, seconds, correct, detail, restored, phases[0], phases[1], phases[2], phases[3], trace, load,
+                    busy0 / 100.0, 0);
         } finally {
             pg.close();
             if (way == Way.ZPITR) {
@@ -414,11 +424,51 @@ class WalFetchBench {
         return walFile.matches("[0-9A-F]{24}") ? "…" + walFile.substring(16) : walFile;
     }
 
+    /**
+     * CPU time the whole machine spent busy (all processes: PostgreSQL, the launcher, the JVMs, and
+     * the archive hosts' sshd, which share this machine's cores), in jiffies of 10 ms.
+     */
+    private static long busyJiffies() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i : new int[] {1, 2, 3, 6, 7}) {  // user nice system irq softirq (not idle, iowait, steal, guest)
+                busy += Long.parseLong(f[i]);
+            }
+            return busy;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * CPU time the archive hosts spent serving (their sshd listeners' finished children: every
+     * session of a run has ended when the run's prefetcher is stopped), from /proc/PID/stat.
+     */
+    private double hostCpuSeconds(SshServer... hosts) {
+        pause(200);  // sessions just closed: let sshd reap them
+        long ticks = 0;
+        for (SshServer h : hosts) {
+            try {
+                String pid = Files.readString(h.hostKeyFile().resolveSibling("sshd.pid")).strip();
+                String stat = Files.readString(Path.of("/proc", pid, "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]);  // cutime, cstime (fields 16, 17)
+            } catch (IOException | RuntimeException e) {
+                return Double.NaN;
+            }
+        }
+        return ticks / 100.0;
+    }
+
     private static String describe(Run r) {
         return String.format(Locale.ROOT, "round %d  %-9s %6.2f s  %s, %d segments, load %s; server log: start->1st segment %.2f s, "
-                        + "1st->last %.2f s (median step %.0f ms), last->ready %.2f s%s",
+                        + "1st->last %.2f s (median step %.0f ms), last->ready %.2f s; machine CPU busy %.2f s (%.0f%% of %d cores), "
+                        + "of which the archive hosts' sshd %.2f s%s",
                 r.round(), r.way().label, r.seconds(), r.detail(), r.restored(), r.load(), r.toFirstSegment(), r.segmentSpan(),
-                r.medianStep() * 1000, r.lastSegmentToReady(), r.trace().present() ? "\n          launcher trace: " + r.trace() : "");
+                r.medianStep() * 1000, r.lastSegmentToReady(), r.cpuBusy(),
+                100 * r.cpuBusy() / (r.seconds() * Runtime.getRuntime().availableProcessors()),
+                Runtime.getRuntime().availableProcessors(), r.hostCpu(), r.trace().present() ? "\n          launcher trace: " + r.trace() : "");
     }
 
     private void summarize(List<Run> runs, int segments) {
@@ -430,10 +480,11 @@ class WalFetchBench {
             double median = median(times);
             medians.put(way, median);
             say(String.format(Locale.ROOT, "%-9s runs %s  median %6.2f s  (%.0f ms per segment; medians from the server log: "
-                            + "start->1st segment %.2f s, step %.0f ms, last->ready %.2f s)", way.label,
+                            + "start->1st segment %.2f s, step %.0f ms, last->ready %.2f s; machine CPU busy %.2f s, "
+                            + "archive hosts' sshd %.2f s)", way.label,
                     times.stream().map(s -> String.format(Locale.ROOT, "%.2f", s)).toList(), median, median * 1000 / segments,
                     medianOf(ofWay, Run::toFirstSegment), medianOf(ofWay, Run::medianStep) * 1000,
-                    medianOf(ofWay, Run::lastSegmentToReady)));
+                    medianOf(ofWay, Run::lastSegmentToReady), medianOf(ofWay, Run::cpuBusy), medianOf(ofWay, Run::hostCpu)));
         }
         say(String.format(Locale.ROOT, "zpitr/cp  = %.2f   (goal <= 1.10)", medians.get(Way.ZPITR) / medians.get(Way.CP)));
         say(String.format(Locale.ROOT, "zpitr/scp = %.2f", medians.get(Way.ZPITR) / medians.get(Way.SCP)));
