@@ -219,7 +219,7 @@ class WalFetchBench {
                     + "archive:\n  connect_timeout: 1s\n  down_for: 60s\n  prefetch: 8\n  sources:\n"
                     + source("hostA", hostA, keyA, knownHosts) + source("hostB", hostB, keyB, knownHosts));
             chownTree(home);
-            restoreCommand = "ZPITR_TRACE_FILE=" + traceFile + " " + LAUNCHER + " --config " + config + " wal-fetch %f %p";
+            restoreCommand = System.getProperty("bench.env", "") + " ZPITR_TRACE_FILE=" + traceFile + " " + LAUNCHER + " --config " + config + " wal-fetch %f %p";
         }
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("restore_command", restoreCommand);
