@@ -66,7 +66,8 @@ public final class PrefetcherProcess {
             // No TieredStopAtLevel=1 here (unlike bin/zpitr): this process lives long and does SSH crypto,
             // which C2-compiled code does several times faster (measured: bench/results).
             // Default compile thresholds: -XX:CompileThresholdScaling=0.2 got the second segment
-            // sooner but cost more JIT CPU than it saved (bench/results: wal-fetch-2026-11-22-022122-compile-sooner-cpu against -022237-experiment-default-jit).
+            // sooner but cost more JIT CPU than it saved (bench/results:
+            // wal-fetch-2026-11-22-022122-compile-sooner-cpu against -022237-experiment-default-jit).
             argv.addAll(List.of("-XX:+UseSerialGC", "-Xmx256m", "-cp",
                     System.getProperty("java.class.path"), "io.zpitr.appliance.cli.Main", "--config", configFile.toString(),
                     "wal-prefetch", "--segment-size", Long.toString(segmentSize)));
