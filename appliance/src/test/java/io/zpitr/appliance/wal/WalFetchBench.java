@@ -55,7 +55,7 @@ class WalFetchBench {
     static final Pattern LOG_LINE = Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}) \\S+ \\[\\d+\\] (.*)$");
 
     enum Way {
-        CP("cp"), SCP("scp chain"), ZPITR("zpitr");
+        CP("cp"), SCP("scp chain"), ZPITR("zpitr"), ZPITR_WARM("zpitr warm"), ZPITR_SPOOLED("zpitr spooled");
 
         final String label;
 
@@ -171,17 +171,18 @@ class WalFetchBench {
                 // 4. The runs, alternating the order.
                 int n = 0;
                 for (int round = 1; round <= rounds; round++) {
-                    List<Way> order = round % 2 == 1 ? List.of(Way.CP, Way.SCP, Way.ZPITR) : List.of(Way.ZPITR, Way.SCP, Way.CP);
+                    List<Way> order = round % 2 == 1 ? List.of(Way.CP, Way.SCP, Way.ZPITR, Way.ZPITR_WARM, Way.ZPITR_SPOOLED)
+                            : List.of(Way.ZPITR_SPOOLED, Way.ZPITR_WARM, Way.ZPITR, Way.SCP, Way.CP);
                     for (Way way : order) {
                         n++;
                         String restoreCommand = switch (way) {
                             case CP -> "cp " + lab.archive() + "/%f %p";
                             case SCP -> scpChain;
-                            case ZPITR -> null;
+                            case ZPITR, ZPITR_WARM, ZPITR_SPOOLED -> null;
                         };
                         double hostCpu0 = hostCpuSeconds(hostA, hostB);
                         Run run = replay(way, round, n, base, restoreCommand, lab, hostA, hostB, keyA, keyB, knownHosts,
-                                expected, segments);
+                                expected, first, segments);
                         run = run.withHostCpu(hostCpuSeconds(hostA, hostB) - hostCpu0);
                         runs.add(run);
                         say(describe(run));
@@ -205,21 +206,28 @@ class WalFetchBench {
 
     /** One replay from a fresh copy of the base backup; the data dir is removed afterwards. */
     private Run replay(Way way, int round, int n, Path base, String restoreCommand, WalLab lab, SshServer hostA,
-                       SshServer hostB, Path keyA, Path keyB, Path knownHosts, String expected, int segments)
-            throws IOException {
+                       SshServer hostB, Path keyA, Path keyB, Path knownHosts, String expected, WalFileName first,
+                       int segments) throws IOException {
         Path data = lab.root().resolve("run" + n + "-" + way.name().toLowerCase(Locale.ROOT));
         Path home = lab.root().resolve("zpitr-run" + n);
         Path config = home.resolve("zpitr.yaml");
         Path traceFile = home.resolve("trace");
         runner.run(Command.of("cp", "-a", base.toString(), data.toString())).requireSuccess();
         Files.createFile(data.resolve("recovery.signal"));
-        if (way == Way.ZPITR) {
+        boolean zpitr = way == Way.ZPITR || way == Way.ZPITR_WARM || way == Way.ZPITR_SPOOLED;
+        if (zpitr) {
             Files.createDirectories(home);
             Files.writeString(config, "state_dir: " + home.resolve("state") + "\n"
-                    + "archive:\n  connect_timeout: 1s\n  down_for: 60s\n  prefetch: 8\n  sources:\n"
-                    + source("hostA", hostA, keyA, knownHosts) + source("hostB", hostB, keyB, knownHosts));
+                    + "archive:\n  connect_timeout: 1s\n  down_for: 60s\n  prefetch: " + (way == Way.ZPITR_SPOOLED ? 64 : 8)
+                    + "\n  sources:\n" + source("hostA", hostA, keyA, knownHosts) + source("hostB", hostB, keyB, knownHosts));
             chownTree(home);
-            restoreCommand = System.getProperty("bench.env", "") + " ZPITR_TRACE_FILE=" + traceFile + " " + LAUNCHER + " --config " + config + " wal-fetch %f %p";
+            restoreCommand = System.getProperty("bench.env", "") + " ZPITR_TRACE_FILE=" + traceFile + " " + LAUNCHER
+                    + " --config " + config + " wal-fetch %f %p";
+            if (way == Way.ZPITR_WARM || way == Way.ZPITR_SPOOLED) {
+                Path spool = home.resolve("state/spool");
+                warmPrefetcher(config, spool, first, way == Way.ZPITR_SPOOLED ? segments : 8);
+                restoreCommand = "ZPITR_SPOOL_DIR=" + spool + " " + restoreCommand;
+            }
         }
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("restore_command", restoreCommand);
@@ -256,16 +264,44 @@ class WalFetchBench {
             boolean correct = expected.equals(got) && "f".equals(recovering) && restored == segments;
             String detail = correct ? "data ok" : "WRONG: " + got + ", in recovery " + recovering + ", restored " + restored;
             double[] phases = phases(log);
-            Trace trace = way == Way.ZPITR ? Trace.read(traceFile) : Trace.NONE;
+            Trace trace = zpitr ? Trace.read(traceFile) : Trace.NONE;
             keepLogs(n, way, pg.logFile(), traceFile);
             return new Run(way, round, seconds, correct, detail, restored, phases[0], phases[1], phases[2], phases[3], trace, load,
                     busy0 / 100.0, 0);
         } finally {
             pg.close();
-            if (way == Way.ZPITR) {
+            if (zpitr) {
                 stopPrefetcher(config);
             }
             runner.run(Command.of("rm", "-rf", data.toString(), home.toString())).requireSuccess();
+        }
+    }
+
+    /**
+     * "zpitr warm": a prefetcher that is running, compiled and connected, with the next
+     * {@code ready} segments spooled, before the clock starts -- a restore whose prefetcher (started
+     * before PostgreSQL, from the snapshot's redo segment) is ahead. "zpitr spooled" (prefetch 64):
+     * every segment spooled before the clock starts -- a standby whose prefetcher pulled WAL as it
+     * reached the archive; replay then costs only the launcher's hits. Started as zpitr restore
+     * starts it (PrefetcherProcess: its own JVM with full JIT, as postgres); untimed.
+     */
+    private void warmPrefetcher(Path config, Path spool, WalFileName first, int ready) throws IOException {
+        Files.createDirectories(spool);
+        Files.writeString(spool.resolve(".requested"), WalSegments.offset(first, -1, SEGMENT_SIZE).name() + "\n");
+        chownTree(spool.getParent());
+        Path jar = LAUNCHER.getParent().getParent().resolve("appliance/target/zpitr.jar");
+        runner.startDetached(Command.of("runuser", "-u", "postgres", "--", "setsid", "java", "-XX:+UseSerialGC", "-Xmx256m",
+                "-cp", jar.toString(), "io.zpitr.appliance.cli.Main", "--config", config.toString(), "wal-prefetch"),
+                spool.getParent().resolve("prefetch-start.log"));
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        for (int i = 0; i < ready; i++) {
+            Path segment = spool.resolve(WalSegments.offset(first, i, SEGMENT_SIZE).name());
+            while (!Files.exists(segment)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the warm prefetcher did not spool " + segment + " within a minute");
+                }
+                pause(20);
+            }
         }
     }
 
@@ -462,7 +498,7 @@ class WalFetchBench {
     }
 
     private static String describe(Run r) {
-        return String.format(Locale.ROOT, "round %d  %-9s %6.2f s  %s, %d segments, load %s; server log: start->1st segment %.2f s, "
+        return String.format(Locale.ROOT, "round %d  %-13s %6.2f s  %s, %d segments, load %s; server log: start->1st segment %.2f s, "
                         + "1st->last %.2f s (median step %.0f ms), last->ready %.2f s; machine CPU busy %.2f s (%.0f%% of %d cores), "
                         + "of which the archive hosts' sshd %.2f s%s",
                 r.round(), r.way().label, r.seconds(), r.detail(), r.restored(), r.load(), r.toFirstSegment(), r.segmentSpan(),
@@ -479,7 +515,7 @@ class WalFetchBench {
             List<Double> times = ofWay.stream().map(Run::seconds).sorted().toList();
             double median = median(times);
             medians.put(way, median);
-            say(String.format(Locale.ROOT, "%-9s runs %s  median %6.2f s  (%.0f ms per segment; medians from the server log: "
+            say(String.format(Locale.ROOT, "%-13s runs %s  median %6.2f s  (%.0f ms per segment; medians from the server log: "
                             + "start->1st segment %.2f s, step %.0f ms, last->ready %.2f s; machine CPU busy %.2f s, "
                             + "archive hosts' sshd %.2f s)", way.label,
                     times.stream().map(s -> String.format(Locale.ROOT, "%.2f", s)).toList(), median, median * 1000 / segments,
@@ -488,8 +524,20 @@ class WalFetchBench {
         }
         say(String.format(Locale.ROOT, "zpitr/cp  = %.2f   (goal <= 1.10)", medians.get(Way.ZPITR) / medians.get(Way.CP)));
         say(String.format(Locale.ROOT, "zpitr/scp = %.2f", medians.get(Way.ZPITR) / medians.get(Way.SCP)));
+        say(String.format(Locale.ROOT, "zpitr warm/cp = %.2f   (the prefetcher running, 8 segments ahead, when replay starts)",
+                medians.get(Way.ZPITR_WARM) / medians.get(Way.CP)));
+        say(String.format(Locale.ROOT, "zpitr spooled/cp = %.2f   (every segment spooled when replay starts: the launcher's hits alone)",
+                medians.get(Way.ZPITR_SPOOLED) / medians.get(Way.CP)));
         say(String.format(Locale.ROOT, "scp/cp    = %.2f", medians.get(Way.SCP) / medians.get(Way.CP)));
         List<Run> zpitr = runs.stream().filter(r -> r.way() == Way.ZPITR && r.trace().present()).toList();
+        for (Way way : List.of(Way.ZPITR_WARM, Way.ZPITR_SPOOLED)) {
+            List<Run> ofWay = runs.stream().filter(r -> r.way() == way && r.trace().present()).toList();
+            if (!ofWay.isEmpty()) {
+                say(String.format(Locale.ROOT, "%s (medians): %.1f JVM calls, %.1f fast-path calls taking %.2f s in all",
+                        way.label, medianOf(ofWay, r -> r.trace().jvmCalls()), medianOf(ofWay, r -> r.trace().fastCalls()),
+                        medianOf(ofWay, r -> r.trace().fastSeconds())));
+            }
+        }
         if (!zpitr.isEmpty()) {
             say(String.format(Locale.ROOT, "where zpitr's time goes (medians over its runs): %.1f JVM calls taking %.2f s in all, "
                             + "%.1f fast-path calls taking %.2f s in all; "
