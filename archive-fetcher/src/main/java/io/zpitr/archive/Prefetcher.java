@@ -34,8 +34,10 @@ import org.slf4j.LoggerFactory;
  * each answer is written as a missing mark ({@link WalSpool#MISSING}) that the launcher serves
  * PostgreSQL's end-of-archive requests from. Once the end is in sight, the timeline history files
  * PostgreSQL asks for when recovery ends (the current and the next timelines') are fetched or
- * marked missing the same way. One prefetcher per spool: {@link #tryLock} guards it across processes. It stops by itself after
- * {@code idleExit} without a new request.
+ * marked missing the same way. One prefetcher per spool: {@link #tryLock} guards it across
+ * processes. It stops by itself after {@code idleExit} without a request (the same segment asked
+ * for again counts: a standby fed only from the archive asks for the missing next one every few
+ * seconds, and its prefetcher stays on, pulling each segment as it reaches the archive).
  */
 public final class Prefetcher {
     private static final Logger LOG = LoggerFactory.getLogger(Prefetcher.class);
@@ -100,13 +102,16 @@ public final class Prefetcher {
     /** Runs until no new request came for {@code idleExit}; call with the lock held. */
     public void run() throws IOException {
         Optional<WalFileName> last = Optional.empty();
+        Optional<java.nio.file.attribute.FileTime> lastAsked = Optional.empty();
         Instant lastChange = clock.instant();
         spool.clearMarks();  // a prefetcher killed before its end may have left some
         try {
             while (true) {
                 Optional<WalFileName> requested = spool.lastRequested();
-                if (!requested.equals(last)) {
+                Optional<java.nio.file.attribute.FileTime> asked = spool.requestedAt();
+                if (!requested.equals(last) || !asked.equals(lastAsked)) {
                     last = requested;
+                    lastAsked = asked;
                     lastChange = clock.instant();
                 }
                 if (requested.isPresent()) {

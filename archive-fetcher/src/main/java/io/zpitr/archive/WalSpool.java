@@ -141,6 +141,19 @@ public final class WalSpool {
         }
     }
 
+    /**
+     * When {@value #REQUESTED} was last written, if it exists: PostgreSQL asking again for the same
+     * segment (the next one, missing, on every pass of a standby fed only from the archive) moves it
+     * without changing the name.
+     */
+    public Optional<java.nio.file.attribute.FileTime> requestedAt() {
+        try {
+            return Optional.of(Files.getLastModifiedTime(dir.resolve(REQUESTED)));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The segments in the spool, in name order. */
     public TreeSet<WalFileName> segments() throws IOException {
         TreeSet<WalFileName> names = new TreeSet<>();

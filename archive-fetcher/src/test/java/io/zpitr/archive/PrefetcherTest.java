@@ -126,4 +126,28 @@ class PrefetcherTest {
             throw new java.io.UncheckedIOException(e);
         }
     }
+
+    @Test
+    void staysOnWhilePostgresKeepsAskingForTheSameMissingSegment() throws Exception {
+        Path spoolDir = Files.createDirectories(dir.resolve("spool"));
+        WalSpool spool = new WalSpool(spoolDir);
+        WalFileName missing = WalFileName.of("000000010000000000000005");
+        spool.recordRequested(missing);
+        Prefetcher prefetcher = overEmptyArchive(spool, 2);  // stops after 300 ms without a request
+        Thread running = new Thread(() -> {
+            try {
+                prefetcher.run();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        running.start();
+        for (int i = 0; i < 10; i++) {  // a standby asking again, as the launcher records it: 1 s in all
+            Thread.sleep(100);
+            spool.recordRequested(missing);
+        }
+        assertTrue(running.isAlive(), "still serving after 1 s of the same question");
+        running.join(5_000);
+        assertFalse(running.isAlive(), "stopped once the questions stopped");
+    }
 }
