@@ -44,8 +44,8 @@ final class SshSessions {
      * AES-GCM first: one pass for encryption and integrity, where CTR needs a separate HMAC. On
      * this project's 2-core machine, 32 x 16 MiB over JSch SFTP (SftpThroughputExperiment) ran
      * 311-462 MB/s with aes128-gcm against 232-384 MB/s with JSch's default aes128-ctr +
-     * hmac-sha2-256-etm over 4 sessions; over one session the two were within the noise (363-432
-     * against 378-432 MB/s warm). The CTR ciphers stay as fallbacks for hosts without GCM.
+     * hmac-sha2-256-etm over 4 sessions (one run each); over one session they were within the noise
+     * (GCM 350-408, CTR 378-432 MB/s warm). The CTR ciphers stay as fallbacks for hosts without GCM.
      */
     static final String CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr";
     /** Key exchange, authentication and the first channel: generous, the TCP connect is bounded separately. */
