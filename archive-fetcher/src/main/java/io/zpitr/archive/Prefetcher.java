@@ -60,6 +60,8 @@ public final class Prefetcher {
      * segment gone from it was served: fetching it again would only take bandwidth from the next.
      */
     private final Set<WalFileName> landed = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicLong fetched = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong fetchedBytes = new java.util.concurrent.atomic.AtomicLong();
     private final Map<WalFileName, Instant> missingUntil = new ConcurrentHashMap<>();
 
     /**
@@ -228,6 +230,8 @@ public final class Prefetcher {
                     spool.clearMissing(name);
                     if (name.kind() == WalFileName.Kind.SEGMENT) {
                         landed.add(name);
+                        fetched.incrementAndGet();
+                        outcome.verification().segmentSize().ifPresent(fetchedBytes::addAndGet);
                     }
                 }
                 case MISSING -> {
@@ -263,6 +267,27 @@ public final class Prefetcher {
             Thread.currentThread().interrupt();
             throw new UncheckedIOException(new java.io.InterruptedIOException("prefetcher interrupted"));
         }
+    }
+
+    /**
+     * Logs {@link #summary()} when the process ends, however it ends (idle, or stopped with TERM by
+     * restore-drop or demo --clean).
+     */
+    public void summarizeAtExit() {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LOG.info("prefetcher ends: {}", summary()), "prefetch-summary"));
+    }
+
+    /** What this prefetcher has done, for its log: segments, bytes, and the process's CPU and JIT time. */
+    public String summary() {
+        String cpu = "";
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            cpu = String.format(java.util.Locale.ROOT, ", process CPU %.2f s", os.getProcessCpuTime() / 1e9);
+        }
+        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        String compiling = jit != null && jit.isCompilationTimeMonitoringSupported()
+                ? String.format(java.util.Locale.ROOT, " (compiling %.2f s)", jit.getTotalCompilationTime() / 1e3) : "";
+        return "prefetched " + fetched.get() + " segments, " + (fetchedBytes.get() >> 20) + " MiB" + cpu + compiling;
     }
 
     /** The spool folder, for messages. */

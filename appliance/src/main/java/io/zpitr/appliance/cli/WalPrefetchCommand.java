@@ -46,8 +46,10 @@ final class WalPrefetchCommand implements Callable<Integer> {
             channel.truncate(0);
             channel.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
             Duration idle = io.zpitr.appliance.config.DurationText.parse(idleExit);
-            new Prefetcher(spool, () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier()),
-                    depth, Math.min(depth, io.zpitr.appliance.wal.WalFetchService.PREFETCH_WORKERS), segmentSize, idle, Clock.systemUTC()).run();
+            Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier()),
+                    depth, Math.min(depth, io.zpitr.appliance.wal.WalFetchService.PREFETCH_WORKERS), segmentSize, idle, Clock.systemUTC());
+            prefetcher.summarizeAtExit();
+            prefetcher.run();
         }
         return Main.OK;
     }

@@ -272,6 +272,7 @@ class WalFetchBench {
             pg.close();
             if (zpitr) {
                 stopPrefetcher(config);
+                keepPrefetchLog(n, way, home.resolve("state/spool/prefetch.log"));
             }
             runner.run(Command.of("rm", "-rf", data.toString(), home.toString())).requireSuccess();
         }
@@ -398,6 +399,15 @@ class WalFetchBench {
         Files.copy(serverLog, target.resolve(stem + ".log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         if (Files.exists(traceFile)) {
             Files.copy(traceFile, target.resolve(stem + ".trace"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** With -Dbench.logs=DIR: the prefetcher's log too (its last line sums up its segments and CPU). */
+    private void keepPrefetchLog(int n, Way way, Path log) throws IOException {
+        String dir = System.getProperty("bench.logs");
+        if (dir != null && !dir.isBlank() && Files.exists(log)) {
+            Files.copy(log, Path.of(dir).resolve("run" + n + "-" + way.name().toLowerCase(Locale.ROOT) + ".prefetch.log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
