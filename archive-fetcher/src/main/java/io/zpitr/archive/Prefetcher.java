@@ -269,14 +269,6 @@ public final class Prefetcher {
         }
     }
 
-    /**
-     * Logs {@link #summary()} when the process ends, however it ends (idle, or stopped with TERM by
-     * restore-drop or demo --clean).
-     */
-    public void summarizeAtExit() {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> LOG.info("prefetcher ends: {}", summary()), "prefetch-summary"));
-    }
-
     /** What this prefetcher has done, for its log: segments, bytes, and the process's CPU and JIT time. */
     public String summary() {
         String cpu = "";

@@ -48,7 +48,7 @@ final class WalPrefetchCommand implements Callable<Integer> {
             Duration idle = io.zpitr.appliance.config.DurationText.parse(idleExit);
             Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier()),
                     depth, Math.min(depth, io.zpitr.appliance.wal.WalFetchService.PREFETCH_WORKERS), segmentSize, idle, Clock.systemUTC());
-            prefetcher.summarizeAtExit();
+            io.zpitr.appliance.wal.PrefetcherProcess.summarizeAtExit(prefetcher);
             prefetcher.run();
         }
         return Main.OK;

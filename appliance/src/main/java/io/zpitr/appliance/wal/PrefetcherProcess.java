@@ -28,6 +28,18 @@ public final class PrefetcherProcess {
     private PrefetcherProcess() {
     }
 
+    /**
+     * Writes one line to standard error (the spool's prefetch.log, for a prefetcher) when this
+     * process ends, however it ends (idle, or stopped with TERM by restore-drop or demo --clean):
+     * what the prefetcher did and what it cost. Not through the logger, whose default level (warn)
+     * would hide it; an operator reading prefetch.log wants it.
+     */
+    public static void summarizeAtExit(Prefetcher prefetcher) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(java.time.OffsetDateTime.now()
+                .truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " prefetcher ends: " + prefetcher.summary()),
+                "prefetch-summary"));
+    }
+
     /** Whether no prefetcher holds the spool's lock right now. */
     public static boolean idle(WalSpool spool) {
         try {

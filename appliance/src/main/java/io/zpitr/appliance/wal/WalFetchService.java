@@ -170,7 +170,7 @@ public final class WalFetchService {
                 WalFetcher handedOver = first.getAndSet(null);
                 return handedOver != null ? handedOver : new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
             }, depth, Math.min(depth, PREFETCH_WORKERS), segmentSize, PREFETCH_IDLE_EXIT, java.time.Clock.systemUTC());
-            prefetcher.summarizeAtExit();
+            PrefetcherProcess.summarizeAtExit(prefetcher);
             thread = new Thread(() -> {
                 try (lock) {
                     prefetcher.run();
