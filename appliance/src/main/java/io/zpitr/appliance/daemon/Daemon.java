@@ -92,6 +92,10 @@ public final class Daemon {
     private ScheduleState state;
     private Scheduler scheduler;
     private Watchdog watchdog;
+    /** Keeps the standby's WAL prefetcher running while it reads the archive (StandbyPrefetch). */
+    private java.util.concurrent.ScheduledExecutorService prefetchKeeper;
+    /** How often the daemon looks whether the standby's prefetcher should be running. */
+    static final Duration PREFETCH_CHECK = Duration.ofSeconds(15);
 
     /**
      * Checks the configuration the daemon needs: at least one schedule, each valid, a retention
@@ -208,6 +212,7 @@ public final class Daemon {
         String status = nextRuns();
         options.notifier().ready(status);
         options.watchdog().ifPresent(every -> watchdog = Watchdog.start(every, this::alive, options.notifier()::watchdog));
+        startPrefetchKeeper();
         LOG.info("zpitr daemon started (pid {}, config {}): {}", ProcessHandle.current().pid(),
                 appliance.settings().file(), status);
     }
@@ -423,7 +428,28 @@ public final class Daemon {
         return stopped.await(limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** DESIGN: "the daemon and restore fill a spool": see {@link io.zpitr.appliance.wal.StandbyPrefetch}. */
+    private synchronized void startPrefetchKeeper() {
+        prefetchKeeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "prefetch-keeper");
+            t.setDaemon(true);
+            return t;
+        });
+        prefetchKeeper.scheduleWithFixedDelay(() -> {
+            try {
+                io.zpitr.appliance.wal.StandbyPrefetch.keep(appliance.settings(), appliance.runner(), clock)
+                        .ifPresent(LOG::info);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("WAL prefetch check failed: {}", e.toString());
+            }
+        }, 0, PREFETCH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     private synchronized void shutDownQuietly() {
+        if (prefetchKeeper != null) {
+            prefetchKeeper.shutdownNow();
+            prefetchKeeper = null;
+        }
         if (watchdog != null) {
             watchdog.close();
             watchdog = null;

@@ -189,7 +189,7 @@ public final class RestoreService {
                         RestorePlanner.SEGMENT_SIZE));
                 chown(osUser, spool.resolve(io.zpitr.archive.WalSpool.REQUESTED));
                 io.zpitr.appliance.wal.PrefetcherProcess.startIfIdle(appliance.runner(), walSpool, settings.file(),
-                        RestorePlanner.SEGMENT_SIZE, Optional.of(osUser), Optional.of(spool));
+                        RestorePlanner.SEGMENT_SIZE, Optional.of(osUser), Optional.of(spool), Optional.of(launcher));
             }
             Path log = mountRoot.resolve("postgresql.log");
             Files.deleteIfExists(log);

@@ -40,6 +40,12 @@ public final class PrefetcherProcess {
                 "prefetch-summary"));
     }
 
+    /** bin/zpitr, when this JVM runs under it (it exports ZPITR_LAUNCHER; tests set -Dzpitr.launcher). */
+    public static Optional<Path> launcher() {
+        return Optional.ofNullable(System.getProperty("zpitr.launcher")).or(() -> Optional.ofNullable(System.getenv("ZPITR_LAUNCHER")))
+                .filter(l -> !l.isBlank()).map(Path::of);
+    }
+
     /** Whether no prefetcher holds the spool's lock right now. */
     public static boolean idle(WalSpool spool) {
         try {
@@ -57,9 +63,10 @@ public final class PrefetcherProcess {
     /**
      * @param osUser run it as this user (through runuser, when we are root), or empty for ourselves
      * @param spoolOverride a restore's own spool, passed as ZPITR_SPOOL_DIR, or empty
+     * @param launcher bin/zpitr to run it through ({@link #launcher()} when known), else this JVM's class path
      */
     public static void startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
-                                   Optional<String> osUser, Optional<Path> spoolOverride) {
+                                   Optional<String> osUser, Optional<Path> spoolOverride, Optional<Path> launcher) {
         try {
             Optional<FileLock> lock = Prefetcher.tryLock(spool);
             if (lock.isEmpty()) {
@@ -74,15 +81,23 @@ public final class PrefetcherProcess {
                         .requireSuccess();
             }
             argv.add("setsid");
-            argv.add(ProcessHandle.current().info().command().orElse("java"));
-            // No TieredStopAtLevel=1 here (unlike bin/zpitr): this process lives long and does SSH crypto,
-            // which C2-compiled code does several times faster (measured: bench/results).
-            // Default compile thresholds: -XX:CompileThresholdScaling=0.2 got the second segment
-            // sooner but cost more JIT CPU than it saved (bench/results:
-            // wal-fetch-2026-11-22-022122-compile-sooner-cpu against -022237-experiment-default-jit).
-            argv.addAll(List.of("-XX:+UseSerialGC", "-Xmx256m", "-cp",
-                    System.getProperty("java.class.path"), "io.zpitr.appliance.cli.Main", "--config", configFile.toString(),
-                    "wal-prefetch", "--segment-size", Long.toString(segmentSize)));
+            if (launcher.isPresent()) {
+                // The installed launcher and jar, which the OS user can read (a JVM's class path may
+                // not be: a build's dependencies under root's home). bin/zpitr runs wal-prefetch with
+                // full JIT: SSH decryption is C2's (C1-only ran at 40 MB/s here).
+                argv.addAll(List.of(launcher.get().toString(), "--config", configFile.toString(), "wal-prefetch",
+                        "--segment-size", Long.toString(segmentSize)));
+            } else {
+                argv.add(ProcessHandle.current().info().command().orElse("java"));
+                // No TieredStopAtLevel=1 here (unlike bin/zpitr's short commands): this process lives
+                // long and does SSH crypto, which C2-compiled code does several times faster. Default
+                // compile thresholds: -XX:CompileThresholdScaling=0.2 got the second segment sooner but
+                // cost more JIT CPU than it saved (bench/results:
+                // wal-fetch-2026-11-22-022122-compile-sooner-cpu against -022237-experiment-default-jit).
+                argv.addAll(List.of("-XX:+UseSerialGC", "-Xmx256m", "-cp",
+                        System.getProperty("java.class.path"), "io.zpitr.appliance.cli.Main", "--config", configFile.toString(),
+                        "wal-prefetch", "--segment-size", Long.toString(segmentSize)));
+            }
             Map<String, String> env = new HashMap<>(System.getenv());
             spoolOverride.ifPresent(s -> env.put("ZPITR_SPOOL_DIR", s.toString()));
             runner.startDetached(Command.of(argv).environment(env), spool.dir().resolve("prefetch.log"));

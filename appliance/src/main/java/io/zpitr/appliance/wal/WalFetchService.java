@@ -112,7 +112,8 @@ public final class WalFetchService {
             // one on two cores slowed the first fetches more than it gained.
             PrefetcherProcess.startIfIdle(runner, spool.get(), settings.file(),
                     outcome.verification().segmentSize().orElse(DEFAULT_SEGMENT_SIZE), Optional.empty(),
-                    Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of));
+                    Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of),
+                    PrefetcherProcess.launcher());
         }
         count(outcome.lines());
         return new Result(outcome.status(), outcome.lines());
