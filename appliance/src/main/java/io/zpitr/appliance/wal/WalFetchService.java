@@ -3,19 +3,28 @@ package io.zpitr.appliance.wal;
 
 import io.zpitr.appliance.config.Settings;
 import io.zpitr.archive.AtomicLanding;
+import io.zpitr.archive.Prefetcher;
 import io.zpitr.archive.WalFetcher;
 import io.zpitr.archive.WalFileName;
 import io.zpitr.archive.WalSpool;
 import io.zpitr.archive.WalVerifier;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,28 +70,22 @@ public final class WalFetchService {
 
     public Result fetch(WalFileName name, Path destination) throws IOException {
         Optional<WalSpool> spool = openSpool();
+        boolean prefetching = spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0;
         if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT) {
-            try {
-                spool.get().recordRequested(name);
-                Optional<Result> served = serveFromSpool(spool.get(), name, destination);
-                if (served.isPresent()) {
-                    return served.get();
-                }
-            } catch (IOException e) {
-                LOG.warn("prefetch spool {} not usable, fetching directly: {}", spool.get().dir(), e.toString());
+            Optional<Result> served = fromSpool(spool.get(), name, destination);
+            if (served.isPresent()) {
+                return served.get();
             }
         }
-        List<java.util.concurrent.CompletableFuture<Void>> ahead = List.of();
-        if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0
-                && LauncherHandoff.requested()) {
+        List<CompletableFuture<Void>> ahead = List.of();
+        if (prefetching && LauncherHandoff.requested()) {
             staying = StayingPrefetcher.lockIfIdle(spool.get(), settings);
         }
-        if (staying.isEmpty() && spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT
-                && settings.archive().prefetch() > 0 && PrefetcherProcess.idle(spool.get())) {
+        if (prefetching && staying.isEmpty() && PrefetcherProcess.idle(spool.get())) {
             ahead = fetchAhead(spool.get(), name, Math.min(FETCH_AHEAD, settings.archive().prefetch()));
         }
-        WalFetcher.Outcome outcome;
         WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
+        WalFetcher.Outcome outcome;
         try {
             outcome = fetcher.fetch(name, destination);
         } catch (IOException | RuntimeException e) {
@@ -90,33 +93,50 @@ public final class WalFetchService {
             throw e;
         }
         awaitAhead(ahead);
-        if (outcome.status() == WalFetcher.Status.MISSING && spool.isPresent() && name.kind() != WalFileName.Kind.BACKUP
-                && name.kind() != WalFileName.Kind.PARTIAL) {
-            // The launcher answers the next asks (within WalSpool.MISSING_FRESH) without a JVM.
-            try {
-                spool.get().markMissing(name, java.time.Instant.now());
-            } catch (IOException e) {
-                LOG.debug("could not mark {} missing in the spool: {}", name, e.toString());
-            }
+        if (outcome.status() == WalFetcher.Status.MISSING && spool.isPresent()) {
+            markMissing(spool.get(), name);
         }
+        long segmentSize = outcome.status() == WalFetcher.Status.FETCHED
+                ? outcome.verification().segmentSize().orElse(DEFAULT_SEGMENT_SIZE) : DEFAULT_SEGMENT_SIZE;
         if (staying.isPresent()) {
+            // Whatever the outcome (a miss too: the prefetcher then keeps the missing mark fresh).
             // Its connections are open and warm: the prefetcher's first worker takes them over.
-            staying.get().start(fetcher, outcome.status() == WalFetcher.Status.FETCHED
-                    ? outcome.verification().segmentSize().orElse(DEFAULT_SEGMENT_SIZE) : DEFAULT_SEGMENT_SIZE);
+            staying.get().start(fetcher, segmentSize);
         } else {
             fetcher.close();
-        }
-        if (staying.isEmpty() && outcome.status() == WalFetcher.Status.FETCHED && spool.isPresent()
-                && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0) {
-            // After the fetch, not before: measured (bench/), a prefetcher JVM starting beside this
-            // one on two cores slowed the first fetches more than it gained.
-            PrefetcherProcess.startIfIdle(runner, spool.get(), settings.file(),
-                    outcome.verification().segmentSize().orElse(DEFAULT_SEGMENT_SIZE), Optional.empty(),
-                    Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of),
-                    PrefetcherProcess.launcher());
+            if (prefetching && outcome.status() == WalFetcher.Status.FETCHED) {
+                // After the fetch, not before: measured (bench/), a prefetcher JVM starting beside this
+                // one on two cores slowed the first fetches more than it gained.
+                PrefetcherProcess.startIfIdle(runner, spool.get(), settings.file(), segmentSize, Optional.empty(),
+                        Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of),
+                        PrefetcherProcess.launcher());
+            }
         }
         count(outcome.lines());
         return new Result(outcome.status(), outcome.lines());
+    }
+
+    /** Records the request for the prefetcher and serves a spooled copy; empty when there is none. */
+    private Optional<Result> fromSpool(WalSpool spool, WalFileName name, Path destination) {
+        try {
+            spool.recordRequested(name);
+            return serveFromSpool(spool, name, destination);
+        } catch (IOException e) {
+            LOG.warn("prefetch spool {} not usable, fetching directly: {}", spool.dir(), e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /** The launcher answers the next asks for {@code name} (within WalSpool.MISSING_FRESH) without a JVM. */
+    private static void markMissing(WalSpool spool, WalFileName name) {
+        if (name.kind() == WalFileName.Kind.BACKUP || name.kind() == WalFileName.Kind.PARTIAL) {
+            return;  // the launcher answers segments and history files only
+        }
+        try {
+            spool.markMissing(name, Instant.now());
+        } catch (IOException e) {
+            LOG.debug("could not mark {} missing in the spool: {}", name, e.toString());
+        }
     }
 
     /**
@@ -136,10 +156,10 @@ public final class WalFetchService {
     public static final class StayingPrefetcher {
         private final WalSpool spool;
         private final Settings settings;
-        private final java.nio.channels.FileChannel lock;
+        private final FileChannel lock;
         private Thread thread;
 
-        private StayingPrefetcher(WalSpool spool, Settings settings, java.nio.channels.FileChannel lock) {
+        private StayingPrefetcher(WalSpool spool, Settings settings, FileChannel lock) {
             this.spool = spool;
             this.settings = settings;
             this.lock = lock;
@@ -147,7 +167,7 @@ public final class WalFetchService {
 
         static Optional<StayingPrefetcher> lockIfIdle(WalSpool spool, Settings settings) {
             try {
-                Optional<java.nio.channels.FileLock> lock = io.zpitr.archive.Prefetcher.tryLock(spool);
+                Optional<FileLock> lock = Prefetcher.tryLock(spool);
                 if (lock.isEmpty()) {
                     return Optional.empty();  // another prefetcher serves this spool
                 }
@@ -165,9 +185,9 @@ public final class WalFetchService {
 
         /** Starts prefetching; {@code warm} (the foreground's fetcher) becomes the first worker's. */
         void start(WalFetcher warm, long segmentSize) {
-            java.util.concurrent.atomic.AtomicReference<WalFetcher> first = new java.util.concurrent.atomic.AtomicReference<>(warm);
+            AtomicReference<WalFetcher> first = new AtomicReference<>(warm);
             int depth = settings.archive().prefetch();
-            io.zpitr.archive.Prefetcher prefetcher = new io.zpitr.archive.Prefetcher(spool, () -> {
+            Prefetcher prefetcher = new Prefetcher(spool, () -> {
                 WalFetcher handedOver = first.getAndSet(null);
                 return handedOver != null ? handedOver : new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
             }, depth, Math.min(depth, PREFETCH_WORKERS), segmentSize, PREFETCH_IDLE_EXIT, java.time.Clock.systemUTC());
@@ -205,14 +225,14 @@ public final class WalFetchService {
      * fetches the next {@link #FETCH_AHEAD} segments into the spool too, each over its own
      * connections, in parallel with the one asked for (measured: bench/results).
      */
-    private List<java.util.concurrent.CompletableFuture<Void>> fetchAhead(WalSpool spool, WalFileName name, int count) {
-        List<java.util.concurrent.CompletableFuture<Void>> futures = new java.util.ArrayList<>();
+    private List<CompletableFuture<Void>> fetchAhead(WalSpool spool, WalFileName name, int count) {
+        List<CompletableFuture<Void>> futures = new java.util.ArrayList<>();
         for (int i = 1; i <= count; i++) {
             WalFileName next = io.zpitr.archive.WalSegments.offset(name, i, DEFAULT_SEGMENT_SIZE);
             if (spool.lookup(next).isPresent()) {
                 continue;
             }
-            futures.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+            futures.add(CompletableFuture.runAsync(() -> {
                 try (WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier())) {
                     fetcher.fetch(next, spool.dir().resolve(next.name()));
                 } catch (IOException | RuntimeException e) {
@@ -224,14 +244,14 @@ public final class WalFetchService {
     }
 
     /** Waits a little for the segments fetched ahead; whatever is not done by then is dropped. */
-    private static void awaitAhead(List<java.util.concurrent.CompletableFuture<Void>> ahead) {
+    private static void awaitAhead(List<CompletableFuture<Void>> ahead) {
         if (ahead.isEmpty()) {
             return;
         }
         try {
-            java.util.concurrent.CompletableFuture.allOf(ahead.toArray(new java.util.concurrent.CompletableFuture[0]))
-                    .get(3, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            CompletableFuture.allOf(ahead.toArray(new CompletableFuture[0]))
+                    .get(3, TimeUnit.SECONDS);
+        } catch (TimeoutException | ExecutionException e) {
             LOG.debug("segments fetched ahead not all done: {}", e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
