@@ -8,6 +8,7 @@
 #   BENCH_SCALES=5,20 BENCH_TRANSACTIONS=4000 bench/restore.sh     # a quick try
 #   BENCH_RECORDSIZE=128k bench/restore.sh    # ZFS recordsize of the standby's dataset (default 8k)
 #   BENCH_COLD=1 bench/restore.sh             # drop this run's files from the caches before the timed restores
+#   BENCH_AFTER=40000 bench/restore.sh        # pgbench transactions after T (default 500): a target deep inside the archive
 #
 # Needs root (zfs-fuse pools, PostgreSQL run as postgres). Installs zfs-fuse, postgresql-15 and
 # pgbackrest from Debian when missing, starts the zfs-fuse daemon when none runs (and stops it
@@ -76,6 +77,6 @@ mvn -B -q -ntp -pl appliance -am verify \
   -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test=RestoreBench -Dfailsafe.failIfNoSpecifiedTests=false \
   -Dbench.scales="$scales" -Dbench.transactions="$transactions" -Dbench.recordsize="$recordsize" \
-  -Dbench.results="$results" -Dbench.cold="${cold:-false}" \
+  -Dbench.results="$results" -Dbench.cold="${cold:-false}" -Dbench.after="${BENCH_AFTER:-500}" \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'   # Maven's colour resets, even with -B

@@ -205,10 +205,6 @@ public final class RestoreService {
             switch (request.action()) {
                 case promote -> {
                     if (!(plan.target() instanceof RecoveryTarget.Latest)) {
-                        if (settings.archive().prefetch() > 0) {
-                            io.zpitr.appliance.wal.SpoolHistories.prime(settings, spool,
-                                    WalFileName.of(plan.firstSegment()).timeline(), Optional.of(osUser), appliance.runner());
-                        }
                         instance.sql("select pg_wal_replay_resume()");
                     }
                     instance.awaitPromoted();

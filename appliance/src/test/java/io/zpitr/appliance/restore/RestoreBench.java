@@ -70,11 +70,14 @@ class RestoreBench {
     Path results;
     /** Whether the timed restores start with cold caches (bench.cold). */
     boolean cold;
+    /** pgbench transactions after T (bench.after): a few, or enough to put T deep inside the archive. */
+    int after;
 
     @Test
     void restoreTimeToQueryable() throws Exception {
         String scales = System.getProperty("bench.scales", "70,350");
         int transactions = Integer.getInteger("bench.transactions", 30000);
+        after = Integer.getInteger("bench.after", 500);
         int clients = Integer.getInteger("bench.clients", 2);
         String recordsize = System.getProperty("bench.recordsize", "8k");
         String resultsFile = System.getProperty("bench.results", "");
@@ -94,7 +97,7 @@ class RestoreBench {
                 + sh("pgbackrest", "version").strip() + " (Debian); ZFS: zfs-fuse (user space, pool version 23)");
         print("workload  pgbench -i -s SCALE on the primary, then pgbench -n -t " + transactions / clients + " -c " + clients
                 + " -j " + clients + " (" + transactions + " transactions) after both backups; T after the last of them;");
-        print("          500 more transactions after T, then the WAL is switched and archived. Same workload at every scale.");
+        print("          " + after + " more transactions after T, then the WAL is switched and archived. Same workload at every scale.");
         print("disks     ext4: primary, pgBackRest repository (compress-type=none, process-max=2), plain WAL folder,");
         print("          pgBackRest's restore target. zfs-fuse: the zpitr standby (recordsize=" + recordsize
                 + ") and zpitr's clones.");
@@ -250,7 +253,7 @@ class RestoreBench {
             Thread.sleep(1100);
             String target = primary.psql("select clock_timestamp()");
             Thread.sleep(1100);
-            runLong(primary.asPostgres("pgbench", "-n", "-t", "250", "-c", "2", "-j", "2", "-h",
+            runLong(primary.asPostgres("pgbench", "-n", "-t", Integer.toString(Math.max(1, after / 2)), "-c", "2", "-j", "2", "-h",
                     primary.socketDir().toString(), "-p", Integer.toString(primary.port()), "postgres"), Duration.ofMinutes(5));
             String last = primary.psql("select pg_walfile_name(pg_switch_wal())");
             waitArchived(archive, last);
