@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -60,6 +61,7 @@ public final class Prefetcher {
      * segment gone from it was served: fetching it again would only take bandwidth from the next.
      */
     private final Set<WalFileName> landed = ConcurrentHashMap.newKeySet();
+    private final Set<String> warnedSources = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicLong fetched = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong fetchedBytes = new java.util.concurrent.atomic.AtomicLong();
     private final Map<WalFileName, Instant> missingUntil = new ConcurrentHashMap<>();
@@ -228,6 +230,7 @@ public final class Prefetcher {
                 case FETCHED -> {
                     missingUntil.remove(name);
                     spool.clearMissing(name);
+                    reportTrouble(name, outcome);
                     if (name.kind() == WalFileName.Kind.SEGMENT) {
                         landed.add(name);
                         fetched.incrementAndGet();
@@ -266,6 +269,23 @@ public final class Prefetcher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UncheckedIOException(new java.io.InterruptedIOException("prefetcher interrupted"));
+        }
+    }
+
+    /**
+     * A fetch that succeeded after a source failed (a host down, a bad copy): worth a warning in the
+     * prefetcher's log, since replay never shows it, but once per source, not once per segment.
+     */
+    private void reportTrouble(WalFileName name, WalFetcher.Outcome outcome) {
+        List<String> trouble = outcome.lines().stream()
+                .filter(l -> !l.contains(": fetched ") && !l.endsWith(" not found")).toList();
+        boolean news = false;
+        for (String line : trouble) {
+            int colon = line.indexOf(": ");
+            news |= warnedSources.add(colon > 0 ? line.substring(0, colon) : line);
+        }
+        if (news) {
+            LOG.warn("prefetch of {}: {}", name, String.join("; ", outcome.lines()));
         }
     }
 

@@ -423,15 +423,21 @@ public final class LifeCycleTour {
         if (m.find()) {
             cloneMillis = Long.parseLong(m.group(1));
         }
-        List<String> fetches = restoredLog().lines().filter(l -> l.contains("zpitr wal-fetch:"))
-                .map(l -> l.substring(l.indexOf("zpitr wal-fetch:") + "zpitr wal-fetch: ".length())).toList();
+        // wal-fetch's own calls log to the restored instance's log; its prefetcher, which fetched most
+        // segments before PostgreSQL asked, warns in its spool's prefetch.log, once per troubled source.
+        List<String> fetches = new ArrayList<>(restoredLog().lines().filter(l -> l.contains("zpitr wal-fetch:"))
+                .map(l -> l.substring(l.indexOf("zpitr wal-fetch:") + "zpitr wal-fetch: ".length())).toList());
+        prefetchLog().lines().filter(l -> l.contains("prefetch of ") && l.contains(": "))
+                .map(l -> l.substring(l.indexOf("prefetch of ")))
+                .map(l -> l.substring(l.indexOf(": ") + 2))
+                .forEach(l -> fetches.addAll(List.of(l.split("; "))));
         String down = hosts.get(0).name() + ": ";
         List<String> shown = new ArrayList<>();
         fetches.stream().filter(l -> l.startsWith(down)).findFirst().ifPresent(shown::add);
         fetches.stream().filter(l -> l.startsWith(hosts.get(1).name() + ": fetched")).findFirst().ifPresent(shown::add);
         if (!shown.isEmpty()) {
-            say.say("From the restored instance's log, its wal-fetch calls: " + hosts.get(0).name() + " is passed over, "
-                    + hosts.get(1).name() + " serves:");
+            say.say("From the restored instance's log and its prefetcher's, wal-fetch at work: " + hosts.get(0).name()
+                    + " is passed over, " + hosts.get(1).name() + " serves:");
             say.block(String.join("\n", shown));
         }
         say.say("(Segments the prefetcher had already fetched into the spool are served from there, silently.)");
@@ -556,6 +562,16 @@ public final class LifeCycleTour {
             }
         }
         throw new IllegalStateException("zpitr restores does not list the restore '" + RESTORE_NAME + "'");
+    }
+
+    /** The restore's prefetcher's log (state_dir/restores/NAME/spool/prefetch.log). */
+    private String prefetchLog() {
+        try {
+            return Files.readString(layout.state().resolve("restores").resolve(RESTORE_NAME).resolve("spool")
+                    .resolve("prefetch.log"));
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private String restoredLog() {
