@@ -60,13 +60,7 @@ public final class WalSpool {
         if (name.kind() != WalFileName.Kind.SEGMENT) {
             return;
         }
-        Path temp = Files.createTempFile(dir, ".requested-", ".tmp");
-        try {
-            Files.writeString(temp, name.name() + "\n", StandardCharsets.US_ASCII);
-            Files.move(temp, dir.resolve(REQUESTED), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        writeAtomically(REQUESTED, name.name() + "\n");
     }
 
     /** The last requested segment, if any was recorded and it reads as a segment name. */

@@ -2,13 +2,8 @@
 package io.zpitr.appliance.cli;
 
 import io.zpitr.appliance.config.Settings;
-import io.zpitr.appliance.wal.ArchiveSources;
-import io.zpitr.archive.Prefetcher;
-import io.zpitr.archive.WalFetcher;
+import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.archive.WalSpool;
-import io.zpitr.archive.WalVerifier;
-import java.nio.channels.FileLock;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -37,19 +32,13 @@ final class WalPrefetchCommand implements Callable<Integer> {
             return Main.OK;
         }
         WalSpool spool = new WalSpool(settings.archive().spoolDir());
-        Optional<FileLock> lock = Prefetcher.tryLock(spool);
+        Optional<java.nio.channels.FileChannel> lock = PrefetcherProcess.claim(spool);
         if (lock.isEmpty()) {
             return Main.OK;  // another prefetcher serves this spool
         }
-        try (var channel = lock.get().channel()) {
-            // Who holds the spool: restore-drop stops this process before removing the spool.
-            channel.truncate(0);
-            channel.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        try (var channel = lock.get()) {
             Duration idle = io.zpitr.appliance.config.DurationText.parse(idleExit);
-            Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier()),
-                    depth, Math.min(depth, io.zpitr.appliance.wal.WalFetchService.PREFETCH_WORKERS), segmentSize, idle, Clock.systemUTC());
-            io.zpitr.appliance.wal.PrefetcherProcess.summarizeAtExit(prefetcher);
-            prefetcher.run();
+            PrefetcherProcess.create(settings, spool, segmentSize, idle, Optional.empty()).run();
         }
         return Main.OK;
     }

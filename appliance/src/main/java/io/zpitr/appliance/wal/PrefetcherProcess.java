@@ -1,18 +1,27 @@
 // Starts the background `zpitr wal-prefetch` process for a spool, unless one already serves it.
 package io.zpitr.appliance.wal;
 
+import io.zpitr.appliance.config.Settings;
 import io.zpitr.archive.Prefetcher;
+import io.zpitr.archive.WalFetcher;
 import io.zpitr.archive.WalSpool;
+import io.zpitr.archive.WalVerifier;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +53,41 @@ public final class PrefetcherProcess {
     public static Optional<Path> launcher() {
         return Optional.ofNullable(System.getProperty("zpitr.launcher")).or(() -> Optional.ofNullable(System.getenv("ZPITR_LAUNCHER")))
                 .filter(l -> !l.isBlank()).map(Path::of);
+    }
+
+    /**
+     * Takes the spool's prefetcher lock for this process and writes our pid into it (restore-drop
+     * and demo --clean stop a prefetcher by it); empty when another process holds it.
+     */
+    public static Optional<FileChannel> claim(WalSpool spool) throws IOException {
+        Optional<FileLock> lock = Prefetcher.tryLock(spool);
+        if (lock.isEmpty()) {
+            return Optional.empty();
+        }
+        FileChannel channel = lock.get().channel();
+        channel.truncate(0);
+        channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
+                .getBytes(StandardCharsets.US_ASCII)));
+        return Optional.of(channel);
+    }
+
+    /**
+     * The prefetcher for {@code spool} as configured: {@code archive.prefetch} segments ahead,
+     * {@link WalFetchService#PREFETCH_WORKERS} at a time; {@code warm}, if given, becomes the first
+     * worker's fetcher (its connections are open already).
+     */
+    public static Prefetcher create(Settings settings, WalSpool spool, long segmentSize,
+                                    Duration idleExit, Optional<WalFetcher> warm) {
+        AtomicReference<WalFetcher> first =
+                new AtomicReference<>(warm.orElse(null));
+        int depth = settings.archive().prefetch();
+        Prefetcher prefetcher = new Prefetcher(spool, () -> {
+            WalFetcher handedOver = first.getAndSet(null);
+            return handedOver != null ? handedOver
+                    : new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
+        }, depth, Math.min(depth, WalFetchService.PREFETCH_WORKERS), segmentSize, idleExit, Clock.systemUTC());
+        summarizeAtExit(prefetcher);
+        return prefetcher;
     }
 
     /** Whether no prefetcher holds the spool's lock right now. */

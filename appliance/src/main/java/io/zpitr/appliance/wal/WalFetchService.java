@@ -11,7 +11,6 @@ import io.zpitr.archive.WalVerifier;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -24,7 +23,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,16 +165,7 @@ public final class WalFetchService {
 
         static Optional<StayingPrefetcher> lockIfIdle(WalSpool spool, Settings settings) {
             try {
-                Optional<FileLock> lock = Prefetcher.tryLock(spool);
-                if (lock.isEmpty()) {
-                    return Optional.empty();  // another prefetcher serves this spool
-                }
-                var channel = lock.get().channel();
-                // Who holds the spool: restore-drop and demo --clean stop this process by it.
-                channel.truncate(0);
-                channel.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
-                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-                return Optional.of(new StayingPrefetcher(spool, settings, channel));
+                return PrefetcherProcess.claim(spool).map(lock -> new StayingPrefetcher(spool, settings, lock));
             } catch (IOException | RuntimeException e) {
                 LOG.warn("could not start the WAL prefetcher: {}", e.toString());
                 return Optional.empty();
@@ -185,13 +174,7 @@ public final class WalFetchService {
 
         /** Starts prefetching; {@code warm} (the foreground's fetcher) becomes the first worker's. */
         void start(WalFetcher warm, long segmentSize) {
-            AtomicReference<WalFetcher> first = new AtomicReference<>(warm);
-            int depth = settings.archive().prefetch();
-            Prefetcher prefetcher = new Prefetcher(spool, () -> {
-                WalFetcher handedOver = first.getAndSet(null);
-                return handedOver != null ? handedOver : new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
-            }, depth, Math.min(depth, PREFETCH_WORKERS), segmentSize, PREFETCH_IDLE_EXIT, java.time.Clock.systemUTC());
-            PrefetcherProcess.summarizeAtExit(prefetcher);
+            Prefetcher prefetcher = PrefetcherProcess.create(settings, spool, segmentSize, PREFETCH_IDLE_EXIT, Optional.of(warm));
             thread = new Thread(() -> {
                 try (lock) {
                     prefetcher.run();

@@ -86,7 +86,7 @@ class RestoreIT {
                 .setting("hot_standby", "on")
                 .build();
         standby.start();
-        switchAndWaitForStandby();
+        lab.switchAndWaitFor(standby);
         // Standby settings name the live standby; the config learns them now that it runs.
         Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
                 "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
@@ -106,26 +106,7 @@ class RestoreIT {
                 .lines().filter(l -> l.matches("\\d+")).findFirst().orElseThrow());
         Thread.sleep(1100);
         primary.psql("insert into t (id, note) values (103, 'last')");
-        switchAndWaitForStandby();
-    }
-
-    /** Switches WAL on the primary and waits until the standby has replayed everything before the switch. */
-    static void switchAndWaitForStandby() throws InterruptedException {
-        String target = lab.primary().psql("select pg_current_wal_lsn()");
-        lab.switchAndWait();
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!"t".equals(standby.psql("select coalesce(pg_last_wal_replay_lsn() >= '" + target + "', false)"))) {
-            if (System.nanoTime() > deadline) {
-                String log;
-                try {
-                    log = Files.readString(standby.logFile());
-                } catch (IOException e) {
-                    log = e.toString();
-                }
-                throw new AssertionError("standby did not replay to " + target + "; its log:\n" + log);
-            }
-            Thread.sleep(200);
-        }
+        lab.switchAndWaitFor(standby);
     }
 
     @AfterAll
@@ -180,7 +161,7 @@ class RestoreIT {
         }
         // The live standby goes on replaying.
         lab.primary().psql("insert into t (id, note) select g, 'later' from generate_series(1001, 1010) g");
-        switchAndWaitForStandby();
+        lab.switchAndWaitFor(standby);
         assertEquals("10", standby.psql("select count(*) from t where id > 1000"));
         assertEquals(0, zpitr("restore-drop", "rtime").code());
         assertEquals(0, zpitr("restore-drop", "rtime").code(), "dropping twice is fine");

@@ -88,7 +88,7 @@ class RestorePg11IT {
                 .setting("hot_standby", "on")
                 .build();
         standby.start();
-        switchAndWaitForStandby();
+        lab.switchAndWaitFor(standby);
         assertEquals("t", standby.psql("select pg_is_in_recovery()"));
         assertTrue(standby.psql("select version()").startsWith("PostgreSQL 11.22"), standby.psql("select version()"));
         // The config learns the live standby now that it runs.
@@ -104,26 +104,7 @@ class RestorePg11IT {
         afterRow101Time = primary.psql("select clock_timestamp()");
         Thread.sleep(1100);
         primary.psql("insert into t (id, note) values (102, 'after the target')");
-        switchAndWaitForStandby();
-    }
-
-    /** Switches WAL on the primary and waits until the standby has replayed everything before the switch. */
-    static void switchAndWaitForStandby() throws InterruptedException {
-        String target = lab.primary().psql("select pg_current_wal_lsn()");
-        lab.switchAndWait();
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!"t".equals(standby.psql("select coalesce(pg_last_wal_replay_lsn() >= '" + target + "', false)"))) {
-            if (System.nanoTime() > deadline) {
-                String log;
-                try {
-                    log = Files.readString(standby.logFile());
-                } catch (IOException e) {
-                    log = e.toString();
-                }
-                throw new AssertionError("standby did not replay to " + target + "; its log:\n" + log);
-            }
-            Thread.sleep(200);
-        }
+        lab.switchAndWaitFor(standby);
     }
 
     @AfterAll
@@ -187,7 +168,7 @@ class RestorePg11IT {
 
         // The live standby goes on replaying.
         lab.primary().psql("insert into t (id, note) select g, 'later' from generate_series(1001, 1010) g");
-        switchAndWaitForStandby();
+        lab.switchAndWaitFor(standby);
         assertEquals("10", standby.psql("select count(*) from t where id > 1000"));
         assertEquals(0, zpitr("restore-drop", "r11time").code());
         assertFalse(Files.exists(pgdata), "the clone is gone");

@@ -101,6 +101,25 @@ public final class WalLab implements AutoCloseable {
         return name;
     }
 
+    /** Switches WAL on the primary and waits until {@code standby} has replayed everything before the switch. */
+    public void switchAndWaitFor(PostgresCluster standby) throws InterruptedException {
+        String target = primary.psql("select pg_current_wal_lsn()");
+        switchAndWait();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!"t".equals(standby.psql("select coalesce(pg_last_wal_replay_lsn() >= '" + target + "', false)"))) {
+            if (System.nanoTime() > deadline) {
+                String log;
+                try {
+                    log = Files.readString(standby.logFile());
+                } catch (IOException e) {
+                    log = e.toString();
+                }
+                throw new AssertionError("standby did not replay to " + target + "; its log:\n" + log);
+            }
+            Thread.sleep(200);
+        }
+    }
+
     public void waitArchived(String name) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!Files.exists(archive.resolve(name))) {
