@@ -19,18 +19,16 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Fetches one file for PostgreSQL. A segment already in the prefetch spool is served from there
  * (verified again: cheap, and the spool is only a cache); anything else is fetched from the sources
- * in order. After a segment, a prefetcher process is started when none runs, so the next calls find
- * their segments in the spool — and, through the launcher's fast path, need no JVM at all.
+ * in order. When none runs, this JVM stays on as the spool's prefetcher once it has answered
+ * (under bin/zpitr: {@link LauncherHandoff}), or starts a prefetcher process (called otherwise), so
+ * the next calls find their segments in the spool — and, through the launcher's fast path, need no
+ * JVM at all.
  *
  * <p>The spool is an optimisation: a spool that cannot be used is logged and bypassed, never a
  * reason for a fetch to fail.
@@ -75,12 +73,8 @@ public final class WalFetchService {
                 return served.get();
             }
         }
-        List<CompletableFuture<Void>> ahead = List.of();
         if (prefetching && LauncherHandoff.requested()) {
             staying = StayingPrefetcher.lockIfIdle(spool.get(), settings);
-        }
-        if (prefetching && staying.isEmpty() && PrefetcherProcess.idle(spool.get())) {
-            ahead = fetchAhead(spool.get(), name, Math.min(FETCH_AHEAD, settings.archive().prefetch()));
         }
         WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
         WalFetcher.Outcome outcome;
@@ -90,7 +84,6 @@ public final class WalFetchService {
             fetcher.close();
             throw e;
         }
-        awaitAhead(ahead);
         if (outcome.status() == WalFetcher.Status.MISSING && spool.isPresent()) {
             markMissing(spool.get(), name);
         }
@@ -196,48 +189,6 @@ public final class WalFetchService {
             if (thread != null) {
                 thread.join();
             }
-        }
-    }
-
-    /** Segments the first, JVM-served fetch brings along, while the prefetcher process starts. */
-    static final int FETCH_AHEAD = 2;
-
-    /**
-     * With no prefetcher running, the next calls would each start a JVM until the prefetcher
-     * (itself a JVM start and new SSH sessions away) lands its first segments. So this call
-     * fetches the next {@link #FETCH_AHEAD} segments into the spool too, each over its own
-     * connections, in parallel with the one asked for (measured: bench/results).
-     */
-    private List<CompletableFuture<Void>> fetchAhead(WalSpool spool, WalFileName name, int count) {
-        List<CompletableFuture<Void>> futures = new java.util.ArrayList<>();
-        for (int i = 1; i <= count; i++) {
-            WalFileName next = io.zpitr.archive.WalSegments.offset(name, i, DEFAULT_SEGMENT_SIZE);
-            if (spool.lookup(next).isPresent()) {
-                continue;
-            }
-            futures.add(CompletableFuture.runAsync(() -> {
-                try (WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier())) {
-                    fetcher.fetch(next, spool.dir().resolve(next.name()));
-                } catch (IOException | RuntimeException e) {
-                    LOG.debug("fetching {} ahead failed: {}", next, e.toString());
-                }
-            }));
-        }
-        return futures;
-    }
-
-    /** Waits a little for the segments fetched ahead; whatever is not done by then is dropped. */
-    private static void awaitAhead(List<CompletableFuture<Void>> ahead) {
-        if (ahead.isEmpty()) {
-            return;
-        }
-        try {
-            CompletableFuture.allOf(ahead.toArray(new CompletableFuture[0]))
-                    .get(3, TimeUnit.SECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            LOG.debug("segments fetched ahead not all done: {}", e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
