@@ -6,9 +6,11 @@ import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.config.ZpitrConfig;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.appliance.wal.ArchiveSources;
+import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.archive.SourceUnavailableException;
 import io.zpitr.archive.WalFileName;
 import io.zpitr.archive.WalSource;
+import io.zpitr.archive.WalSpool;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.zfs.DatasetName;
@@ -22,8 +24,10 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -184,11 +188,11 @@ public final class RestoreService {
             // 4. Start, as the configured OS user, and watch replay.
             // Prefetch from the first segment on, before PostgreSQL asks: replay then starts on local disk.
             if (settings.archive().prefetch() > 0) {
-                io.zpitr.archive.WalSpool walSpool = new io.zpitr.archive.WalSpool(spool);
+                WalSpool walSpool = new WalSpool(spool);
                 walSpool.recordRequested(io.zpitr.archive.WalSegments.offset(WalFileName.of(plan.firstSegment()), -1,
                         RestorePlanner.SEGMENT_SIZE));
-                chown(osUser, spool.resolve(io.zpitr.archive.WalSpool.REQUESTED));
-                io.zpitr.appliance.wal.PrefetcherProcess.startIfIdle(appliance.runner(), walSpool, settings.file(),
+                chown(osUser, spool.resolve(WalSpool.REQUESTED));
+                PrefetcherProcess.startIfIdle(appliance.runner(), walSpool, settings.file(),
                         RestorePlanner.SEGMENT_SIZE, Optional.of(osUser), Optional.of(spool), Optional.of(launcher));
             }
             Path log = mountRoot.resolve("postgresql.log");
@@ -244,27 +248,35 @@ public final class RestoreService {
         return settings.stateDir().resolve("restores").resolve(name).resolve("spool");
     }
 
-    /** Stops the restore's prefetcher (its pid is in the spool's lock file) and removes the spool. */
+    /**
+     * Stops the restore's prefetcher (its pid is in the spool's lock file), waits until it is gone,
+     * and removes the spool. Once more if something wrote into it meanwhile: a restore_command that
+     * PostgreSQL's shutdown left running may still record a request or start a prefetcher.
+     */
     private void removeSpool(String name) throws IOException {
         Path spool = spoolOf(name);
-        Path lock = spool.resolve(io.zpitr.archive.WalSpool.LOCK);
-        if (Files.exists(lock)) {
+        Path dir = spool.getParent();
+        for (int attempt = 1; ; attempt++) {
+            PrefetcherProcess.stop(spool, Duration.ofSeconds(10));
             try {
-                long pid = Long.parseLong(Files.readString(lock).strip());
-                ProcessHandle.of(pid)
-                        // wal-prefetch, or a wal-fetch that stayed on as the prefetcher (LauncherHandoff)
-                        .filter(p -> p.info().commandLine().map(c -> c.contains("wal-prefetch") || c.contains("wal-fetch"))
-                                .orElse(false))
-                        .ifPresent(ProcessHandle::destroy);
-            } catch (NumberFormatException e) {
-                // No prefetcher wrote its pid: nothing to stop.
+                deleteTree(dir);
+                return;
+            } catch (DirectoryNotEmptyException | NoSuchFileException | UncheckedIOException e) {
+                if (attempt == 3) {
+                    throw new IOException("cannot remove the spool " + dir + " of restore " + name
+                            + ": something keeps writing into it (" + e.getMessage() + ")", e);
+                }
             }
         }
-        if (Files.exists(spool.getParent())) {
-            try (Stream<Path> walk = Files.walk(spool.getParent())) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
     }

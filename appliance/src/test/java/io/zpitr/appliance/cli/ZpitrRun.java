@@ -21,6 +21,14 @@ public record ZpitrRun(int code, String out, String err) {
         return new ZpitrRun(code, out.toString(), err.toString());
     }
 
+    /** This run, if it exited 0; otherwise an AssertionError with its exit code and everything it printed. */
+    public ZpitrRun assertSucceeded() {
+        if (code != 0) {
+            throw new AssertionError("exit " + code + "\nstdout:\n" + out + "\nstderr:\n" + err);
+        }
+        return this;
+    }
+
     /** The last line printed to stdout (a snapshot's id, say). */
     public String lastLine() {
         List<String> lines = out.lines().toList();

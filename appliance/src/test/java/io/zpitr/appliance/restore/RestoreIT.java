@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zpitr.appliance.cli.ZpitrRun;
 import io.zpitr.appliance.wal.WalLab;
+import io.zpitr.archive.WalSpool;
 import io.zpitr.fixtures.PostgresCluster;
 import io.zpitr.fixtures.ZfsPool;
 import io.zpitr.process.Command;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -163,9 +165,16 @@ class RestoreIT {
         lab.primary().psql("insert into t (id, note) select g, 'later' from generate_series(1001, 1010) g");
         lab.switchAndWaitFor(standby);
         assertEquals("10", standby.psql("select count(*) from t where id > 1000"));
-        assertEquals(0, zpitr("restore-drop", "rtime").code());
+        // The restore's prefetcher (started before PostgreSQL, it may still be fetching) goes with it.
+        Path spool = config.resolveSibling("state/restores/rtime/spool");
+        Path lock = spool.resolve(WalSpool.LOCK);
+        String pid = Files.exists(lock) ? Files.readString(lock).strip() : "";
+        Optional<ProcessHandle> prefetcher = pid.isEmpty() ? Optional.empty() : ProcessHandle.of(Long.parseLong(pid));
+        zpitr("restore-drop", "rtime").assertSucceeded();
         assertEquals(0, zpitr("restore-drop", "rtime").code(), "dropping twice is fine");
         assertFalse(Files.exists(mountRoot.resolve("rtime/data")));
+        assertFalse(Files.exists(spool.getParent()), "its spool is gone");
+        prefetcher.ifPresent(h -> assertFalse(h.isAlive(), "its prefetcher " + h.pid() + " ended before the drop returned"));
     }
 
     @Test
@@ -177,7 +186,7 @@ class RestoreIT {
                 mountRoot.resolve("rlsn/data/pgdata").toString(), "-l", mountRoot.resolve("rlsn/postgresql.log").toString()))
                 .requireSuccess();
         assertRows("rlsn", "101", "101");
-        assertEquals(0, zpitr("restore-drop", "rlsn").code());
+        zpitr("restore-drop", "rlsn").assertSucceeded();
     }
 
     @Test
@@ -185,7 +194,7 @@ class RestoreIT {
         ZpitrRun r = zpitr("restore", "--to-xid", Long.toString(xidOfRow102), "--name", "rxid");
         assertEquals(0, r.code(), r.out() + r.err());
         assertRows("rxid", "101,102", "101");
-        assertEquals(0, zpitr("restore-drop", "rxid").code());
+        zpitr("restore-drop", "rxid").assertSucceeded();
     }
 
     @Test
@@ -196,7 +205,7 @@ class RestoreIT {
         assertEquals("t", restoredSql("rname", "select pg_is_in_recovery()"), "paused at the target, still in recovery");
         ZpitrRun list = zpitr("restores");
         assertTrue(list.out().contains("rname") && list.out().contains("paused"), list.out());
-        assertEquals(0, zpitr("restore-drop", "rname").code());
+        zpitr("restore-drop", "rname").assertSucceeded();
     }
 
     @Test

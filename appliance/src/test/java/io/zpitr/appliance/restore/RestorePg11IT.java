@@ -170,7 +170,7 @@ class RestorePg11IT {
         lab.primary().psql("insert into t (id, note) select g, 'later' from generate_series(1001, 1010) g");
         lab.switchAndWaitFor(standby);
         assertEquals("10", standby.psql("select count(*) from t where id > 1000"));
-        assertEquals(0, zpitr("restore-drop", "r11time").code());
+        zpitr("restore-drop", "r11time").assertSucceeded();
         assertFalse(Files.exists(pgdata), "the clone is gone");
     }
 
@@ -187,7 +187,7 @@ class RestorePg11IT {
         assertFalse(Files.exists(pgdata.resolve("recovery.signal")));
         ZpitrRun list = zpitr("restores");
         assertTrue(list.out().contains("r11pause") && list.out().contains("paused"), list.out());
-        assertEquals(0, zpitr("restore-drop", "r11pause").code());
+        zpitr("restore-drop", "r11pause").assertSucceeded();
         assertFalse(Files.exists(pgdata), "the clone is gone");
     }
 }
