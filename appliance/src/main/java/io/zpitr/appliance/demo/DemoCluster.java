@@ -4,6 +4,7 @@ package io.zpitr.appliance.demo;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
+import io.zpitr.process.ProcessTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,9 @@
 // `zpitr demo --clean`: stops everything a sandbox started, destroys its pool and removes its folder.
 package io.zpitr.appliance.demo;
 
-import io.zpitr.archive.WalSpool;
+import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.process.ProcessRunner;
+import io.zpitr.process.ProcessTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -118,22 +119,17 @@ final class SandboxCleaner {
 
     /** Prefetchers of the sandbox config: by the pid in each spool's lock file, and by command line. */
     private List<ProcessHandle> prefetchers() throws IOException {
-        List<Path> locks = new ArrayList<>(List.of(layout.spool().resolve(WalSpool.LOCK)));
+        List<Path> spools = new ArrayList<>(List.of(layout.spool()));
         Path restores = layout.state().resolve("restores");
         if (Files.isDirectory(restores)) {
             try (DirectoryStream<Path> each = Files.newDirectoryStream(restores)) {
-                each.forEach(r -> locks.add(r.resolve("spool").resolve(WalSpool.LOCK)));
+                each.forEach(r -> spools.add(r.resolve("spool")));
             }
         }
         Set<Long> pids = new LinkedHashSet<>();
         List<ProcessHandle> found = new ArrayList<>();
-        for (Path lock : locks) {
-            ProcessTrees.pidIn(lock)
-                    // wal-prefetch, or a wal-fetch that stayed on as the prefetcher (LauncherHandoff)
-                    .flatMap(pid -> ProcessTrees.live(pid, ProcessTrees.commandLineContains("wal-prefetch")
-                            .or(ProcessTrees.commandLineContains("wal-fetch"))))
-                    .filter(h -> pids.add(h.pid()))
-                    .ifPresent(found::add);
+        for (Path spool : spools) {
+            PrefetcherProcess.running(spool).filter(h -> pids.add(h.pid())).ifPresent(found::add);
         }
         for (String command : List.of(" wal-prefetch", " wal-fetch ")) {
             for (ProcessHandle h : ProcessTrees.mentioning(layout.config() + command)) {

@@ -8,13 +8,12 @@ import io.zpitr.archive.WalSpool;
 import io.zpitr.archive.WalVerifier;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
+import io.zpitr.process.ProcessTrees;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,9 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,48 +92,24 @@ public final class PrefetcherProcess {
     }
 
     /**
-     * Stops the prefetcher whose pid is in {@code spoolDir}'s lock file, if one runs (a
-     * {@code wal-prefetch}, or a {@code wal-fetch} that stayed on as the prefetcher), and waits until
-     * it is gone: TERM, then KILL after {@code grace}. Until it has exited its workers may still
-     * write into the spool. True if there was one to stop.
+     * The prefetcher whose pid is in {@code spoolDir}'s lock file, if it runs: a {@code wal-prefetch},
+     * or a {@code wal-fetch} that stayed on as the prefetcher ({@link LauncherHandoff}). A pid since
+     * reused by another program is not it.
      */
-    public static boolean stop(Path spoolDir, Duration grace) throws IOException {
-        Path lock = spoolDir.resolve(WalSpool.LOCK);
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readString(lock, StandardCharsets.US_ASCII).strip());
-        } catch (NoSuchFileException | NumberFormatException e) {
-            return false;  // no prefetcher ever wrote its pid here
-        }
-        Optional<ProcessHandle> running = ProcessHandle.of(pid).filter(p -> p.info().commandLine()
-                .map(c -> c.contains("wal-prefetch") || c.contains("wal-fetch")).orElse(false));
-        if (running.isEmpty()) {
-            return false;
-        }
-        ProcessHandle prefetcher = running.get();
-        prefetcher.destroy();
-        if (!exited(prefetcher, grace)) {
-            LOG.warn("the prefetcher {} of {} did not end within {} s of TERM; killing it", pid, spoolDir, grace.toSeconds());
-            prefetcher.destroyForcibly();
-            if (!exited(prefetcher, Duration.ofSeconds(10))) {
-                throw new IOException("the prefetcher " + pid + " of " + spoolDir + " does not end, even on KILL");
-            }
-        }
-        return true;
+    public static Optional<ProcessHandle> running(Path spoolDir) {
+        return ProcessTrees.pidIn(spoolDir.resolve(WalSpool.LOCK)).flatMap(pid -> ProcessTrees.live(pid,
+                ProcessTrees.commandLineContains("wal-prefetch").or(ProcessTrees.commandLineContains("wal-fetch"))));
     }
 
-    private static boolean exited(ProcessHandle process, Duration within) {
-        try {
-            process.onExit().get(within.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            return !process.isAlive();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return !process.isAlive();
-        }
+    /**
+     * Stops the spool's {@link #running} prefetcher, if any, and returns once it is gone (TERM, KILL
+     * after {@code grace}): until then its workers may still write into the spool. True if there was
+     * one to stop.
+     */
+    public static boolean stop(Path spoolDir, Duration grace) {
+        Optional<ProcessHandle> prefetcher = running(spoolDir);
+        prefetcher.ifPresent(p -> ProcessTrees.stop(p, grace));
+        return prefetcher.isPresent();
     }
 
     /** Whether no prefetcher holds the spool's lock right now. */

@@ -1,5 +1,5 @@
-// Finds and stops processes of the sandbox without a shell: by pid file, by pid, or by what their command line names.
-package io.zpitr.appliance.demo;
+// Finds and stops processes without a shell: by pid file, by pid, or by what their command line names.
+package io.zpitr.process;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,12 +14,12 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /** Stopping a process means SIGTERM to it and its descendants, then SIGKILL to whatever outlives the grace period. */
-final class ProcessTrees {
+public final class ProcessTrees {
     private ProcessTrees() {
     }
 
     /** The pid in a pid file (first line), if the file exists and holds one. */
-    static Optional<Long> pidIn(Path pidFile) {
+    public static Optional<Long> pidIn(Path pidFile) {
         try {
             String first = Files.readString(pidFile).strip().lines().findFirst().orElse("");
             return first.isEmpty() ? Optional.empty() : Optional.of(Long.parseLong(first.strip()));
@@ -31,15 +31,15 @@ final class ProcessTrees {
     }
 
     /** The live process with this pid whose executable or command line passes {@code is}: a reused pid is left alone. */
-    static Optional<ProcessHandle> live(long pid, Predicate<ProcessHandle> is) {
+    public static Optional<ProcessHandle> live(long pid, Predicate<ProcessHandle> is) {
         return ProcessHandle.of(pid).filter(h -> alive(h.pid())).filter(is);
     }
 
-    static Predicate<ProcessHandle> executableEndsWith(String name) {
+    public static Predicate<ProcessHandle> executableEndsWith(String name) {
         return h -> h.info().command().map(c -> c.endsWith("/" + name)).orElse(false);
     }
 
-    static Predicate<ProcessHandle> commandLineContains(String text) {
+    public static Predicate<ProcessHandle> commandLineContains(String text) {
         return h -> h.info().commandLine().map(c -> c.contains(text)).orElse(false);
     }
 
@@ -47,7 +47,7 @@ final class ProcessTrees {
      * Every live process, other than this one and its ancestors, whose command line contains
      * {@code text} (sshd rewrites its title, but keeps its arguments in it).
      */
-    static List<ProcessHandle> mentioning(String text) {
+    public static List<ProcessHandle> mentioning(String text) {
         Set<Long> us = new HashSet<>();
         for (Optional<ProcessHandle> p = Optional.of(ProcessHandle.current()); p.isPresent(); p = p.get().parent()) {
             us.add(p.get().pid());
@@ -60,7 +60,7 @@ final class ProcessTrees {
     }
 
     /** SIGTERM to the process and its descendants; SIGKILL after {@code grace}; returns once all are gone. */
-    static void stop(ProcessHandle process, Duration grace) {
+    public static void stop(ProcessHandle process, Duration grace) {
         List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
         all.add(0, process);
         all.forEach(ProcessHandle::destroy);
@@ -80,13 +80,18 @@ final class ProcessTrees {
             if (System.nanoTime() > deadline) {
                 return false;
             }
-            Deadline.pause(50);
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for processes to end", e);
+            }
         }
         return true;
     }
 
     /** Alive and not a zombie: a zombie holds no port, socket or file and is as good as gone. */
-    static boolean alive(long pid) {
+    public static boolean alive(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             String state = stat.substring(stat.lastIndexOf(')') + 1).strip();
