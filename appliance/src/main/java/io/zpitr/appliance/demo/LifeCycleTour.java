@@ -3,6 +3,8 @@ package io.zpitr.appliance.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zpitr.appliance.restore.RestoreService;
+import io.zpitr.appliance.standby.StandbySettings;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
@@ -336,14 +338,13 @@ public final class LifeCycleTour {
         Path signal = layout.standbyData().resolve("standby.signal");
         Files.writeString(signal, "");
         runner.run(Command.of("chown", OS_USER + ":", signal.toString())).requireSuccess();
-        String restoreCommand = launcher + " --config " + layout.config() + " wal-fetch %f %p";
-        standbySettings.put("restore_command", restoreCommand);
+        standbySettings.put("restore_command", StandbySettings.restoreCommand(launcher, layout.config()));
         standbySettings.put("hot_standby", "on");
         standbySettings.put("archive_mode", "off");
         // Ask for the next segment every second instead of every five while the demo waits on it.
         standbySettings.put("wal_retrieve_retry_interval", "1s");
         standby.writeSettings(standbySettings);
-        say.say("restore_command = '" + restoreCommand + "'");
+        say.say("restore_command = " + StandbySettings.confValue(standbySettings.get("restore_command")));
         // A commit after the base backup: the standby replays it, so the snapshot records a last replayed commit.
         primary.sql("insert into ledger (id, note) values (1, 'opening balance')");
         String lsn = switchWal();
@@ -564,12 +565,12 @@ public final class LifeCycleTour {
         throw new IllegalStateException("zpitr restores does not list the restore '" + RESTORE_NAME + "'");
     }
 
-    /** The restore's prefetcher's log (state_dir/restores/NAME/spool/prefetch.log). */
+    /** The restore's prefetcher's log, in its spool in the clone's pg_wal. */
     private String prefetchLog() {
         try {
-            return Files.readString(layout.state().resolve("restores").resolve(RESTORE_NAME).resolve("spool")
-                    .resolve("prefetch.log"));
-        } catch (IOException e) {
+            Path pgdata = Path.of(restoredInstance().get("pgdata").asText());
+            return Files.readString(RestoreService.spoolIn(pgdata).resolve("prefetch.log"));
+        } catch (IOException | RuntimeException e) {
             return "";
         }
     }

@@ -117,20 +117,14 @@ final class SandboxCleaner {
         return startedZfsFuse;
     }
 
-    /** Prefetchers of the sandbox config: by the pid in each spool's lock file, and by command line. */
-    private List<ProcessHandle> prefetchers() throws IOException {
-        List<Path> spools = new ArrayList<>(List.of(layout.spool()));
-        Path restores = layout.state().resolve("restores");
-        if (Files.isDirectory(restores)) {
-            try (DirectoryStream<Path> each = Files.newDirectoryStream(restores)) {
-                each.forEach(r -> spools.add(r.resolve("spool")));
-            }
-        }
+    /**
+     * Prefetchers of the sandbox config: the standby spool's, by the pid in its lock file, and any
+     * other (a restore's, whose spool is in its clone) by command line.
+     */
+    private List<ProcessHandle> prefetchers() {
         Set<Long> pids = new LinkedHashSet<>();
         List<ProcessHandle> found = new ArrayList<>();
-        for (Path spool : spools) {
-            PrefetcherProcess.running(spool).filter(h -> pids.add(h.pid())).ifPresent(found::add);
-        }
+        PrefetcherProcess.running(layout.spool()).filter(h -> pids.add(h.pid())).ifPresent(found::add);
         for (String command : List.of(" wal-prefetch", " wal-fetch ")) {
             for (ProcessHandle h : ProcessTrees.mentioning(layout.config() + command)) {
                 if (pids.add(h.pid())) {

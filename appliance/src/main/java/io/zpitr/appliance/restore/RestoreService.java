@@ -5,6 +5,7 @@ import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.config.ZpitrConfig;
 import io.zpitr.appliance.snapshot.SnapshotSet;
+import io.zpitr.appliance.standby.StandbySettings;
 import io.zpitr.appliance.wal.ArchiveSources;
 import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.archive.SourceUnavailableException;
@@ -45,7 +46,7 @@ import java.util.stream.Stream;
  * {@code restore.dataset_root/NAME}; links that lead out of the snapshot ({@code pg_wal},
  * tablespaces) are pointed into the clone; the instance runs as {@code postgres.os_user} on its own
  * port and socket folder, with {@code archive_mode = off} and no replication settings, and fetches WAL
- * through {@code zpitr wal-fetch} with a spool of its own.
+ * through {@code zpitr wal-fetch} with a spool of its own, in the clone's {@code pg_wal}.
  *
  * <p>Replay always pauses at the target first ({@code recovery_target_action = pause}), so that
  * reaching it is observed, never assumed: PostgreSQL 12 and older promote silently when WAL ends
@@ -59,6 +60,8 @@ public final class RestoreService {
     static final String P_PORT = "zpitr:restore_port";
     static final String P_PGDATA = "zpitr:restore_pgdata";
     static final String P_STATE = "zpitr:restore_state";
+    /** How long a prefetcher gets to end on TERM before KILL: a worker finishing a segment's rename. */
+    private static final Duration PREFETCHER_GRACE = Duration.ofSeconds(10);
 
     private final Appliance appliance;
     private final Settings settings;
@@ -170,10 +173,10 @@ public final class RestoreService {
             // 3. Recovery settings for the server's major.
             int major = Integer.parseInt(Files.readString(pgdata.resolve("PG_VERSION")).strip());
             Path runDir = mountRoot.resolve("run");
-            Path spool = spoolOf(request.name());
+            Path spool = spoolIn(pgdata);
             Files.createDirectories(runDir);
             Files.createDirectories(spool);
-            chown(osUser, runDir, spool, spool.getParent(), mountRoot);
+            chown(osUser, runDir, spool, mountRoot);
             int port = choosePort(request.port());
             zfs.setUserProperty(root, P_PORT, Integer.toString(port));
             zfs.setUserProperty(root, P_PGDATA, pgdata.toString());
@@ -238,26 +241,57 @@ public final class RestoreService {
             return false;
         }
         stopIfRunning(root);
-        zfs.destroy(root, true);
-        removeSpool(name);
+        destroyClones(root, name, pgdataOf(root));
         return true;
     }
 
-    /** A restore's prefetch spool: outside its clone, so that no open file keeps the clone busy. */
-    private Path spoolOf(String name) {
-        return settings.stateDir().resolve("restores").resolve(name).resolve("spool");
+    /** The restore's PGDATA in its clone, or null if the restore failed before it got that far. */
+    private Path pgdataOf(DatasetName root) {
+        return zfs.get(root, P_PGDATA).filter(p -> !p.isEmpty()).map(Path::of).orElse(null);
     }
 
     /**
-     * Stops the restore's prefetcher (its pid is in the spool's lock file), waits until it is gone,
-     * and removes the spool. Once more if something wrote into it meanwhile: a restore_command that
-     * PostgreSQL's shutdown left running may still record a request or start a prefetcher.
+     * A restore's prefetch spool: a folder in its clone's {@code pg_wal}, as WAL-G keeps its
+     * prefetched WAL in {@code pg_wal/.wal-g}. On the file system of PostgreSQL's {@code %p}, so a
+     * hit is renamed into place instead of copied (16 MiB written into the clone once, not twice);
+     * PostgreSQL takes only WAL file names from {@code pg_wal}, never a folder; it goes with the clone.
      */
-    private void removeSpool(String name) throws IOException {
-        Path spool = spoolOf(name);
-        Path dir = spool.getParent();
+    public static Path spoolIn(Path pgdata) {
+        return pgdata.resolve("pg_wal").resolve("zpitr-spool");
+    }
+
+    /**
+     * Destroys the restore's clones, after stopping its prefetcher and waiting until it is gone: it
+     * holds files open in the spool, which keeps the clone busy. Once more if the clone is busy
+     * still: a restore_command that PostgreSQL's shutdown left running may have started a prefetcher
+     * meanwhile ({@link io.zpitr.appliance.wal.LauncherHandoff}).
+     */
+    private void destroyClones(DatasetName root, String name, Path pgdata) throws IOException {
         for (int attempt = 1; ; attempt++) {
-            PrefetcherProcess.stop(spool, Duration.ofSeconds(10));
+            if (pgdata != null) {
+                PrefetcherProcess.stop(spoolIn(pgdata), PREFETCHER_GRACE);
+            }
+            try {
+                zfs.destroy(root, true);
+                break;
+            } catch (ZfsException.DatasetBusyException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
+        removeStateDirSpool(name);
+    }
+
+    /**
+     * Restores made before the spool moved into the clone kept it in {@code state_dir/restores/NAME}:
+     * stops its prefetcher and removes it, once more if something wrote into it meanwhile.
+     */
+    private void removeStateDirSpool(String name) throws IOException {
+        Path dir = settings.stateDir().resolve("restores").resolve(name);
+        Path spool = dir.resolve("spool");
+        for (int attempt = 1; ; attempt++) {
+            PrefetcherProcess.stop(spool, PREFETCHER_GRACE);
             try {
                 deleteTree(dir);
                 return;
@@ -395,8 +429,7 @@ public final class RestoreService {
     private void writeRecoveryConfig(Path pgdata, int major, RestorePlan plan, RestoreRequest request, int port,
                                      Path runDir, Path spool) throws IOException {
         Map<String, String> recovery = new LinkedHashMap<>();
-        recovery.put("restore_command", "ZPITR_SPOOL_DIR=" + spool + " " + launcher + " --config " + settings.file()
-                + " wal-fetch %f %p");
+        recovery.put("restore_command", StandbySettings.restoreCommand(launcher, settings.file(), spool));
         recovery.putAll(plan.target().settings(request.exclusive()));
         if (!(plan.target() instanceof RecoveryTarget.Latest)) {
             recovery.put("recovery_target_action", "pause");
@@ -417,14 +450,14 @@ public final class RestoreService {
             server.remove("primary_conninfo");
             server.remove("primary_slot_name");
             StringBuilder conf = new StringBuilder("# written by zpitr restore\n");
-            recovery.forEach((k, v) -> conf.append(k).append(" = ").append(quote(v)).append('\n'));
+            conf.append(StandbySettings.confLines(recovery));
             Files.writeString(pgdata.resolve("recovery.conf"), conf.toString(), StandardCharsets.UTF_8);
         } else {
             server.putAll(recovery);
             Files.writeString(pgdata.resolve("recovery.signal"), "");
         }
         StringBuilder auto = new StringBuilder("\n# written by zpitr restore " + request.name() + "\n");
-        server.forEach((k, v) -> auto.append(k).append(" = ").append(quote(v)).append('\n'));
+        auto.append(StandbySettings.confLines(server));
         Files.writeString(pgdata.resolve("postgresql.auto.conf"), auto.toString(), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
@@ -439,8 +472,7 @@ public final class RestoreService {
                 zfs.setUserProperty(root, P_STATE, "failed");
                 out.println("kept the failed restore's clones: " + root + " (zpitr restore-drop " + request.name() + ")");
             } else if (zfs.exists(root)) {
-                zfs.destroy(root, true);
-                removeSpool(request.name());
+                destroyClones(root, request.name(), pgdata);
             }
         } catch (IOException | RuntimeException cleanup) {
             out.println("could not clean up " + root + ": " + cleanup.getMessage()
@@ -457,9 +489,8 @@ public final class RestoreService {
         }
         out.println("cleaning up an earlier, unfinished restore named " + name);
         stopIfRunning(root);
-        zfs.destroy(root, true);
         try {
-            removeSpool(name);
+            destroyClones(root, name, pgdataOf(root));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -556,10 +587,6 @@ public final class RestoreService {
         }
         all.addAll(List.of(argv));
         return all;
-    }
-
-    private static String quote(String value) {
-        return "'" + value.replace("'", "''") + "'";
     }
 
     private static String tail(String text, int lines) {

@@ -1,4 +1,4 @@
-// The text a standby's configuration is made of: conninfo, pgpass lines, setting values, restore_command.
+// The text a standby's (or a restored instance's) configuration is made of: conninfo, pgpass lines, setting values, restore_command.
 package io.zpitr.appliance.standby;
 
 import java.nio.file.Path;
@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * configuration files, and the shell PostgreSQL runs {@code restore_command} with. Kept apart
  * from the builder so that every rule is tested without a server.
  */
-final class StandbySettings {
+public final class StandbySettings {
     /** Words the shell takes as they are; anything else is single-quoted. */
     private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./+:@=,-]+");
     /** Conninfo values that need no quoting. */
@@ -55,7 +55,7 @@ final class StandbySettings {
      * A string literal for postgresql.conf, postgresql.auto.conf or recovery.conf: quotes doubled,
      * backslashes escaped (the configuration scanner reads backslash escapes).
      */
-    static String confValue(String value) {
+    public static String confValue(String value) {
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
@@ -64,9 +64,14 @@ final class StandbySettings {
      * doubled (PostgreSQL replaces {@code %f}, {@code %p}, {@code %r} and {@code %%} before the
      * shell sees the line).
      */
-    static String restoreCommand(Path launcher, Path config) {
+    public static String restoreCommand(Path launcher, Path config) {
         return percent(shellWord(launcher.toString())) + " --config " + percent(shellWord(config.toString()))
                 + " wal-fetch %f %p";
+    }
+
+    /** {@link #restoreCommand(Path, Path)} with a spool of its own, a restore's, in {@code ZPITR_SPOOL_DIR}. */
+    public static String restoreCommand(Path launcher, Path config, Path spool) {
+        return "ZPITR_SPOOL_DIR=" + percent(shellWord(spool.toString())) + " " + restoreCommand(launcher, config);
     }
 
     /** A word for {@code sh -c}: as it is when harmless, else in single quotes. */
@@ -82,7 +87,7 @@ final class StandbySettings {
     }
 
     /** Lines {@code name = 'value'} for a configuration file. */
-    static String confLines(Map<String, String> settings) {
+    public static String confLines(Map<String, String> settings) {
         StringBuilder s = new StringBuilder();
         settings.forEach((k, v) -> s.append(k).append(" = ").append(confValue(v)).append('\n'));
         return s.toString();

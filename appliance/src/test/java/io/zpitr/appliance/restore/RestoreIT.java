@@ -165,15 +165,17 @@ class RestoreIT {
         lab.primary().psql("insert into t (id, note) select g, 'later' from generate_series(1001, 1010) g");
         lab.switchAndWaitFor(standby);
         assertEquals("10", standby.psql("select count(*) from t where id > 1000"));
-        // The restore's prefetcher (started before PostgreSQL, it may still be fetching) goes with it.
-        Path spool = config.resolveSibling("state/restores/rtime/spool");
+        // The restore's spool is in its clone's pg_wal, where hits are renamed into place; its
+        // prefetcher (started before PostgreSQL, it may still be fetching) goes with the clone.
+        Path spool = mountRoot.resolve("rtime/data/pgdata/pg_wal/zpitr-spool");
+        assertTrue(Files.exists(spool.resolve("prefetch.log")), "the restore's prefetcher ran in the clone's spool");
         Path lock = spool.resolve(WalSpool.LOCK);
         String pid = Files.exists(lock) ? Files.readString(lock).strip() : "";
         Optional<ProcessHandle> prefetcher = pid.isEmpty() ? Optional.empty() : ProcessHandle.of(Long.parseLong(pid));
         zpitr("restore-drop", "rtime").assertSucceeded();
         assertEquals(0, zpitr("restore-drop", "rtime").code(), "dropping twice is fine");
         assertFalse(Files.exists(mountRoot.resolve("rtime/data")));
-        assertFalse(Files.exists(spool.getParent()), "its spool is gone");
+        assertFalse(Files.exists(config.resolveSibling("state/restores/rtime")), "nothing of it left in state_dir");
         prefetcher.ifPresent(h -> assertFalse(h.isAlive(), "its prefetcher " + h.pid() + " ended before the drop returned"));
     }
 

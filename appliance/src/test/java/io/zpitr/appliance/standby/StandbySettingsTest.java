@@ -41,4 +41,15 @@ class StandbySettingsTest {
                 StandbySettings.restoreCommand(Path.of("/opt/my zpitr/bin/zpitr"), Path.of("/etc/zpitr/100%.yaml")));
         assertEquals("'/tmp/o'\\''brien'", StandbySettings.shellWord("/tmp/o'brien"));
     }
+
+    @Test
+    void aRestoresRestoreCommandNamesItsSpoolAsAShellWordToo() {
+        assertEquals("ZPITR_SPOOL_DIR=/tank/restore/r1/data/pgdata/pg_wal/zpitr-spool /opt/zpitr/bin/zpitr --config "
+                        + "/etc/zpitr/zpitr.yaml wal-fetch %f %p",
+                StandbySettings.restoreCommand(Path.of("/opt/zpitr/bin/zpitr"), Path.of("/etc/zpitr/zpitr.yaml"),
+                        Path.of("/tank/restore/r1/data/pgdata/pg_wal/zpitr-spool")));
+        assertEquals("ZPITR_SPOOL_DIR='/mnt/drill $1/100%%' /opt/zpitr/bin/zpitr --config /etc/zpitr/zpitr.yaml wal-fetch %f %p",
+                StandbySettings.restoreCommand(Path.of("/opt/zpitr/bin/zpitr"), Path.of("/etc/zpitr/zpitr.yaml"),
+                        Path.of("/mnt/drill $1/100%")));
+    }
 }
