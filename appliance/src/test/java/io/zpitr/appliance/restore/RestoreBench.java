@@ -295,6 +295,8 @@ class RestoreBench {
             print("      zpitr printed: " + reached);
             print("      from its server log: " + breakdown(zStart, mountRoot.resolve(restoreName).resolve("postgresql.log"),
                     zStart.plusNanos((long) (zpitrSecs * 1e9))));
+            afterTarget(mountRoot.resolve(restoreName).resolve("postgresql.log"), zStart.plusNanos((long) (zpitrSecs * 1e9)))
+                    .forEach(l -> print("        " + l));
 
             // 5b. pgBackRest restore into an empty folder on ext4, start, wait for promotion at T.
             Path pgbrRun = root.resolve("pgbr-restore/run");
@@ -570,6 +572,33 @@ class RestoreBench {
                     secs(stop, end));
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** The server log from the target on, each line as its offset from the target: where "T to promoted" went. */
+    private static List<String> afterTarget(Path log, Instant end) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            Instant stop = logTime(lines, "recovery stopping");
+            if (stop == null) {
+                return List.of();
+            }
+            List<String> out = new ArrayList<>();
+            boolean after = false;
+            for (String l : lines) {
+                Matcher m = LOG_TIME.matcher(l);
+                after |= l.contains("recovery stopping");
+                if (after && m.find()) {
+                    Instant t = java.time.LocalDateTime.parse(m.group(1).replace(' ', 'T')).toInstant(java.time.ZoneOffset.UTC);
+                    String text = l.substring(m.end()).strip();
+                    out.add(String.format(Locale.ROOT, "T+%5d ms  %s", Duration.between(stop, t).toMillis(),
+                            text.length() > 90 ? text.substring(0, 90) + "…" : text));
+                }
+            }
+            out.add(String.format(Locale.ROOT, "T+%5d ms  (the bench's first query answered)", Duration.between(stop, end).toMillis()));
+            return out;
+        } catch (IOException e) {
+            return List.of("(no log: " + e.getMessage() + ")");
         }
     }
 

@@ -153,6 +153,11 @@ class RestoreIT {
         assertTrue(r.out().contains("reached:  recovery stopping before commit of transaction"), r.out());
         assertRows("rtime", "101", "101");
         assertEquals("f", restoredSql("rtime", "select pg_is_in_recovery()"), "promoted by default");
+        // Promoted from the pause at the target (PostgreSQL 13+), not resumed: no end-of-recovery
+        // checkpoint to wait for before the instance answers.
+        String log = Files.readString(mountRoot.resolve("rtime/postgresql.log"));
+        assertTrue(log.contains("received promote request while recovery is paused"), log);
+        assertFalse(log.contains("checkpoint starting: end-of-recovery"), log);
         assertEquals("off", restoredSql("rtime", "show archive_mode"), "a drill never archives");
         assertTrue(restoredSql("rtime", "select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'")
                 .startsWith(mountRoot.resolve("rtime").toString()), "the tablespace lives in the clone");
