@@ -218,7 +218,7 @@ class WalFetchBench {
         if (zpitr) {
             Files.createDirectories(home);
             Files.writeString(config, "state_dir: " + home.resolve("state") + "\n"
-                    + "archive:\n  connect_timeout: 1s\n  down_for: 60s\n  prefetch: " + (way == Way.ZPITR_SPOOLED ? 64 : 8)
+                    + "archive:\n  connect_timeout: 1s\n  down_for: 60s\n  prefetch: " + (way == Way.ZPITR_SPOOLED ? spooledDepth(segments) : 8)
                     + "\n  sources:\n" + source("hostA", hostA, keyA, knownHosts) + source("hostB", hostB, keyB, knownHosts));
             chownTree(home);
             restoreCommand = System.getProperty("bench.env", "") + " ZPITR_TRACE_FILE=" + traceFile + " " + LAUNCHER
@@ -281,11 +281,16 @@ class WalFetchBench {
     /**
      * "zpitr warm": a prefetcher that is running, compiled and connected, with the next
      * {@code ready} segments spooled, before the clock starts -- a restore whose prefetcher (started
-     * before PostgreSQL, from the snapshot's redo segment) is ahead. "zpitr spooled" (prefetch 64):
+     * before PostgreSQL, from the snapshot's redo segment) is ahead. "zpitr spooled" (prefetch 64, or
+     * as many as there are segments up to the config's limit of 256):
      * every segment spooled before the clock starts -- a standby whose prefetcher pulled WAL as it
      * reached the archive; replay then costs only the launcher's hits. Started as zpitr restore
      * starts it (PrefetcherProcess: its own JVM with full JIT, as postgres); untimed.
      */
+    private static int spooledDepth(int segments) {
+        return Math.min(256, Math.max(64, segments));
+    }
+
     private void warmPrefetcher(Path config, Path spool, WalFileName first, int ready) throws IOException {
         Files.createDirectories(spool);
         Files.writeString(spool.resolve(".requested"), WalSegments.offset(first, -1, SEGMENT_SIZE).name() + "\n");
@@ -294,12 +299,12 @@ class WalFetchBench {
         runner.startDetached(Command.of("runuser", "-u", "postgres", "--", "setsid", "java", "-XX:+UseSerialGC", "-Xmx256m",
                 "-cp", jar.toString(), "io.zpitr.appliance.cli.Main", "--config", config.toString(), "wal-prefetch"),
                 spool.getParent().resolve("prefetch-start.log"));
-        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).plusSeconds(ready).toNanos();
         for (int i = 0; i < ready; i++) {
             Path segment = spool.resolve(WalSegments.offset(first, i, SEGMENT_SIZE).name());
             while (!Files.exists(segment)) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("the warm prefetcher did not spool " + segment + " within a minute");
+                    throw new IllegalStateException("the warm prefetcher did not spool " + segment + " in time");
                 }
                 pause(20);
             }
