@@ -455,6 +455,12 @@ public final class RestoreService {
         server.put("hot_standby", "on");
         server.put("lc_messages", "C");
         server.put("cluster_name", "zpitr-restore-" + request.name());
+        if (major >= 14) {
+            // The snapshot is of a running server, so PostgreSQL first makes the whole data directory
+            // durable: by default an open and fsync of every file, which grows with the database.
+            // A clone holds nothing unwritten; syncfs() of its file systems does the same job at once.
+            server.put("recovery_init_sync_method", "syncfs");
+        }
         if (major < 12) {
             server.remove("primary_conninfo");
             server.remove("primary_slot_name");

@@ -295,6 +295,7 @@ class RestoreBench {
             print("      zpitr printed: " + reached);
             print("      from its server log: " + breakdown(zStart, mountRoot.resolve(restoreName).resolve("postgresql.log"),
                     zStart.plusNanos((long) (zpitrSecs * 1e9))));
+            startUp(mountRoot.resolve(restoreName).resolve("postgresql.log")).forEach(l -> print("        " + l));
             afterTarget(mountRoot.resolve(restoreName).resolve("postgresql.log"), zStart.plusNanos((long) (zpitrSecs * 1e9)))
                     .forEach(l -> print("        " + l));
 
@@ -572,6 +573,30 @@ class RestoreBench {
                     secs(stop, end));
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** The server log from its start to the start of redo, each line as its offset from the start. */
+    private static List<String> startUp(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            Instant started = logTime(lines, "starting PostgreSQL");
+            List<String> out = new ArrayList<>();
+            for (String l : lines) {
+                Matcher m = LOG_TIME.matcher(l);
+                if (started != null && m.find()) {
+                    Instant t = java.time.LocalDateTime.parse(m.group(1).replace(' ', 'T')).toInstant(java.time.ZoneOffset.UTC);
+                    String text = l.substring(m.end()).strip();
+                    out.add(String.format(Locale.ROOT, "S+%5d ms  %s", Duration.between(started, t).toMillis(),
+                            text.length() > 90 ? text.substring(0, 90) + "…" : text));
+                }
+                if (l.contains("redo starts at")) {
+                    break;
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            return List.of("(no log: " + e.getMessage() + ")");
         }
     }
 
