@@ -159,6 +159,8 @@ class RestoreIT {
         assertTrue(log.contains("received promote request"), log);
         assertFalse(log.contains("checkpoint starting: end-of-recovery"), log);
         assertEquals("off", restoredSql("rtime", "show archive_mode"), "a drill never archives");
+        assertEquals("syncfs", restoredSql("rtime", "show recovery_init_sync_method"),
+                "a clone has nothing unwritten: no fsync walk over the data directory at start-up");
         assertTrue(restoredSql("rtime", "select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'")
                 .startsWith(mountRoot.resolve("rtime").toString()), "the tablespace lives in the clone");
         assertFalse(Files.isSymbolicLink(mountRoot.resolve("rtime/data/pgdata/pg_wal")), "pg_wal is the clone's own");
