@@ -79,8 +79,7 @@ public final class PrefetcherProcess {
      */
     public static Prefetcher create(Settings settings, WalSpool spool, long segmentSize,
                                     Duration idleExit, Optional<WalFetcher> warm) {
-        AtomicReference<WalFetcher> first =
-                new AtomicReference<>(warm.orElse(null));
+        AtomicReference<WalFetcher> first = new AtomicReference<>(warm.orElse(null));
         int depth = settings.archive().prefetch();
         Prefetcher prefetcher = new Prefetcher(spool, () -> {
             WalFetcher handedOver = first.getAndSet(null);
