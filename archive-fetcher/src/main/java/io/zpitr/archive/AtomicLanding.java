@@ -77,6 +77,14 @@ public final class AtomicLanding {
      * @throws IOException              when fsync or rename fails
      */
     public static void land(Path temp, Path destination) throws IOException {
+        land(temp, destination, Landing.DURABLE);
+    }
+
+    /**
+     * {@link #land(Path, Path)} as {@code mode} says: without the two fsyncs when it is not durable,
+     * and owned by its owner (set on {@code temp}, before the rename) when it names one.
+     */
+    public static void land(Path temp, Path destination, Landing mode) throws IOException {
         Objects.requireNonNull(temp, "temp");
         boolean landed = false;
         try {
@@ -86,14 +94,19 @@ public final class AtomicLanding {
                 throw new IllegalArgumentException("temporary file '" + temp + "' is not in the folder of '"
                         + destination + "': the rename would not be atomic; create it with tempFileBeside");
             }
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                channel.force(true);
+            mode.giveTo(temp);
+            if (mode.durable()) {
+                try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                    channel.force(true);
+                }
             }
             // On POSIX, ATOMIC_MOVE is rename(2), which replaces an existing file atomically;
             // REPLACE_EXISTING states the intent for file systems where it matters.
             Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             landed = true;
-            syncFolder(folder);
+            if (mode.durable()) {
+                syncFolder(folder);
+            }
         } finally {
             if (!landed) {
                 deleteQuietly(temp);

@@ -43,10 +43,17 @@ public final class WalFetcher implements AutoCloseable {
 
     private final List<WalSource> sources;
     private final WalVerifier verifier;
+    private final Landing landing;
 
     public WalFetcher(List<WalSource> sources, WalVerifier verifier) {
+        this(sources, verifier, Landing.DURABLE);
+    }
+
+    /** @param landing how a verified copy is put in place ({@link Landing#DURABLE} for %p) */
+    public WalFetcher(List<WalSource> sources, WalVerifier verifier, Landing landing) {
         this.sources = List.copyOf(sources);
         this.verifier = Objects.requireNonNull(verifier);
+        this.landing = Objects.requireNonNull(landing);
     }
 
     /**
@@ -82,7 +89,7 @@ public final class WalFetcher implements AutoCloseable {
                     source.download(copy, temp);
                     WalVerifier.Result result = verifier.verify(temp, file);
                     if (result.ok()) {
-                        AtomicLanding.land(temp, destination);
+                        AtomicLanding.land(temp, destination, landing);
                         lines.add(source.name() + ": fetched " + copy.location() + " in "
                                 + (System.nanoTime() - start) / 1_000_000 + " ms");
                         return new Outcome(Status.FETCHED, lines, result);

@@ -39,9 +39,19 @@ public final class WalSpool {
     public static final java.time.Duration MISSING_FRESH = java.time.Duration.ofSeconds(1);
 
     private final Path dir;
+    private final Landing marks;
 
     public WalSpool(Path dir) throws IOException {
+        this(dir, Landing.DURABLE);
+    }
+
+    /**
+     * @param marks whom the spool's marks and {@value #REQUESTED} belong to: the launcher run by
+     *              PostgreSQL's OS user reads them and rewrites {@value #REQUESTED}
+     */
+    public WalSpool(Path dir, Landing marks) throws IOException {
         this.dir = dir.toAbsolutePath().normalize();
+        this.marks = marks;
         Files.createDirectories(this.dir);
     }
 
@@ -129,6 +139,7 @@ public final class WalSpool {
         Path temp = Files.createTempFile(dir, ".mark-", ".tmp");
         try {
             Files.writeString(temp, content, StandardCharsets.US_ASCII);
+            marks.giveTo(temp);
             Files.move(temp, dir.resolve(fileName), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(temp);

@@ -49,8 +49,10 @@ final class RestoreCommand implements Callable<Integer> {
         Long xid;
         @Option(names = "--to-name", paramLabel = "NAME", description = "A restore point made with pg_create_restore_point().")
         String name;
-        @Option(names = "--latest", description = "Replay all archived WAL.")
+        @Option(names = "--latest", description = "Replay all archived WAL; PostgreSQL promotes where the archive ends.")
         boolean latest;
+        @Option(names = "--immediate", description = "Replay only until the snapshot is consistent (the quickest copy of a set).")
+        boolean immediate;
     }
 
     @Option(names = "--snapshot", paramLabel = "ID", description = "Start from this snapshot set instead of the newest that can reach the target.")
@@ -81,6 +83,10 @@ final class RestoreCommand implements Callable<Integer> {
         String restoreName = name != null ? name
                 : "r" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(appliance.clock().instant());
         RestoreRequest request = new RestoreRequest(restoreName, port, action, exclusive, keepFailed);
+        if (recoveryTarget instanceof RecoveryTarget.Latest && action == RestoreRequest.Action.pause) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--latest cannot pause: without a target PostgreSQL"
+                    + " ends recovery where the archive ends\nHINT: --action promote (the default) or shutdown, or give a target");
+        }
         if (snapshot != null) {
             io.zpitr.zfs.SnapshotName.checkShortName(snapshot);
         }
@@ -91,9 +97,7 @@ final class RestoreCommand implements Callable<Integer> {
         out.println("snapshot: " + plan.base().id() + " (consistent from "
                 + (plan.base().replayTime() != null ? plan.base().replayTime() : plan.base().created())
                 + ", LSN " + plan.base().replayLsn() + ", timeline " + plan.base().timeline() + ")");
-        out.println("WAL:      from " + plan.firstSegment() + " (redo " + plan.base().redoLsn() + "); needed through "
-                + plan.requiredThrough() + "; archived through " + plan.lastAvailable()
-                + (plan.bounded() ? " at least" : "") + " (" + plan.segmentsFound() + " segment(s) checked)");
+        out.println("WAL:      " + plan.describeWal());
         if (dryRun) {
             out.println("dry run: nothing was changed.");
             return Main.OK;
@@ -118,6 +122,10 @@ final class RestoreCommand implements Callable<Integer> {
             out.println("connect:  " + result[0].psql());
         }
         out.println("drop it:  zpitr restore-drop " + restoreName);
+        StringBuilder took = new StringBuilder();
+        result[0].timings().forEach((step, ms) -> took.append(took.length() == 0 ? "" : ", ").append(step).append(' ')
+                .append(String.format(java.util.Locale.ROOT, "%.2f s", ms / 1000.0)));
+        out.println("timings:  " + took);
         return Main.OK;
     }
 
@@ -136,6 +144,9 @@ final class RestoreCommand implements Callable<Integer> {
         }
         if (target.name != null) {
             return new RecoveryTarget.Name(target.name);
+        }
+        if (target.immediate) {
+            return new RecoveryTarget.Immediate();
         }
         return new RecoveryTarget.Latest();
     }

@@ -145,4 +145,25 @@ public sealed interface RecoveryTarget {
             return "the end of the archived WAL";
         }
     }
+
+    /**
+     * The snapshot's own consistent point ({@code recovery_target = 'immediate'}): replay only
+     * what the clone needs to be consistent, then stop. The quickest queryable copy of a set.
+     */
+    record Immediate() implements RecoveryTarget {
+        @Override
+        public Map<String, String> settings(boolean exclusive) {
+            return Map.of("recovery_target", "immediate");
+        }
+
+        @Override
+        public boolean reachableFrom(SnapshotSet set) {
+            return true;
+        }
+
+        @Override
+        public String describe() {
+            return "the snapshot's consistent point";
+        }
+    }
 }

@@ -331,35 +331,9 @@ public final class StandbyBuilder {
 
     /** standby.signal and postgresql.auto.conf (12 and later), or recovery.conf (11 and older). */
     private List<String> writeStandbySettings(Plan plan, int major) throws IOException {
-        Path data = plan.dataDir();
-        List<String> written = new ArrayList<>();
-        String stamp = "# written by zpitr standby init, " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\n";
-        Map<String, String> server = new LinkedHashMap<>();
-        if (major >= 12) {
-            server.putAll(plan.standbySettings());
-            writePrivate(data.resolve("standby.signal"), "", plan.osUser());
-            written.add(data.resolve("standby.signal").toString());
-        } else {
-            Map<String, String> recovery = new LinkedHashMap<>();
-            recovery.put("standby_mode", "on");
-            recovery.putAll(plan.standbySettings());
-            writePrivate(data.resolve("recovery.conf"), stamp + StandbySettings.confLines(recovery), plan.osUser());
-            written.add(data.resolve("recovery.conf").toString());
-        }
-        server.put("hot_standby", "on");
-        // Appended: the primary's own ALTER SYSTEM settings stay; for the same name the last line wins.
-        Path auto = data.resolve("postgresql.auto.conf");
-        boolean existed = Files.exists(auto);
-        String before = existed ? Files.readString(auto) : "";
-        String separator = before.isEmpty() || before.endsWith("\n") ? "" : "\n";
-        Files.writeString(auto, separator + stamp + StandbySettings.confLines(server), StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        if (!existed) {
-            Files.setPosixFilePermissions(auto, PosixFilePermissions.fromString("rw-------"));
-        }
-        chown(plan.osUser(), auto);
-        written.add(auto.toString());
-        return written;
+        String stamp = "written by zpitr standby init, " + Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        return RecoverySettingsFile.write(plan.dataDir(), major, RecoverySettingsFile.Mode.STANDBY, plan.standbySettings(),
+                Map.of("hot_standby", "on"), stamp, Optional.of(plan.osUser())).stream().map(Path::toString).toList();
     }
 
     /** The walreceiver's password file in state_dir, replaced atomically. */

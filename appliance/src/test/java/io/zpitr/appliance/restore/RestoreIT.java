@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zpitr.appliance.cli.ZpitrRun;
 import io.zpitr.appliance.wal.WalLab;
-import io.zpitr.archive.WalSpool;
 import io.zpitr.fixtures.PostgresCluster;
 import io.zpitr.fixtures.ZfsPool;
 import io.zpitr.process.Command;
@@ -18,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,7 +111,8 @@ class RestoreIT {
 
     @AfterAll
     static void stop() throws IOException {
-        for (String n : List.of("rtime", "rlsn", "rxid", "rname", "rpause", "rbefore", "rbeyond")) {
+        for (String n : List.of("rtime", "rlsn", "rxid", "rname", "rpause", "rbefore", "rbeyond", "rlatest", "rsnap",
+                "rexcl", "rimm")) {
             zpitr("restore-drop", n);
         }
         RUNNER.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
@@ -159,8 +158,6 @@ class RestoreIT {
         assertTrue(log.contains("received promote request"), log);
         assertFalse(log.contains("checkpoint starting: end-of-recovery"), log);
         assertEquals("off", restoredSql("rtime", "show archive_mode"), "a drill never archives");
-        assertEquals("syncfs", restoredSql("rtime", "show recovery_init_sync_method"),
-                "a clone has nothing unwritten: no fsync walk over the data directory at start-up");
         assertTrue(restoredSql("rtime", "select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'")
                 .startsWith(mountRoot.resolve("rtime").toString()), "the tablespace lives in the clone");
         assertFalse(Files.isSymbolicLink(mountRoot.resolve("rtime/data/pgdata/pg_wal")), "pg_wal is the clone's own");
@@ -172,18 +169,15 @@ class RestoreIT {
         lab.primary().psql("insert into t (id, note) select g, 'later' from generate_series(1001, 1010) g");
         lab.switchAndWaitFor(standby);
         assertEquals("10", standby.psql("select count(*) from t where id > 1000"));
-        // The restore's spool is in its clone's pg_wal, where hits are renamed into place; its
-        // prefetcher (started before PostgreSQL, it may still be fetching) goes with the clone.
-        Path spool = mountRoot.resolve("rtime/data/pgdata/pg_wal/zpitr-spool");
-        assertTrue(Files.exists(spool.resolve("prefetch.log")), "the restore's prefetcher ran in the clone's spool");
-        Path lock = spool.resolve(WalSpool.LOCK);
-        String pid = Files.exists(lock) ? Files.readString(lock).strip() : "";
-        Optional<ProcessHandle> prefetcher = pid.isEmpty() ? Optional.empty() : ProcessHandle.of(Long.parseLong(pid));
+        // Its WAL came through the spool in the clone's pg_wal, filled by the restoring process,
+        // which ended with it: nothing of the restore runs but its PostgreSQL.
+        assertTrue(r.out().contains("WAL feed: prefetched "), r.out());
+        assertNoProcessServes(mountRoot.resolve("rtime"));
+        assertFalse(log.contains("the database system is starting up"), "zpitr never connects before the clone is consistent");
         zpitr("restore-drop", "rtime").assertSucceeded();
         assertEquals(0, zpitr("restore-drop", "rtime").code(), "dropping twice is fine");
         assertFalse(Files.exists(mountRoot.resolve("rtime/data")));
         assertFalse(Files.exists(config.resolveSibling("state/restores/rtime")), "nothing of it left in state_dir");
-        prefetcher.ifPresent(h -> assertFalse(h.isAlive(), "its prefetcher " + h.pid() + " ended before the drop returned"));
     }
 
     @Test
@@ -239,5 +233,61 @@ class RestoreIT {
         ZpitrRun audit = zpitr("audit", "--format", "json");
         assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"restore\"") && l.contains("rbeyond") && l.contains("\"failed\"")),
                 audit.out());
+    }
+
+    /** No process (a wal-fetch JVM, a prefetcher) has the restore's folder on its command line. */
+    static void assertNoProcessServes(Path restoreMount) {
+        List<String> left = ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains(restoreMount.toString()))
+                .filter(p -> !p.info().commandLine().orElse("").contains("postgres"))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList();
+        assertEquals(List.of(), left, "processes serving " + restoreMount + " after the restore returned");
+    }
+
+    @Test
+    void restoresEverythingTheArchiveHoldsAndReturns() throws Exception {
+        long start = System.nanoTime();
+        ZpitrRun r = zpitr("restore", "--latest", "--name", "rlatest");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofMinutes(2)) < 0, "returned");
+        assertTrue(r.out().contains("reached:  the end of the archived WAL"), r.out());
+        assertRows("rlatest", "101,102,103", "101");
+        assertEquals("f", restoredSql("rlatest", "select pg_is_in_recovery()"));
+        restoredSql("rlatest", "insert into t (id, note) values (900, 'writable')");
+        String log = Files.readString(mountRoot.resolve("rlatest/postgresql.log"));
+        assertFalse(log.contains("recovery is not in progress"), "no recovery function after promotion");
+        assertFalse(log.contains("the database system is starting up"), log);
+        assertNoProcessServes(mountRoot.resolve("rlatest"));
+        ZpitrRun pause = zpitr("restore", "--latest", "--action", "pause", "--name", "rlatestpause");
+        assertEquals(2, pause.code(), pause.out() + pause.err());
+        assertTrue(pause.err().contains("--latest cannot pause"), pause.err());
+        zpitr("restore-drop", "rlatest").assertSucceeded();
+    }
+
+    @Test
+    void restoresFromAChosenSnapshotJustBeforeTheTarget() throws Exception {
+        String set = new ObjectMapper().readTree(zpitr("list", "--format", "json").out()).get("snapshot_sets").get(0).get("id").asText();
+        ZpitrRun r = zpitr("restore", "--to-xid", Long.toString(xidOfRow102), "--exclusive", "--snapshot", set,
+                "--name", "rexcl");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("snapshot: " + set), r.out());
+        assertRows("rexcl", "101", "101");  // stopped just before 102's commit
+        zpitr("restore-drop", "rexcl").assertSucceeded();
+        ZpitrRun unknown = zpitr("restore", "--latest", "--snapshot", "zpitr-20000101T000000Z", "--name", "rsnap");
+        assertEquals(3, unknown.code(), unknown.out() + unknown.err());
+        assertTrue(unknown.err().contains("no snapshot set 'zpitr-20000101T000000Z'"), unknown.err());
+        assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rsnap"));
+    }
+
+    @Test
+    void restoresTheSnapshotsOwnPointImmediately() throws Exception {
+        ZpitrRun r = zpitr("restore", "--immediate", "--name", "rimm");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("reached:  recovery stopping after reaching consistency"), r.out());
+        assertEquals("", restoredSql("rimm", "select coalesce(string_agg(id::text, ','), '') from t where id > 100"),
+                "nothing written after the snapshot");
+        assertEquals("100", restoredSql("rimm", "select count(*) from t where id <= 100"));
+        assertEquals("f", restoredSql("rimm", "select pg_is_in_recovery()"));
+        zpitr("restore-drop", "rimm").assertSucceeded();
     }
 }

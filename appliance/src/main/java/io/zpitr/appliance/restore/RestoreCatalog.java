@@ -1,0 +1,201 @@
+// The restores on this appliance, as their clones' ZFS properties record them: listing, dropping, cleaning up.
+package io.zpitr.appliance.restore;
+
+import io.zpitr.appliance.wal.PrefetcherProcess;
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessResult;
+import io.zpitr.process.ProcessRunner;
+import io.zpitr.zfs.DatasetName;
+import io.zpitr.zfs.Zfs;
+import io.zpitr.zfs.ZfsEntry;
+import io.zpitr.zfs.ZfsException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Like the snapshot catalog, the pool is the catalog: a restore is the dataset
+ * {@code restore.dataset_root/NAME}, carrying what it was made from and its state as {@code zpitr:}
+ * user properties, with the clones below it. Nothing else records restores, so nothing can disagree
+ * with the pool.
+ */
+final class RestoreCatalog {
+    static final String P_NAME = "zpitr:restore";
+    static final String P_SNAPSHOT = "zpitr:restore_snapshot";
+    static final String P_TARGET = "zpitr:restore_target";
+    static final String P_PORT = "zpitr:restore_port";
+    static final String P_PGDATA = "zpitr:restore_pgdata";
+    static final String P_STATE = "zpitr:restore_state";
+    /** How long a prefetcher gets to end on TERM before KILL: a worker finishing a segment's rename. */
+    private static final Duration PREFETCHER_GRACE = Duration.ofSeconds(10);
+
+    private final Zfs zfs;
+    private final ProcessRunner runner;
+    private final Optional<RestoreSettings> settings;
+    private final Path stateDir;
+
+    /** @param settings empty when the configuration has no restore section: then there are no restores */
+    RestoreCatalog(Zfs zfs, ProcessRunner runner, Optional<RestoreSettings> settings, Path stateDir) {
+        this.zfs = zfs;
+        this.runner = runner;
+        this.settings = settings;
+        this.stateDir = stateDir;
+    }
+
+    private RestoreSettings settings() {
+        return settings.orElseThrow(() -> new IllegalArgumentException("restore.dataset_root and restore.mount_root are not configured"));
+    }
+
+    /** Every restore below restore.dataset_root. */
+    List<RestoredInstance> list() {
+        DatasetName base = settings().datasetRoot();
+        if (!zfs.exists(base)) {
+            return List.of();
+        }
+        List<RestoredInstance> all = new ArrayList<>();
+        for (ZfsEntry e : zfs.list(base, true, Set.of(Zfs.Type.FILESYSTEM),
+                List.of(P_NAME, P_SNAPSHOT, P_TARGET, P_PORT, P_PGDATA, P_STATE))) {
+            if (e.property(P_SNAPSHOT).isEmpty()) {
+                continue;  // a clone below a restore root, or something else
+            }
+            String state = e.property(P_STATE).orElse("?");
+            String pgdata = e.property(P_PGDATA).orElse("");
+            boolean up = !pgdata.isEmpty() && Files.exists(Path.of(pgdata, "postmaster.pid"));
+            if (state.equals("running") || state.equals("paused")) {
+                state = up ? state : "stopped";
+            }
+            all.add(new RestoredInstance(e.property(P_NAME).orElse(""), e.name(), e.property(P_SNAPSHOT).orElse(""),
+                    e.property(P_TARGET).orElse(""), parsePort(e.property(P_PORT).orElse("0")), pgdata, state));
+        }
+        return all;
+    }
+
+    private static int parsePort(String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            return 0;  // a damaged property: shown as port 0 rather than hiding the restore
+        }
+    }
+
+    /** Stops the instance and destroys the clones; true if there was something to drop. Idempotent. */
+    boolean drop(String name) throws IOException {
+        new RestoreRequest(name, 0, RestoreRequest.Action.shutdown, false, false);  // validates the name
+        DatasetName root = settings().rootOf(name);
+        if (!zfs.exists(root)) {
+            return false;
+        }
+        stopIfRunning(root);
+        destroyClones(root, name, pgdataOf(root));
+        return true;
+    }
+
+    /** A restore of the same name left by a crash: stop what runs on it and start over. */
+    void cleanUpEarlier(String name, PrintWriter out) {
+        DatasetName root = settings().rootOf(name);
+        if (!zfs.exists(root)) {
+            return;
+        }
+        String state = zfs.get(root, P_STATE).orElse("?");
+        if (!state.equals("building") && !state.equals("failed")) {
+            throw new IllegalStateException("a restore named '" + name + "' exists (" + state + ")"
+                    + "\nHINT: zpitr restore-drop " + name + " first, or choose another --name");
+        }
+        out.println("cleaning up an earlier, unfinished restore named " + name);
+        stopIfRunning(root);
+        try {
+            destroyClones(root, name, pgdataOf(root));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    void setState(DatasetName root, String state) {
+        zfs.setUserProperty(root, P_STATE, state);
+    }
+
+    /** The restore's PGDATA in its clone, or null if the restore failed before it got that far. */
+    private Path pgdataOf(DatasetName root) {
+        return zfs.get(root, P_PGDATA).filter(p -> !p.isEmpty()).map(Path::of).orElse(null);
+    }
+
+    /**
+     * Destroys the restore's clones, after stopping any prefetcher process of its spool and waiting
+     * until it is gone: it holds files open in the spool, which keeps the clone busy. Restores made
+     * by this version fetch WAL in the restoring process, which is over by then; a restore made by
+     * an earlier version, or a restore_command that PostgreSQL's shutdown left running, may have
+     * started one. Once more if the clone is busy still.
+     */
+    void destroyClones(DatasetName root, String name, Path pgdata) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            if (pgdata != null) {
+                PrefetcherProcess.stop(RestoreService.spoolIn(pgdata), PREFETCHER_GRACE);
+            }
+            try {
+                zfs.destroy(root, true);
+                break;
+            } catch (ZfsException.DatasetBusyException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
+        removeStateDirSpool(name);
+    }
+
+    /**
+     * Restores made before the spool moved into the clone kept it in {@code state_dir/restores/NAME}:
+     * stops its prefetcher and removes it, once more if something wrote into it meanwhile.
+     */
+    private void removeStateDirSpool(String name) throws IOException {
+        Path dir = stateDir.resolve("restores").resolve(name);
+        Path spool = dir.resolve("spool");
+        for (int attempt = 1; ; attempt++) {
+            PrefetcherProcess.stop(spool, PREFETCHER_GRACE);
+            try {
+                deleteTree(dir);
+                return;
+            } catch (DirectoryNotEmptyException | NoSuchFileException | UncheckedIOException e) {
+                if (attempt == 3) {
+                    throw new IOException("cannot remove the spool " + dir + " of restore " + name
+                            + ": something keeps writing into it (" + e.getMessage() + ")", e);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private void stopIfRunning(DatasetName root) {
+        Optional<String> pgdata = zfs.get(root, P_PGDATA);
+        if (pgdata.isPresent() && !pgdata.get().isEmpty() && Files.exists(Path.of(pgdata.get(), "postmaster.pid"))) {
+            RestoreSettings s = settings();
+            ProcessResult r = runner.run(Command.of(RestoredPostgres.asUser(s.osUser(), s.binDir().resolve("pg_ctl").toString(),
+                    "stop", "-D", pgdata.get(), "-m", "fast", "-w", "-t", "120")).timeout(Duration.ofMinutes(3)));
+            if (!r.succeeded() && Files.exists(Path.of(pgdata.get(), "postmaster.pid"))) {
+                throw new IllegalStateException("cannot stop the PostgreSQL of restore " + root + ": " + r.stderr().strip());
+            }
+        }
+    }
+}

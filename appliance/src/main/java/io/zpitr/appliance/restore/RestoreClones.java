@@ -1,0 +1,118 @@
+// Clones a snapshot set below a restore's root and makes the clone a data directory of its own.
+package io.zpitr.appliance.restore;
+
+import io.zpitr.appliance.snapshot.SnapshotSet;
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessRunner;
+import io.zpitr.zfs.DatasetName;
+import io.zpitr.zfs.SnapshotName;
+import io.zpitr.zfs.Zfs;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Every dataset of the set is cloned (O(1), whatever the size of the data) below the restore's root,
+ * each mounted under the restore's mount folder by its leaf name. Links that lead out of the
+ * snapshot are made to stay inside the clone: {@code pg_wal} kept outside ZFS (as the runbook
+ * advises for the live standby) becomes a folder of the clone's own; a tablespace on another
+ * configured dataset points at that dataset's clone. The live standby's files never change.
+ */
+final class RestoreClones {
+    private final Zfs zfs;
+    private final ProcessRunner runner;
+    private final PrintWriter out;
+
+    RestoreClones(Zfs zfs, ProcessRunner runner, PrintWriter out) {
+        this.zfs = zfs;
+        this.runner = runner;
+        this.out = out;
+    }
+
+    /**
+     * Clones the set below {@code root} and returns the clone's PGDATA.
+     *
+     * @param liveData the live standby's PGDATA, which must lie in the set's first dataset
+     */
+    Path cloneSet(SnapshotSet set, DatasetName root, Path mountRoot, Path liveData, String restoreName, String osUser)
+            throws IOException {
+        Map<Path, Path> liveToClone = new LinkedHashMap<>();
+        Set<String> leaves = new HashSet<>();
+        Path pgdata = null;
+        for (SnapshotName snap : set.snapshots()) {
+            String leaf = snap.dataset().leaf();
+            for (int i = 2; !leaves.add(leaf); i++) {
+                leaf = snap.dataset().leaf() + "-" + i;
+            }
+            Path cloneMount = mountRoot.resolve(leaf);
+            zfs.clone(snap, root.child(leaf), cloneMount, Map.of(RestoreCatalog.P_NAME, restoreName));
+            Path liveMount = Path.of(zfs.get(snap.dataset(), "mountpoint").orElseThrow());
+            liveToClone.put(liveMount, cloneMount);
+            if (pgdata == null) {
+                if (!liveData.startsWith(liveMount)) {
+                    throw new IllegalArgumentException("postgres.data_dir " + liveData + " is not inside the first dataset "
+                            + snap.dataset() + " (mounted at " + liveMount + ")\nHINT: list the dataset holding PGDATA first");
+                }
+                pgdata = cloneMount.resolve(liveMount.relativize(liveData));
+            }
+        }
+        Files.deleteIfExists(pgdata.resolve("postmaster.pid"));
+        localizeWal(pgdata, osUser);
+        repointTablespaces(pgdata, liveToClone);
+        return pgdata;
+    }
+
+    private void localizeWal(Path pgdata, String osUser) throws IOException {
+        Path wal = pgdata.resolve(Files.exists(pgdata.resolve("pg_wal"), LinkOption.NOFOLLOW_LINKS) ? "pg_wal" : "pg_xlog");
+        if (Files.isSymbolicLink(wal)) {
+            // The live standby's pg_wal lives outside ZFS: the clone gets a folder of its own; the WAL
+            // it needs comes from the archive through restore_command.
+            Path target = Files.readSymbolicLink(wal);
+            Files.delete(wal);
+            Files.createDirectories(wal.resolve("archive_status"));
+            runner.run(Command.of("chown", osUser + ":", wal.toString(), wal.resolve("archive_status").toString()))
+                    .requireSuccess();
+            Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
+            out.println("pg_wal pointed outside the snapshot (" + target + "); the clone has its own pg_wal");
+        }
+    }
+
+    private void repointTablespaces(Path pgdata, Map<Path, Path> liveToClone) throws IOException {
+        Path tblspc = pgdata.resolve("pg_tblspc");
+        if (!Files.isDirectory(tblspc)) {
+            return;
+        }
+        try (Stream<Path> links = Files.list(tblspc)) {
+            for (Path link : links.toList()) {
+                if (!Files.isSymbolicLink(link)) {
+                    continue;  // an in-place tablespace (allow_in_place_tablespaces): inside the clone already
+                }
+                Path target = Files.readSymbolicLink(link);
+                Path moved = null;
+                for (Map.Entry<Path, Path> e : liveToClone.entrySet()) {
+                    if (target.startsWith(e.getKey())) {
+                        moved = e.getValue().resolve(e.getKey().relativize(target));
+                        break;
+                    }
+                }
+                if (moved == null) {
+                    throw new IllegalArgumentException("tablespace " + link.getFileName() + " lives at " + target
+                            + ", outside every configured dataset: the snapshot does not hold it"
+                            + "\nHINT: put the tablespace on a dataset and list it in zfs.datasets");
+                }
+                Files.delete(link);
+                Files.createSymbolicLink(link, moved);
+                runner.run(Command.of("chown", "-h", Files.getOwner(moved).getName(), link.toString())).requireSuccess();
+                out.println("tablespace " + link.getFileName() + " -> " + moved);
+            }
+        }
+    }
+}

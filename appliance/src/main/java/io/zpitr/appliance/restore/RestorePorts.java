@@ -1,0 +1,40 @@
+// Picks the port a restored instance listens on.
+package io.zpitr.appliance.restore;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.Set;
+
+/** The port asked for, if free; else the first free one from {@code restore.port} on, skipping other restores'. */
+final class RestorePorts {
+    private static final int SPAN = 100;
+
+    private RestorePorts() {
+    }
+
+    static int choose(int asked, int first, Set<Integer> takenByRestores) {
+        if (asked > 0) {
+            if (!free(asked) || takenByRestores.contains(asked)) {
+                throw new IllegalArgumentException("port " + asked + " is in use\nHINT: choose another --port, or leave it out");
+            }
+            return asked;
+        }
+        for (int p = first; p < first + SPAN && p <= 65535; p++) {
+            if (!takenByRestores.contains(p) && free(p)) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no free port from " + first + " to " + (first + SPAN - 1)
+                + "\nHINT: drop restores you no longer need (zpitr restores), or set restore.port elsewhere");
+    }
+
+    private static boolean free(int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

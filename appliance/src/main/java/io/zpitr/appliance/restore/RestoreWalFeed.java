@@ -1,0 +1,204 @@
+// Fills a restore's spool from inside the restoring process, from the moment its clone exists until it is done.
+package io.zpitr.appliance.restore;
+
+import io.zpitr.appliance.config.Settings;
+import io.zpitr.appliance.wal.ArchiveSources;
+import io.zpitr.appliance.wal.WalFetchService;
+import io.zpitr.archive.Landing;
+import io.zpitr.archive.Prefetcher;
+import io.zpitr.archive.WalFetcher;
+import io.zpitr.archive.WalFileName;
+import io.zpitr.archive.WalSegments;
+import io.zpitr.archive.WalSpool;
+import io.zpitr.archive.WalVerifier;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A restore's WAL prefetch, run by the {@code zpitr restore} process itself rather than by a
+ * prefetcher process of its own. That process lives exactly as long as the restore needs WAL (it
+ * waits for the target), is warm by the time replay starts (it planned the restore over the same
+ * sources), and begins fetching as soon as the clone exists — while PostgreSQL is still starting —
+ * so replay finds the first segments in the spool. PostgreSQL's restore_command ({@code bin/zpitr
+ * wal-fetch}) serves them from the spool without a JVM, and tells the feed what it asked for last.
+ *
+ * <p>Files are landed for the restored server's OS user and without fsync: the clone is thrown away
+ * if the restore does not finish, and nothing in it is durable before then anyway. The feed ends
+ * when the restore ends ({@link #close}), whatever the outcome; nothing outlives the command.
+ */
+final class RestoreWalFeed implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RestoreWalFeed.class);
+    /**
+     * Segments kept ahead of replay: a restore reads the archive in one pass, so deeper than a
+     * standby's prefetch. 32 x 16 MiB in the clone at most.
+     */
+    static final int DEPTH = Integer.getInteger("zpitr.restore.prefetch", 32);
+
+    private final Prefetcher prefetcher;
+    private final HistoryKeeper histories;
+    private final FileLock lock;
+    private final Thread thread;
+    private final Thread historyThread;
+
+    private RestoreWalFeed(Prefetcher prefetcher, HistoryKeeper histories, FileLock lock) {
+        this.prefetcher = prefetcher;
+        this.histories = histories;
+        this.lock = lock;
+        this.thread = new Thread(this::run, "restore-wal-feed");
+        this.thread.setDaemon(true);
+        this.historyThread = new Thread(histories::run, "restore-wal-histories");
+        this.historyThread.setDaemon(true);
+    }
+
+    /**
+     * Starts filling {@code spoolDir} from {@code firstSegment} on, its files owned as the folder is.
+     * Empty when prefetch is off ({@code archive.prefetch: 0}) or another prefetcher holds the spool.
+     */
+    static Optional<RestoreWalFeed> start(Settings settings, Path spoolDir, String firstSegment, long segmentSize,
+                                          long timeline) throws IOException {
+        if (settings.archive().prefetch() <= 0) {
+            return Optional.empty();
+        }
+        // Whoever owns the spool folder (the restore made it for the server's OS user) owns what lands in it.
+        PosixFileAttributes folder = Files.readAttributes(spoolDir, PosixFileAttributes.class);
+        Landing landing = new Landing(false, Optional.of(folder.owner()), Optional.of(folder.group()));
+        WalSpool spool = new WalSpool(spoolDir, landing);
+        WalFileName first = WalFileName.of(firstSegment);
+        // "Asked for the one before the first": the prefetcher fetches from the first on.
+        spool.recordRequested(WalSegments.segmentNumber(first, segmentSize) > 0 ? WalSegments.offset(first, -1, segmentSize) : first);
+        Optional<FileLock> lock = Prefetcher.tryLock(spool);
+        if (lock.isEmpty()) {
+            return Optional.empty();
+        }
+        landing.giveTo(spoolDir.resolve(WalSpool.LOCK));
+        int depth = Math.max(DEPTH, settings.archive().prefetch());
+        Prefetcher prefetcher = new Prefetcher(spool,
+                () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier(), landing),
+                depth, WalFetchService.PREFETCH_WORKERS, segmentSize, Duration.ofDays(1), Clock.systemUTC());
+        HistoryKeeper histories = new HistoryKeeper(spool,
+                new WalFetcher(ArchiveSources.open(settings), new WalVerifier(), landing), timeline);
+        RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get());
+        feed.thread.start();
+        feed.historyThread.start();
+        return Optional.of(feed);
+    }
+
+    private void run() {
+        try {
+            prefetcher.run();
+        } catch (IOException | UncheckedIOException e) {
+            if (!Thread.currentThread().isInterrupted() && !(e.getCause() instanceof java.io.InterruptedIOException)) {
+                LOG.warn("the restore's WAL prefetch stopped: {}; PostgreSQL fetches the rest itself", e.toString());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("the restore's WAL prefetch stopped: {}; PostgreSQL fetches the rest itself", e.toString());
+        }
+    }
+
+    /** What the feed did, for the restore's report. */
+    String summary() {
+        return prefetcher.summary();
+    }
+
+    /** Stops the feed and returns once its workers no longer write into the spool. */
+    @Override
+    public void close() {
+        thread.interrupt();
+        historyThread.interrupt();
+        try {
+            thread.join(Duration.ofSeconds(30).toMillis());
+            historyThread.join(Duration.ofSeconds(30).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        histories.close();
+        try {
+            lock.channel().close();
+        } catch (IOException e) {
+            LOG.debug("could not release the spool lock: {}", e.toString());
+        }
+    }
+
+
+    /**
+     * Keeps PostgreSQL's timeline history lookups answered from the spool. At start-up (with
+     * {@code recovery_target_timeline = latest}) and again at promotion, PostgreSQL asks for the
+     * history files of the timelines after its own, and at promotion for its own: normally all
+     * missing. Each miss the launcher cannot answer from a fresh missing mark costs a JVM start. So
+     * the sources are asked about those files again and again (every {@link #RECHECK}, well inside
+     * the marks' freshness), each answer written as a mark or, when one appears, as the file.
+     */
+    static final class HistoryKeeper implements AutoCloseable {
+        static final Duration RECHECK = Duration.ofMillis(400);
+        private static final int AHEAD = 8;
+        private final WalSpool spool;
+        private final WalFetcher fetcher;
+        private final long timeline;
+
+        HistoryKeeper(WalSpool spool, WalFetcher fetcher, long timeline) {
+            this.spool = spool;
+            this.fetcher = fetcher;
+            this.timeline = timeline;
+        }
+
+        void run() {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    passOnce();
+                    Thread.sleep(RECHECK.toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IOException | RuntimeException e) {
+                if (!Thread.currentThread().isInterrupted()) {
+                    LOG.debug("history lookups for the restore stopped: {}", e.toString());
+                }
+            }
+        }
+
+        /** The own timeline's history (none for timeline 1, but asked for) and the next ones up to the first missing. */
+        void passOnce() throws IOException {
+            keep(history(timeline));
+            for (long t = timeline + 1; t <= timeline + AHEAD; t++) {
+                if (!keep(history(t))) {
+                    return;
+                }
+            }
+        }
+
+        /** True when the file is in the spool (or arrived now). */
+        private boolean keep(WalFileName name) throws IOException {
+            if (spool.lookup(name).isPresent()) {
+                return true;
+            }
+            WalFetcher.Outcome o = fetcher.fetch(name, spool.dir().resolve(name.name()));
+            switch (o.status()) {
+                case FETCHED -> {
+                    spool.clearMissing(name);
+                    return true;
+                }
+                case MISSING -> spool.markMissing(name, java.time.Instant.now());
+                default -> LOG.debug("history lookup of {}: {}", name, String.join("; ", o.lines()));
+            }
+            return false;
+        }
+
+        private static WalFileName history(long timeline) {
+            return WalFileName.of(String.format(java.util.Locale.ROOT, "%08X.history", timeline));
+        }
+
+        @Override
+        public void close() {
+            fetcher.close();
+        }
+    }
+}

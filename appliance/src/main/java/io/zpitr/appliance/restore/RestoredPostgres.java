@@ -1,0 +1,223 @@
+// Starts, watches, promotes and stops the PostgreSQL of one restore clone.
+package io.zpitr.appliance.restore;
+
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessResult;
+import io.zpitr.process.ProcessRunner;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The restored instance, run as the OS user on its own port and socket folder. Its progress is read
+ * from its server log ({@link RecoveryProgress}), never by connecting while it recovers; SQL is used
+ * only once it has said it is at the target or promoted.
+ */
+final class RestoredPostgres {
+    /** How often the log is read while waiting: the cost of a read of what was appended. */
+    private static final long POLL_MILLIS = 20;
+    /**
+     * Replay that says nothing for this long is stuck (a restore_command that does not return, a
+     * server that hangs): every segment restored, every checkpoint and every state change is a line.
+     */
+    static final Duration STALL_LIMIT = Duration.ofMinutes(10);
+
+    private final ProcessRunner runner;
+    private final String osUser;
+    private final Path binDir;
+    private final Path pgdata;
+    private final Path runDir;
+    private final int port;
+    private final Path logFile;
+    private final RecoveryProgress progress = new RecoveryProgress();
+    private ServerLogTail tail;
+
+    RestoredPostgres(ProcessRunner runner, String osUser, Path binDir, Path pgdata, Path runDir, int port, Path logFile) {
+        this.runner = runner;
+        this.osUser = osUser;
+        this.binDir = binDir;
+        this.pgdata = pgdata;
+        this.runDir = runDir;
+        this.port = port;
+        this.logFile = logFile;
+    }
+
+    /**
+     * Starts the server in the background (pg_ctl without waiting for recovery, which may take long)
+     * and returns once its postmaster runs, or throws with its log if it could not start.
+     */
+    void start() throws IOException, InterruptedException {
+        tail = new ServerLogTail(logFile);
+        runner.run(Command.of(asUser(osUser, binDir.resolve("pg_ctl").toString(), "start", "-D", pgdata.toString(),
+                "-l", logFile.toString(), "-W")).timeout(Duration.ofMinutes(2))).requireSuccess();
+        // pg_ctl -W returns once it has forked; the postmaster writes its pid file a moment later.
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (postmaster().isEmpty()) {
+            for (String line : tail.newLines()) {
+                progress.accept(line);
+            }
+            if (progress.lastError().isPresent() || System.nanoTime() > deadline) {
+                Thread.sleep(200);  // the rest of what it says before it exits
+                tail.newLines().forEach(progress::accept);
+                throw new IllegalStateException("the restored PostgreSQL did not start; its log ends with:\n" + tail.recentLines());
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+    }
+
+    /** The postmaster, while it runs: the pid in postmaster.pid, alive (a crash leaves the file behind). */
+    private Optional<ProcessHandle> postmaster() {
+        try {
+            String first = Files.readAllLines(pgdata.resolve("postmaster.pid")).stream().findFirst().orElse("").strip();
+            return ProcessHandle.of(Long.parseLong(first)).filter(ProcessHandle::isAlive);
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    boolean alive() {
+        return postmaster().isPresent();
+    }
+
+    /**
+     * Waits until recovery reaches {@code until} (PAUSED_AT_TARGET or PROMOTED) or cannot: the
+     * server stopped, PostgreSQL said WAL ended before the target, or it promoted where a pause was
+     * expected (11 and 12 do at the end of WAL). Prints progress: at most one line a second on a
+     * terminal, one every ten seconds otherwise.
+     *
+     * @throws NotRestorableException when WAL ended before the target
+     * @throws IllegalStateException  when the server stopped or stalled
+     */
+    RecoveryProgress awaitRecovery(RecoveryProgress.Phase until, RestorePlan plan, PrintWriter out, boolean terminal)
+            throws IOException, InterruptedException {
+        long interval = terminal ? 1_000_000_000L : 10_000_000_000L;
+        long lastReport = System.nanoTime();
+        long lastLine = System.nanoTime();
+        int reported = -1;
+        while (true) {
+            boolean aliveBefore = alive();
+            List<String> lines = tail.newLines();
+            for (String line : lines) {
+                progress.accept(line);
+            }
+            if (!lines.isEmpty()) {
+                lastLine = System.nanoTime();
+            }
+            RecoveryProgress.Phase phase = progress.phase();
+            if (phase == until) {
+                return progress;
+            }
+            if (phase == RecoveryProgress.Phase.ENDED_BEFORE_TARGET
+                    || (phase == RecoveryProgress.Phase.PROMOTED && until == RecoveryProgress.Phase.PAUSED_AT_TARGET)) {
+                throw endedBefore(plan);
+            }
+            if (!aliveBefore) {
+                // Read what it wrote before it went, then judge.
+                for (String line : tail.newLines()) {
+                    progress.accept(line);
+                }
+                if (progress.phase() == RecoveryProgress.Phase.ENDED_BEFORE_TARGET) {
+                    throw endedBefore(plan);
+                }
+                throw new IllegalStateException("the restored PostgreSQL stopped during recovery; its log ends with:\n"
+                        + tail.recentLines());
+            }
+            if (System.nanoTime() - lastLine > STALL_LIMIT.toNanos()) {
+                throw new IllegalStateException("the restored PostgreSQL has logged nothing for " + STALL_LIMIT.toMinutes()
+                        + " minutes while recovering (last segment restored: " + progress.lastRestored().orElse("none")
+                        + "); its log ends with:\n" + tail.recentLines()
+                        + "\nHINT: zpitr check shows whether the archive hosts answer");
+            }
+            if (progress.restoredSegments() != reported && System.nanoTime() - lastReport >= interval) {
+                reported = progress.restoredSegments();
+                lastReport = System.nanoTime();
+                out.printf("replaying: %d segment(s) restored, at %s (archive holds through %s)%n", reported,
+                        progress.lastRestored().orElse("-"), plan.lastAvailable());
+                out.flush();
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+    }
+
+    private static NotRestorableException endedBefore(RestorePlan plan) {
+        return new NotRestorableException("replay ended before " + plan.target().describe()
+                + ": the archive holds no WAL that far (it holds through " + plan.lastAvailable() + ")"
+                + "\nHINT: pick an earlier target (zpitr list shows the window)");
+    }
+
+    /**
+     * Ends the pause at the target with a promotion. From 14 on (documented there), a promotion
+     * ends the pause and takes the fast way: an end-of-recovery record, the checkpoint after it in
+     * the background. Before 14, resuming at a target paused with recovery_target_action = pause
+     * ends recovery (with an immediate checkpoint). Returns once the log says it accepts
+     * connections and SQL confirms it is out of recovery.
+     */
+    void promote(int major) throws IOException, InterruptedException {
+        boolean promoted = major >= 14 && sql("select pg_promote(true, 60)").equals("t");
+        if (!promoted) {
+            trySql("select pg_wal_replay_resume()");
+        }
+        awaitPromoted();
+    }
+
+    /** Waits for the log to say the server accepts read-write connections, then checks with SQL. */
+    void awaitPromoted() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (progress.phase() != RecoveryProgress.Phase.PROMOTED) {
+            for (String line : tail.newLines()) {
+                progress.accept(line);
+            }
+            if (progress.phase() == RecoveryProgress.Phase.PROMOTED) {
+                break;
+            }
+            if (!alive()) {
+                throw new IllegalStateException("the restored PostgreSQL stopped while promoting; its log ends with:\n"
+                        + tail.recentLines());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the restored PostgreSQL did not finish promoting in 10 minutes;"
+                        + " its log ends with:\n" + tail.recentLines());
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+        if (!sql("select pg_is_in_recovery()").equals("f")) {
+            throw new IllegalStateException("the restored PostgreSQL said it accepts connections but is still in recovery");
+        }
+    }
+
+    Optional<String> trySql(String sql) {
+        ProcessResult r = runner.run(Command.of(asUser(osUser, binDir.resolve("psql").toString(), "-X", "-A", "-t",
+                "-h", runDir.toString(), "-p", Integer.toString(port), "-d", "postgres", "-c", sql))
+                .timeout(Duration.ofSeconds(90)));
+        return r.succeeded() ? Optional.of(r.stdout().strip()) : Optional.empty();
+    }
+
+    String sql(String sql) {
+        return trySql(sql).orElseThrow(() -> new IllegalStateException("the restored PostgreSQL did not answer: " + sql));
+    }
+
+    void stop(String mode) {
+        runner.run(Command.of(asUser(osUser, binDir.resolve("pg_ctl").toString(), "stop", "-D", pgdata.toString(),
+                "-m", mode, "-w", "-t", "120")).timeout(Duration.ofMinutes(3))).requireSuccess();
+    }
+
+    /** The last lines of its log, for a message. */
+    String recentLog() {
+        return tail == null ? "" : tail.recentLines();
+    }
+
+    /** {@code argv} run as {@code osUser}: through runuser when we are root and it is someone else. */
+    static List<String> asUser(String osUser, String... argv) {
+        List<String> all = new ArrayList<>();
+        if ("root".equals(System.getProperty("user.name")) && !"root".equals(osUser)) {
+            all.addAll(List.of("runuser", "-u", osUser, "--"));
+        }
+        all.addAll(List.of(argv));
+        return all;
+    }
+}
