@@ -48,6 +48,8 @@ class RestorePg11IT {
     static Path config;
     static Path mountRoot;
     static String afterRow101Time;
+    static String afterRow101Lsn;
+    static long xidOfRow102;
 
     @BeforeAll
     static void pg11StandbyOnZfsFedByWalFetch() throws Exception {
@@ -102,15 +104,18 @@ class RestorePg11IT {
         Thread.sleep(1100);
         primary.psql("insert into t (id, note) values (101, 'after snapshot')");
         afterRow101Time = primary.psql("select clock_timestamp()");
+        primary.psql("select pg_create_restore_point('pg11_point')");
+        afterRow101Lsn = primary.psql("select pg_current_wal_lsn()");
         Thread.sleep(1100);
-        primary.psql("insert into t (id, note) values (102, 'after the target')");
+        xidOfRow102 = Long.parseLong(primary.psql("begin; insert into t (id, note) values (102, 'after the target');"
+                + " select txid_current(); commit;").lines().filter(l -> l.matches("\\d+")).findFirst().orElseThrow());
         lab.switchAndWaitFor(standby);
     }
 
     @AfterAll
     static void stop() throws IOException {
         if (config != null) {
-            for (String n : List.of("r11time", "r11pause")) {
+            for (String n : List.of("r11time", "r11pause", "r11lsn", "r11xid", "r11name")) {
                 zpitr("restore-drop", n);
             }
             RUNNER.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
@@ -189,5 +194,20 @@ class RestorePg11IT {
         assertTrue(list.out().contains("r11pause") && list.out().contains("paused"), list.out());
         zpitr("restore-drop", "r11pause").assertSucceeded();
         assertFalse(Files.exists(pgdata), "the clone is gone");
+    }
+
+    @Test
+    void restoresToAnLsnATransactionAndARestorePoint() throws Exception {
+        for (String[] c : new String[][] {
+                {"r11lsn", "--to-lsn", afterRow101Lsn, "101"},
+                {"r11xid", "--to-xid", Long.toString(xidOfRow102), "101,102"},
+                {"r11name", "--to-name", "pg11_point", "101"}}) {
+            ZpitrRun r = zpitr("restore", c[1], c[2], "--name", c[0]);
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertEquals(c[3], restoredSql(c[0], "select string_agg(id::text, ',' order by id) from t where id > 100"), c[1]);
+            assertEquals("f", restoredSql(c[0], "select pg_is_in_recovery()"), "promoted by default");
+            assertTrue(Files.readString(clonedPgdata(c[0]).resolve("recovery.done")).contains("recovery_target_"), c[1]);
+            zpitr("restore-drop", c[0]).assertSucceeded();
+        }
     }
 }
