@@ -91,8 +91,16 @@ final class RestoreCommand implements Callable<Integer> {
             io.zpitr.zfs.SnapshotName.checkShortName(snapshot);
         }
         PrintWriter out = spec.commandLine().getOut();
-        RestoreService service = new RestoreService(appliance, out, System.console() != null, launcher());
+        try (RestoreService service = new RestoreService(appliance, out, System.console() != null, launcher())) {
+            return restore(appliance, service, recoveryTarget, restoreName, request, out);
+        }
+    }
+
+    private Integer restore(Appliance appliance, RestoreService service, RecoveryTarget recoveryTarget, String restoreName,
+                            RestoreRequest request, PrintWriter out) throws Exception {
+        long planStart = System.nanoTime();
         RestorePlan plan = service.plan(recoveryTarget, Optional.ofNullable(snapshot));
+        long planMillis = (System.nanoTime() - planStart) / 1_000_000;
         out.println("target:   " + recoveryTarget.describe());
         out.println("snapshot: " + plan.base().id() + " (consistent from "
                 + (plan.base().replayTime() != null ? plan.base().replayTime() : plan.base().created())
@@ -122,10 +130,11 @@ final class RestoreCommand implements Callable<Integer> {
             out.println("connect:  " + result[0].psql());
         }
         out.println("drop it:  zpitr restore-drop " + restoreName);
-        StringBuilder took = new StringBuilder();
+        long jvmMillis = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+        StringBuilder took = new StringBuilder(String.format(java.util.Locale.ROOT, "plan %.2f s, ", planMillis / 1000.0));
         result[0].timings().forEach((step, ms) -> took.append(took.length() == 0 ? "" : ", ").append(step).append(' ')
                 .append(String.format(java.util.Locale.ROOT, "%.2f s", ms / 1000.0)));
-        out.println("timings:  " + took);
+        out.println("timings:  " + took + String.format(java.util.Locale.ROOT, " (process %.2f s)", jvmMillis / 1000.0));
         return Main.OK;
     }
 

@@ -3,7 +3,6 @@ package io.zpitr.appliance.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zpitr.appliance.restore.RestoreService;
 import io.zpitr.appliance.standby.StandbySettings;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
@@ -424,11 +423,12 @@ public final class LifeCycleTour {
         if (m.find()) {
             cloneMillis = Long.parseLong(m.group(1));
         }
-        // wal-fetch's own calls log to the restored instance's log; its prefetcher, which fetched most
-        // segments before PostgreSQL asked, warns in its spool's prefetch.log, once per troubled source.
+        // wal-fetch's own calls log to the restored instance's log; the restore's WAL feed, which
+        // fetched most segments before PostgreSQL asked, warns on the restore's standard error, once
+        // per troubled source.
         List<String> fetches = new ArrayList<>(restoredLog().lines().filter(l -> l.contains("zpitr wal-fetch:"))
                 .map(l -> l.substring(l.indexOf("zpitr wal-fetch:") + "zpitr wal-fetch: ".length())).toList());
-        prefetchLog().lines().filter(l -> l.contains("prefetch of ") && l.contains(": "))
+        r.err().lines().filter(l -> l.contains("prefetch of ") && l.contains(": "))
                 .map(l -> l.substring(l.indexOf("prefetch of ")))
                 .map(l -> l.substring(l.indexOf(": ") + 2))
                 .forEach(l -> fetches.addAll(List.of(l.split("; "))));
@@ -437,11 +437,11 @@ public final class LifeCycleTour {
         fetches.stream().filter(l -> l.startsWith(down)).findFirst().ifPresent(shown::add);
         fetches.stream().filter(l -> l.startsWith(hosts.get(1).name() + ": fetched")).findFirst().ifPresent(shown::add);
         if (!shown.isEmpty()) {
-            say.say("From the restored instance's log and its prefetcher's, wal-fetch at work: " + hosts.get(0).name()
+            say.say("From the restored instance's log and the restore's WAL feed, wal-fetch at work: " + hosts.get(0).name()
                     + " is passed over, " + hosts.get(1).name() + " serves:");
             say.block(String.join("\n", shown));
         }
-        say.say("(Segments the prefetcher had already fetched into the spool are served from there, silently.)");
+        say.say("(Segments the restore had already fetched into the spool are served from there, silently.)");
     }
 
     private void restoredRows() throws IOException {
@@ -563,16 +563,6 @@ public final class LifeCycleTour {
             }
         }
         throw new IllegalStateException("zpitr restores does not list the restore '" + RESTORE_NAME + "'");
-    }
-
-    /** The restore's prefetcher's log, in its spool in the clone's pg_wal. */
-    private String prefetchLog() {
-        try {
-            Path pgdata = Path.of(restoredInstance().get("pgdata").asText());
-            return Files.readString(RestoreService.spoolIn(pgdata).resolve("prefetch.log"));
-        } catch (IOException | RuntimeException e) {
-            return "";
-        }
     }
 
     private String restoredLog() {

@@ -42,7 +42,7 @@ import java.util.Set;
  * ({@link RestoredPostgres}). A restore that ends before its target is exit 3, its instance stopped
  * and its clones destroyed unless asked to keep them; nothing it started runs on after it.
  */
-public final class RestoreService {
+public final class RestoreService implements AutoCloseable {
     private final Appliance appliance;
     private final Settings settings;
     private final Zfs zfs;
@@ -50,6 +50,8 @@ public final class RestoreService {
     private final PrintWriter out;
     private final boolean terminal;
     private final Path launcher;
+    /** The sources the plan was made with, still connected: the WAL feed's first worker takes them over. */
+    private List<WalSource> planSources = List.of();
 
     /**
      * @param launcher the {@code bin/zpitr} the restored instance's restore_command runs
@@ -71,13 +73,24 @@ public final class RestoreService {
 
     /** The plan for a target: base set and WAL, checked on the sources; changes nothing. */
     public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet) {
+        close();
         List<WalSource> sources = ArchiveSources.open(settings);
         try {
-            return new RestorePlanner(appliance.catalog().list(), name -> onSomeSource(sources, name))
+            RestorePlan plan = new RestorePlanner(appliance.catalog().list(), name -> onSomeSource(sources, name))
                     .plan(target, forcedSet);
-        } finally {
+            planSources = sources;
+            return plan;
+        } catch (RuntimeException e) {
             sources.forEach(WalSource::close);
+            throw e;
         }
+    }
+
+    /** Closes the plan's source connections if no restore took them over; idempotent. */
+    @Override
+    public void close() {
+        planSources.forEach(WalSource::close);
+        planSources = List.of();
     }
 
     private static boolean onSomeSource(List<WalSource> sources, WalFileName name) {
@@ -145,7 +158,10 @@ public final class RestoreService {
             Files.createFile(log);
             runner.run(Command.of("chown", s.osUser() + ":", runDir.toString(), spool.toString(), mountRoot.toString(),
                     log.toString())).requireSuccess();
-            feed = RestoreWalFeed.start(settings, spool, plan.firstSegment(), RestorePlanner.SEGMENT_SIZE, plan.base().timeline());
+            List<WalSource> warm = planSources;
+            planSources = List.of();
+            feed = RestoreWalFeed.start(settings, spool, plan.firstSegment(), RestorePlanner.SEGMENT_SIZE, plan.base().timeline(),
+                    warm);
 
             // 3. Recovery settings for the server's major.
             int major = Integer.parseInt(Files.readString(pgdata.resolve("PG_VERSION")).strip());
@@ -159,6 +175,7 @@ public final class RestoreService {
                     "written by zpitr restore " + request.name(), Optional.of(s.osUser()));
 
             // 4. Start, as the configured OS user, and follow recovery in its log.
+            timings.put("configured", ms(t0));
             instance = new RestoredPostgres(runner, s.osUser(), s.binDir(), pgdata, runDir, port, log);
             instance.start();
             timings.put("started", ms(t0));

@@ -9,6 +9,7 @@ import io.zpitr.archive.Prefetcher;
 import io.zpitr.archive.WalFetcher;
 import io.zpitr.archive.WalFileName;
 import io.zpitr.archive.WalSegments;
+import io.zpitr.archive.WalSource;
 import io.zpitr.archive.WalSpool;
 import io.zpitr.archive.WalVerifier;
 import java.io.IOException;
@@ -19,7 +20,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,8 +67,9 @@ final class RestoreWalFeed implements AutoCloseable {
      * Empty when prefetch is off ({@code archive.prefetch: 0}) or another prefetcher holds the spool.
      */
     static Optional<RestoreWalFeed> start(Settings settings, Path spoolDir, String firstSegment, long segmentSize,
-                                          long timeline) throws IOException {
+                                          long timeline, List<WalSource> warm) throws IOException {
         if (settings.archive().prefetch() <= 0) {
+            warm.forEach(WalSource::close);
             return Optional.empty();
         }
         // Whoever owns the spool folder (the restore made it for the server's OS user) owns what lands in it.
@@ -77,12 +81,17 @@ final class RestoreWalFeed implements AutoCloseable {
         spool.recordRequested(WalSegments.segmentNumber(first, segmentSize) > 0 ? WalSegments.offset(first, -1, segmentSize) : first);
         Optional<FileLock> lock = Prefetcher.tryLock(spool);
         if (lock.isEmpty()) {
+            warm.forEach(WalSource::close);
             return Optional.empty();
         }
         landing.giveTo(spoolDir.resolve(WalSpool.LOCK));
         int depth = Math.max(DEPTH, settings.archive().prefetch());
-        Prefetcher prefetcher = new Prefetcher(spool,
-                () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier(), landing),
+        // The first worker gets the plan's connections, already logged in; the others connect now.
+        AtomicReference<List<WalSource>> handedOver = new AtomicReference<>(warm.isEmpty() ? null : warm);
+        Prefetcher prefetcher = new Prefetcher(spool, () -> {
+            List<WalSource> sources = handedOver.getAndSet(null);
+            return new WalFetcher(sources != null ? sources : ArchiveSources.open(settings), new WalVerifier(), landing);
+        },
                 depth, WalFetchService.PREFETCH_WORKERS, segmentSize, Duration.ofDays(1), Clock.systemUTC());
         HistoryKeeper histories = new HistoryKeeper(spool,
                 new WalFetcher(ArchiveSources.open(settings), new WalVerifier(), landing), timeline);

@@ -1,0 +1,405 @@
+package io.zpitr.appliance.restore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.zpitr.appliance.wal.WalLab;
+import io.zpitr.fixtures.PostgresCluster;
+import io.zpitr.fixtures.SshServer;
+import io.zpitr.fixtures.ZfsPool;
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessResult;
+import io.zpitr.process.ProcessRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Benchmark, not a test (CI never runs it; {@code bench/restore-floor.sh} does): {@code zpitr
+ * restore --to-time T} from two SSH archive hosts against the floor, a restore done by hand on a
+ * clone of the same snapshot to the same T with {@code cp} from a local flat copy of the archive as
+ * restore_command and {@code recovery_target_action = promote}, waiting until it answers as a
+ * primary. Both in one run, alternating which goes first, {@code bench.rounds} rounds (default 3)
+ * per WAL gap ({@code bench.segments}, default 10,100 segments of pgbench churn after the snapshot),
+ * medians; each side's phases from its own server log.
+ */
+class RestoreFloorBench {
+    static final Path LAUNCHER = Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
+    static final Path BIN = PostgresCluster.DEFAULT_BIN_DIR;
+    static final Pattern CONNECT = Pattern.compile("connect:\\s+\\S+ -h (\\S+) -p (\\d+)");
+    static final Pattern LOG_TIME = Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}) UTC ");
+    static final String CHECK = "select (select count(*) || ' accounts, sum ' || sum(abalance) from pgbench_accounts)"
+            + " || ', history ' || (select count(*) from pgbench_history)";
+    static final String DATED = "20261201";
+
+    final ProcessRunner runner = new ProcessRunner();
+
+    /** Closes what it was given, last first, before the pool it lives on goes. */
+    static final class Closer implements AutoCloseable {
+        private final List<AutoCloseable> all = new ArrayList<>();
+
+        void add(AutoCloseable c) {
+            all.add(0, c);
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (AutoCloseable c : all) {
+                c.close();
+            }
+        }
+    }
+    Path results;
+
+    /** One timed restore: total seconds and its phases. */
+    record Run(String way, int round, double total, Map<String, Double> phases, String check) {
+    }
+
+    @Test
+    void restoreAgainstTheByHandFloor() throws Exception {
+        int rounds = Integer.getInteger("bench.rounds", 3);
+        int scale = Integer.getInteger("bench.scale", 10);
+        String gaps = System.getProperty("bench.segments", "10,100");
+        String resultsFile = System.getProperty("bench.results", "");
+        results = resultsFile.isBlank() ? null : Path.of(resultsFile);
+        say("zpitr restore against the by-hand floor, " + Instant.now() + ", " + Runtime.getRuntime().availableProcessors()
+                + " CPUs, load " + loadAverage());
+        try (SshServer hostA = SshServer.builder().build().start();
+             SshServer hostB = SshServer.builder().build().start();
+             WalLab lab = new WalLab(List.of(hostA.dataDir().resolve("arch/" + DATED), hostB.dataDir().resolve("arch/" + DATED)));
+             ZfsPool pool = ZfsPool.ofSize(6L << 30);
+             Closer closeLater = new Closer()) {
+            pool.start();
+            PostgresCluster primary = lab.primary();
+            say("software: " + primary.psql("select version()").replaceAll(" on .*", "") + "; zfs-fuse");
+            primary.psql("alter system set synchronous_commit = off");
+            primary.psql("select pg_reload_conf()");
+            long t = System.nanoTime();
+            run(primary.asPostgres("pgbench", "-i", "-s", Integer.toString(scale), "-q", "-h", primary.socketDir().toString(),
+                    "-p", Integer.toString(primary.port()), "postgres"), Duration.ofMinutes(20));
+            say(String.format(Locale.ROOT, "pgbench -i -s %d: %.1f s, database %s MB", scale, secondsSince(t),
+                    Long.parseLong(primary.psql("select pg_database_size('postgres')")) >> 20));
+
+            // The standby on zfs-fuse, pg_wal outside ZFS as the runbook advises, fed by wal-fetch; its snapshot.
+            String p = pool.name();
+            pool.zfs("create", p + "/pg");
+            pool.zfs("create", p + "/pg/data");
+            Path pgdata = pool.mountpoint().resolve("pg/data/pgdata");
+            Path externalWal = lab.root().resolve("standby-wal");
+            sh("chown", "-R", "postgres:postgres", pool.mountpoint().resolve("pg").toString());
+            run(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(), "-p", Integer.toString(primary.port()),
+                    "-U", "postgres", "-D", pgdata.toString(), "-X", "none", "-c", "fast", "--waldir=" + externalWal),
+                    Duration.ofMinutes(20));
+            Files.createFile(pgdata.resolve("standby.signal"));
+            Path keys = lab.root().resolve("keys");
+            Files.createDirectories(keys);
+            Path keyA = hostA.copyIdentityFor("postgres", keys.resolve("hostA"));
+            Path keyB = hostB.copyIdentityFor("postgres", keys.resolve("hostB"));
+            Path knownHosts = keys.resolve("known_hosts");
+            Files.writeString(knownHosts, Files.readString(hostA.knownHostsFile()) + Files.readString(hostB.knownHostsFile()));
+            Path home = lab.root().resolve("zpitr");
+            Files.createDirectories(home.resolve("state"));
+            Path mountRoot = pool.mountpoint().resolve("restore");
+            Path config = home.resolve("zpitr.yaml");
+            Files.writeString(config, "timezone: UTC\nstate_dir: " + home.resolve("state") + "\n"
+                    + "zfs:\n  datasets: [" + p + "/pg/data]\n"
+                    + "postgres:\n  bin_dir: " + BIN + "\n  data_dir: " + pgdata + "\n  os_user: postgres\n"
+                    + "archive:\n  prefetch: 8\n  sources:\n" + source("hostA", hostA, keyA, knownHosts)
+                    + source("hostB", hostB, keyB, knownHosts)
+                    + "restore:\n  dataset_root: " + p + "/restore\n  mount_root: " + mountRoot + "\n  port: 27432\n"
+                    + "audit:\n  log: " + home.resolve("audit.jsonl") + "\n");
+            sh("chown", "-R", "postgres:postgres", lab.root().toString());
+            PostgresCluster standby = PostgresCluster.builder().dataDir(pgdata).initdb(false)
+                    .setting("restore_command", LAUNCHER + " --config " + config + " wal-fetch %f %p")
+                    .setting("hot_standby", "on").build();
+            standby.start();
+            closeLater.add(standby);
+            lab.switchAndWaitFor(standby);
+            Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
+                    "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
+            ProcessResult snap = zpitr(config, Duration.ofMinutes(5), "snapshot", "--label", "floor");
+            requireOk(snap, "zpitr snapshot");
+            String snapshot = pool.zfs("list", "-H", "-t", "snapshot", "-o", "name", "-r", p + "/pg/data").strip().lines()
+                    .reduce((a, b) -> b).orElseThrow();
+            String snapSegment = primary.psql("select pg_walfile_name('" + standby.psql("select pg_last_wal_replay_lsn()") + "')");
+            standby.close();
+            say("snapshot " + snapshot + " at segment " + snapSegment);
+            pkillPrefetchers(config);
+
+            List<String> summary = new ArrayList<>();
+            for (String g : gaps.split(",")) {
+                int segments = Integer.parseInt(g.strip());
+                // WAL after the snapshot: pgbench until the gap holds the segments asked for.
+                while (segmentNumber(primary.psql("select pg_walfile_name(pg_current_wal_insert_lsn())"))
+                        - segmentNumber(snapSegment) < segments) {
+                    run(primary.asPostgres("pgbench", "-n", "-c", "2", "-j", "2", "-T", "3", "-h", primary.socketDir().toString(),
+                            "-p", Integer.toString(primary.port()), "postgres"), Duration.ofMinutes(5));
+                    primary.psql("checkpoint");  // the next updates log full pages again: WAL comes faster
+                }
+                String target = primary.psql("select clock_timestamp()");
+                Thread.sleep(1100);
+                primary.psql("insert into t (id, note) values (" + (1000 + segments) + ", 'after T')");
+                lab.switchAndWait();
+                say("");
+                say("== " + segments + " segments of pgbench WAL between the snapshot and T = " + target + " ==");
+                List<Run> runs = new ArrayList<>();
+                for (int round = 1; round <= rounds; round++) {
+                    List<String> order = round % 2 == 1 ? List.of("by hand", "zpitr") : List.of("zpitr", "by hand");
+                    for (String way : order) {
+                        Run r = way.equals("zpitr") ? zpitrRestore(config, mountRoot, target, round, segments)
+                                : byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments);
+                        runs.add(r);
+                        say(String.format(Locale.ROOT, "  round %d %-8s %6.2f s   %s   [%s]", round, way, r.total(),
+                                phasesText(r.phases()), r.check()));
+                    }
+                }
+                String firstCheck = runs.get(0).check();
+                for (Run r : runs) {
+                    assertEquals(firstCheck, r.check(), "every restore holds the same data at T");
+                }
+                double hand = median(runs, "by hand");
+                double z = median(runs, "zpitr");
+                say(String.format(Locale.ROOT, "  median: by hand %.2f s, zpitr %.2f s; zpitr - by hand = %+.2f s;"
+                        + " zpitr / by hand = %.2f (below 1 = zpitr faster)", hand, z, z - hand, z / hand));
+                say("  median phases by hand: " + phasesText(medianPhases(runs, "by hand")));
+                say("  median phases zpitr:   " + phasesText(medianPhases(runs, "zpitr")));
+                summary.add(String.format(Locale.ROOT, "%8d %10.2f s %10.2f s %+10.2f s %8.2f", segments, hand, z, z - hand, z / hand));
+            }
+            say("");
+            say("summary (medians of " + rounds + " rounds; goal: zpitr - by hand <= 0.5 s)");
+            say(String.format(Locale.ROOT, "%8s %12s %12s %12s %8s", "segments", "by hand", "zpitr", "difference", "ratio"));
+            summary.forEach(this::say);
+            say("finished " + Instant.now() + ", load " + loadAverage());
+            pkillPrefetchers(config);
+        }
+    }
+
+    private Run zpitrRestore(Path config, Path mountRoot, String target, int round, int segments) throws Exception {
+        String name = "z" + segments + "r" + round;
+        Instant start = Instant.now();
+        long t = System.nanoTime();
+        ProcessResult r = zpitr(config, Duration.ofMinutes(30), "restore", "--to-time", target, "--name", name);
+        requireOk(r, "zpitr restore");
+        Matcher c = CONNECT.matcher(r.stdout());
+        if (!c.find()) {
+            throw new AssertionError("no connect line:\n" + r.stdout());
+        }
+        Path sock = Path.of(c.group(1));
+        int port = Integer.parseInt(c.group(2));
+        requireEquals("f", psql(sock, port, "select pg_is_in_recovery()"), "zpitr's instance is a primary");
+        double total = secondsSince(t);
+        Map<String, Double> phases = phases(start, mountRoot.resolve(name).resolve("postgresql.log"), total);
+        String check = psql(sock, port, CHECK);
+        requireOk(zpitr(config, Duration.ofMinutes(5), "restore-drop", name), "zpitr restore-drop");
+        say("           zpitr " + r.stdout().lines().filter(l -> l.startsWith("timings:") || l.startsWith("WAL feed:"))
+                .reduce((a, b) -> a + "; " + b).orElse(""));
+        return new Run("zpitr", round, total, phases, check);
+    }
+
+    /** The floor: what a DBA does on the same clone by hand, with cp from a local copy of the archive. */
+    private Run byHand(ZfsPool pool, String snapshot, Path livePgdata, Path flatArchive, String target, int round,
+                       int segments) throws Exception {
+        String clone = pool.name() + "/hand" + segments + "r" + round;
+        Path mount = pool.mountpoint().resolve("hand" + segments + "r" + round);
+        Path pgdata = mount.resolve(livePgdata.getFileName());
+        Path run = mount.resolve("run");
+        Path log = mount.resolve("postgresql.log");
+        int port = 28432;
+        Instant start = Instant.now();
+        long t = System.nanoTime();
+        sh("zfs", "clone", "-o", "mountpoint=" + mount, snapshot, clone);
+        Files.deleteIfExists(pgdata.resolve("postmaster.pid"));
+        Files.deleteIfExists(pgdata.resolve("standby.signal"));
+        Path wal = pgdata.resolve("pg_wal");
+        if (Files.isSymbolicLink(wal)) {
+            Files.delete(wal);
+            Files.createDirectories(wal.resolve("archive_status"));
+            Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
+        }
+        Files.createDirectories(run);
+        Files.writeString(pgdata.resolve("postgresql.auto.conf"), "\nrestore_command = 'cp " + flatArchive + "/%f %p'\n"
+                + "recovery_target_time = '" + target + "'\nrecovery_target_action = 'promote'\n"
+                + "port = " + port + "\nunix_socket_directories = '" + run + "'\nlisten_addresses = ''\n"
+                + "archive_mode = off\nhot_standby = on\nlc_messages = 'C'\nlogging_collector = off\n", StandardOpenOption.APPEND);
+        Files.createFile(pgdata.resolve("recovery.signal"));
+        Files.createFile(log);
+        sh("chown", "-R", "postgres:postgres", wal.toString(), run.toString(), log.toString(), pgdata.resolve("recovery.signal").toString(),
+                pgdata.resolve("postgresql.auto.conf").toString());
+        sh("runuser", "-u", "postgres", "--", BIN.resolve("pg_ctl").toString(), "start", "-W", "-D", pgdata.toString(), "-l",
+                log.toString());
+        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+        while (!"f".equals(tryPsql(run, port, "select pg_is_in_recovery()"))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the by-hand restore did not promote:\n" + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+        double total = secondsSince(t);
+        Map<String, Double> phases = phases(start, log, total);
+        String check = psql(run, port, CHECK);
+        sh("runuser", "-u", "postgres", "--", BIN.resolve("pg_ctl").toString(), "stop", "-m", "immediate", "-w", "-D",
+                pgdata.toString());
+        for (int attempt = 1; ; attempt++) {
+            ProcessResult r = runner.run(Command.of("zfs", "destroy", clone));
+            if (r.succeeded()) {
+                break;
+            }
+            if (attempt == 20) {
+                throw new AssertionError("zfs destroy " + clone + ": " + r.stderr());
+            }
+            Thread.sleep(500);  // "dataset is busy" for about a second after the server stops (ENVIRONMENT.md)
+        }
+        return new Run("by hand", round, total, phases, check);
+    }
+
+    /**
+     * Seconds from the start of the restore to each milestone of its server log: the server's first
+     * line (before: clone and configuration), recovery started (before: the start-up sync), the
+     * first segment restored, the target reached, accepting connections as a primary, and answering.
+     */
+    private static Map<String, Double> phases(Instant start, Path log, double total) throws IOException {
+        List<String> lines = Files.readAllLines(log);
+        Map<String, Double> at = new LinkedHashMap<>();
+        at.put("up", time(lines, "", start));
+        at.put("recovering", time(lines, "starting point-in-time recovery", start));
+        at.put("1st seg", time(lines, "restored log file", start));
+        at.put("target", time(lines, "recovery stopping", start));
+        at.put("primary", time(lines, "database system is ready to accept connections", start));
+        at.put("answered", total);
+        return at;
+    }
+
+    private static double time(List<String> lines, String marker, Instant start) {
+        for (String l : lines) {
+            Matcher m = LOG_TIME.matcher(l);
+            if (m.find() && l.contains(marker)) {
+                Instant when = LocalDateTime.parse(m.group(1), DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS"))
+                        .toInstant(ZoneOffset.UTC);
+                return Duration.between(start, when).toMillis() / 1000.0;
+            }
+        }
+        return Double.NaN;
+    }
+
+    private static String phasesText(Map<String, Double> at) {
+        StringBuilder s = new StringBuilder();
+        double before = 0;
+        for (Map.Entry<String, Double> e : at.entrySet()) {
+            s.append(String.format(Locale.ROOT, "%s +%.2f  ", e.getKey(), e.getValue() - before));
+            before = e.getValue();
+        }
+        return s.toString().strip();
+    }
+
+    private static double median(List<Run> runs, String way) {
+        return median(runs.stream().filter(r -> r.way().equals(way)).map(Run::total).toList());
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static Map<String, Double> medianPhases(List<Run> runs, String way) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (String k : runs.get(0).phases().keySet()) {
+            m.put(k, median(runs.stream().filter(r -> r.way().equals(way)).map(r -> r.phases().get(k)).toList()));
+        }
+        return m;
+    }
+
+    private static long segmentNumber(String walFile) {
+        return Long.parseLong(walFile.substring(8, 16), 16) * 256 + Long.parseLong(walFile.substring(16), 16);
+    }
+
+    private static String source(String name, SshServer h, Path identity, Path knownHosts) {
+        return "    - {name: " + name + ", type: ssh, host: " + h.address() + ", port: " + h.port() + ", user: " + h.user()
+                + ", path: " + h.dataDir().resolve("arch") + ", identity_file: " + identity
+                + ", known_hosts: " + knownHosts + "}\n";
+    }
+
+    private ProcessResult zpitr(Path config, Duration timeout, String... args) {
+        List<String> argv = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", config.toString()));
+        argv.addAll(List.of(args));
+        return runner.run(Command.of(argv).timeout(timeout));
+    }
+
+    private void pkillPrefetchers(Path config) {
+        runner.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
+    }
+
+    private String psql(Path socketDir, int port, String sql) {
+        String r = tryPsql(socketDir, port, sql);
+        if (r == null) {
+            throw new AssertionError("no answer on port " + port + " to " + sql);
+        }
+        return r;
+    }
+
+    private String tryPsql(Path socketDir, int port, String sql) {
+        ProcessResult r = runner.run(Command.of("runuser", "-u", "postgres", "--", BIN.resolve("psql").toString(), "-X", "-A",
+                "-t", "-h", socketDir.toString(), "-p", Integer.toString(port), "-d", "postgres", "-c", sql)
+                .timeout(Duration.ofMinutes(5)));
+        return r.succeeded() ? r.stdout().strip() : null;
+    }
+
+    private void run(List<String> argv, Duration timeout) {
+        requireOk(runner.run(Command.of(argv).timeout(timeout)), String.join(" ", argv));
+    }
+
+    private String sh(String... argv) {
+        ProcessResult r = runner.run(Command.of(List.of(argv)).timeout(Duration.ofMinutes(5)));
+        requireOk(r, String.join(" ", argv));
+        return r.stdout();
+    }
+
+    private static void requireOk(ProcessResult r, String what) {
+        if (!r.succeeded()) {
+            throw new AssertionError(what + " failed:\n" + r.stdout() + r.stderr());
+        }
+    }
+
+    private static void requireEquals(String expected, String actual, String what) {
+        if (!expected.equals(actual)) {
+            throw new AssertionError(what + ": expected " + expected + ", got " + actual);
+        }
+    }
+
+    private static double secondsSince(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    private synchronized void say(String line) {
+        System.out.println(line);
+        if (results != null) {
+            try {
+                Files.writeString(results, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+}

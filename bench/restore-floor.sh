@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Restore benchmark against the floor (issue 10, item 1): `zpitr restore --to-time T` from two SSH
+# archive hosts against the same restore done by hand on a clone of the same snapshot (cp from a local
+# flat copy of the archive, recovery_target_action = promote), alternating, N rounds, medians, phases
+# from each server log. Runs appliance/src/test/java/.../RestoreFloorBench.java through failsafe and
+# writes bench/results/restore-floor-<UTC time>.txt.
+#
+#   bench/restore-floor.sh                                   # 10 and 100 segments, 3 rounds, pgbench -s 10
+#   BENCH_SEGMENTS=10 BENCH_ROUNDS=1 bench/restore-floor.sh  # a quick try
+#
+# Needs root, the zfs-fuse daemon running, PostgreSQL 15 and OpenSSH (scripts/test installs them).
+# Check first that nothing of an earlier run still runs: pgrep -a java; zpool list.
+set -euo pipefail
+root=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
+cd "$root"
+[[ $(id -u) -eq 0 ]] || { echo "bench/restore-floor.sh: run as root" >&2; exit 2; }
+mkdir -p bench/results
+results="$root/bench/results/restore-floor-$(date -u +%Y%m%dT%H%M%SZ).txt"
+echo "bench/restore-floor.sh: results also in $results"
+exec mvn -B -q -ntp -pl appliance -am verify \
+  -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dit.test=RestoreFloorBench -Dfailsafe.failIfNoSpecifiedTests=false -Dfailsafe.useFile=false \
+  -Dbench.segments="${BENCH_SEGMENTS:-10,100}" -Dbench.rounds="${BENCH_ROUNDS:-3}" -Dbench.scale="${BENCH_SCALE:-10}" \
+  -Dbench.results="$results" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
