@@ -65,6 +65,8 @@ public final class Prefetcher {
     private final java.util.concurrent.atomic.AtomicLong fetched = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong fetchedBytes = new java.util.concurrent.atomic.AtomicLong();
     private final Map<WalFileName, Instant> missingUntil = new ConcurrentHashMap<>();
+    /** Set by {@link #stop}: an interrupt alone can be swallowed by a transport's own waits. */
+    private volatile boolean stopping;
 
     /**
      * @param workers how many segments are fetched at once; each gets its own fetcher from
@@ -110,7 +112,7 @@ public final class Prefetcher {
         Instant lastChange = clock.instant();
         spool.clearMarks();  // a prefetcher killed before its end may have left some
         try {
-            while (true) {
+            while (!stopping) {
                 Optional<WalFileName> requested = spool.lastRequested();
                 Optional<java.nio.file.attribute.FileTime> asked = spool.requestedAt();
                 if (!requested.equals(last) || !asked.equals(lastAsked)) {
@@ -127,6 +129,7 @@ public final class Prefetcher {
                 }
                 sleep();
             }
+            LOG.debug("prefetcher stopped by its owner");
         } finally {
             try {
                 spool.clearMarks();
@@ -287,6 +290,11 @@ public final class Prefetcher {
         if (news) {
             LOG.warn("prefetch of {}: {}", name, String.join("; ", outcome.lines()));
         }
+    }
+
+    /** Makes {@link #run} return after its current pass; for a prefetcher run inside another command. */
+    public void stop() {
+        stopping = true;
     }
 
     /** What this prefetcher has done, for its log: segments, bytes, and the process's CPU and JIT time. */

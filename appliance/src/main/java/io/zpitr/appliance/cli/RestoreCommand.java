@@ -78,6 +78,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        long calledAt = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
         Appliance appliance = main.appliance();
         RecoveryTarget recoveryTarget = parseTarget(appliance);
         String restoreName = name != null ? name
@@ -92,14 +93,14 @@ final class RestoreCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (RestoreService service = new RestoreService(appliance, out, System.console() != null, launcher())) {
-            return restore(appliance, service, recoveryTarget, restoreName, request, out);
+            return restore(appliance, service, recoveryTarget, restoreName, request, out, calledAt);
         }
     }
 
     private Integer restore(Appliance appliance, RestoreService service, RecoveryTarget recoveryTarget, String restoreName,
-                            RestoreRequest request, PrintWriter out) throws Exception {
+                            RestoreRequest request, PrintWriter out, long calledAt) throws Exception {
         long planStart = System.nanoTime();
-        RestorePlan plan = service.plan(recoveryTarget, Optional.ofNullable(snapshot));
+        RestorePlan plan = service.plan(recoveryTarget, Optional.ofNullable(snapshot), dryRun);
         long planMillis = (System.nanoTime() - planStart) / 1_000_000;
         out.println("target:   " + recoveryTarget.describe());
         out.println("snapshot: " + plan.base().id() + " (consistent from "
@@ -131,10 +132,11 @@ final class RestoreCommand implements Callable<Integer> {
         }
         out.println("drop it:  zpitr restore-drop " + restoreName);
         long jvmMillis = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
-        StringBuilder took = new StringBuilder(String.format(java.util.Locale.ROOT, "plan %.2f s, ", planMillis / 1000.0));
+        StringBuilder took = new StringBuilder(String.format(java.util.Locale.ROOT, "plan %.2f s; restore: ", planMillis / 1000.0));
         result[0].timings().forEach((step, ms) -> took.append(took.length() == 0 ? "" : ", ").append(step).append(' ')
                 .append(String.format(java.util.Locale.ROOT, "%.2f s", ms / 1000.0)));
-        out.println("timings:  " + took + String.format(java.util.Locale.ROOT, " (process %.2f s)", jvmMillis / 1000.0));
+        out.println("timings:  " + took + String.format(java.util.Locale.ROOT, " (process: command called at %.2f s, ended at %.2f s)",
+                calledAt / 1000.0, jvmMillis / 1000.0));
         return Main.OK;
     }
 

@@ -102,17 +102,22 @@ final class RestoreCatalog {
         return true;
     }
 
-    /** A restore of the same name left by a crash: stop what runs on it and start over. */
-    void cleanUpEarlier(String name, PrintWriter out) {
-        DatasetName root = settings().rootOf(name);
-        if (!zfs.exists(root)) {
+    /**
+     * A restore of the same name left by a crash: stop what runs on it and start over.
+     *
+     * @param existing the restores as {@link #list} just gave them
+     */
+    void cleanUpEarlier(String name, List<RestoredInstance> existing, PrintWriter out) {
+        Optional<RestoredInstance> earlier = existing.stream().filter(r -> r.name().equals(name)).findFirst();
+        if (earlier.isEmpty()) {
             return;
         }
-        String state = zfs.get(root, P_STATE).orElse("?");
+        String state = earlier.get().state();
         if (!state.equals("building") && !state.equals("failed")) {
             throw new IllegalStateException("a restore named '" + name + "' exists (" + state + ")"
                     + "\nHINT: zpitr restore-drop " + name + " first, or choose another --name");
         }
+        DatasetName root = settings().rootOf(name);
         out.println("cleaning up an earlier, unfinished restore named " + name);
         stopIfRunning(root);
         try {

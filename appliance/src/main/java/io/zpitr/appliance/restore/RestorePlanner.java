@@ -20,16 +20,28 @@ public final class RestorePlanner {
     static final long SEGMENT_SIZE = 16L << 20;
     /** How far past the required segments the walk looks, to tell where the archive ends. */
     static final int SCAN_AHEAD = 256;
+    /**
+     * The same for a restore about to run: replay finds the rest, and every segment looked at here
+     * is a round trip to an archive host before the clone is made.
+     */
+    static final int SCAN_AHEAD_RUNNING = 8;
 
     private final List<SnapshotSet> setsOldestFirst;
     private final Predicate<WalFileName> archived;
+    private final int scanAhead;
 
     /**
      * @param archived answers whether a segment is on some source; throws when no source can be asked
      */
     public RestorePlanner(List<SnapshotSet> setsOldestFirst, Predicate<WalFileName> archived) {
+        this(setsOldestFirst, archived, SCAN_AHEAD);
+    }
+
+    /** @param scanAhead how many segments past the required ones to look for */
+    public RestorePlanner(List<SnapshotSet> setsOldestFirst, Predicate<WalFileName> archived, int scanAhead) {
         this.setsOldestFirst = List.copyOf(setsOldestFirst);
         this.archived = archived;
+        this.scanAhead = scanAhead;
     }
 
     public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet) {
@@ -52,7 +64,7 @@ public final class RestorePlanner {
         WalFileName segment = first;
         WalFileName lastFound = null;
         int found = 0;
-        while (found < requiredCount + SCAN_AHEAD) {
+        while (found < requiredCount + scanAhead) {
             if (!archived.test(segment)) {
                 if (found < requiredCount) {
                     throw new NotRestorableException("WAL segment " + segment + " is missing from every archive source;"

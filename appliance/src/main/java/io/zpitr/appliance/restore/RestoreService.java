@@ -71,13 +71,18 @@ public final class RestoreService implements AutoCloseable {
         return new RestoreCatalog(zfs, runner, s, settings.stateDir());
     }
 
-    /** The plan for a target: base set and WAL, checked on the sources; changes nothing. */
-    public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet) {
+    /**
+     * The plan for a target: base set and WAL, checked on the sources; changes nothing.
+     *
+     * @param thorough look far past the required segments for where the archive ends (a dry run),
+     *                 rather than a few (a restore about to run: replay finds the rest)
+     */
+    public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet, boolean thorough) {
         close();
         List<WalSource> sources = ArchiveSources.open(settings);
         try {
-            RestorePlan plan = new RestorePlanner(appliance.catalog().list(), name -> onSomeSource(sources, name))
-                    .plan(target, forcedSet);
+            RestorePlan plan = new RestorePlanner(appliance.catalog().list(), name -> onSomeSource(sources, name),
+                    thorough ? RestorePlanner.SCAN_AHEAD : RestorePlanner.SCAN_AHEAD_RUNNING).plan(target, forcedSet);
             planSources = sources;
             return plan;
         } catch (RuntimeException e) {
@@ -122,9 +127,13 @@ public final class RestoreService implements AutoCloseable {
     /** Clones, configures, starts and waits; see the class comment. */
     public Result restore(RestorePlan plan, RestoreRequest request) throws IOException, InterruptedException {
         RestoreSettings s = RestoreSettings.of(settings);
-        RestoreCatalog catalog = catalog();
-        catalog.cleanUpEarlier(request.name(), out);
         long t0 = System.nanoTime();
+        RestoreCatalog catalog = catalog();
+        List<RestoredInstance> existing = catalog.list();
+        catalog.cleanUpEarlier(request.name(), existing, out);
+        Set<Integer> taken = new HashSet<>();
+        existing.stream().filter(r -> !r.name().equals(request.name())).forEach(r -> taken.add(r.port()));
+        int port = RestorePorts.choose(request.port(), s.firstPort(), taken);
         Map<String, Long> timings = new LinkedHashMap<>();
         DatasetName root = s.rootOf(request.name());
         Path mountRoot = s.mountOf(request.name());
@@ -136,6 +145,7 @@ public final class RestoreService implements AutoCloseable {
         rootProps.put(RestoreCatalog.P_SNAPSHOT, set.id());
         rootProps.put(RestoreCatalog.P_TARGET, plan.target().describe());
         rootProps.put(RestoreCatalog.P_STATE, "building");
+        rootProps.put(RestoreCatalog.P_PORT, Integer.toString(port));
         zfs.create(root, rootProps, true);
         Path pgdata = null;
         RestoredPostgres instance = null;
@@ -165,10 +175,6 @@ public final class RestoreService implements AutoCloseable {
 
             // 3. Recovery settings for the server's major.
             int major = Integer.parseInt(Files.readString(pgdata.resolve("PG_VERSION")).strip());
-            Set<Integer> taken = new HashSet<>();
-            catalog.list().forEach(r -> taken.add(r.port()));
-            int port = RestorePorts.choose(request.port(), s.firstPort(), taken);
-            zfs.setUserProperty(root, RestoreCatalog.P_PORT, Integer.toString(port));
             zfs.setUserProperty(root, RestoreCatalog.P_PGDATA, pgdata.toString());
             RecoverySettingsFile.write(pgdata, major, RecoverySettingsFile.Mode.TARGETED_RECOVERY,
                     recoverySettings(plan, request, spool), serverSettings(request, major, port, runDir),

@@ -3,7 +3,6 @@ package io.zpitr.appliance.restore;
 
 import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.wal.ArchiveSources;
-import io.zpitr.appliance.wal.WalFetchService;
 import io.zpitr.archive.Landing;
 import io.zpitr.archive.Prefetcher;
 import io.zpitr.archive.WalFetcher;
@@ -45,6 +44,11 @@ final class RestoreWalFeed implements AutoCloseable {
      * standby's prefetch. 32 x 16 MiB in the clone at most.
      */
     static final int DEPTH = Integer.getInteger("zpitr.restore.prefetch", 32);
+    /**
+     * Segments fetched at once. One SFTP stream brings a segment in well under the time replay takes
+     * for it; a second competes with replay for the CPU (bench/README.md, restore against the floor).
+     */
+    static final int WORKERS = Integer.getInteger("zpitr.restore.workers", 1);
 
     private final Prefetcher prefetcher;
     private final HistoryKeeper histories;
@@ -92,7 +96,7 @@ final class RestoreWalFeed implements AutoCloseable {
             List<WalSource> sources = handedOver.getAndSet(null);
             return new WalFetcher(sources != null ? sources : ArchiveSources.open(settings), new WalVerifier(), landing);
         },
-                depth, WalFetchService.PREFETCH_WORKERS, segmentSize, Duration.ofDays(1), Clock.systemUTC());
+                depth, WORKERS, segmentSize, Duration.ofDays(1), Clock.systemUTC());
         HistoryKeeper histories = new HistoryKeeper(spool,
                 new WalFetcher(ArchiveSources.open(settings), new WalVerifier(), landing), timeline);
         RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get());
@@ -121,11 +125,15 @@ final class RestoreWalFeed implements AutoCloseable {
     /** Stops the feed and returns once its workers no longer write into the spool. */
     @Override
     public void close() {
+        prefetcher.stop();
+        histories.stop();
         thread.interrupt();
         historyThread.interrupt();
         try {
-            thread.join(Duration.ofSeconds(30).toMillis());
-            historyThread.join(Duration.ofSeconds(30).toMillis());
+            // A fetch under way finishes first (bounded by the transports' own timeouts); the
+            // threads are daemons, so they cannot outlive the command in any case.
+            thread.join(Duration.ofSeconds(10).toMillis());
+            historyThread.join(Duration.ofSeconds(10).toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -152,6 +160,7 @@ final class RestoreWalFeed implements AutoCloseable {
         private final WalSpool spool;
         private final WalFetcher fetcher;
         private final long timeline;
+        private volatile boolean stopping;
 
         HistoryKeeper(WalSpool spool, WalFetcher fetcher, long timeline) {
             this.spool = spool;
@@ -161,7 +170,7 @@ final class RestoreWalFeed implements AutoCloseable {
 
         void run() {
             try {
-                while (!Thread.currentThread().isInterrupted()) {
+                while (!stopping) {
                     passOnce();
                     Thread.sleep(RECHECK.toMillis());
                 }
@@ -199,6 +208,10 @@ final class RestoreWalFeed implements AutoCloseable {
                 default -> LOG.debug("history lookup of {}: {}", name, String.join("; ", o.lines()));
             }
             return false;
+        }
+
+        void stop() {
+            stopping = true;
         }
 
         private static WalFileName history(long timeline) {

@@ -192,8 +192,11 @@ class RestoreFloorBench {
         String name = "z" + segments + "r" + round;
         Instant start = Instant.now();
         long t = System.nanoTime();
-        ProcessResult r = zpitr(config, Duration.ofMinutes(30), "restore", "--to-time", target, "--name", name);
+        ProcessResult r = zpitrTraced(config, Duration.ofMinutes(30), "restore", "--to-time", target, "--name", name);
         requireOk(r, "zpitr restore");
+        if (System.getProperty("bench.trace") != null) {
+            Files.writeString(Path.of(System.getProperty("bench.trace") + "-" + name + ".log"), r.stderr());
+        }
         Matcher c = CONNECT.matcher(r.stdout());
         if (!c.find()) {
             throw new AssertionError("no connect line:\n" + r.stdout());
@@ -337,6 +340,18 @@ class RestoreFloorBench {
         List<String> argv = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", config.toString()));
         argv.addAll(List.of(args));
         return runner.run(Command.of(argv).timeout(timeout));
+    }
+
+    /** zpitr with one debug line per external command on its standard error when bench.trace is set. */
+    private ProcessResult zpitrTraced(Path config, Duration timeout, String... args) {
+        if (System.getProperty("bench.trace") == null) {
+            return zpitr(config, timeout, args);
+        }
+        List<String> argv = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", config.toString()));
+        argv.addAll(List.of(args));
+        Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("ZPITR_LOG_LEVEL", "debug");
+        return runner.run(Command.of(argv).environment(env).timeout(timeout));
     }
 
     private void pkillPrefetchers(Path config) {
