@@ -189,6 +189,7 @@ public final class RestoreService implements AutoCloseable {
             RecoveryProgress progress = instance.awaitRecovery(latest ? RecoveryProgress.Phase.PROMOTED
                     : RecoveryProgress.Phase.PAUSED_AT_TARGET, plan, out, terminal);
             timings.put("target", ms(t0));
+            feed.ifPresent(RestoreWalFeed::stopSegments);
             String stoppedAt = latest
                     ? "the end of the archived WAL, after " + progress.lastRestored().orElse("the snapshot's own WAL") + " (promoted)"
                     : progress.stoppedAt().orElse("the target");

@@ -21,7 +21,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,19 +89,38 @@ final class RestoreWalFeed implements AutoCloseable {
         }
         landing.giveTo(spoolDir.resolve(WalSpool.LOCK));
         int depth = Math.max(DEPTH, settings.archive().prefetch());
-        // The first worker gets the plan's connections, already logged in; the others connect now.
-        AtomicReference<List<WalSource>> handedOver = new AtomicReference<>(warm.isEmpty() ? null : warm);
-        Prefetcher prefetcher = new Prefetcher(spool, () -> {
-            List<WalSource> sources = handedOver.getAndSet(null);
-            return new WalFetcher(sources != null ? sources : ArchiveSources.open(settings), new WalVerifier(), landing);
-        },
+        // The history lookups get the plan's connections, already logged in: PostgreSQL's first
+        // request is for a history file, answered before it starts (below). The workers connect now.
+        Prefetcher prefetcher = new Prefetcher(spool,
+                () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier(), landing),
                 depth, WORKERS, segmentSize, Duration.ofDays(1), Clock.systemUTC());
         HistoryKeeper histories = new HistoryKeeper(spool,
-                new WalFetcher(ArchiveSources.open(settings), new WalVerifier(), landing), timeline);
+                new WalFetcher(warm.isEmpty() ? ArchiveSources.open(settings) : warm, new WalVerifier(), landing), timeline);
         RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get());
         feed.thread.start();
+        // The prefetcher clears the spool's marks when it starts; the history answers go in after that.
+        awaitFirstFetch(spool, first);
+        try {
+            histories.passOnce();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("first history lookups for the restore: {}", e.toString());
+        }
         feed.historyThread.start();
         return Optional.of(feed);
+    }
+
+    /** Until the first segment is in flight or in the spool, for at most 2 s. */
+    private static void awaitFirstFetch(WalSpool spool, WalFileName first) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (!Files.exists(spool.dir().resolve(WalSpool.IN_FLIGHT + first.name())) && spool.lookup(first).isEmpty()
+                && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private void run() {
@@ -120,6 +138,15 @@ final class RestoreWalFeed implements AutoCloseable {
     /** What the feed did, for the restore's report. */
     String summary() {
         return prefetcher.summary();
+    }
+
+    /**
+     * Stops fetching segments: at the target, replay needs no more of them (the history lookups go
+     * on until {@link #close}, for the promotion).
+     */
+    void stopSegments() {
+        prefetcher.stop();
+        thread.interrupt();
     }
 
     /** Stops the feed and returns once its workers no longer write into the spool. */

@@ -64,6 +64,7 @@ class RestoreFloorBench {
         }
     }
     Path results;
+    List<String> ways;
 
     /** One timed restore: total seconds and its phases. */
     record Run(String way, int round, double total, Map<String, Double> phases, String check) {
@@ -75,6 +76,8 @@ class RestoreFloorBench {
         int scale = Integer.getInteger("bench.scale", 10);
         String gaps = System.getProperty("bench.segments", "10,100");
         String resultsFile = System.getProperty("bench.results", "");
+        // "zpitr" as installed; "zpitr -Dname=value" with a JVM option (JAVA_TOOL_OPTIONS), to measure a lever.
+        ways = List.of(System.getProperty("bench.ways", "by hand,zpitr").split(","));
         results = resultsFile.isBlank() ? null : Path.of(resultsFile);
         say("zpitr restore against the by-hand floor, " + Instant.now() + ", " + Runtime.getRuntime().availableProcessors()
                 + " CPUs, load " + loadAverage());
@@ -158,10 +161,11 @@ class RestoreFloorBench {
                 say("== " + segments + " segments of pgbench WAL between the snapshot and T = " + target + " ==");
                 List<Run> runs = new ArrayList<>();
                 for (int round = 1; round <= rounds; round++) {
-                    List<String> order = round % 2 == 1 ? List.of("by hand", "zpitr") : List.of("zpitr", "by hand");
+                    List<String> order = new ArrayList<>(ways);
+                    java.util.Collections.rotate(order, round - 1);  // each way goes first in turn
                     for (String way : order) {
-                        Run r = way.equals("zpitr") ? zpitrRestore(config, mountRoot, target, round, segments)
-                                : byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments);
+                        Run r = way.equals("by hand") ? byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments)
+                                : zpitrRestore(config, mountRoot, target, round, segments, way);
                         runs.add(r);
                         say(String.format(Locale.ROOT, "  round %d %-8s %6.2f s   %s   [%s]", round, way, r.total(),
                                 phasesText(r.phases()), r.check()));
@@ -170,6 +174,12 @@ class RestoreFloorBench {
                 String firstCheck = runs.get(0).check();
                 for (Run r : runs) {
                     assertEquals(firstCheck, r.check(), "every restore holds the same data at T");
+                }
+                for (String way : ways) {
+                    if (!way.equals("by hand") && !way.equals("zpitr")) {
+                        double w = median(runs, way);
+                        say(String.format(Locale.ROOT, "  median: %s %.2f s; phases %s", way, w, phasesText(medianPhases(runs, way))));
+                    }
                 }
                 double hand = median(runs, "by hand");
                 double z = median(runs, "zpitr");
@@ -188,11 +198,12 @@ class RestoreFloorBench {
         }
     }
 
-    private Run zpitrRestore(Path config, Path mountRoot, String target, int round, int segments) throws Exception {
-        String name = "z" + segments + "r" + round;
+    private Run zpitrRestore(Path config, Path mountRoot, String target, int round, int segments, String way) throws Exception {
+        String name = "z" + segments + "r" + round + "w" + ways.indexOf(way);
+        String jvmOptions = way.startsWith("zpitr ") ? way.substring("zpitr ".length()) : "";
         Instant start = Instant.now();
         long t = System.nanoTime();
-        ProcessResult r = zpitrTraced(config, Duration.ofMinutes(30), "restore", "--to-time", target, "--name", name);
+        ProcessResult r = zpitrTraced(config, Duration.ofMinutes(30), jvmOptions, "restore", "--to-time", target, "--name", name);
         requireOk(r, "zpitr restore");
         if (System.getProperty("bench.trace") != null) {
             Files.writeString(Path.of(System.getProperty("bench.trace") + "-" + name + ".log"), r.stderr());
@@ -210,7 +221,7 @@ class RestoreFloorBench {
         requireOk(zpitr(config, Duration.ofMinutes(5), "restore-drop", name), "zpitr restore-drop");
         say("           zpitr " + r.stdout().lines().filter(l -> l.startsWith("timings:") || l.startsWith("WAL feed:"))
                 .reduce((a, b) -> a + "; " + b).orElse(""));
-        return new Run("zpitr", round, total, phases, check);
+        return new Run(way, round, total, phases, check);
     }
 
     /** The floor: what a DBA does on the same clone by hand, with cp from a local copy of the archive. */
@@ -343,14 +354,16 @@ class RestoreFloorBench {
     }
 
     /** zpitr with one debug line per external command on its standard error when bench.trace is set. */
-    private ProcessResult zpitrTraced(Path config, Duration timeout, String... args) {
-        if (System.getProperty("bench.trace") == null) {
-            return zpitr(config, timeout, args);
-        }
+    private ProcessResult zpitrTraced(Path config, Duration timeout, String jvmOptions, String... args) {
         List<String> argv = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", config.toString()));
         argv.addAll(List.of(args));
         Map<String, String> env = new java.util.HashMap<>(System.getenv());
-        env.put("ZPITR_LOG_LEVEL", "debug");
+        if (System.getProperty("bench.trace") != null) {
+            env.put("ZPITR_LOG_LEVEL", "debug");
+        }
+        if (!jvmOptions.isBlank()) {
+            env.put("JAVA_TOOL_OPTIONS", jvmOptions);
+        }
         return runner.run(Command.of(argv).environment(env).timeout(timeout));
     }
 
