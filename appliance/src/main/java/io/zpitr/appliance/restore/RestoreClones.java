@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,6 +38,29 @@ final class RestoreClones {
         this.out = out;
     }
 
+    /** Mountpoints of the live datasets, looked up once. */
+    private final Map<SnapshotName, Path> liveMounts = new HashMap<>();
+
+    private Path liveMount(SnapshotName snap) {
+        return liveMounts.computeIfAbsent(snap, s -> Path.of(zfs.get(s.dataset(), "mountpoint").orElseThrow()));
+    }
+
+    /**
+     * Where the clone's PGDATA will be: in the first dataset's clone, where the live one is in the
+     * first dataset.
+     *
+     * @throws IllegalArgumentException when postgres.data_dir is not inside the first dataset
+     */
+    Path pgdataIn(SnapshotSet set, Path mountRoot, Path liveData) {
+        SnapshotName first = set.snapshots().get(0);
+        Path liveMount = liveMount(first);
+        if (!liveData.startsWith(liveMount)) {
+            throw new IllegalArgumentException("postgres.data_dir " + liveData + " is not inside the first dataset "
+                    + first.dataset() + " (mounted at " + liveMount + ")\nHINT: list the dataset holding PGDATA first");
+        }
+        return mountRoot.resolve(first.dataset().leaf()).resolve(liveMount.relativize(liveData));
+    }
+
     /**
      * Clones the set below {@code root} and returns the clone's PGDATA.
      *
@@ -54,14 +78,9 @@ final class RestoreClones {
             }
             Path cloneMount = mountRoot.resolve(leaf);
             zfs.clone(snap, root.child(leaf), cloneMount, Map.of(RestoreCatalog.P_NAME, restoreName));
-            Path liveMount = Path.of(zfs.get(snap.dataset(), "mountpoint").orElseThrow());
-            liveToClone.put(liveMount, cloneMount);
+            liveToClone.put(liveMount(snap), cloneMount);
             if (pgdata == null) {
-                if (!liveData.startsWith(liveMount)) {
-                    throw new IllegalArgumentException("postgres.data_dir " + liveData + " is not inside the first dataset "
-                            + snap.dataset() + " (mounted at " + liveMount + ")\nHINT: list the dataset holding PGDATA first");
-                }
-                pgdata = cloneMount.resolve(liveMount.relativize(liveData));
+                pgdata = pgdataIn(set, mountRoot, liveData);
             }
         }
         Files.deleteIfExists(pgdata.resolve("postmaster.pid"));

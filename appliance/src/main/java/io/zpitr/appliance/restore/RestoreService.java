@@ -146,13 +146,16 @@ public final class RestoreService implements AutoCloseable {
         rootProps.put(RestoreCatalog.P_TARGET, plan.target().describe());
         rootProps.put(RestoreCatalog.P_STATE, "building");
         rootProps.put(RestoreCatalog.P_PORT, Integer.toString(port));
+        RestoreClones clones = new RestoreClones(zfs, runner, out);
+        Path plannedPgdata = clones.pgdataIn(set, mountRoot, s.liveData());
+        rootProps.put(RestoreCatalog.P_PGDATA, plannedPgdata.toString());
         zfs.create(root, rootProps, true);
         Path pgdata = null;
         RestoredPostgres instance = null;
         Optional<RestoreWalFeed> feed = Optional.empty();
         try {
             // 1. Clones: O(1), whatever the size of the data.
-            pgdata = new RestoreClones(zfs, runner, out).cloneSet(set, root, mountRoot, s.liveData(), request.name(), s.osUser());
+            pgdata = clones.cloneSet(set, root, mountRoot, s.liveData(), request.name(), s.osUser());
             timings.put("cloned", ms(t0));
             out.printf("cloned %s (%d dataset(s)) in %d ms%n", set.id(), set.snapshots().size(), timings.get("cloned"));
             out.flush();
@@ -175,7 +178,6 @@ public final class RestoreService implements AutoCloseable {
 
             // 3. Recovery settings for the server's major.
             int major = Integer.parseInt(Files.readString(pgdata.resolve("PG_VERSION")).strip());
-            zfs.setUserProperty(root, RestoreCatalog.P_PGDATA, pgdata.toString());
             RecoverySettingsFile.write(pgdata, major, RecoverySettingsFile.Mode.TARGETED_RECOVERY,
                     recoverySettings(plan, request, spool), serverSettings(request, major, port, runDir),
                     "written by zpitr restore " + request.name(), Optional.of(s.osUser()));
@@ -213,11 +215,12 @@ public final class RestoreService implements AutoCloseable {
             feed.ifPresent(RestoreWalFeed::close);
             feed.ifPresent(f -> out.println("WAL feed: " + f.summary()));
             catalog.setState(root, state);
+            timings.put("recorded", ms(t0));
             String psql = s.binDir().resolve("psql") + " -h " + runDir + " -p " + port + " -U " + s.dbUser() + " -d postgres";
             return new Result(new RestoredInstance(request.name(), root.full(), set.id(), plan.target().describe(), port,
                     pgdata.toString(), state), psql, stoppedAt, timings);
         } catch (IOException | InterruptedException | RuntimeException e) {
-            feed.ifPresent(RestoreWalFeed::close);
+            feed.ifPresent(RestoreWalFeed::closeAndWait);
             failed(catalog, root, request, pgdata, s);
             throw e;
         }

@@ -149,7 +149,11 @@ final class RestoreWalFeed implements AutoCloseable {
         thread.interrupt();
     }
 
-    /** Stops the feed and returns once its workers no longer write into the spool. */
+    /**
+     * Stops the feed without waiting for a fetch under way to finish: the restore is over, and its
+     * threads (daemons) end with the command at the latest. What they still land in the spool goes
+     * with the clone.
+     */
     @Override
     public void close() {
         prefetcher.stop();
@@ -157,21 +161,22 @@ final class RestoreWalFeed implements AutoCloseable {
         thread.interrupt();
         historyThread.interrupt();
         try {
-            // A fetch under way finishes first (bounded by the transports' own timeouts); the
-            // threads are daemons, so they cannot outlive the command in any case.
-            thread.join(Duration.ofSeconds(10).toMillis());
-            historyThread.join(Duration.ofSeconds(10).toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        histories.close();
-        try {
             lock.channel().close();
         } catch (IOException e) {
             LOG.debug("could not release the spool lock: {}", e.toString());
         }
     }
 
+    /** {@link #close}, then waits (bounded) until nothing writes into the spool: before its clone is destroyed. */
+    void closeAndWait() {
+        close();
+        try {
+            thread.join(Duration.ofSeconds(10).toMillis());
+            historyThread.join(Duration.ofSeconds(10).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 
     /**
      * Keeps PostgreSQL's timeline history lookups answered from the spool. At start-up (with
@@ -207,6 +212,8 @@ final class RestoreWalFeed implements AutoCloseable {
                 if (!Thread.currentThread().isInterrupted()) {
                     LOG.debug("history lookups for the restore stopped: {}", e.toString());
                 }
+            } finally {
+                fetcher.close();
             }
         }
 
@@ -247,7 +254,7 @@ final class RestoreWalFeed implements AutoCloseable {
 
         @Override
         public void close() {
-            fetcher.close();
+            stop();
         }
     }
 }
