@@ -39,8 +39,9 @@ record WalPageHeader(int magic, int info, long timeline, long pageAddress,
 
     /**
      * XLOG_PAGE_MAGIC of each supported major, as in each release branch's xlog_internal.h
-     * (cross-checked against pgBackRest's per-version copy of those headers, and 15 against real
-     * WAL). A major bumps it whenever the WAL format changes; 17 changed it during its betas.
+     * (cross-checked against pgBackRest's per-version copy of those headers, and 11, 15, 16, 17 and
+     * 18 against real WAL of 11.22, 15, 16.4, 17.6 and 18.1 by the appliance's Major11IT to Major18IT).
+     * A major bumps it whenever the WAL format changes; 17 changed it during its betas.
      */
     static final Map<Integer, Integer> MAJOR_BY_MAGIC = Map.of(
             0xD098, 11,

@@ -4,6 +4,7 @@ package io.zpitr.appliance.cli;
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.audit.AuditEvent;
 import io.zpitr.appliance.postgres.Lsn;
+import io.zpitr.appliance.restore.MajorCheck;
 import io.zpitr.appliance.restore.RecoveryTarget;
 import io.zpitr.appliance.restore.RestorePlan;
 import io.zpitr.appliance.restore.RestoreRequest;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Option;
 @Command(name = "restore", mixinStandardHelpOptions = true,
         description = {"Restores to a point in time on clones of a snapshot set, beside the live standby.",
                 "clones are O(1); PostgreSQL then replays archived WAL (through zpitr wal-fetch) to the target.",
-                "Exit 3 when the target is not restorable (no snapshot before it, WAL missing, replay ended early)."})
+                "Exit 3 when the target is not restorable (no snapshot before it, WAL missing, replay ended early);",
+                "exit 2 when postgres.bin_dir holds another PostgreSQL major than the snapshot set's."})
 final class RestoreCommand implements Callable<Integer> {
     static final int NOT_RESTORABLE = 3;
 
@@ -102,6 +104,8 @@ final class RestoreCommand implements Callable<Integer> {
         long planStart = System.nanoTime();
         RestorePlan plan = service.plan(recoveryTarget, Optional.ofNullable(snapshot), dryRun);
         long planMillis = (System.nanoTime() - planStart) / 1_000_000;
+        // Before the plan is printed: a dry run must fail as the restore would, and nothing is cloned yet.
+        MajorCheck.requireSameMajor(appliance.settings(), appliance.runner(), plan.base());
         out.println("target:   " + recoveryTarget.describe());
         out.println("snapshot: " + plan.base().id() + " (consistent from "
                 + (plan.base().replayTime() != null ? plan.base().replayTime() : plan.base().created())

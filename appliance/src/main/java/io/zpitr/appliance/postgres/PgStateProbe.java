@@ -95,12 +95,18 @@ public final class PgStateProbe {
         }
     }
 
-    /** pg_control's format version names the major: 1100 for 11, 1201 for 12 to 16, 1300 for 17. */
-    private static int majorOfControlVersion(int version) {
+    /**
+     * The major that pg_control's format version names, or 0: 1100 is 11, 1201 is 12, 1700 is 17,
+     * 1800 is 18 (read from real clusters of 16, 17 and 18: 1300, 1700, 1800); 13 to 16 share 1300,
+     * so the major is then unknown from pg_control alone.
+     */
+    static int majorOfControlVersion(int version) {
         return switch (version) {
             case 1100 -> 11;
-            case 1300 -> 17;
-            default -> 0;  // 12..16 share 1201: the major is then unknown from pg_control alone
+            case 1201 -> 12;
+            case 1700 -> 17;
+            case 1800 -> 18;
+            default -> 0;
         };
     }
 
