@@ -80,14 +80,33 @@ public final class RestoreService implements AutoCloseable {
     public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet, boolean thorough) {
         close();
         List<WalSource> sources = ArchiveSources.open(settings);
+        // Log in to the sources while the pool is listed: both take a while, neither needs the other.
+        Thread login = new Thread(() -> sources.forEach(RestoreService::logIn), "restore-login");
+        login.setDaemon(true);
+        login.start();
         try {
-            RestorePlan plan = new RestorePlanner(appliance.catalog().list(), name -> onSomeSource(sources, name),
+            List<SnapshotSet> sets = appliance.catalog().list();
+            login.join(Duration.ofMinutes(2).toMillis());
+            RestorePlan plan = new RestorePlanner(sets, name -> onSomeSource(sources, name),
                     thorough ? RestorePlanner.SCAN_AHEAD : RestorePlanner.SCAN_AHEAD_RUNNING).plan(target, forcedSet);
             planSources = sources;
             return plan;
         } catch (RuntimeException e) {
             sources.forEach(WalSource::close);
             throw e;
+        } catch (InterruptedException e) {
+            sources.forEach(WalSource::close);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while planning", e);
+        }
+    }
+
+    /** Connects to a source by asking it for a file that rarely exists; what it answers does not matter here. */
+    private static void logIn(WalSource source) {
+        try {
+            source.find(WalFileName.of("00000001.history"));
+        } catch (SourceUnavailableException | RuntimeException e) {
+            // The plan asks again and reports what a source that cannot be reached says.
         }
     }
 
@@ -169,8 +188,7 @@ public final class RestoreService implements AutoCloseable {
             Files.createDirectories(spool);
             Files.deleteIfExists(log);
             Files.createFile(log);
-            runner.run(Command.of("chown", s.osUser() + ":", runDir.toString(), spool.toString(), mountRoot.toString(),
-                    log.toString())).requireSuccess();
+            OsUser.giveTo(s.osUser(), runDir, spool, mountRoot, log);
             List<WalSource> warm = planSources;
             planSources = List.of();
             feed = RestoreWalFeed.start(settings, spool, plan.firstSegment(), RestorePlanner.SEGMENT_SIZE, plan.base().timeline(),

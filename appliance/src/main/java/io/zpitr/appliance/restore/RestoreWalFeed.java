@@ -55,13 +55,18 @@ final class RestoreWalFeed implements AutoCloseable {
     private final Thread thread;
     private final Thread historyThread;
 
-    private RestoreWalFeed(Prefetcher prefetcher, HistoryKeeper histories, FileLock lock) {
+    private RestoreWalFeed(Prefetcher prefetcher, HistoryKeeper histories, FileLock lock, WalFileName first) {
         this.prefetcher = prefetcher;
         this.histories = histories;
         this.lock = lock;
         this.thread = new Thread(this::run, "restore-wal-feed");
         this.thread.setDaemon(true);
-        this.historyThread = new Thread(histories::run, "restore-wal-histories");
+        // The prefetcher clears the spool's marks when it starts; the history answers go in after
+        // that, while PostgreSQL starts (its first request comes after its start-up sync).
+        this.historyThread = new Thread(() -> {
+            awaitFirstFetch(histories.spool, first);
+            histories.run();
+        }, "restore-wal-histories");
         this.historyThread.setDaemon(true);
     }
 
@@ -96,15 +101,8 @@ final class RestoreWalFeed implements AutoCloseable {
                 depth, WORKERS, segmentSize, Duration.ofDays(1), Clock.systemUTC());
         HistoryKeeper histories = new HistoryKeeper(spool,
                 new WalFetcher(warm.isEmpty() ? ArchiveSources.open(settings) : warm, new WalVerifier(), landing), timeline);
-        RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get());
+        RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get(), first);
         feed.thread.start();
-        // The prefetcher clears the spool's marks when it starts; the history answers go in after that.
-        awaitFirstFetch(spool, first);
-        try {
-            histories.passOnce();
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("first history lookups for the restore: {}", e.toString());
-        }
         feed.historyThread.start();
         return Optional.of(feed);
     }
@@ -189,7 +187,7 @@ final class RestoreWalFeed implements AutoCloseable {
     static final class HistoryKeeper implements AutoCloseable {
         static final Duration RECHECK = Duration.ofMillis(400);
         private static final int AHEAD = 8;
-        private final WalSpool spool;
+        final WalSpool spool;
         private final WalFetcher fetcher;
         private final long timeline;
         private volatile boolean stopping;
