@@ -13,7 +13,10 @@ import io.zpitr.archive.WalSpool;
 import io.zpitr.archive.WalVerifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -92,6 +95,11 @@ final class RestoreWalFeed implements AutoCloseable {
             warm.forEach(WalSource::close);
             return Optional.empty();
         }
+        // Who holds the spool, as a prefetcher process records it: the launcher waits for a file in
+        // flight only while the process named here runs.
+        FileChannel channel = lock.get().channel();
+        channel.truncate(0);
+        channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
         landing.giveTo(spoolDir.resolve(WalSpool.LOCK));
         int depth = Math.max(DEPTH, settings.archive().prefetch());
         // The history lookups get the plan's connections, already logged in: PostgreSQL's first
