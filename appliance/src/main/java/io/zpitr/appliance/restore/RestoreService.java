@@ -203,6 +203,8 @@ public final class RestoreService implements AutoCloseable {
             // 4. Start, as the configured OS user, and follow recovery in its log.
             timings.put("configured", ms(t0));
             instance = new RestoredPostgres(runner, s.osUser(), s.binDir(), pgdata, runDir, port, log);
+            // The prefetcher clears the spool's marks when it starts: the history answers go in after it.
+            feed.ifPresent(RestoreWalFeed::startHistories);
             instance.start();
             timings.put("started", ms(t0));
             boolean latest = plan.target() instanceof RecoveryTarget.Latest;

@@ -57,6 +57,7 @@ final class RestoreWalFeed implements AutoCloseable {
     private final FileLock lock;
     private final Thread thread;
     private final Thread historyThread;
+    private final WalFileName first;
 
     private RestoreWalFeed(Prefetcher prefetcher, HistoryKeeper histories, FileLock lock, WalFileName first) {
         this.prefetcher = prefetcher;
@@ -64,12 +65,8 @@ final class RestoreWalFeed implements AutoCloseable {
         this.lock = lock;
         this.thread = new Thread(this::run, "restore-wal-feed");
         this.thread.setDaemon(true);
-        // The prefetcher clears the spool's marks when it starts; the history answers go in after
-        // that, while PostgreSQL starts (its first request comes after its start-up sync).
-        this.historyThread = new Thread(() -> {
-            awaitFirstFetch(histories.spool, first);
-            histories.run();
-        }, "restore-wal-histories");
+        this.first = first;
+        this.historyThread = new Thread(histories::run, "restore-wal-histories");
         this.historyThread.setDaemon(true);
     }
 
@@ -111,7 +108,6 @@ final class RestoreWalFeed implements AutoCloseable {
                 new WalFetcher(warm.isEmpty() ? ArchiveSources.open(settings) : warm, new WalVerifier(), landing), timeline);
         RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get(), first);
         feed.thread.start();
-        feed.historyThread.start();
         return Optional.of(feed);
     }
 
@@ -153,6 +149,34 @@ final class RestoreWalFeed implements AutoCloseable {
     void stopSegments() {
         prefetcher.stop();
         thread.interrupt();
+        try {
+            thread.join(Duration.ofSeconds(2).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        // A prefetcher clears the spool's marks as it ends: the history answers go back at once,
+        // before PostgreSQL asks for those files at promotion.
+        primeHistories();
+    }
+
+    /** One pass of the history lookups now, in this thread; see {@link HistoryKeeper}. */
+    void primeHistories() {
+        try {
+            histories.passOnce();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("history lookups for the restore: {}", e.toString());
+        }
+    }
+
+    /**
+     * Answers PostgreSQL's first requests (history files, at start-up) from the spool: call just
+     * before the server starts. Then keeps those answers fresh until {@link #close}.
+     */
+    void startHistories() {
+        awaitFirstFetch(histories.spool, first);
+        primeHistories();
+        historyThread.start();
     }
 
     /**
