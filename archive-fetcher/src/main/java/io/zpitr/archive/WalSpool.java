@@ -35,6 +35,12 @@ public final class WalSpool {
      * (bounded) instead of starting a JVM to fetch the same file over the same network again.
      */
     public static final String IN_FLIGHT = ".inflight-";
+    /**
+     * The system identifier of the cluster this spool serves, in decimal, once known: the
+     * prefetcher verifies against it, so that the launcher's fast path (which reads no header)
+     * never hands another cluster's segment over.
+     */
+    public static final String SYSTEM_IDENTIFIER = ".system-identifier";
     /** How long a missing mark answers for the sources (the launcher hard-codes the same figure). */
     public static final java.time.Duration MISSING_FRESH = java.time.Duration.ofSeconds(1);
 
@@ -73,6 +79,41 @@ public final class WalSpool {
             return Optional.empty();
         } catch (IllegalArgumentException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Records which cluster this spool serves ({@link #SYSTEM_IDENTIFIER}). When that is news, spooled
+     * segments of another cluster (landed before it was known) are deleted. Returns how many were.
+     */
+    public int recordSystemIdentifier(long systemIdentifier) throws IOException {
+        if (systemIdentifier().equals(java.util.OptionalLong.of(systemIdentifier))) {
+            return 0;
+        }
+        writeAtomically(SYSTEM_IDENTIFIER, Long.toUnsignedString(systemIdentifier) + "\n");
+        WalVerifier verifier = WalVerifier.forCluster(systemIdentifier);
+        int dropped = 0;
+        for (WalFileName n : segments()) {
+            Path p = dir.resolve(n.name());
+            try {
+                if (!verifier.verify(p, n).ok()) {
+                    Files.deleteIfExists(p);
+                    dropped++;
+                }
+            } catch (NoSuchFileException e) {
+                // served meanwhile
+            }
+        }
+        return dropped;
+    }
+
+    /** The recorded system identifier of the cluster this spool serves; empty when unknown or unreadable. */
+    public java.util.OptionalLong systemIdentifier() {
+        try {
+            String text = Files.readString(dir.resolve(SYSTEM_IDENTIFIER), StandardCharsets.US_ASCII).strip();
+            return java.util.OptionalLong.of(Long.parseUnsignedLong(text));
+        } catch (IOException | NumberFormatException e) {
+            return java.util.OptionalLong.empty();
         }
     }
 

@@ -84,7 +84,7 @@ public final class PrefetcherProcess {
         Prefetcher prefetcher = new Prefetcher(spool, () -> {
             WalFetcher handedOver = first.getAndSet(null);
             return handedOver != null ? handedOver
-                    : new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
+                    : new WalFetcher(ArchiveSources.open(settings), new WalVerifier(spool::systemIdentifier));
         }, depth, Math.min(depth, WalFetchService.PREFETCH_WORKERS), segmentSize, idleExit, Clock.systemUTC());
         summarizeAtExit(prefetcher);
         return prefetcher;
