@@ -43,6 +43,8 @@ public final class WalSpool {
     public static final String SYSTEM_IDENTIFIER = ".system-identifier";
     /** How long a missing mark answers for the sources (the launcher hard-codes the same figure). */
     public static final java.time.Duration MISSING_FRESH = java.time.Duration.ofSeconds(1);
+    /** The longest a mark may say it answers for (its second line): PostgreSQL's own retry interval. */
+    public static final java.time.Duration MISSING_FRESH_MAX = java.time.Duration.ofSeconds(5);
 
     private final Path dir;
 
@@ -122,6 +124,16 @@ public final class WalSpool {
         writeAtomically(MISSING + name.name(), when.toEpochMilli() + "\n");
     }
 
+    /**
+     * As {@link #markMissing(WalFileName, java.time.Instant)}, answering for {@code answersFor}
+     * instead of {@link #MISSING_FRESH} (a second line, in milliseconds; the launcher believes at most
+     * {@link #MISSING_FRESH_MAX}): the prefetcher asks the sources again before then.
+     */
+    public void markMissing(WalFileName name, java.time.Instant when, java.time.Duration answersFor) throws IOException {
+        long millis = Math.max(MISSING_FRESH.toMillis(), Math.min(MISSING_FRESH_MAX.toMillis(), answersFor.toMillis()));
+        writeAtomically(MISSING + name.name(), when.toEpochMilli() + "\n" + millis + "\n");
+    }
+
     /** Records that the prefetcher took {@code name} on: see {@link #IN_FLIGHT}. */
     public void markInFlight(WalFileName name, java.time.Instant since) throws IOException {
         writeAtomically(IN_FLIGHT + name.name(), since.toEpochMilli() + "\n");
@@ -141,7 +153,7 @@ public final class WalSpool {
     public Optional<java.time.Instant> missingSince(WalFileName name) throws IOException {
         try {
             String text = Files.readString(dir.resolve(MISSING + name.name()), StandardCharsets.US_ASCII).strip();
-            return Optional.of(java.time.Instant.ofEpochMilli(Long.parseLong(text)));
+            return Optional.of(java.time.Instant.ofEpochMilli(Long.parseLong(text.lines().findFirst().orElse(""))));
         } catch (NoSuchFileException | NumberFormatException e) {
             return Optional.empty();
         }

@@ -81,7 +81,9 @@ class PrefetcherTest {
 
         assertTrue(spool.missingSince(next).orElseThrow().isAfter(before));
         // The launcher reads the mark as digits of epoch milliseconds.
-        assertTrue(Files.readString(spoolDir.resolve(WalSpool.MISSING + next.name())).strip().matches("[0-9]{13}"));
+        // (and, on a second line, for how many milliseconds the answer stands).
+        List<String> mark = Files.readAllLines(spoolDir.resolve(WalSpool.MISSING + next.name()));
+        assertTrue(mark.get(0).matches("[0-9]{13}") && mark.get(1).matches("[0-9]{4}"), mark.toString());
         // Nothing beyond the end is asked for until the end moves.
         assertFalse(marked(spool, WalFileName.of("000000010000000000000007")));
     }
@@ -98,8 +100,79 @@ class PrefetcherTest {
         fillUntil(prefetcher, requested, () -> since(spool, requested).map(t -> t.isAfter(old)).orElse(false));
         Instant first = spool.missingSince(requested).orElseThrow();
         fillUntil(prefetcher, requested, () -> since(spool, requested).map(t -> t.isAfter(first)).orElse(false));
-        assertTrue(Duration.between(first, spool.missingSince(requested).orElseThrow()).compareTo(WalSpool.MISSING_FRESH) < 0,
-                "asked again well within the time a mark is believed");
+        assertTrue(Duration.between(first, spool.missingSince(requested).orElseThrow()).compareTo(answersFor(spool, requested)) < 0,
+                "asked again within the time the mark says it answers for");
+    }
+
+    /** How long the mark says it answers for: its second line, else WalSpool.MISSING_FRESH. */
+    private static Duration answersFor(WalSpool spool, WalFileName name) throws IOException {
+        List<String> lines = Files.readAllLines(spool.dir().resolve(WalSpool.MISSING + name.name()));
+        return lines.size() > 1 ? Duration.ofMillis(Long.parseLong(lines.get(1))) : WalSpool.MISSING_FRESH;
+    }
+
+    @Test
+    void atALastingEndItAsksLessAndLessOftenUpToAboutPostgresRetryInterval() {
+        assertEquals(Duration.ofMillis(250), Prefetcher.missingRetry(0));
+        assertEquals(Duration.ofMillis(500), Prefetcher.missingRetry(1));
+        assertEquals(Duration.ofSeconds(2), Prefetcher.missingRetry(3));
+        assertEquals(Prefetcher.MISSING_RETRY_MAX, Prefetcher.missingRetry(4));
+        assertEquals(Prefetcher.MISSING_RETRY_MAX, Prefetcher.missingRetry(1000));
+        assertTrue(Prefetcher.MISSING_RETRY_MAX.plus(Prefetcher.MARK_SLACK).compareTo(WalSpool.MISSING_FRESH_MAX) <= 0,
+                "a mark always answers until the next question to the sources");
+    }
+
+    @Test
+    void stopsWithinSecondsWhenItsSpoolIsGoneOrItsLockIsNoLongerItsOwn() throws Exception {
+        for (boolean removeWholeSpool : new boolean[] {true, false}) {
+            Path spoolDir = Files.createDirectories(dir.resolve("spool-" + removeWholeSpool));
+            WalSpool spool = new WalSpool(spoolDir);
+            WalFileName missing = WalFileName.of("000000010000000000000005");
+            spool.recordRequested(missing);
+            var lock = Prefetcher.tryLock(spool).orElseThrow();
+            Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(List.of(), new WalVerifier()), 2, 1,
+                    SEGMENT, Duration.ofMinutes(10), Clock.systemUTC());
+            Thread running = new Thread(() -> {
+                try {
+                    prefetcher.run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            running.start();
+            if (removeWholeSpool) {
+                io.zpitr.fixtures.Fs.deleteTree(spoolDir);
+            } else {
+                Files.delete(spoolDir.resolve(WalSpool.LOCK));  // a new spool's prefetcher may lock a new file
+                Files.writeString(spoolDir.resolve(WalSpool.LOCK), "");
+            }
+            long start = System.nanoTime();
+            running.join(10_000);
+            assertFalse(running.isAlive(), "still running 10 s after " + (removeWholeSpool ? "its spool" : "its lock") + " went");
+            assertTrue((System.nanoTime() - start) / 1_000_000 < 5_000, "stopped within a few seconds");
+            lock.channel().close();
+        }
+    }
+
+    @Test
+    void stopsWhenWhatItServesIsGone() throws Exception {
+        Path spoolDir = Files.createDirectories(dir.resolve("spool"));
+        WalSpool spool = new WalSpool(spoolDir);
+        spool.recordRequested(WalFileName.of("000000010000000000000005"));
+        Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(List.of(), new WalVerifier()), 2, 1,
+                SEGMENT, Duration.ofMinutes(10), Clock.systemUTC());
+        java.util.concurrent.atomic.AtomicBoolean standbyUp = new java.util.concurrent.atomic.AtomicBoolean(true);
+        prefetcher.endWhen(() -> standbyUp.get() ? Optional.empty() : Optional.of("the standby stopped"));
+        Thread running = new Thread(() -> {
+            try {
+                prefetcher.run();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        running.start();
+        standbyUp.set(false);
+        running.join(10_000);
+        assertFalse(running.isAlive());
     }
 
     @Test

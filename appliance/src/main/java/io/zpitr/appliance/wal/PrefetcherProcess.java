@@ -86,6 +86,8 @@ public final class PrefetcherProcess {
             return handedOver != null ? handedOver
                     : new WalFetcher(ArchiveSources.open(settings), new WalVerifier(spool::systemIdentifier));
         }, depth, Math.min(depth, WalFetchService.PREFETCH_WORKERS), segmentSize, idleExit, Clock.systemUTC());
+        // Started for a PostgreSQL's restore_command: it ends with that PostgreSQL's recovery, not 60 s later.
+        ServedCluster.fromEnvironment().ifPresent(served -> prefetcher.endWhen(served::gone));
         summarizeAtExit(prefetcher);
         return prefetcher;
     }
@@ -123,6 +125,17 @@ public final class PrefetcherProcess {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** The data directory that holds {@code spoolDir} (up to three levels up), if any. */
+    static Optional<Path> dataDirAround(Path spoolDir) {
+        Path p = spoolDir.toAbsolutePath().getParent();
+        for (int i = 0; i < 3 && p != null; i++, p = p.getParent()) {
+            if (java.nio.file.Files.isRegularFile(p.resolve("global").resolve("pg_control"))) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -165,6 +178,10 @@ public final class PrefetcherProcess {
             }
             Map<String, String> env = new HashMap<>(System.getenv());
             spoolOverride.ifPresent(s -> env.put("ZPITR_SPOOL_DIR", s.toString()));
+            if (!env.containsKey(WalFetchService.DATA_DIR_ENV)) {
+                // A spool inside a data directory (a restore's, in its clone's pg_wal) serves that PostgreSQL.
+                dataDirAround(spool.dir()).ifPresent(d -> env.put(WalFetchService.DATA_DIR_ENV, d.toString()));
+            }
             runner.startDetached(Command.of(argv).environment(env), spool.dir().resolve("prefetch.log"));
         } catch (IOException | RuntimeException e) {
             LOG.warn("could not start the WAL prefetcher: {}", e.toString());
