@@ -58,7 +58,7 @@ public final class Prefetcher {
     private static final int HISTORY_AHEAD = 8;
     /** A pass every 10 ms while anything moves; up to {@link #IDLE_POLL_MILLIS} while nothing does. */
     private static final long POLL_MILLIS = 10;
-    private static final long IDLE_POLL_MILLIS = 200;
+    private static final long IDLE_POLL_MILLIS = 500;
     /** How often the prefetcher checks that it still has a spool and a lock, and someone to serve. */
     static final Duration OWNERSHIP_CHECK = Duration.ofSeconds(1);
 
@@ -138,6 +138,7 @@ public final class Prefetcher {
         Optional<WalFileName> last = Optional.empty();
         Optional<java.nio.file.attribute.FileTime> lastAsked = Optional.empty();
         Instant lastChange = clock.instant();
+        Instant lastNews = clock.instant();
         spool.clearMarks();  // a prefetcher killed before its end may have left some
         long nextOwnershipCheck = System.nanoTime() + OWNERSHIP_CHECK.toNanos();
         try {
@@ -152,20 +153,25 @@ public final class Prefetcher {
                 }
                 Optional<WalFileName> requested = spool.lastRequested();
                 Optional<java.nio.file.attribute.FileTime> asked = spool.requestedAt();
+                if (!requested.equals(last)) {
+                    lastNews = clock.instant();
+                }
                 if (!requested.equals(last) || !asked.equals(lastAsked)) {
                     last = requested;
                     lastAsked = asked;
                     lastChange = clock.instant();
                 }
-                if (requested.isPresent()) {
+                // Quiet (nothing in flight, no new segment asked for in a second; the same one asked
+                // again is answered from its mark): a pass now and then is enough, and only one whose
+                // retry is due looks further than .requested (a pass costs a few directory reads).
+                boolean quiet = inFlight.isEmpty() && Duration.between(lastNews, clock.instant()).toMillis() > 1000;
+                if (requested.isPresent() && (!quiet || retryDue(clock.instant()))) {
                     fill(requested.get());
                 }
                 if (inFlight.isEmpty() && Duration.between(lastChange, clock.instant()).compareTo(idleExit) > 0) {
                     LOG.info("no new request for {}; prefetcher stops", idleExit);
                     return;
                 }
-                // Quiet (nothing in flight, no new question for a second): a pass now and then is enough.
-                boolean quiet = inFlight.isEmpty() && Duration.between(lastChange, clock.instant()).toMillis() > 1000;
                 sleep(quiet ? IDLE_POLL_MILLIS : POLL_MILLIS);
             }
         } catch (java.nio.file.NoSuchFileException e) {
@@ -333,6 +339,11 @@ public final class Prefetcher {
             LOG.debug("end condition failed: {}", e.toString());
             return Optional.empty();
         }
+    }
+
+    /** Whether a file found missing is due to be asked for again (or nothing is known to be missing). */
+    private boolean retryDue(Instant now) {
+        return missingUntil.isEmpty() || missingUntil.values().stream().anyMatch(at -> !now.isBefore(at));
     }
 
     /** The retry interval for a missing file after {@code misses} missing answers in a row. */
