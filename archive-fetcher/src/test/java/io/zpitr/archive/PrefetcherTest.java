@@ -47,9 +47,13 @@ class PrefetcherTest {
 
     /** An archive folder that has nothing: every fetch from it ends "missing". */
     private Prefetcher overEmptyArchive(WalSpool spool, int depth) throws IOException {
+        return overEmptyArchive(spool, depth, Duration.ofMillis(300));
+    }
+
+    private Prefetcher overEmptyArchive(WalSpool spool, int depth, Duration idleExit) throws IOException {
         Path archive = Files.createDirectories(dir.resolve("archive-empty"));
         return new Prefetcher(spool, () -> new WalFetcher(List.of(new LocalDirectorySource("nfs", archive)), new WalVerifier()),
-                depth, 2, SEGMENT, Duration.ofMillis(300), Clock.systemUTC());
+                depth, 2, SEGMENT, idleExit, Clock.systemUTC());
     }
 
     /** Calls fill until {@code done} holds (the fetches run on the prefetcher's worker threads). */
@@ -206,7 +210,9 @@ class PrefetcherTest {
         WalSpool spool = new WalSpool(spoolDir);
         WalFileName missing = WalFileName.of("000000010000000000000005");
         spool.recordRequested(missing);
-        Prefetcher prefetcher = overEmptyArchive(spool, 2);  // stops after 300 ms without a request
+        // Stops after 2 s without a request: far above the 100 ms between questions below, so a
+        // stalled test thread on a loaded machine does not end it early.
+        Prefetcher prefetcher = overEmptyArchive(spool, 2, Duration.ofSeconds(2));
         Thread running = new Thread(() -> {
             try {
                 prefetcher.run();
@@ -215,12 +221,13 @@ class PrefetcherTest {
             }
         });
         running.start();
-        for (int i = 0; i < 10; i++) {  // a standby asking again, as the launcher records it: 1 s in all
-            Thread.sleep(100);
+        long asking = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+        while (System.nanoTime() < asking) {  // a standby asking again, as the launcher records it: 4 s in all
+            Thread.sleep(100);  // the pace of the questions, not a wait for anything
             spool.recordRequested(missing);
         }
-        assertTrue(running.isAlive(), "still serving after 1 s of the same question");
-        running.join(5_000);
+        assertTrue(running.isAlive(), "still serving after 4 s of the same question (twice its idle exit)");
+        running.join(10_000);
         assertFalse(running.isAlive(), "stopped once the questions stopped");
     }
 }

@@ -79,7 +79,8 @@ class SshSourceHungHostTest {
             long again = System.nanoTime();
             SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> next.find(SEGMENT));
             long took = (System.nanoTime() - again) / 1_000_000;
-            assertTrue(took < 500, "a remembered host costs nothing; took " + took + " ms");
+            // The message proves that nothing was tried; the bound only keeps it honest on a loaded machine.
+            assertTrue(took < 1000, "a remembered host costs nothing; took " + took + " ms");
             assertTrue(e.getMessage().contains("host is skipped without trying"), e.getMessage());
         }
     }

@@ -145,6 +145,16 @@ public final class PrefetcherProcess {
      */
     public static void startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
                                    Optional<String> osUser, Optional<Path> spoolOverride, Optional<Path> launcher) {
+        startIfIdle(runner, spool, configFile, segmentSize, osUser, spoolOverride, launcher, Optional.empty());
+    }
+
+    /**
+     * As above, for the PostgreSQL in {@code servedDataDir}: the prefetcher ends when that one stops
+     * or leaves recovery ({@link ServedCluster}).
+     */
+    public static void startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
+                                   Optional<String> osUser, Optional<Path> spoolOverride, Optional<Path> launcher,
+                                   Optional<Path> servedDataDir) {
         try {
             Optional<FileLock> lock = Prefetcher.tryLock(spool);
             if (lock.isEmpty()) {
@@ -178,6 +188,7 @@ public final class PrefetcherProcess {
             }
             Map<String, String> env = new HashMap<>(System.getenv());
             spoolOverride.ifPresent(s -> env.put("ZPITR_SPOOL_DIR", s.toString()));
+            servedDataDir.ifPresent(d -> env.put(WalFetchService.DATA_DIR_ENV, d.toString()));
             if (!env.containsKey(WalFetchService.DATA_DIR_ENV)) {
                 // A spool inside a data directory (a restore's, in its clone's pg_wal) serves that PostgreSQL.
                 dataDirAround(spool.dir()).ifPresent(d -> env.put(WalFetchService.DATA_DIR_ENV, d.toString()));

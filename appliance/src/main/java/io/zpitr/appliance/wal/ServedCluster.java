@@ -39,21 +39,30 @@ final class ServedCluster {
         return dataDir;
     }
 
-    /** Why there is nothing left to serve, or empty while PostgreSQL runs in recovery there. */
+    /** Why there is nothing left to serve, or empty while PostgreSQL runs in recovery there (or may yet start). */
     synchronized Optional<String> gone() {
-        Optional<Long> pid = ProcessTrees.pidIn(dataDir.resolve("postmaster.pid"));
-        if (pid.isEmpty() || !ProcessTrees.alive(pid.get())) {
+        if (!running()) {
             if (seenRunning || System.nanoTime() - startedNanos > START_GRACE.toNanos()) {
                 return Optional.of("PostgreSQL in " + dataDir + " is not running");
             }
             return Optional.empty();
         }
         seenRunning = true;
-        for (String file : RECOVERY_FILES) {
-            if (Files.exists(dataDir.resolve(file))) {
-                return Optional.empty();
-            }
-        }
-        return Optional.of("PostgreSQL in " + dataDir + " has left recovery (promoted)");
+        return inRecovery() ? Optional.empty()
+                : Optional.of("PostgreSQL in " + dataDir + " has left recovery (promoted)");
+    }
+
+    /** Whether PostgreSQL runs there in recovery right now: there is something to prefetch for. */
+    boolean servedNow() {
+        return running() && inRecovery();
+    }
+
+    private boolean running() {
+        Optional<Long> pid = ProcessTrees.pidIn(dataDir.resolve("postmaster.pid"));
+        return pid.isPresent() && ProcessTrees.alive(pid.get());
+    }
+
+    private boolean inRecovery() {
+        return RECOVERY_FILES.stream().anyMatch(f -> Files.exists(dataDir.resolve(f)));
     }
 }

@@ -58,7 +58,7 @@ class LauncherFastPathIT {
 
     @AfterEach
     void stopStayingPrefetcher() {
-        runner.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
+        WalLab.stopZpitrProcesses(config);
     }
 
     private ProcessResult walFetch(String file) {

@@ -86,10 +86,11 @@ class PrefetcherLifecycleIT {
                 System.out.printf(Locale.ROOT, "caught-up standby, WAL path CPU: %.2f s in %.1f s = %.2f%% of a core"
                         + " (prefetcher pid %d and the restore_commands of startup pid %d)%n", cpu, seconds, percent,
                         prefetcher, startup);
-                // Measured here: the prefetcher 0.9%, PostgreSQL's own restore_command calls (two sh + bash
-                // starts every 5 s, each about 20 ms of CPU on this machine) about 1%; bounds with room for load.
-                assertTrue(prefetcherPercent <= 1.5, "the caught-up standby's prefetcher costs " + prefetcherPercent + "% of a core");
-                assertTrue(percent <= 3.0, "a caught-up standby's WAL path costs " + percent + "% of a core");
+                // Measured here: the prefetcher 0.9-1.2%, PostgreSQL's own restore_command calls (two sh + bash
+                // starts every 5 s, each about 20 ms of CPU on this machine) about 1%; bounds with room for
+                // a loaded machine (before issue 15 the prefetcher alone took 6-14%).
+                assertTrue(prefetcherPercent <= 2.0, "the caught-up standby's prefetcher costs " + prefetcherPercent + "% of a core");
+                assertTrue(percent <= 3.5, "a caught-up standby's WAL path costs " + percent + "% of a core");
                 assertTrue(calls.stream().noneMatch(c -> c.startsWith("jvm ")), "no JVM started while caught up: " + calls);
 
                 standby.stop();
