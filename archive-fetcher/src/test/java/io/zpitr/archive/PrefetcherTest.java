@@ -144,7 +144,16 @@ class PrefetcherTest {
             });
             running.start();
             if (removeWholeSpool) {
-                io.zpitr.fixtures.Fs.deleteTree(spoolDir);
+                // Gone at once (the prefetcher may be writing a mark into it): moved away, then removed.
+                Path away = Files.move(spoolDir, dir.resolve("removed"));
+                long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (Files.exists(away) && System.nanoTime() < until) {
+                    try {
+                        io.zpitr.fixtures.Fs.deleteTree(away);
+                    } catch (java.nio.file.DirectoryNotEmptyException stillWriting) {
+                        Thread.onSpinWait();
+                    }
+                }
             } else {
                 Files.delete(spoolDir.resolve(WalSpool.LOCK));  // a new spool's prefetcher may lock a new file
                 Files.writeString(spoolDir.resolve(WalSpool.LOCK), "");
