@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each worker owns its own {@link WalFetcher}, hence its own source connections, which it keeps
  * across segments (one SSH session per host per worker instead of one per segment). A segment no
- * source has is the archive's end for now: it is asked for again every {@link #MISSING_RETRY}, and
+ * source has is the archive's end for now: it is asked for again after {@link #MISSING_RETRY},
+ * doubling while the end lasts up to {@link #MISSING_RETRY_MAX}, and
  * each answer is written as a missing mark ({@link WalSpool#MISSING}) that the launcher serves
  * PostgreSQL's end-of-archive requests from. Once the end is in sight, the timeline history files
  * PostgreSQL asks for when recovery ends (the current and the next timelines') are fetched or
@@ -42,11 +43,24 @@ import org.slf4j.LoggerFactory;
  */
 public final class Prefetcher {
     private static final Logger LOG = LoggerFactory.getLogger(Prefetcher.class);
-    /** Well inside {@link WalSpool#MISSING_FRESH}, so that a mark stays fresh while the end lasts. */
+    /** The first retry of a missing file: well inside {@link WalSpool#MISSING_FRESH}. */
     static final Duration MISSING_RETRY = Duration.ofMillis(250);
+    /**
+     * At a lasting end of the archive the retries back off, doubling up to this (PostgreSQL itself
+     * asks again every wal_retrieve_retry_interval, 5 s by default): a caught-up standby's WAL
+     * path then costs well under 1% of a core (docs/wal-fetch.md). Each missing mark says how long
+     * it answers for the sources (the retry interval plus {@link #MARK_SLACK}), so the launcher
+     * keeps answering PostgreSQL without a JVM in between.
+     */
+    static final Duration MISSING_RETRY_MAX = Duration.ofSeconds(4);
+    static final Duration MARK_SLACK = Duration.ofMillis(750);
     /** How many timelines beyond the current one are looked for at the end of the archive. */
     private static final int HISTORY_AHEAD = 8;
+    /** A pass every 10 ms while anything moves; up to {@link #IDLE_POLL_MILLIS} while nothing does. */
     private static final long POLL_MILLIS = 10;
+    private static final long IDLE_POLL_MILLIS = 500;
+    /** How often the prefetcher checks that it still has a spool and a lock, and someone to serve. */
+    static final Duration OWNERSHIP_CHECK = Duration.ofSeconds(1);
 
     private final WalSpool spool;
     private final int depth;
@@ -67,6 +81,12 @@ public final class Prefetcher {
     private final Map<WalFileName, Instant> missingUntil = new ConcurrentHashMap<>();
     /** Set by {@link #stop}: an interrupt alone can be swallowed by a transport's own waits. */
     private volatile boolean stopping;
+    /** Missing answers in a row since the last fetched file: the exponent of the end-of-archive back-off. */
+    private final java.util.concurrent.atomic.AtomicInteger missesInARow = new java.util.concurrent.atomic.AtomicInteger();
+    /** Why the prefetcher should stop now (what it serves is gone), or empty; see {@link #endWhen}. */
+    private volatile java.util.function.Supplier<Optional<String>> endCondition = Optional::empty;
+    /** The spool's lock file when this prefetcher was made (after its lock was taken); null if none. */
+    private final Object lockIdentity;
 
     /**
      * @param workers how many segments are fetched at once; each gets its own fetcher from
@@ -86,6 +106,7 @@ public final class Prefetcher {
         for (int i = 0; i < workers; i++) {
             fetchers.add(fetcherFactory.get());
         }
+        this.lockIdentity = lockIdentity();
         this.workers = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "prefetch");
             t.setDaemon(true);
@@ -105,31 +126,59 @@ public final class Prefetcher {
         return Optional.of(lock);
     }
 
-    /** Runs until no new request came for {@code idleExit}; call with the lock held. */
+    /**
+     * Also stop, within about {@link #OWNERSHIP_CHECK}, once {@code condition} names a reason (say,
+     * the PostgreSQL this spool serves has stopped or left recovery). Besides it, the prefetcher
+     * always stops when its spool folder is gone or its lock file is no longer the one it locked.
+     */
+    public void endWhen(java.util.function.Supplier<Optional<String>> condition) {
+        this.endCondition = java.util.Objects.requireNonNull(condition, "condition");
+    }
+
+    /** Runs until no new request came for {@code idleExit}, or what it serves is gone; call with the lock held. */
     public void run() throws IOException {
         Optional<WalFileName> last = Optional.empty();
         Optional<java.nio.file.attribute.FileTime> lastAsked = Optional.empty();
         Instant lastChange = clock.instant();
+        Instant lastNews = clock.instant();
         spool.clearMarks();  // a prefetcher killed before its end may have left some
+        long nextOwnershipCheck = System.nanoTime() + OWNERSHIP_CHECK.toNanos();
         try {
             while (!stopping) {
+                if (System.nanoTime() - nextOwnershipCheck >= 0) {
+                    Optional<String> end = ended(lockIdentity);
+                    if (end.isPresent()) {
+                        LOG.warn("prefetcher for {} stops: {}", spool.dir(), end.get());
+                        return;
+                    }
+                    nextOwnershipCheck = System.nanoTime() + OWNERSHIP_CHECK.toNanos();
+                }
                 Optional<WalFileName> requested = spool.lastRequested();
                 Optional<java.nio.file.attribute.FileTime> asked = spool.requestedAt();
+                if (!requested.equals(last)) {
+                    lastNews = clock.instant();
+                }
                 if (!requested.equals(last) || !asked.equals(lastAsked)) {
                     last = requested;
                     lastAsked = asked;
                     lastChange = clock.instant();
                 }
-                if (requested.isPresent()) {
+                // Quiet (nothing in flight, no new segment asked for in a second; the same one asked
+                // again is answered from its mark): a pass now and then is enough, and only one whose
+                // retry is due looks further than .requested (a pass costs a few directory reads).
+                boolean quiet = inFlight.isEmpty() && Duration.between(lastNews, clock.instant()).toMillis() > 1000;
+                if (requested.isPresent() && (!quiet || retryDue(clock.instant()))) {
                     fill(requested.get());
                 }
                 if (inFlight.isEmpty() && Duration.between(lastChange, clock.instant()).compareTo(idleExit) > 0) {
                     LOG.info("no new request for {}; prefetcher stops", idleExit);
                     return;
                 }
-                sleep();
+                sleep(quiet ? IDLE_POLL_MILLIS : POLL_MILLIS);
             }
             LOG.debug("prefetcher stopped by its owner");
+        } catch (java.nio.file.NoSuchFileException e) {
+            LOG.warn("prefetcher for {} stops: {} is gone", spool.dir(), e.getFile());
         } finally {
             try {
                 spool.clearMarks();
@@ -231,6 +280,7 @@ public final class Prefetcher {
             WalFetcher.Outcome outcome = fetcher.fetch(name, spool.dir().resolve(name.name()));
             switch (outcome.status()) {
                 case FETCHED -> {
+                    missesInARow.set(0);
                     missingUntil.remove(name);
                     spool.clearMissing(name);
                     reportTrouble(name, outcome);
@@ -242,8 +292,10 @@ public final class Prefetcher {
                 }
                 case MISSING -> {
                     Instant at = clock.instant();
-                    spool.markMissing(name, at);
-                    missingUntil.put(name, at.plus(MISSING_RETRY));
+                    Duration retry = missingRetry(name.kind() == WalFileName.Kind.SEGMENT
+                            ? missesInARow.getAndIncrement() : missesInARow.get());
+                    spool.markMissing(name, at, retry.plus(MARK_SLACK));
+                    missingUntil.put(name, at.plus(retry));
                 }
                 default -> {
                     missingUntil.put(name, clock.instant().plus(MISSING_RETRY));
@@ -266,9 +318,46 @@ public final class Prefetcher {
         }
     }
 
-    private static void sleep() {
+    /** The lock file's identity (its inode) now, or null when it cannot be read. */
+    private Object lockIdentity() {
         try {
-            Thread.sleep(POLL_MILLIS);
+            return java.nio.file.Files.readAttributes(spool.dir().resolve(WalSpool.LOCK),
+                    java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Why this prefetcher has nothing left to serve, or empty. */
+    private Optional<String> ended(Object lockIdentity) {
+        if (!java.nio.file.Files.isDirectory(spool.dir())) {
+            return Optional.of("its spool folder is gone");
+        }
+        if (lockIdentity != null && !lockIdentity.equals(lockIdentity())) {
+            return Optional.of("its lock file " + spool.dir().resolve(WalSpool.LOCK) + " was removed or replaced");
+        }
+        try {
+            return endCondition.get();
+        } catch (RuntimeException e) {
+            LOG.debug("end condition failed: {}", e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /** Whether a file found missing is due to be asked for again (or nothing is known to be missing). */
+    private boolean retryDue(Instant now) {
+        return missingUntil.isEmpty() || missingUntil.values().stream().anyMatch(at -> !now.isBefore(at));
+    }
+
+    /** The retry interval for a missing file after {@code misses} missing answers in a row. */
+    static Duration missingRetry(int misses) {
+        long millis = MISSING_RETRY.toMillis() << Math.min(misses, 10);
+        return Duration.ofMillis(Math.min(millis, MISSING_RETRY_MAX.toMillis()));
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UncheckedIOException(new java.io.InterruptedIOException("prefetcher interrupted"));

@@ -195,12 +195,21 @@ final class ScpTransport implements AutoCloseable {
                 "-o", "StrictHostKeyChecking=yes",
                 "-o", "BatchMode=yes",
                 "-o", "ConnectTimeout=" + endpoint.connectTimeoutSeconds(),
-                "-o", "ServerAliveInterval=" + SshSessions.KEEPALIVE_INTERVAL.toSeconds(),
+                "-o", "ServerAliveInterval=" + keepaliveSeconds(),
                 "-o", "ServerAliveCountMax=" + SshSessions.KEEPALIVE_COUNT_MAX,
                 "-o", "LogLevel=ERROR",
                 "-P", Integer.toString(config.port()),
                 config.user() + "@" + host + ":" + remote,
                 localFolder.toString());
+    }
+
+    /**
+     * ssh gives up on a silent host after about {@code ServerAliveCountMax + 1} unanswered
+     * keepalives: an interval of io_timeout / 4 (at least 1 s, ssh's unit) ends a stalled copy
+     * after about io_timeout.
+     */
+    long keepaliveSeconds() {
+        return Math.max(1, endpoint.config().ioTimeout().toSeconds() / (SshSessions.KEEPALIVE_COUNT_MAX + 1));
     }
 
     /** The host answered, and said only that this very path does not exist. */
@@ -220,6 +229,13 @@ final class ScpTransport implements AutoCloseable {
             return endpoint.failure(Transport.SCP, "public-key authentication as '" + config.user() + "' with "
                     + config.identityFile() + " was refused (" + firstLine(stderr) + ")"
                     + "\nHINT: is that key's public half in ~" + config.user() + "/.ssh/authorized_keys on the host?");
+        }
+        if (stderr.contains("Connection timed out during banner exchange") || stderr.contains("not responding")) {
+            // Hung after the TCP connect (no banner) or in the middle of the copy (keepalives unanswered).
+            endpoint.rememberDown();
+            return new SshNoFallbackException(config.name(), endpoint.where(Transport.SCP)
+                    + ": the host stalled: " + firstLine(stderr) + "; skipping it for archive.down_for"
+                    + "\nHINT: is the host frozen or overloaded? archive.connect_timeout and archive.io_timeout bound the waits");
         }
         if (stderr.contains("ssh: connect to host")) {
             // It answered the reachability probe a moment ago and not now: remember it as the probe would.

@@ -41,6 +41,8 @@ final class SftpTransport implements AutoCloseable {
     private ChannelSftp channel;
     private List<String> folders;
     private long foldersReadAtNanos;
+    /** The watch over the call in progress, if any: a transfer reports its progress to it. */
+    private volatile StallGuard.Watch watch;
 
     SftpTransport(SshEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -62,7 +64,7 @@ final class SftpTransport implements AutoCloseable {
         call("download " + copy.location(), sftp -> {
             String remote = location.isGlob() ? resolveGlob(sftp, location.file()) : copy.location();
             try (TargetStream out = new TargetStream(Files.newOutputStream(target, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))) {
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), this::progress)) {
                 try {
                     sftp.get(remote, out);
                 } catch (SftpException e) {
@@ -116,7 +118,7 @@ final class SftpTransport implements AutoCloseable {
         boolean reused = isOpen();
         ChannelSftp sftp = open();
         try {
-            return call.run(sftp);
+            return guarded(what, sftp, call);
         } catch (SftpException e) {
             if (!reused || isOpen()) {
                 throw failed(what, e);
@@ -126,9 +128,47 @@ final class SftpTransport implements AutoCloseable {
         close();
         sftp = open();
         try {
-            return call.run(sftp);
+            return guarded(what, sftp, call);
         } catch (SftpException e) {
             throw failed(what, e);
+        }
+    }
+
+    /**
+     * Runs {@code call} under a {@link StallGuard}: a request that gets no answer, or a transfer that
+     * moves no byte, for io_timeout ends the session (JSch would wait as long as the session
+     * lives). Such a host is remembered as down, like one that refused the connection: a stall is a
+     * failure of this host for this file, and the next source is asked.
+     */
+    private <T> T guarded(String what, ChannelSftp sftp, SftpCall<T> call)
+            throws SftpException, IOException, SourceUnavailableException {
+        Session watched = session;
+        try (StallGuard.Watch w = StallGuard.watch(endpoint.config().ioTimeout(), () -> {
+            endpoint.rememberDown();
+            watched.disconnect();
+        })) {
+            watch = w;
+            try {
+                return call.run(sftp);
+            } catch (SftpException | IOException | RuntimeException e) {
+                if (w.fired()) {
+                    close();
+                    throw new SshNoFallbackException(endpoint.name(), endpoint.where(Transport.SFTP) + ": cannot "
+                            + what + ": the host stalled (nothing for " + endpoint.config().ioTimeout().toMillis()
+                            + " ms); skipping it for archive.down_for"
+                            + "\nHINT: is the host frozen, overloaded or its disk hung? archive.io_timeout bounds each wait", e);
+                }
+                throw e;
+            }
+        } finally {
+            watch = null;
+        }
+    }
+
+    private void progress() {
+        StallGuard.Watch w = watch;
+        if (w != null) {
+            w.progress();
         }
     }
 
@@ -146,7 +186,7 @@ final class SftpTransport implements AutoCloseable {
         ChannelSftp sftp;
         try {
             sftp = (ChannelSftp) fresh.openChannel("sftp");
-            sftp.connect((int) SshSessions.HANDSHAKE_TIMEOUT.toMillis());
+            sftp.connect(SshSessions.millis(endpoint.config().ioTimeout()));
         } catch (JSchException e) {
             boolean sessionAlive = fresh.isConnected();
             fresh.disconnect();
@@ -271,14 +311,17 @@ final class SftpTransport implements AutoCloseable {
 
     /** The target file's stream, remembering a failed write so it is not mistaken for a remote failure. */
     private static final class TargetStream extends FilterOutputStream {
+        private final Runnable onProgress;
         private IOException writeFailure;
 
-        TargetStream(OutputStream out) {
+        TargetStream(OutputStream out, Runnable onProgress) {
             super(out);
+            this.onProgress = onProgress;
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
+            onProgress.run();
             try {
                 out.write(b, off, len);
             } catch (IOException e) {
@@ -289,6 +332,7 @@ final class SftpTransport implements AutoCloseable {
 
         @Override
         public void write(int b) throws IOException {
+            onProgress.run();
             try {
                 out.write(b);
             } catch (IOException e) {

@@ -26,7 +26,11 @@ import java.util.regex.Pattern;
  *       {@code -i}. They should be absolute; the configuration loader resolves relative ones.</li>
  *   <li>{@code transports} is non-empty, without repetition, tried in the given order.</li>
  *   <li>{@code connectTimeout} is positive; it bounds the TCP connect of the reachability probe,
- *       of JSch and of {@code scp} ({@code ConnectTimeout}, rounded up to whole seconds).</li>
+ *       of JSch and of {@code scp} ({@code ConnectTimeout}, rounded up to whole seconds), and the
+ *       wait for the SSH banner after it: a host that accepts the connection and says nothing is hung.</li>
+ *   <li>{@code ioTimeout} is positive; it bounds every later network wait: each read of the key
+ *       exchange and authentication, opening the SFTP channel, and each SFTP request or stretch of
+ *       a transfer without progress (see docs/wal-fetch.md, "Bounds").</li>
  * </ul>
  *
  * A refused value raises {@link IllegalArgumentException} whose message names the source, the key
@@ -40,11 +44,22 @@ import java.util.regex.Pattern;
  * @param identityFile   the private key used for public-key authentication (the only credential)
  * @param knownHosts     the known_hosts file the host key is verified against
  * @param transports     transports in the order they are tried
- * @param connectTimeout bound of one TCP connect
+ * @param connectTimeout bound of one TCP connect and of the wait for the SSH banner
+ * @param ioTimeout      bound of every later network wait ({@code archive.io_timeout})
  */
 public record SshHostConfig(String name, String host, int port, String user, String remotePath,
                             Path identityFile, Path knownHosts, List<Transport> transports,
-                            Duration connectTimeout) {
+                            Duration connectTimeout, Duration ioTimeout) {
+
+    /** {@code archive.io_timeout} when none is configured. */
+    public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(10);
+
+    /** As the canonical constructor, with {@link #DEFAULT_IO_TIMEOUT}. */
+    public SshHostConfig(String name, String host, int port, String user, String remotePath,
+                         Path identityFile, Path knownHosts, List<Transport> transports, Duration connectTimeout) {
+        this(name, host, port, user, remotePath, identityFile, knownHosts, transports, connectTimeout,
+                DEFAULT_IO_TIMEOUT);
+    }
 
     /** How bytes are fetched from the host. */
     public enum Transport {
@@ -107,6 +122,9 @@ public record SshHostConfig(String name, String host, int port, String user, Str
         transports = List.copyOf(transports);
         if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()) {
             throw refused(name, "connect_timeout", String.valueOf(connectTimeout), "a positive duration such as 1s");
+        }
+        if (ioTimeout == null || ioTimeout.isNegative() || ioTimeout.isZero()) {
+            throw refused(name, "io_timeout", String.valueOf(ioTimeout), "a positive duration such as 10s");
         }
     }
 

@@ -48,8 +48,6 @@ final class SshSessions {
      * (GCM 350-408, CTR 378-432 MB/s warm). The CTR ciphers stay as fallbacks for hosts without GCM.
      */
     static final String CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr";
-    /** Key exchange, authentication and the first channel: generous, the TCP connect is bounded separately. */
-    static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(30);
     /** A silent host is declared gone after this many unanswered keepalives... */
     static final int KEEPALIVE_COUNT_MAX = 3;
     /** ...sent at this interval; also keeps an idle long-lived session from being dropped by firewalls. */
@@ -86,13 +84,16 @@ final class SshSessions {
         }
         session.setHostKeyRepository(knownHosts);
         session.setConfig(sessionConfig());
+        // The TCP connect and the wait for the banner are bounded by connect_timeout: a host that
+        // accepts the connection and says nothing (a frozen VM, a stopped sshd) is hung. Every
+        // later read of the handshake waits at most io_timeout (JSch's connect timeout is a read timeout).
         session.setSocketFactory(new BoundedConnect(config.connectTimeout()));
         // JSch's reader thread must not keep a finished wal-fetch JVM alive if a caller forgets close().
         session.setDaemonThread(true);
         try {
             session.setServerAliveInterval((int) KEEPALIVE_INTERVAL.toMillis());
             session.setServerAliveCountMax(KEEPALIVE_COUNT_MAX);
-            session.connect((int) HANDSHAKE_TIMEOUT.toMillis());
+            session.connect(millis(config.ioTimeout()));
             return session;
         } catch (JSchException e) {
             session.disconnect();
@@ -145,9 +146,21 @@ final class SshSessions {
             return new SshNoFallbackException(config.name(), endpoint.where(transport)
                     + ": host stopped accepting connections: " + cause.getMessage(), e);
         }
+        if (cause instanceof NoBanner) {
+            // A hung host: remembered as down like a refusing one, so later fetches skip it at once.
+            endpoint.rememberDown();
+            return new SshNoFallbackException(config.name(), endpoint.where(transport)
+                    + ": host accepted the TCP connection but sent no SSH banner within "
+                    + config.connectTimeout().toMillis() + " ms (hung?); skipping it for archive.down_for"
+                    + "\nHINT: is the host frozen or its sshd stuck? archive.connect_timeout bounds this wait", e);
+        }
         if (cause instanceof SocketTimeoutException || message.contains("timeout")) {
-            return endpoint.failure(transport, "no SSH handshake within " + HANDSHAKE_TIMEOUT.toSeconds() + " s ("
-                    + message + ")\nHINT: is an sshd (and not another service) listening on " + config.hostAndPort() + "?", e);
+            endpoint.rememberDown();
+            return new SshNoFallbackException(config.name(), endpoint.where(transport)
+                    + ": the SSH handshake stalled: no answer within " + config.ioTimeout().toMillis() + " ms ("
+                    + message + "); skipping the host for archive.down_for"
+                    + "\nHINT: is an sshd (and not another service) listening on " + config.hostAndPort()
+                    + ", and is the host overloaded? archive.io_timeout bounds each wait", e);
         }
         return endpoint.failure(transport, "SSH connection failed: " + message, e);
     }
@@ -181,12 +194,20 @@ final class SshSessions {
         return key == null ? "its key" : SshKnownHosts.fingerprint(Base64.getDecoder().decode(key.getKey()));
     }
 
-    /** A plain socket whose connect is bounded by the configured connect timeout (JSch would use the handshake's). */
+    /** Milliseconds for a socket or JSch timeout: never 0, which means "wait forever" to both. */
+    static int millis(Duration timeout) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+    }
+
+    /**
+     * A plain socket whose connect, and the wait for the first byte the host sends (its SSH
+     * banner), are bounded by the configured connect timeout; JSch would use its read timeout for both.
+     */
     private static final class BoundedConnect implements SocketFactory {
         private final int timeoutMillis;
 
         BoundedConnect(Duration connectTimeout) {
-            this.timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+            this.timeoutMillis = millis(connectTimeout);
         }
 
         @Override
@@ -205,12 +226,61 @@ final class SshSessions {
 
         @Override
         public InputStream getInputStream(Socket socket) throws IOException {
-            return socket.getInputStream();
+            return new BannerBound(socket, timeoutMillis);
         }
 
         @Override
         public OutputStream getOutputStream(Socket socket) throws IOException {
             return socket.getOutputStream();
+        }
+    }
+
+    /**
+     * The socket's input with the read timeout narrowed to the connect timeout until the host has
+     * sent its first byte; afterwards reads wait as long as JSch set (io_timeout, keepalives).
+     */
+    private static final class BannerBound extends java.io.FilterInputStream {
+        private final Socket socket;
+        private final int bannerMillis;
+        private boolean heard;
+
+        BannerBound(Socket socket, int bannerMillis) throws IOException {
+            super(socket.getInputStream());
+            this.socket = socket;
+            this.bannerMillis = bannerMillis;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (heard) {
+                return in.read(b, off, len);
+            }
+            int saved = socket.getSoTimeout();
+            socket.setSoTimeout(saved == 0 ? bannerMillis : Math.min(saved, bannerMillis));
+            try {
+                int n = in.read(b, off, len);
+                heard = n > 0;
+                return n;
+            } catch (SocketTimeoutException e) {
+                throw new NoBanner("no SSH banner within " + bannerMillis + " ms", e);
+            } finally {
+                socket.setSoTimeout(saved);
+            }
+        }
+    }
+
+    /** The host accepted the TCP connection but sent nothing within the connect timeout. */
+    private static final class NoBanner extends SocketTimeoutException {
+        NoBanner(String message, SocketTimeoutException cause) {
+            super(message);
+            initCause(cause);
         }
     }
 

@@ -35,8 +35,16 @@ public final class WalSpool {
      * (bounded) instead of starting a JVM to fetch the same file over the same network again.
      */
     public static final String IN_FLIGHT = ".inflight-";
+    /**
+     * The system identifier of the cluster this spool serves, in decimal, once known: the
+     * prefetcher verifies against it, so that the launcher's fast path (which reads no header)
+     * never hands another cluster's segment over.
+     */
+    public static final String SYSTEM_IDENTIFIER = ".system-identifier";
     /** How long a missing mark answers for the sources (the launcher hard-codes the same figure). */
     public static final java.time.Duration MISSING_FRESH = java.time.Duration.ofSeconds(1);
+    /** The longest a mark may say it answers for (its second line): PostgreSQL's own retry interval. */
+    public static final java.time.Duration MISSING_FRESH_MAX = java.time.Duration.ofSeconds(5);
 
     private final Path dir;
     private final Landing marks;
@@ -86,9 +94,54 @@ public final class WalSpool {
         }
     }
 
+    /**
+     * Records which cluster this spool serves ({@link #SYSTEM_IDENTIFIER}). When that is news, spooled
+     * segments of another cluster (landed before it was known) are deleted. Returns how many were.
+     */
+    public int recordSystemIdentifier(long systemIdentifier) throws IOException {
+        if (systemIdentifier().equals(java.util.OptionalLong.of(systemIdentifier))) {
+            return 0;
+        }
+        writeAtomically(SYSTEM_IDENTIFIER, Long.toUnsignedString(systemIdentifier) + "\n");
+        WalVerifier verifier = WalVerifier.forCluster(systemIdentifier);
+        int dropped = 0;
+        for (WalFileName n : segments()) {
+            Path p = dir.resolve(n.name());
+            try {
+                if (!verifier.verify(p, n).ok()) {
+                    Files.deleteIfExists(p);
+                    dropped++;
+                }
+            } catch (NoSuchFileException e) {
+                // served meanwhile
+            }
+        }
+        return dropped;
+    }
+
+    /** The recorded system identifier of the cluster this spool serves; empty when unknown or unreadable. */
+    public java.util.OptionalLong systemIdentifier() {
+        try {
+            String text = Files.readString(dir.resolve(SYSTEM_IDENTIFIER), StandardCharsets.US_ASCII).strip();
+            return java.util.OptionalLong.of(Long.parseUnsignedLong(text));
+        } catch (IOException | NumberFormatException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
     /** Records that no source had {@code name} at {@code when}: see {@link #MISSING}. */
     public void markMissing(WalFileName name, java.time.Instant when) throws IOException {
         writeAtomically(MISSING + name.name(), when.toEpochMilli() + "\n");
+    }
+
+    /**
+     * As {@link #markMissing(WalFileName, java.time.Instant)}, answering for {@code answersFor}
+     * instead of {@link #MISSING_FRESH} (a second line, in milliseconds; the launcher believes at most
+     * {@link #MISSING_FRESH_MAX}): the prefetcher asks the sources again before then.
+     */
+    public void markMissing(WalFileName name, java.time.Instant when, java.time.Duration answersFor) throws IOException {
+        long millis = Math.max(MISSING_FRESH.toMillis(), Math.min(MISSING_FRESH_MAX.toMillis(), answersFor.toMillis()));
+        writeAtomically(MISSING + name.name(), when.toEpochMilli() + "\n" + millis + "\n");
     }
 
     /** Records that the prefetcher took {@code name} on: see {@link #IN_FLIGHT}. */
@@ -110,7 +163,7 @@ public final class WalSpool {
     public Optional<java.time.Instant> missingSince(WalFileName name) throws IOException {
         try {
             String text = Files.readString(dir.resolve(MISSING + name.name()), StandardCharsets.US_ASCII).strip();
-            return Optional.of(java.time.Instant.ofEpochMilli(Long.parseLong(text)));
+            return Optional.of(java.time.Instant.ofEpochMilli(Long.parseLong(text.lines().findFirst().orElse(""))));
         } catch (NoSuchFileException | NumberFormatException e) {
             return Optional.empty();
         }

@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,7 +34,13 @@ import java.util.regex.Pattern;
  *     naming the segment of the file name.</li>
  * </ul>
  *
- * <p>Stateless and thread-safe.
+ * <p>When the asking cluster's system identifier is known ({@link #forCluster}), a segment's long
+ * page header must carry it too: two clusters archiving to one host (a shared archive folder, a
+ * mistyped path, a re-initialised primary) write segments under the same names, and PostgreSQL
+ * refuses the other cluster's one ("WAL file is from different database system") and asks again,
+ * forever. Such a copy is a bad copy of its source, and the next source is asked.
+ *
+ * <p>Thread-safe; holds no state but how to learn the expected identifier.
  */
 public final class WalVerifier {
     /** Far above any real history or backup file (one line per timeline switch); keeps garbage out of memory. */
@@ -89,6 +96,32 @@ public final class WalVerifier {
         }
     }
 
+    private final Supplier<OptionalLong> expectedSystemIdentifier;
+
+    /** A verifier that accepts WAL of any cluster (the asking cluster is not known). */
+    public WalVerifier() {
+        this(OptionalLong::empty);
+    }
+
+    /**
+     * A verifier that asks {@code expectedSystemIdentifier} before each segment which cluster's WAL
+     * is wanted (say, a spool's recorded identifier, which may become known later); empty accepts any.
+     */
+    public WalVerifier(Supplier<OptionalLong> expectedSystemIdentifier) {
+        this.expectedSystemIdentifier = Objects.requireNonNull(expectedSystemIdentifier, "expectedSystemIdentifier");
+    }
+
+    /** A verifier that accepts only segments written by the cluster with {@code systemIdentifier}. */
+    public static WalVerifier forCluster(long systemIdentifier) {
+        OptionalLong expected = OptionalLong.of(systemIdentifier);
+        return new WalVerifier(() -> expected);
+    }
+
+    /** The system identifier segments must carry, if known now. */
+    public OptionalLong expectedSystemIdentifier() {
+        return expectedSystemIdentifier.get();
+    }
+
     /**
      * Verifies {@code file}, a downloaded copy, against the name PostgreSQL asked for.
      *
@@ -112,14 +145,15 @@ public final class WalVerifier {
         Objects.requireNonNull(name, "name");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             return switch (name.kind()) {
-                case SEGMENT, PARTIAL -> verifySegment(channel, name);
+                case SEGMENT, PARTIAL -> verifySegment(channel, name, expectedSystemIdentifier.get());
                 case HISTORY -> verifyHistory(channel, name);
                 case BACKUP -> verifyBackupLabel(channel, name);
             };
         }
     }
 
-    private static Result verifySegment(FileChannel channel, WalFileName name) throws IOException {
+    private static Result verifySegment(FileChannel channel, WalFileName name, OptionalLong expectedSystemIdentifier)
+            throws IOException {
         long size = channel.size();
         if (size < WalPageHeader.LONG_SIZE) {
             return Result.refused("size " + size + ", too small for a WAL segment's "
@@ -150,6 +184,13 @@ public final class WalVerifier {
         }
         if (size != segmentSize) {
             return Result.refused("size " + size + ", expected " + segmentSize + " from its long page header");
+        }
+        if (expectedSystemIdentifier.isPresent() && first.systemIdentifier() != expectedSystemIdentifier.getAsLong()) {
+            return Result.refused("system identifier " + Long.toUnsignedString(first.systemIdentifier())
+                    + " in its long page header, but the asking cluster's is "
+                    + Long.toUnsignedString(expectedSystemIdentifier.getAsLong())
+                    + ": another cluster's WAL under the same name (two clusters archiving to one folder,"
+                    + " or a re-initialised primary?)");
         }
 
         String logAndSegment = name.logAndSegment();

@@ -62,7 +62,8 @@ class HostReachabilityTest {
             assertEquals(Status.REMEMBERED_DOWN, remembered.status());
             assertFalse(remembered.isUp());
             assertTrue(remembered.reason().contains(record.toString()), remembered.reason());
-            assertTrue(took < 100, "a remembered host must be skipped at once; took " + took + " ms");
+            // Generous for a loaded machine: a connect would take the 5 s timeout, and the listener proves none came.
+            assertTrue(took < 1000, "a remembered host must be skipped at once; took " + took + " ms");
             listener.setSoTimeout(200);
             assertThrows(SocketTimeoutException.class, listener::accept, "the remembered check connected");
         }

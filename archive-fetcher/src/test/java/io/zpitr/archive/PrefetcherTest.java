@@ -47,9 +47,13 @@ class PrefetcherTest {
 
     /** An archive folder that has nothing: every fetch from it ends "missing". */
     private Prefetcher overEmptyArchive(WalSpool spool, int depth) throws IOException {
+        return overEmptyArchive(spool, depth, Duration.ofMillis(300));
+    }
+
+    private Prefetcher overEmptyArchive(WalSpool spool, int depth, Duration idleExit) throws IOException {
         Path archive = Files.createDirectories(dir.resolve("archive-empty"));
         return new Prefetcher(spool, () -> new WalFetcher(List.of(new LocalDirectorySource("nfs", archive)), new WalVerifier()),
-                depth, 2, SEGMENT, Duration.ofMillis(300), Clock.systemUTC());
+                depth, 2, SEGMENT, idleExit, Clock.systemUTC());
     }
 
     /** Calls fill until {@code done} holds (the fetches run on the prefetcher's worker threads). */
@@ -81,7 +85,9 @@ class PrefetcherTest {
 
         assertTrue(spool.missingSince(next).orElseThrow().isAfter(before));
         // The launcher reads the mark as digits of epoch milliseconds.
-        assertTrue(Files.readString(spoolDir.resolve(WalSpool.MISSING + next.name())).strip().matches("[0-9]{13}"));
+        // (and, on a second line, for how many milliseconds the answer stands).
+        List<String> mark = Files.readAllLines(spoolDir.resolve(WalSpool.MISSING + next.name()));
+        assertTrue(mark.get(0).matches("[0-9]{13}") && mark.get(1).matches("[0-9]{4}"), mark.toString());
         // Nothing beyond the end is asked for until the end moves.
         assertFalse(marked(spool, WalFileName.of("000000010000000000000007")));
     }
@@ -98,8 +104,88 @@ class PrefetcherTest {
         fillUntil(prefetcher, requested, () -> since(spool, requested).map(t -> t.isAfter(old)).orElse(false));
         Instant first = spool.missingSince(requested).orElseThrow();
         fillUntil(prefetcher, requested, () -> since(spool, requested).map(t -> t.isAfter(first)).orElse(false));
-        assertTrue(Duration.between(first, spool.missingSince(requested).orElseThrow()).compareTo(WalSpool.MISSING_FRESH) < 0,
-                "asked again well within the time a mark is believed");
+        assertTrue(Duration.between(first, spool.missingSince(requested).orElseThrow()).compareTo(answersFor(spool, requested)) < 0,
+                "asked again within the time the mark says it answers for");
+    }
+
+    /** How long the mark says it answers for: its second line, else WalSpool.MISSING_FRESH. */
+    private static Duration answersFor(WalSpool spool, WalFileName name) throws IOException {
+        List<String> lines = Files.readAllLines(spool.dir().resolve(WalSpool.MISSING + name.name()));
+        return lines.size() > 1 ? Duration.ofMillis(Long.parseLong(lines.get(1))) : WalSpool.MISSING_FRESH;
+    }
+
+    @Test
+    void atALastingEndItAsksLessAndLessOftenUpToAboutPostgresRetryInterval() {
+        assertEquals(Duration.ofMillis(250), Prefetcher.missingRetry(0));
+        assertEquals(Duration.ofMillis(500), Prefetcher.missingRetry(1));
+        assertEquals(Duration.ofSeconds(2), Prefetcher.missingRetry(3));
+        assertEquals(Prefetcher.MISSING_RETRY_MAX, Prefetcher.missingRetry(4));
+        assertEquals(Prefetcher.MISSING_RETRY_MAX, Prefetcher.missingRetry(1000));
+        assertTrue(Prefetcher.MISSING_RETRY_MAX.plus(Prefetcher.MARK_SLACK).compareTo(WalSpool.MISSING_FRESH_MAX) <= 0,
+                "a mark always answers until the next question to the sources");
+    }
+
+    @Test
+    void stopsWithinSecondsWhenItsSpoolIsGoneOrItsLockIsNoLongerItsOwn() throws Exception {
+        for (boolean removeWholeSpool : new boolean[] {true, false}) {
+            Path spoolDir = Files.createDirectories(dir.resolve("spool-" + removeWholeSpool));
+            WalSpool spool = new WalSpool(spoolDir);
+            WalFileName missing = WalFileName.of("000000010000000000000005");
+            spool.recordRequested(missing);
+            var lock = Prefetcher.tryLock(spool).orElseThrow();
+            Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(List.of(), new WalVerifier()), 2, 1,
+                    SEGMENT, Duration.ofMinutes(10), Clock.systemUTC());
+            Thread running = new Thread(() -> {
+                try {
+                    prefetcher.run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            running.start();
+            if (removeWholeSpool) {
+                // Gone at once (the prefetcher may be writing a mark into it): moved away, then removed.
+                Path away = Files.move(spoolDir, dir.resolve("removed"));
+                long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (Files.exists(away) && System.nanoTime() < until) {
+                    try {
+                        io.zpitr.fixtures.Fs.deleteTree(away);
+                    } catch (java.nio.file.DirectoryNotEmptyException stillWriting) {
+                        Thread.onSpinWait();
+                    }
+                }
+            } else {
+                Files.delete(spoolDir.resolve(WalSpool.LOCK));  // a new spool's prefetcher may lock a new file
+                Files.writeString(spoolDir.resolve(WalSpool.LOCK), "");
+            }
+            long start = System.nanoTime();
+            running.join(10_000);
+            assertFalse(running.isAlive(), "still running 10 s after " + (removeWholeSpool ? "its spool" : "its lock") + " went");
+            assertTrue((System.nanoTime() - start) / 1_000_000 < 5_000, "stopped within a few seconds");
+            lock.channel().close();
+        }
+    }
+
+    @Test
+    void stopsWhenWhatItServesIsGone() throws Exception {
+        Path spoolDir = Files.createDirectories(dir.resolve("spool"));
+        WalSpool spool = new WalSpool(spoolDir);
+        spool.recordRequested(WalFileName.of("000000010000000000000005"));
+        Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(List.of(), new WalVerifier()), 2, 1,
+                SEGMENT, Duration.ofMinutes(10), Clock.systemUTC());
+        java.util.concurrent.atomic.AtomicBoolean standbyUp = new java.util.concurrent.atomic.AtomicBoolean(true);
+        prefetcher.endWhen(() -> standbyUp.get() ? Optional.empty() : Optional.of("the standby stopped"));
+        Thread running = new Thread(() -> {
+            try {
+                prefetcher.run();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        running.start();
+        standbyUp.set(false);
+        running.join(10_000);
+        assertFalse(running.isAlive());
     }
 
     @Test
@@ -133,7 +219,9 @@ class PrefetcherTest {
         WalSpool spool = new WalSpool(spoolDir);
         WalFileName missing = WalFileName.of("000000010000000000000005");
         spool.recordRequested(missing);
-        Prefetcher prefetcher = overEmptyArchive(spool, 2);  // stops after 300 ms without a request
+        // Stops after 2 s without a request: far above the 100 ms between questions below, so a
+        // stalled test thread on a loaded machine does not end it early.
+        Prefetcher prefetcher = overEmptyArchive(spool, 2, Duration.ofSeconds(2));
         Thread running = new Thread(() -> {
             try {
                 prefetcher.run();
@@ -142,12 +230,13 @@ class PrefetcherTest {
             }
         });
         running.start();
-        for (int i = 0; i < 10; i++) {  // a standby asking again, as the launcher records it: 1 s in all
-            Thread.sleep(100);
+        long asking = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+        while (System.nanoTime() < asking) {  // a standby asking again, as the launcher records it: 4 s in all
+            Thread.sleep(100);  // the pace of the questions, not a wait for anything
             spool.recordRequested(missing);
         }
-        assertTrue(running.isAlive(), "still serving after 1 s of the same question");
-        running.join(5_000);
+        assertTrue(running.isAlive(), "still serving after 4 s of the same question (twice its idle exit)");
+        running.join(10_000);
         assertFalse(running.isAlive(), "stopped once the questions stopped");
     }
 }

@@ -59,7 +59,8 @@ class SshSourceHostDownTest {
                 long start = System.nanoTime();
                 SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> second.find(SEGMENT));
                 long took = (System.nanoTime() - start) / 1_000_000;
-                assertTrue(took < 200, "a remembered host must be skipped at once; took " + took + " ms");
+                // Generous for a loaded machine; a connect attempt would say otherwise in the message below.
+                assertTrue(took < 1000, "a remembered host must be skipped at once; took " + took + " ms");
                 assertTrue(e.getMessage().startsWith(where + ": host is skipped without trying"), e.getMessage());
                 assertTrue(e.getMessage().contains(record.toString()), e.getMessage());
             }

@@ -47,6 +47,7 @@ class WalVerifierTest {
     private static Path workDir;
     private static Path archive;
     private static long systemIdentifier;
+    private static java.util.OptionalLong identityInPgControl;
     private static final List<String> timeline1Segments = new ArrayList<>();
     private static final List<String> timeline2Segments = new ArrayList<>();
     /** The first segment of timeline 2: it begins with timeline 1's WAL up to the switch point. */
@@ -74,6 +75,7 @@ class WalVerifierTest {
                 .build()) {
             pg.start();
             systemIdentifier = Long.parseLong(pg.psql("select system_identifier from pg_control_system()"));
+            identityInPgControl = ClusterIdentity.ofDataDirectory(pg.dataDir());
             pg.psql("create table t (i int)");
             for (int i = 0; i < 3; i++) {
                 timeline1Segments.add(writeAndSwitch(pg));
@@ -177,6 +179,29 @@ class WalVerifierTest {
             assertEquals(systemIdentifier, result.systemIdentifier().orElseThrow(), name);
             assertEquals(SEGMENT_16MB, result.segmentSize().orElseThrow(), name);
         }
+    }
+
+    @Test
+    void readsTheSystemIdentifierOfARealDataDirectory() throws IOException {
+        assertEquals(java.util.OptionalLong.of(systemIdentifier), identityInPgControl);
+        assertEquals(java.util.OptionalLong.empty(), ClusterIdentity.ofDataDirectory(scratch), "not a data directory");
+    }
+
+    @Test
+    void acceptsARealSegmentOfTheAskingClusterAndRefusesItForAnother() throws IOException {
+        String name = timeline1Segments.get(0);
+        WalVerifier.Result own = WalVerifier.forCluster(systemIdentifier).verify(archived(name), WalFileName.of(name));
+        assertTrue(own.ok(), own.reason());
+
+        long other = systemIdentifier + 1;
+        WalVerifier.Result foreign = WalVerifier.forCluster(other).verify(archived(name), WalFileName.of(name));
+        assertRefused(foreign, "system identifier " + Long.toUnsignedString(systemIdentifier)
+                + " in its long page header, but the asking cluster's is " + Long.toUnsignedString(other)
+                + ": another cluster's WAL under the same name");
+        // History files carry no identifier: the check is for segments.
+        WalVerifier.Result history = WalVerifier.forCluster(other).verify(archived("00000002.history"),
+                WalFileName.of("00000002.history"));
+        assertTrue(history.ok(), history.reason());
     }
 
     @Test

@@ -138,7 +138,7 @@ public final class ApplianceCheck {
         reachability.markUp(s.host(), s.port());
         SshHostConfig config = new SshHostConfig(s.name(), s.host(), s.port(), s.user(), s.remotePath(), s.identityFile(),
                 s.knownHosts(), s.transports().stream().map(SshHostConfig.Transport::parse).toList(),
-                settings.archive().connectTimeout());
+                settings.archive().connectTimeout(), settings.archive().ioTimeout());
         try (SshSource source = new SshSource(config, reachability, appliance.runner())) {
             for (SshHostConfig.Transport t : config.transports()) {
                 try {

@@ -1,4 +1,4 @@
-// `zpitr status`: replay lag, newest snapshot, recoverable window, archive hosts, next and last jobs.
+// `zpitr status`: replay lag, newest snapshot, recoverable window, archive hosts, next and last jobs, prefetchers.
 package io.zpitr.appliance.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -118,6 +118,18 @@ final class StatusCommand implements Callable<Integer> {
             jobs.add(m);
         }
         doc.put("jobs", jobs);
+        List<Map<String, Object>> prefetchers = new ArrayList<>();
+        for (var f : r.prefetchers()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("pid", f.pid());
+            m.put("spool", f.spool().toString());
+            m.put("serves", f.dataDir() == null ? null : f.dataDir().toString());
+            m.put("last_requested", f.lastRequested());
+            m.put("system_identifier", f.systemIdentifier());
+            m.put("since", f.since() == null ? null : f.since().toString());
+            prefetchers.add(m);
+        }
+        doc.put("prefetchers", prefetchers);
         Map<String, Object> daemon = new LinkedHashMap<>();
         daemon.put("running", r.daemonPid() != null);
         daemon.put("pid", r.daemonPid());
@@ -173,6 +185,16 @@ final class StatusCommand implements Callable<Integer> {
             rows.add(new String[] {"job " + j.name(), job(j, local)});
         }
         rows.add(new String[] {"daemon", r.daemonPid() == null ? "not running" : "running (pid " + r.daemonPid() + ")"});
+        if (r.prefetchers().isEmpty()) {
+            rows.add(new String[] {"prefetchers", "none running"});
+        }
+        for (var f : r.prefetchers()) {
+            rows.add(new String[] {"prefetcher pid " + f.pid(), "serves "
+                    + (f.dataDir() == null ? "(PostgreSQL not known)" : f.dataDir().toString())
+                    + (f.lastRequested() == null ? "" : ", asked last for " + f.lastRequested())
+                    + (f.systemIdentifier() == null ? "" : ", cluster " + f.systemIdentifier())
+                    + "; spool " + f.spool() + (f.since() == null ? "" : ", since " + local.format(f.since()))});
+        }
         int width = rows.stream().mapToInt(x -> x[0].length()).max().orElse(0) + 2;
         for (String[] row : rows) {
             out.println(row[0] + " ".repeat(width - row[0].length()) + row[1]);

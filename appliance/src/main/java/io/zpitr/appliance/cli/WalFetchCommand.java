@@ -39,10 +39,17 @@ final class WalFetchCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "DEST", description = "Where to put it (%%p), relative to PostgreSQL's data directory.")
     Path destination;
 
+    @CommandLine.Option(names = "--system-identifier", paramLabel = "ID",
+            description = {"Accept only WAL of the cluster with this system identifier (default: the one in",
+                    "global/pg_control of the directory PostgreSQL runs restore_command in)."})
+    String systemIdentifier;
+
     @Override
     public Integer call() throws Exception {
         WalFileName name = WalFileName.of(walFile);  // refused before anything is read or written
-        WalFetchService service = new WalFetchService(main.settings(), new ProcessRunner());
+        WalFetchService service = new WalFetchService(main.settings(), new ProcessRunner(),
+                systemIdentifier == null ? java.util.OptionalLong.empty()
+                        : java.util.OptionalLong.of(SystemIdentifierOption.parse(systemIdentifier)));
         WalFetchService.Result result = service.fetch(name, destination);
         var err = spec.commandLine().getErr();
         boolean quiet = result.status() == WalFetcher.Status.FETCHED

@@ -24,9 +24,17 @@ final class WalPrefetchCommand implements Callable<Integer> {
     @Option(names = "--idle-exit", description = "Stop after this long without a new request (default: ${DEFAULT-VALUE}).")
     String idleExit = io.zpitr.appliance.wal.WalFetchService.PREFETCH_IDLE_EXIT.toSeconds() + "s";
 
+    @Option(names = "--system-identifier", paramLabel = "ID",
+            description = "Spool only WAL of the cluster with this system identifier (recorded in the spool).")
+    String systemIdentifier;
+
     @Override
     public Integer call() throws Exception {
         Settings settings = main.settings();
+        if (systemIdentifier != null) {
+            long id = SystemIdentifierOption.parse(systemIdentifier);
+            new WalSpool(settings.archive().spoolDir()).recordSystemIdentifier(id);
+        }
         int depth = settings.archive().prefetch();
         if (depth == 0) {
             return Main.OK;

@@ -1,6 +1,7 @@
 // The validated configuration, with defaults applied and paths resolved against the file's folder.
 package io.zpitr.appliance.config;
 
+import io.zpitr.archive.SshHostConfig;
 import io.zpitr.zfs.DatasetName;
 import java.nio.file.Path;
 import java.time.DateTimeException;
@@ -28,7 +29,12 @@ public record Settings(
         ZpitrConfig raw) {
 
     /** The archive section, validated. */
-    public record Archive(List<Source> sources, Duration connectTimeout, Duration downFor, Path spoolDir, int prefetch) {
+    public record Archive(List<Source> sources, Duration connectTimeout, Duration downFor, Path spoolDir, int prefetch,
+                          Duration ioTimeout) {
+        /** As the canonical constructor, with the default {@code io_timeout}. */
+        public Archive(List<Source> sources, Duration connectTimeout, Duration downFor, Path spoolDir, int prefetch) {
+            this(sources, connectTimeout, downFor, spoolDir, prefetch, SshHostConfig.DEFAULT_IO_TIMEOUT);
+        }
     }
 
     /** One archive source, validated; ssh-only fields are null for a local source. */
@@ -80,6 +86,7 @@ public record Settings(
         }
         Duration connect = a.connectTimeout() == null ? Duration.ofSeconds(1) : positive("archive.connect_timeout", a.connectTimeout());
         Duration down = a.downFor() == null ? Duration.ofSeconds(60) : duration("archive.down_for", a.downFor());
+        Duration io = a.ioTimeout() == null ? SshHostConfig.DEFAULT_IO_TIMEOUT : positive("archive.io_timeout", a.ioTimeout());
         Path spool = a.spoolDir() == null ? stateDir.resolve("spool") : resolve(folder, a.spoolDir());
         if (Boolean.TRUE.equals(a.cleanup())) {
             throw new IllegalArgumentException("archive.cleanup: true is not supported by this version: zpitr deletes no"
@@ -99,7 +106,7 @@ public record Settings(
             }
             sources.add(s);
         }
-        return new Archive(List.copyOf(sources), connect, down, spool, prefetch);
+        return new Archive(List.copyOf(sources), connect, down, spool, prefetch, io);
     }
 
     private static Source source(Path folder, int index, ZpitrConfig.Source s) {
@@ -211,7 +218,8 @@ public record Settings(
 
     /** The same settings with another prefetch spool (a restore's own, so it never mixes with the standby's). */
     public Settings withSpoolDir(Path spoolDir) {
-        Archive a = new Archive(archive.sources(), archive.connectTimeout(), archive.downFor(), spoolDir, archive.prefetch());
+        Archive a = new Archive(archive.sources(), archive.connectTimeout(), archive.downFor(), spoolDir, archive.prefetch(),
+                archive.ioTimeout());
         return new Settings(file, timezone, stateDir, zfsCommand, datasets, snapshotPrefix, a, raw);
     }
 

@@ -38,7 +38,7 @@ public record ZpitrConfig(
     /** The {@code archive} section. */
     public record Archive(List<Source> sources, @JsonProperty("connect_timeout") String connectTimeout,
                           @JsonProperty("down_for") String downFor, @JsonProperty("spool_dir") String spoolDir,
-                          Integer prefetch, Boolean cleanup) {
+                          Integer prefetch, Boolean cleanup, @JsonProperty("io_timeout") String ioTimeout) {
     }
 
     /** One archive source: {@code type: local} (path) or {@code type: ssh} (host and keys). */

@@ -1,4 +1,4 @@
-// What `zpitr status` reports: standby, primary, snapshots, recoverable window, archive sources, jobs.
+// What `zpitr status` reports: standby, primary, snapshots, recoverable window, archive sources, jobs, prefetchers.
 package io.zpitr.appliance.status;
 
 import io.zpitr.appliance.daemon.ScheduleState;
@@ -13,7 +13,14 @@ import java.util.List;
  * read carries its error and the others are still reported.
  */
 public record StatusReport(Instant time, ZoneId zone, Standby standby, Primary primary, Snapshots snapshots,
-                           List<ArchiveSource> archiveSources, List<Job> jobs, Long daemonPid) {
+                           List<ArchiveSource> archiveSources, List<Job> jobs, Long daemonPid,
+                           List<io.zpitr.appliance.wal.RunningPrefetchers.Running> prefetchers) {
+
+    /** As the canonical constructor, with no prefetcher running. */
+    public StatusReport(Instant time, ZoneId zone, Standby standby, Primary primary, Snapshots snapshots,
+                        List<ArchiveSource> archiveSources, List<Job> jobs, Long daemonPid) {
+        this(time, zone, standby, primary, snapshots, archiveSources, jobs, daemonPid, List.of());
+    }
 
     /**
      * The standby's replay position, over SQL.

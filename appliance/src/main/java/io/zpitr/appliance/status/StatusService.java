@@ -54,7 +54,8 @@ public final class StatusService {
         StatusReport.Standby standby = standby();
         StatusReport.Primary primary = primary(standby);
         return new StatusReport(now, settings.timezone(), standby, primary, snapshots(standby), archiveSources(),
-                jobs(now), DaemonLock.runningPid(settings.stateDir()).orElse(null));
+                jobs(now), DaemonLock.runningPid(settings.stateDir()).orElse(null),
+                io.zpitr.appliance.wal.RunningPrefetchers.of(settings));
     }
 
     private StatusReport.Standby standby() {

@@ -84,8 +84,10 @@ public final class PrefetcherProcess {
         Prefetcher prefetcher = new Prefetcher(spool, () -> {
             WalFetcher handedOver = first.getAndSet(null);
             return handedOver != null ? handedOver
-                    : new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
+                    : new WalFetcher(ArchiveSources.open(settings), new WalVerifier(spool::systemIdentifier));
         }, depth, Math.min(depth, WalFetchService.PREFETCH_WORKERS), segmentSize, idleExit, Clock.systemUTC());
+        // Started for a PostgreSQL's restore_command: it ends with that PostgreSQL's recovery, not 60 s later.
+        ServedCluster.fromEnvironment().ifPresent(served -> prefetcher.endWhen(served::gone));
         summarizeAtExit(prefetcher);
         return prefetcher;
     }
@@ -125,6 +127,17 @@ public final class PrefetcherProcess {
         }
     }
 
+    /** The data directory that holds {@code spoolDir} (up to three levels up), if any. */
+    static Optional<Path> dataDirAround(Path spoolDir) {
+        Path p = spoolDir.toAbsolutePath().getParent();
+        for (int i = 0; i < 3 && p != null; i++, p = p.getParent()) {
+            if (java.nio.file.Files.isRegularFile(p.resolve("global").resolve("pg_control"))) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
     /**
      * @param osUser run it as this user (through runuser, when we are root), or empty for ourselves
      * @param spoolOverride a restore's own spool, passed as ZPITR_SPOOL_DIR, or empty
@@ -132,6 +145,16 @@ public final class PrefetcherProcess {
      */
     public static void startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
                                    Optional<String> osUser, Optional<Path> spoolOverride, Optional<Path> launcher) {
+        startIfIdle(runner, spool, configFile, segmentSize, osUser, spoolOverride, launcher, Optional.empty());
+    }
+
+    /**
+     * As above, for the PostgreSQL in {@code servedDataDir}: the prefetcher ends when that one stops
+     * or leaves recovery ({@link ServedCluster}).
+     */
+    public static void startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
+                                   Optional<String> osUser, Optional<Path> spoolOverride, Optional<Path> launcher,
+                                   Optional<Path> servedDataDir) {
         try {
             Optional<FileLock> lock = Prefetcher.tryLock(spool);
             if (lock.isEmpty()) {
@@ -165,6 +188,11 @@ public final class PrefetcherProcess {
             }
             Map<String, String> env = new HashMap<>(System.getenv());
             spoolOverride.ifPresent(s -> env.put("ZPITR_SPOOL_DIR", s.toString()));
+            servedDataDir.ifPresent(d -> env.put(WalFetchService.DATA_DIR_ENV, d.toString()));
+            if (!env.containsKey(WalFetchService.DATA_DIR_ENV)) {
+                // A spool inside a data directory (a restore's, in its clone's pg_wal) serves that PostgreSQL.
+                dataDirAround(spool.dir()).ifPresent(d -> env.put(WalFetchService.DATA_DIR_ENV, d.toString()));
+            }
             runner.startDetached(Command.of(argv).environment(env), spool.dir().resolve("prefetch.log"));
         } catch (IOException | RuntimeException e) {
             LOG.warn("could not start the WAL prefetcher: {}", e.toString());

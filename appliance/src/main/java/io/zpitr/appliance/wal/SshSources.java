@@ -17,7 +17,7 @@ final class SshSources {
         SshHostConfig config = new SshHostConfig(s.name(), s.host(), s.port(), s.user(), s.remotePath(),
                 s.identityFile(), s.knownHosts(),
                 s.transports().stream().map(SshHostConfig.Transport::parse).toList(),
-                settings.archive().connectTimeout());
+                settings.archive().connectTimeout(), settings.archive().ioTimeout());
         HostReachability reachability = new HostReachability(settings.stateDir(), settings.archive().downFor(),
                 Clock.systemUTC());
         return new SshSource(config, reachability, new ProcessRunner(), settings.archive().spoolDir());

@@ -3,6 +3,7 @@ package io.zpitr.appliance.wal;
 
 import io.zpitr.appliance.config.Settings;
 import io.zpitr.archive.AtomicLanding;
+import io.zpitr.archive.ClusterIdentity;
 import io.zpitr.archive.Prefetcher;
 import io.zpitr.archive.WalFetcher;
 import io.zpitr.archive.WalFileName;
@@ -19,6 +20,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,13 +53,30 @@ public final class WalFetchService {
     /** A prefetcher without requests for this long stops. */
     public static final java.time.Duration PREFETCH_IDLE_EXIT = java.time.Duration.ofSeconds(60);
 
+    /**
+     * Where PostgreSQL ran restore_command (its data directory), when bin/zpitr starts this JVM
+     * elsewhere ({@code /}); unset, the working directory is that directory.
+     */
+    public static final String DATA_DIR_ENV = "ZPITR_PGDATA";
+
     private final Settings settings;
     private final ProcessRunner runner;
+    private final OptionalLong givenSystemIdentifier;
     private Optional<StayingPrefetcher> staying = Optional.empty();
 
     public WalFetchService(Settings settings, ProcessRunner runner) {
+        this(settings, runner, OptionalLong.empty());
+    }
+
+    /**
+     * @param systemIdentifier the asking cluster's system identifier when the caller knows it (a
+     *                         restore, from its snapshot); empty: read from the data directory
+     *                         PostgreSQL runs restore_command in
+     */
+    public WalFetchService(Settings settings, ProcessRunner runner, OptionalLong systemIdentifier) {
         this.settings = settings;
         this.runner = runner;
+        this.givenSystemIdentifier = systemIdentifier;
     }
 
     /** The result of one fetch: the status and one line per source worth telling. */
@@ -66,9 +85,10 @@ public final class WalFetchService {
 
     public Result fetch(WalFileName name, Path destination) throws IOException {
         Optional<WalSpool> spool = openSpool();
+        WalVerifier verifier = verifier(spool);
         boolean prefetching = spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0;
         if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT) {
-            Optional<Result> served = fromSpool(spool.get(), name, destination);
+            Optional<Result> served = fromSpool(spool.get(), name, destination, verifier);
             if (served.isPresent()) {
                 return served.get();
             }
@@ -76,7 +96,7 @@ public final class WalFetchService {
         if (prefetching && LauncherHandoff.requested()) {
             staying = StayingPrefetcher.lockIfIdle(spool.get(), settings);
         }
-        WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), new WalVerifier());
+        WalFetcher fetcher = new WalFetcher(ArchiveSources.open(settings), verifier);
         WalFetcher.Outcome outcome;
         try {
             outcome = fetcher.fetch(name, destination);
@@ -107,11 +127,46 @@ public final class WalFetchService {
         return new Result(outcome.status(), outcome.lines());
     }
 
+    /**
+     * Segments must come from the asking cluster: its system identifier as given, else from the
+     * data directory PostgreSQL runs us in, else as the spool recorded it. The one learnt is
+     * recorded in the spool, for the prefetcher (and so for the launcher's fast path).
+     */
+    private WalVerifier verifier(Optional<WalSpool> spool) {
+        OptionalLong expected = givenSystemIdentifier.isPresent() ? givenSystemIdentifier : askingCluster();
+        if (expected.isEmpty()) {
+            return spool.<WalVerifier>map(s -> new WalVerifier(s::systemIdentifier)).orElseGet(WalVerifier::new);
+        }
+        spool.ifPresent(s -> {
+            try {
+                int dropped = s.recordSystemIdentifier(expected.getAsLong());
+                if (dropped > 0) {
+                    LOG.warn("dropped {} spooled segments of another cluster from {}", dropped, s.dir());
+                }
+            } catch (IOException e) {
+                LOG.debug("could not record the system identifier in {}: {}", s.dir(), e.toString());
+            }
+        });
+        return WalVerifier.forCluster(expected.getAsLong());
+    }
+
+    /** The system identifier in the asking data directory's pg_control; empty when not run in one. */
+    private static OptionalLong askingCluster() {
+        String given = System.getenv(DATA_DIR_ENV);
+        Path dataDir = given == null || given.isBlank() ? Path.of("").toAbsolutePath() : Path.of(given);
+        try {
+            return ClusterIdentity.ofDataDirectory(dataDir);
+        } catch (IOException e) {
+            LOG.warn("cannot read which cluster asks ({}); segments are not checked for their system identifier", e.getMessage());
+            return OptionalLong.empty();
+        }
+    }
+
     /** Records the request for the prefetcher and serves a spooled copy; empty when there is none. */
-    private Optional<Result> fromSpool(WalSpool spool, WalFileName name, Path destination) {
+    private Optional<Result> fromSpool(WalSpool spool, WalFileName name, Path destination, WalVerifier verifier) {
         try {
             spool.recordRequested(name);
-            return serveFromSpool(spool, name, destination);
+            return serveFromSpool(spool, name, destination, verifier);
         } catch (IOException e) {
             LOG.warn("prefetch spool {} not usable, fetching directly: {}", spool.dir(), e.toString());
             return Optional.empty();
@@ -206,7 +261,8 @@ public final class WalFetchService {
         }
     }
 
-    private Optional<Result> serveFromSpool(WalSpool spool, WalFileName name, Path destination) throws IOException {
+    private Optional<Result> serveFromSpool(WalSpool spool, WalFileName name, Path destination, WalVerifier verifier)
+            throws IOException {
         Optional<Path> spooled = spool.lookup(name);
         if (spooled.isEmpty()) {
             return Optional.empty();
@@ -214,7 +270,7 @@ public final class WalFetchService {
         Path temp = AtomicLanding.tempFileBeside(destination);
         try {
             Files.copy(spooled.get(), temp, StandardCopyOption.REPLACE_EXISTING);
-            WalVerifier.Result check = new WalVerifier().verify(temp, name);
+            WalVerifier.Result check = verifier.verify(temp, name);
             if (!check.ok()) {
                 LOG.warn("spooled {} failed verification ({}); dropping it", name, check.reason());
                 Files.deleteIfExists(spooled.get());

@@ -58,7 +58,7 @@ class LauncherFastPathIT {
 
     @AfterEach
     void stopStayingPrefetcher() {
-        runner.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
+        WalLab.stopZpitrProcesses(config);
     }
 
     private ProcessResult walFetch(String file) {
@@ -186,6 +186,8 @@ class LauncherFastPathIT {
     @Test
     void aSegmentInFlightIsWaitedForInsteadOfFetchedAgain() throws Exception {
         byte[] content = bytes(9);
+        // The prefetcher that holds the spool runs (this JVM stands in for it).
+        Files.writeString(spool.resolve(".prefetch.lock"), ProcessHandle.current().pid() + "\n");
         Files.writeString(spool.resolve(".inflight-" + SEGMENT), Instant.now().toEpochMilli() + "\n");
         Thread prefetcher = new Thread(() -> {
             try {
@@ -206,5 +208,21 @@ class LauncherFastPathIT {
         assertEquals(0, r.exitCode(), r.stderr());
         assertArrayEquals(content, Files.readAllBytes(pgWal.resolve("RECOVERYXLOG")));
         assertEquals(List.of("wait", "fast"), traceLines().stream().map(l -> l.split(" ")[0]).toList());
+    }
+
+    @Test
+    void anInFlightMarkOfAKilledPrefetcherIsNotWaitedFor() throws Exception {
+        Process dead = new ProcessBuilder("true").start();
+        dead.waitFor();
+        Files.writeString(spool.resolve(".prefetch.lock"), dead.pid() + "\n");
+        Files.writeString(spool.resolve(".inflight-" + SEGMENT), Instant.now().toEpochMilli() + "\n");
+
+        long start = System.nanoTime();
+        walFetch(SEGMENT);
+        long took = (System.nanoTime() - start) / 1_000_000;
+
+        // No "wait" line: the launcher went on at once (to the JVM, which finds no source copy here).
+        assertEquals(List.of("jvm"), traceLines().stream().map(l -> l.split(" ")[0]).toList());
+        assertTrue(took < 10_000, "no 10 s wait for a dead prefetcher's mark; took " + took + " ms");
     }
 }

@@ -49,7 +49,7 @@ class StandbyPrefetchIT {
     @AfterEach
     void stopPrefetcherAndClean() {
         System.clearProperty("zpitr.launcher");
-        runner.run(Command.of("pkill", "-f", config + " wal-prefetch"));
+        WalLab.stopZpitrProcesses(config);
         runner.run(Command.of("rm", "-rf", root.toString()));
     }
 
@@ -92,6 +92,16 @@ class StandbyPrefetchIT {
         spoolAsked(Instant.now().minus(StandbyPrefetch.RECENT).minusSeconds(60));
         assertEquals(Optional.empty(), StandbyPrefetch.keep(settings(), runner, Clock.systemUTC()));
         assertTrue(PrefetcherProcess.idle(new WalSpool(spool)));
+    }
+
+    @Test
+    void startsNothingWhenTheConfiguredStandbyIsNotRunning() throws Exception {
+        spoolAsked(Instant.now());
+        Path dataDir = Files.createDirectories(root.resolve("pgdata"));  // a standby that was stopped: no postmaster.pid
+        Files.writeString(config, Files.readString(config).replace("postgres:\n  os_user: postgres\n",
+                "postgres:\n  os_user: postgres\n  data_dir: " + dataDir + "\n"));
+        assertEquals(Optional.empty(), StandbyPrefetch.keep(settings(), runner, Clock.systemUTC()));
+        assertTrue(PrefetcherProcess.idle(new WalSpool(spool)), "no prefetcher for a standby that does not run");
     }
 
     @Test

@@ -52,6 +52,7 @@ class WalFetchStandbyIT {
             chownTree(standbyDir);
             lab.switchSegments(3, 2000);
 
+            boolean passed = false;
             try (PostgresCluster standby = PostgresCluster.builder().dataDir(standbyDir).initdb(false)
                     .setting("restore_command", LAUNCHER + " --config " + config + " wal-fetch %f %p")
                     .setting("hot_standby", "on")
@@ -78,9 +79,14 @@ class WalFetchStandbyIT {
                 String logs = Files.readString(standby.logFile()) + (Files.exists(spool.resolve("prefetch.log"))
                         ? Files.readString(spool.resolve("prefetch.log")) : "");
                 assertTrue(!logs.contains("using scp -O"), "no fallback to scp: " + logs);
+                passed = true;
             } finally {
-                runner.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
+                if (!passed) {
+                    WalLab.stopZpitrProcesses(config);
+                }
             }
+            // The standby is stopped: its prefetcher must end by itself within seconds.
+            WalLab.awaitNoZpitrProcess(config, Duration.ofSeconds(10));
         }
     }
 

@@ -130,6 +130,34 @@ public final class WalLab implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops every zpitr process of {@code config} (prefetchers, a wal-fetch that stayed on), each by
+     * its pid: TERM, KILL after a grace, until gone. Returns how many there were.
+     */
+    public static int stopZpitrProcesses(Path config) {
+        List<ProcessHandle> left = io.zpitr.process.ProcessTrees.mentioning(config.toString());
+        left.forEach(p -> io.zpitr.process.ProcessTrees.stop(p, Duration.ofSeconds(5)));
+        return left.size();
+    }
+
+    /**
+     * Waits until no zpitr process of {@code config} runs (what a prefetcher must do once the
+     * PostgreSQL it serves is gone); those still running after {@code limit} are stopped, and the
+     * wait fails naming them.
+     */
+    public static void awaitNoZpitrProcess(Path config, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!io.zpitr.process.ProcessTrees.mentioning(config.toString()).isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                List<String> left = io.zpitr.process.ProcessTrees.mentioning(config.toString()).stream()
+                        .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList();
+                stopZpitrProcesses(config);
+                throw new AssertionError("still running " + limit.toSeconds() + " s after what they served was gone: " + left);
+            }
+            Thread.sleep(100);
+        }
+    }
+
     static void chownPostgres(Path p) {
         new ProcessRunner().run(Command.of("chown", "postgres:postgres", p.toString())).requireSuccess();
     }
