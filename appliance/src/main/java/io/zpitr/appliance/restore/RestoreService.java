@@ -192,7 +192,7 @@ public final class RestoreService implements AutoCloseable {
             List<WalSource> warm = planSources;
             planSources = List.of();
             feed = RestoreWalFeed.start(settings, spool, plan.firstSegment(), RestorePlanner.SEGMENT_SIZE, plan.base().timeline(),
-                    warm);
+                    warm, pgdata);
 
             // 3. Recovery settings for the server's major.
             int major = Integer.parseInt(Files.readString(pgdata.resolve("PG_VERSION")).strip());

@@ -3,6 +3,7 @@ package io.zpitr.appliance.restore;
 
 import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.wal.ArchiveSources;
+import io.zpitr.archive.ClusterIdentity;
 import io.zpitr.archive.Landing;
 import io.zpitr.archive.Prefetcher;
 import io.zpitr.archive.WalFetcher;
@@ -24,6 +25,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +78,7 @@ final class RestoreWalFeed implements AutoCloseable {
      * Empty when prefetch is off ({@code archive.prefetch: 0}) or another prefetcher holds the spool.
      */
     static Optional<RestoreWalFeed> start(Settings settings, Path spoolDir, String firstSegment, long segmentSize,
-                                          long timeline, List<WalSource> warm) throws IOException {
+                                          long timeline, List<WalSource> warm, Path pgdata) throws IOException {
         if (settings.archive().prefetch() <= 0) {
             warm.forEach(WalSource::close);
             return Optional.empty();
@@ -84,6 +87,13 @@ final class RestoreWalFeed implements AutoCloseable {
         PosixFileAttributes folder = Files.readAttributes(spoolDir, PosixFileAttributes.class);
         Landing landing = new Landing(false, Optional.of(folder.owner()), Optional.of(folder.group()));
         WalSpool spool = new WalSpool(spoolDir, landing);
+        // Only the restored cluster's own WAL: its system identifier from the clone's pg_control,
+        // recorded in the spool for the launcher and any wal-fetch PostgreSQL runs.
+        OptionalLong cluster = ClusterIdentity.ofDataDirectory(pgdata);
+        if (cluster.isPresent()) {
+            spool.recordSystemIdentifier(cluster.getAsLong());
+        }
+        Supplier<WalVerifier> verifier = () -> cluster.isPresent() ? WalVerifier.forCluster(cluster.getAsLong()) : new WalVerifier();
         WalFileName first = WalFileName.of(firstSegment);
         // "Asked for the one before the first": the prefetcher fetches from the first on.
         spool.recordRequested(WalSegments.segmentNumber(first, segmentSize) > 0 ? WalSegments.offset(first, -1, segmentSize) : first);
@@ -102,10 +112,10 @@ final class RestoreWalFeed implements AutoCloseable {
         // The history lookups get the plan's connections, already logged in: PostgreSQL's first
         // request is for a history file, answered before it starts (below). The workers connect now.
         Prefetcher prefetcher = new Prefetcher(spool,
-                () -> new WalFetcher(ArchiveSources.open(settings), new WalVerifier(), landing),
+                () -> new WalFetcher(ArchiveSources.open(settings), verifier.get(), landing),
                 depth, WORKERS, segmentSize, Duration.ofDays(1), Clock.systemUTC());
         HistoryKeeper histories = new HistoryKeeper(spool,
-                new WalFetcher(warm.isEmpty() ? ArchiveSources.open(settings) : warm, new WalVerifier(), landing), timeline);
+                new WalFetcher(warm.isEmpty() ? ArchiveSources.open(settings) : warm, verifier.get(), landing), timeline);
         RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get(), first);
         feed.thread.start();
         return Optional.of(feed);
@@ -218,6 +228,8 @@ final class RestoreWalFeed implements AutoCloseable {
      */
     static final class HistoryKeeper implements AutoCloseable {
         static final Duration RECHECK = Duration.ofMillis(400);
+        /** How long a missing mark answers for the sources: several rechecks, in case one is slow. */
+        static final Duration MARK_ANSWERS_FOR = Duration.ofSeconds(2);
         private static final int AHEAD = 8;
         final WalSpool spool;
         private final WalFetcher fetcher;
@@ -268,7 +280,7 @@ final class RestoreWalFeed implements AutoCloseable {
                     spool.clearMissing(name);
                     return true;
                 }
-                case MISSING -> spool.markMissing(name, java.time.Instant.now());
+                case MISSING -> spool.markMissing(name, java.time.Instant.now(), MARK_ANSWERS_FOR);
                 default -> LOG.debug("history lookup of {}: {}", name, String.join("; ", o.lines()));
             }
             return false;
