@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -34,6 +33,8 @@ import org.testcontainers.utility.MountableFile;
 class DebPackageIT {
     static final String BASE_IMAGE = System.getenv().getOrDefault("ZPITR_TEST_BASE_IMAGE", "zpitr-test/debian:bookworm");
     static final String VERSION = System.getProperty("zpitr.version");
+    /** Debian's form of the Maven version: "~SNAPSHOT" sorts before the release. */
+    static final String DEB_VERSION = VERSION.replace("-SNAPSHOT", "~SNAPSHOT");
     static final Path ROOT = Path.of(System.getProperty("zpitr.root", "..")).toAbsolutePath().normalize();
     /** apt over the network on a loaded machine: generous, but bounded (coreutils timeout in the container). */
     static final String APT_TIMEOUT = "900";
@@ -44,7 +45,7 @@ class DebPackageIT {
     static String debInContainer;
 
     @BeforeAll
-    static void startCleanDebian() throws IOException {
+    static void startCleanDebian() {
         Path deb = builtDeb();
         debInContainer = "/tmp/" + deb.getFileName();
         debian = new GenericContainer<>(DockerImageName.parse(BASE_IMAGE))
@@ -61,14 +62,11 @@ class DebPackageIT {
         }
     }
 
-    /** The one package `package` built in this module's target folder. */
-    static Path builtDeb() throws IOException {
-        Path dir = Path.of(System.getProperty("zpitr.deb.dir", "target"));
-        try (Stream<Path> files = Files.list(dir)) {
-            List<Path> debs = files.filter(p -> p.getFileName().toString().matches("zpitr_.+_all\\.deb")).toList();
-            assertEquals(1, debs.size(), "exactly one zpitr_VERSION_all.deb in " + dir + ": " + debs);
-            return debs.get(0);
-        }
+    /** The package this build's `package` phase wrote (its name from the build: -Dzpitr.deb). */
+    static Path builtDeb() {
+        Path deb = Path.of(System.getProperty("zpitr.deb", "target/zpitr_" + DEB_VERSION + "_all.deb"));
+        assertTrue(Files.isRegularFile(deb), deb + " is missing: run `mvn package` in deb/ first");
+        return deb;
     }
 
     @Test
@@ -82,7 +80,7 @@ class DebPackageIT {
         assertTrue(install.getStdout().contains("Setting up zpitr ("), install.getStdout());
 
         String status = ok(run("dpkg-query", "-W", "-f", "${Status}|${Version}|${Depends}|${Recommends}", "zpitr"));
-        assertTrue(status.startsWith("install ok installed|" + VERSION.replace("-SNAPSHOT", "~SNAPSHOT") + "|"), status);
+        assertTrue(status.startsWith("install ok installed|" + DEB_VERSION + "|"), status);
         assertTrue(status.contains("java17-runtime-headless") && status.contains("openssh-client"), status);
         assertTrue(status.contains("zfsutils-linux | zfs-fuse") && status.contains("postgresql-client"), status);
         // What the Depends pulled in: a Java 17 runtime that runs.
@@ -124,6 +122,7 @@ class DebPackageIT {
 
         assertEquals("/usr/share/man/man1/zpitr.1.gz", ok(run("man", "-w", "zpitr")).strip());
         String page = ok(run("man", "-P", "cat", "zpitr"));
+        assertTrue(page.contains("EXIT CODES") && page.contains("no source could be asked"), page);
         for (String command : List.of("check", "status", "snapshot", "list", "prune", "hold", "release", "audit",
                 "restore", "restores", "restore-drop", "standby", "daemon", "demo", "wal-fetch")) {
             assertTrue(page.lines().anyMatch(l -> l.strip().equals(command)), "zpitr(1) lists " + command + ":\n" + page);
