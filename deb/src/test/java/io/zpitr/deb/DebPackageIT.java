@@ -74,10 +74,18 @@ class DebPackageIT {
     void aptInstallsTheDebWithItsDeclaredDependenciesAndStartsNothing() throws Exception {
         // Debian's PostgreSQL user, as on a standby: the package gives it the folders wal-fetch writes.
         ok(run("useradd", "--system", "--user-group", "--home-dir", "/var/lib/postgresql", "postgres"));
+        // The shared base image carries an sshd for other tests: without it, the install below must
+        // bring openssh-client itself, as on a fresh Debian.
+        ok(apt("purge", "--auto-remove", "openssh-server", "openssh-sftp-server", "openssh-client"));
+        assertFalse(exists("/usr/bin/ssh"));
         ok(apt("update"));
         ExecResult install = apt("install", "--no-install-recommends", debInContainer);
         ok(install);
-        assertTrue(install.getStdout().contains("Setting up zpitr ("), install.getStdout());
+        for (String pkg : List.of("zpitr", "openssh-client", "openjdk-17-jre-headless")) {
+            assertTrue(install.getStdout().lines().anyMatch(l -> l.matches("Setting up " + pkg + "(:amd64)? \\(.*")),
+                    pkg + " installed:\n" + install.getStdout());
+        }
+        assertTrue(exists("/usr/bin/ssh") && exists("/usr/bin/scp"), "ssh and scp, for the archive hosts");
 
         String status = ok(run("dpkg-query", "-W", "-f", "${Status}|${Version}|${Depends}|${Recommends}", "zpitr"));
         assertTrue(status.startsWith("install ok installed|" + DEB_VERSION + "|"), status);
