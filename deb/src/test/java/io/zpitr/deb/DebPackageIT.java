@@ -74,11 +74,11 @@ class DebPackageIT {
     void aptInstallsTheDebWithItsDeclaredDependenciesAndStartsNothing() throws Exception {
         // Debian's PostgreSQL user, as on a standby: the package gives it the folders wal-fetch writes.
         ok(run("useradd", "--system", "--user-group", "--home-dir", "/var/lib/postgresql", "postgres"));
+        ok(apt("update"));
         // The shared base image carries an sshd for other tests: without it, the install below must
         // bring openssh-client itself, as on a fresh Debian.
         ok(apt("purge", "--auto-remove", "openssh-server", "openssh-sftp-server", "openssh-client"));
         assertFalse(exists("/usr/bin/ssh"));
-        ok(apt("update"));
         ExecResult install = apt("install", "--no-install-recommends", debInContainer);
         ok(install);
         for (String pkg : List.of("zpitr", "openssh-client", "openjdk-17-jre-headless")) {
