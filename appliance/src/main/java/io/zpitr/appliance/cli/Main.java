@@ -24,7 +24,15 @@ import picocli.CommandLine.Command;
                 HoldCommand.class, ReleaseCommand.class, AuditCommand.class, RestoreCommand.class, RestoresCommand.class,
                 RestoreDropCommand.class, StandbyCommand.class, DaemonCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 success, 1 failed, 2 usage or config error, 3 target not restorable."})
+        // docs/exit-codes.md; also the EXIT STATUS section of zpitr(1), generated from this list.
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:success",
+            "1:the operation failed; the message says why (HINT: lines); wal-fetch: the file is on no source that answered",
+            "2:usage or configuration error; nothing was changed",
+            "3:restore: the target is not restorable",
+            "4:wal-fetch: no source could be asked",
+            "5:wal-fetch: copies were found, but none passed verification"})
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = 1;

@@ -581,8 +581,8 @@ public final class StandbyBuilder {
         }
         lines.add("pg_conftool " + major + " main set data_directory " + plan.dataDir()
                 + "   (max_connections and the other max_* at least the primary's)");
-        lines.add("install systemd/postgresql@.service.d/zpitr-after-zfs.conf in /etc/systemd/system/postgresql@.service.d/"
-                + " with RequiresMountsFor=" + plan.dataDir());
+        lines.add("systemctl edit postgresql@" + cluster + "   ([Unit] RequiresMountsFor=" + plan.dataDir()
+                + "; the zpitr package's drop-in orders every cluster after the ZFS mounts)");
         lines.add("systemctl daemon-reload && systemctl enable --now postgresql@" + cluster);
         return lines;
     }

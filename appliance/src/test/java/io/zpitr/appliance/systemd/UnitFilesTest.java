@@ -27,9 +27,12 @@ class UnitFilesTest {
         List<String> argv = new ArrayList<>(List.of("systemd-analyze", "verify"));
         try (Stream<Path> files = Files.list(UNITS)) {
             for (Path unit : files.filter(p -> p.toString().endsWith(".service") || p.toString().endsWith(".timer")).toList()) {
-                // verify checks that ExecStart exists: point it at this checkout's launcher.
+                // verify checks that ExecStart exists: point it at this checkout's launcher. And that
+                // each man: page in Documentation= exists: zpitr's are installed by its package only
+                // (DebPackageIT verifies the installed units with them).
                 Path copy = dir.resolve(unit.getFileName());
-                Files.writeString(copy, Files.readString(unit).replace("/usr/local/bin/zpitr", LAUNCHER.toString()));
+                Files.writeString(copy, Files.readString(unit).replace("/usr/bin/zpitr", LAUNCHER.toString())
+                        .replaceAll("man:zpitr[-a-z]*\\(1\\) ?", ""));
                 argv.add(copy.toString());
             }
         }
@@ -45,8 +48,9 @@ class UnitFilesTest {
         assertTrue(unit.contains("Type=notify"));
         assertTrue(unit.contains("WatchdogSec="));
         assertTrue(unit.contains("Restart=on-failure"));
+        assertTrue(unit.contains("ConditionPathExists=/etc/zpitr/zpitr.yaml"), "never started before a config exists");
         assertTrue(unit.contains("After=zfs-fuse.service") && unit.contains("zfs-mount.service"));
         String dropIn = Files.readString(UNITS.resolve("postgresql@.service.d/zpitr-after-zfs.conf"));
-        assertTrue(dropIn.contains("RequiresMountsFor="));
+        assertTrue(dropIn.contains("After=zfs-fuse.service") && dropIn.contains("zfs-mount.service"));
     }
 }
