@@ -333,7 +333,8 @@ public final class StandbyBuilder {
     private List<String> writeStandbySettings(Plan plan, int major) throws IOException {
         String stamp = "written by zpitr standby init, " + Instant.now().truncatedTo(ChronoUnit.SECONDS);
         return RecoverySettingsFile.write(plan.dataDir(), major, RecoverySettingsFile.Mode.STANDBY, plan.standbySettings(),
-                Map.of("hot_standby", "on"), stamp, Optional.of(plan.osUser())).stream().map(Path::toString).toList();
+                Map.of("hot_standby", "on"), stamp, Optional.of(plan.osUser())).stream().map(Path::toString)
+                .collect(java.util.stream.Collectors.toCollection(ArrayList::new));  // the caller adds to it
     }
 
     /** The walreceiver's password file in state_dir, replaced atomically. */
