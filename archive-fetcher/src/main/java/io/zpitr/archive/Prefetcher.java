@@ -81,6 +81,8 @@ public final class Prefetcher {
     private final Map<WalFileName, Instant> missingUntil = new ConcurrentHashMap<>();
     /** Set by {@link #stop}: an interrupt alone can be swallowed by a transport's own waits. */
     private volatile boolean stopping;
+    /** Told of every fetch's outcome; see {@link #onOutcome}. */
+    private volatile java.util.function.BiConsumer<WalFileName, WalFetcher.Outcome> outcomes = (n, o) -> { };
     /** Missing answers in a row since the last fetched file: the exponent of the end-of-archive back-off. */
     private final java.util.concurrent.atomic.AtomicInteger missesInARow = new java.util.concurrent.atomic.AtomicInteger();
     /** Why the prefetcher should stop now (what it serves is gone), or empty; see {@link #endWhen}. */
@@ -278,6 +280,7 @@ public final class Prefetcher {
                 return;  // more tasks than fetchers can't happen with a fixed pool; be safe anyway
             }
             WalFetcher.Outcome outcome = fetcher.fetch(name, spool.dir().resolve(name.name()));
+            outcomes.accept(name, outcome);
             switch (outcome.status()) {
                 case FETCHED -> {
                     missesInARow.set(0);
@@ -379,6 +382,11 @@ public final class Prefetcher {
         if (news) {
             LOG.warn("prefetch of {}: {}", name, String.join("; ", outcome.lines()));
         }
+    }
+
+    /** Tells {@code listener} (from a worker thread) how each fetch went: for a command that reports them itself. */
+    public void onOutcome(java.util.function.BiConsumer<WalFileName, WalFetcher.Outcome> listener) {
+        this.outcomes = java.util.Objects.requireNonNull(listener, "listener");
     }
 
     /** Makes {@link #run} return after its current pass; for a prefetcher run inside another command. */

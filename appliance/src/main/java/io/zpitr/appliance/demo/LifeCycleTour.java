@@ -424,11 +424,10 @@ public final class LifeCycleTour {
             cloneMillis = Long.parseLong(m.group(1));
         }
         // wal-fetch's own calls log to the restored instance's log; the restore's WAL feed, which
-        // fetched most segments before PostgreSQL asked, warns on the restore's standard error, once
-        // per troubled source.
+        // fetched most segments before PostgreSQL asked, reports the first fetch a source failed.
         List<String> fetches = new ArrayList<>(restoredLog().lines().filter(l -> l.contains("zpitr wal-fetch:"))
                 .map(l -> l.substring(l.indexOf("zpitr wal-fetch:") + "zpitr wal-fetch: ".length())).toList());
-        r.err().lines().filter(l -> l.contains("prefetch of ") && l.contains(": "))
+        (r.out() + "\n" + r.err()).lines().filter(l -> l.contains("prefetch of ") && l.contains(": "))
                 .map(l -> l.substring(l.indexOf("prefetch of ")))
                 .map(l -> l.substring(l.indexOf(": ") + 2))
                 .forEach(l -> fetches.addAll(List.of(l.split("; "))));

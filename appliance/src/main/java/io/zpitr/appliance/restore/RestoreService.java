@@ -234,6 +234,7 @@ public final class RestoreService implements AutoCloseable {
             timings.put("done", ms(t0));
             feed.ifPresent(RestoreWalFeed::close);
             feed.ifPresent(f -> out.println("WAL feed: " + f.summary()));
+            feed.flatMap(RestoreWalFeed::trouble).ifPresent(t -> out.println("WAL feed: " + t));
             catalog.setState(root, state);
             timings.put("recorded", ms(t0));
             String psql = s.binDir().resolve("psql") + " -h " + runDir + " -p " + port + " -U " + s.dbUser() + " -d postgres";

@@ -117,6 +117,7 @@ final class RestoreWalFeed implements AutoCloseable {
         HistoryKeeper histories = new HistoryKeeper(spool,
                 new WalFetcher(warm.isEmpty() ? ArchiveSources.open(settings) : warm, verifier.get(), landing), timeline);
         RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get(), first);
+        prefetcher.onOutcome(feed::noteTrouble);
         feed.thread.start();
         return Optional.of(feed);
     }
@@ -145,6 +146,25 @@ final class RestoreWalFeed implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("the restore's WAL prefetch stopped: {}; PostgreSQL fetches the rest itself", e.toString());
         }
+    }
+
+    /**
+     * The first fetch that succeeded only after a source failed (a host down, a bad copy), as
+     * {@code prefetch of NAME: source: what happened; ...}: worth a line in the restore's report,
+     * since the server log never shows it. Later ones say the same of the same hosts.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<String> trouble = new java.util.concurrent.atomic.AtomicReference<>();
+
+    private void noteTrouble(WalFileName name, WalFetcher.Outcome outcome) {
+        boolean troubled = outcome.lines().stream().anyMatch(l -> !l.contains(": fetched ") && !l.endsWith(" not found"));
+        if (troubled && outcome.status() == WalFetcher.Status.FETCHED) {
+            trouble.compareAndSet(null, "prefetch of " + name + ": " + String.join("; ", outcome.lines()));
+        }
+    }
+
+    /** See {@link #noteTrouble}. */
+    Optional<String> trouble() {
+        return Optional.ofNullable(trouble.get());
     }
 
     /** What the feed did, for the restore's report. */
