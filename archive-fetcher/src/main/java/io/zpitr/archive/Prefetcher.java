@@ -143,7 +143,7 @@ public final class Prefetcher {
         Optional<java.nio.file.attribute.FileTime> lastAsked = Optional.empty();
         Instant lastChange = clock.instant();
         Instant lastNews = clock.instant();
-        spool.clearMarks();  // a prefetcher killed before its end may have left some
+        spool.clearInFlightMarks();  // a prefetcher killed before its end may have left some
         long nextOwnershipCheck = System.nanoTime() + OWNERSHIP_CHECK.toNanos();
         try {
             while (!stopping) {

@@ -169,7 +169,18 @@ public final class WalSpool {
         }
     }
 
-    /** Removes every mark (a prefetcher that starts or stops clears what another may have left). */
+    /**
+     * Removes every in-flight mark: a prefetcher that starts clears what a killed one left. Missing
+     * marks stay: each carries its own time and goes stale by itself, and a fresh one (the JVM
+     * fetch that is about to become the prefetcher just wrote it) is a true answer.
+     */
+    public void clearInFlightMarks() throws IOException {
+        for (String mark : marks(IN_FLIGHT)) {
+            Files.deleteIfExists(dir.resolve(mark));
+        }
+    }
+
+    /** Removes every mark (a prefetcher that stops takes its marks along). */
     public void clearMarks() throws IOException {
         for (String prefix : java.util.List.of(MISSING, IN_FLIGHT)) {
             for (String mark : marks(prefix)) {
