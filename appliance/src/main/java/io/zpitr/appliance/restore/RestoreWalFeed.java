@@ -50,8 +50,9 @@ final class RestoreWalFeed implements AutoCloseable {
      */
     static final int DEPTH = Integer.getInteger("zpitr.restore.prefetch", 32);
     /**
-     * Segments fetched at once. One SFTP stream brings a segment in well under the time replay takes
-     * for it; a second competes with replay for the CPU (bench/README.md, restore against the floor).
+     * Segments fetched at once. On a 2-core machine one, two or three made no difference (the
+     * transport's CPU bounds replay, not the number of fetches: docs/restore-guide.md); one takes
+     * the least CPU from replay.
      */
     static final int WORKERS = Integer.getInteger("zpitr.restore.workers", 1);
 
