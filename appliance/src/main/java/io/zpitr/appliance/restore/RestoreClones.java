@@ -1,6 +1,7 @@
 // Clones a snapshot set below a restore's root and makes the clone a data directory of its own.
 package io.zpitr.appliance.restore;
 
+import io.zpitr.appliance.postgres.OsUser;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
@@ -97,8 +98,7 @@ final class RestoreClones {
             Path target = Files.readSymbolicLink(wal);
             Files.delete(wal);
             Files.createDirectories(wal.resolve("archive_status"));
-            runner.run(Command.of("chown", osUser + ":", wal.toString(), wal.resolve("archive_status").toString()))
-                    .requireSuccess();
+            OsUser.giveTo(osUser, wal, wal.resolve("archive_status"));
             Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
             out.println("pg_wal pointed outside the snapshot (" + target + "); the clone has its own pg_wal");
         }

@@ -3,6 +3,7 @@ package io.zpitr.appliance.restore;
 
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.config.Settings;
+import io.zpitr.appliance.postgres.OsUser;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.appliance.standby.RecoverySettingsFile;
 import io.zpitr.appliance.standby.StandbySettings;

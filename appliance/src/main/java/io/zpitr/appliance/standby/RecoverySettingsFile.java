@@ -1,15 +1,13 @@
 // Writes a data directory's recovery settings the way its PostgreSQL major reads them, for standby init and restore alike.
 package io.zpitr.appliance.standby;
 
+import io.zpitr.appliance.postgres.OsUser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,16 +82,9 @@ public final class RecoverySettingsFile {
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         if (osUser.isPresent() && !osUser.get().equals(System.getProperty("user.name"))) {
-            giveTo(file, osUser.get());
+            OsUser.giveTo(osUser.get(), file);
         }
         Files.writeString(file, content, StandardCharsets.UTF_8);
     }
 
-    /** Owner {@code osUser}, group that of the data directory (the user's own, as initdb left it). */
-    private static void giveTo(Path file, String osUser) throws IOException {
-        UserPrincipalLookupService users = FileSystems.getDefault().getUserPrincipalLookupService();
-        PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
-        view.setOwner(users.lookupPrincipalByName(osUser));
-        view.setGroup(Files.readAttributes(file.getParent(), java.nio.file.attribute.PosixFileAttributes.class).group());
-    }
 }

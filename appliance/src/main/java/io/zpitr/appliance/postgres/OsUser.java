@@ -1,5 +1,5 @@
-// Gives files to the OS user a restored server runs as, without a process per chown.
-package io.zpitr.appliance.restore;
+// Gives files to the OS user PostgreSQL runs as (restore, standby init), without a process per chown.
+package io.zpitr.appliance.postgres;
 
 import java.io.IOException;
 import java.nio.file.FileSystems;
@@ -12,11 +12,11 @@ import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
 
 /** {@code chown USER: PATH...}: owner USER, group USER's own (as Debian makes it for system users). */
-final class OsUser {
+public final class OsUser {
     private OsUser() {
     }
 
-    static void giveTo(String user, Path... paths) throws IOException {
+    public static void giveTo(String user, Path... paths) throws IOException {
         UserPrincipalLookupService lookup = FileSystems.getDefault().getUserPrincipalLookupService();
         UserPrincipal owner = lookup.lookupPrincipalByName(user);
         GroupPrincipal group;
