@@ -19,6 +19,8 @@ public enum AuditEvent {
     RESTORE("restore"),
     /** A restore clone and its instance were dropped. */
     RESTORE_DROP("restore_drop"),
+    /** A restore drill: a restore on a clone, checked, its evidence recorded (outcome ok only when every check passed). */
+    DRILL("drill"),
     /** A scheduled job of the daemon failed. */
     JOB_FAILURE("job_failure");
 

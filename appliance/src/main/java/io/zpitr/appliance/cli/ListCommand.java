@@ -105,6 +105,8 @@ final class ListCommand implements Callable<Integer> {
         m.put("hold_count", s.holdCount());
         m.put("used_bytes", s.usedBytes());
         m.put("retention", keptBy.get(s.id()));
+        m.put("verified_at", s.verifiedAt() == null ? null : s.verifiedAt().toString());
+        m.put("verified_outcome", s.verified());
         return m;
     }
 
@@ -122,21 +124,22 @@ final class ListCommand implements Callable<Integer> {
     }
 
     private static void csv(PrintWriter out, List<SnapshotSet> sets, Map<String, String> keptBy) {
-        out.println("id,created,datasets,atomic,timeline,redo_lsn,replay_lsn,replay_time,holds,hold_count,used_bytes,retention");
+        out.println("id,created,datasets,atomic,timeline,redo_lsn,replay_lsn,replay_time,holds,hold_count,used_bytes,retention,verified_at,verified_outcome");
         for (SnapshotSet s : sets) {
             out.println(String.join(",", s.id(), s.created().toString(),
                     quote(String.join(" ", s.snapshots().stream().map(x -> x.dataset().full()).toList())),
                     Boolean.toString(s.atomic()), s.timeline() < 0 ? "" : Long.toString(s.timeline()),
                     nz(s.redoLsn()), nz(s.replayLsn()), s.replayTime() == null ? "" : s.replayTime().toInstant().toString(),
                     quote(String.join(" ", s.holds())), Long.toString(s.holdCount()), Long.toString(s.usedBytes()),
-                    quote(keptBy.getOrDefault(s.id(), ""))));
+                    quote(keptBy.getOrDefault(s.id(), "")), s.verifiedAt() == null ? "" : s.verifiedAt().toString(),
+                    nz(s.verified())));
         }
     }
 
     private static void table(PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window, Map<String, String> keptBy) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"ID", "CREATED (UTC)", "TL", "REDO LSN", "REPLAY LSN", "LAST COMMIT (UTC)", "DATASETS", "HOLDS",
-            "KEPT BY", "USED"});
+            "KEPT BY", "VERIFIED (UTC)", "USED"});
         for (SnapshotSet s : sets) {
             rows.add(new String[] {s.id(), UTC.format(s.created()), s.timeline() < 0 ? "-" : Long.toString(s.timeline()),
                     dash(s.redoLsn()), dash(s.replayLsn()),
@@ -144,7 +147,7 @@ final class ListCommand implements Callable<Integer> {
                     s.snapshots().size() + (s.missing().isEmpty() ? "" : " (" + s.missing().size() + " MISSING)")
                             + (s.atomic() ? "" : " ordered"),
                     s.holds().isEmpty() ? (s.holdCount() > 0 ? s.holdCount() + " hold(s)" : "-") : String.join(",", s.holds()),
-                    keptBy.getOrDefault(s.id(), "-"), humanBytes(s.usedBytes())});
+                    keptBy.getOrDefault(s.id(), "-"), verified(s), humanBytes(s.usedBytes())});
         }
         int[] width = new int[rows.get(0).length];
         for (String[] r : rows) {
@@ -169,6 +172,14 @@ final class ListCommand implements Callable<Integer> {
             out.println("Recoverable window: " + UTC.format(window.earliest()) + " (" + window.earliestFrom() + ") to "
                     + UTC.format(window.latest()) + " (" + window.latestFrom() + ").");
         }
+    }
+
+    /** When a drill last restored the set and how it came out: "2026-11-20 05:03:11Z passed", or "-". */
+    static String verified(SnapshotSet s) {
+        if (s.verifiedAt() == null) {
+            return "-";
+        }
+        return UTC.format(s.verifiedAt()) + " " + (s.verified() == null ? "?" : s.verified().replace('_', ' '));
     }
 
     static String humanBytes(long bytes) {

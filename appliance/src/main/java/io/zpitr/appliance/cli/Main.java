@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
         subcommands = {CheckCommand.class, StatusCommand.class, SnapshotCommand.class, ListCommand.class, PruneCommand.class,
                 HoldCommand.class, ReleaseCommand.class, AuditCommand.class, RestoreCommand.class, RestoresCommand.class,
-                RestoreDropCommand.class, StandbyCommand.class, DaemonCommand.class,
+                RestoreDropCommand.class, DrillCommand.class, StandbyCommand.class, DaemonCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
         // docs/exit-codes.md; also the EXIT STATUS section of zpitr(1), generated from this list.
         exitCodeListHeading = "%nExit codes:%n",
@@ -30,7 +30,7 @@ import picocli.CommandLine.Command;
             "0:success",
             "1:the operation failed; the message says why (HINT: lines); wal-fetch: the file is on no source that answered",
             "2:usage or configuration error; nothing was changed",
-            "3:restore: the target is not restorable",
+            "3:restore, drill: the target is not restorable",
             "4:wal-fetch: no source could be asked",
             "5:wal-fetch: copies were found, but none passed verification"})
 public final class Main implements Runnable {

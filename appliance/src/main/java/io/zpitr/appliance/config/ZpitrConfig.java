@@ -19,7 +19,8 @@ public record ZpitrConfig(
         Retention retention,
         Restore restore,
         Audit audit,
-        Metrics metrics) {
+        Metrics metrics,
+        Drill drill) {
 
     /** The {@code zfs} section. */
     public record Zfs(String command, List<String> datasets, @JsonProperty("snapshot_prefix") String snapshotPrefix) {
@@ -48,7 +49,7 @@ public record ZpitrConfig(
     }
 
     /** The {@code schedule} section: 5-field cron or Quartz expressions. */
-    public record Schedule(String snapshot, String prune) {
+    public record Schedule(String snapshot, String prune, String drill) {
     }
 
     /** The {@code retention} section. */
@@ -58,11 +59,19 @@ public record ZpitrConfig(
 
     /** The {@code restore} section. */
     public record Restore(@JsonProperty("dataset_root") String datasetRoot, @JsonProperty("mount_root") String mountRoot,
-                          Integer port) {
+                          Integer port, @JsonProperty("default_ttl") String defaultTtl) {
     }
 
     /** The {@code metrics} section: where the daemon writes its Prometheus text file. */
     public record Metrics(String textfile) {
+    }
+
+    /** The {@code drill} section: the checks every drill runs on its restored instance. */
+    public record Drill(List<DrillCheck> checks) {
+    }
+
+    /** One drill check: one value from one SQL in one database, compared with an expectation such as {@code > 0}. */
+    public record DrillCheck(String name, String database, String sql, String expect) {
     }
 
     /** The {@code audit} section. */

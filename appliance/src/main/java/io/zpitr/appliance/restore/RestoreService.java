@@ -139,9 +139,11 @@ public final class RestoreService implements AutoCloseable {
     /**
      * How a restore ended.
      *
-     * @param timings milliseconds from the start of {@link #restore} to each step, in order
+     * @param timings    milliseconds from the start of {@link #restore} to each step, in order
+     * @param connection how to reach the instance (a drill's checks use it)
      */
-    public record Result(RestoredInstance instance, String psql, String stoppedAt, Map<String, Long> timings) {
+    public record Result(RestoredInstance instance, String psql, String stoppedAt, Map<String, Long> timings,
+                         RestoredConnection connection) {
     }
 
     /** Clones, configures, starts and waits; see the class comment. */
@@ -240,7 +242,8 @@ public final class RestoreService implements AutoCloseable {
             timings.put("recorded", ms(t0));
             String psql = s.binDir().resolve("psql") + " -h " + runDir + " -p " + port + " -U " + s.dbUser() + " -d postgres";
             return new Result(new RestoredInstance(request.name(), root.full(), set.id(), plan.target().describe(), port,
-                    pgdata.toString(), state), psql, stoppedAt, timings);
+                    pgdata.toString(), state), psql, stoppedAt, timings,
+                    new RestoredConnection(s.osUser(), s.binDir(), runDir, port, s.dbUser()));
         } catch (IOException | InterruptedException | RuntimeException e) {
             feed.ifPresent(RestoreWalFeed::closeAndWait);
             failed(catalog, root, request, pgdata, s);

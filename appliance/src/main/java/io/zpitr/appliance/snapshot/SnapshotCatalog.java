@@ -104,7 +104,17 @@ public final class SnapshotCatalog {
                 meta.property(SnapshotProperties.SYSTEM_ID).orElse(null),
                 meta.property(SnapshotProperties.PG_VERSION).map(Integer::parseInt).orElse(0),
                 meta.property(SnapshotProperties.NEXT_XID).map(Long::parseLong).orElse(-1L),
-                holds, holdCount, used);
+                holds, holdCount, used,
+                meta.property(SnapshotProperties.VERIFIED_AT).map(SnapshotCatalog::instant).orElse(null),
+                meta.property(SnapshotProperties.VERIFIED_OUTCOME).orElse(null));
+    }
+
+    private static Instant instant(String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
     }
 
     private static OffsetDateTime time(String text) {

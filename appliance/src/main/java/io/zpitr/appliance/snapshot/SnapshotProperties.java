@@ -22,11 +22,14 @@ public final class SnapshotProperties {
     public static final String CREATED_BY = "zpitr:created_by";
     /** Hold tags, comma-separated: zfs-fuse cannot list tags ({@code zfs holds}), only count them. */
     public static final String HOLDS = "zpitr:holds";
+    /** When a drill last restored the set (ISO-8601 UTC), and how it came out: passed, failed, not_restorable. */
+    public static final String VERIFIED_AT = "zpitr:verified_at";
+    public static final String VERIFIED_OUTCOME = "zpitr:verified_outcome";
 
     /** Everything a listing asks ZFS for, in one call. */
     public static final List<String> LISTED = List.of("creation", "used", "userrefs", FORMAT, SET, DATASETS, ATOMICITY,
             LABEL, SOURCE, TIMELINE, REDO_LSN, CHECKPOINT_LSN, REPLAY_LSN, REPLAY_TIME, SYSTEM_ID, NEXT_XID, PG_VERSION,
-            CREATED_BY, HOLDS);
+            CREATED_BY, HOLDS, VERIFIED_AT, VERIFIED_OUTCOME);
 
     private SnapshotProperties() {
     }
