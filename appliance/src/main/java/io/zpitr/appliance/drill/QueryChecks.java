@@ -12,15 +12,16 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Values come back through psql in unaligned form with control characters as field and record
- * separators and as the NULL marker, so that a value holding {@code |}, a newline or an empty text
- * is still read as one value, and NULL is told from an empty text.
+ * Values come back through psql in unaligned form, records ended by a NUL byte ({@code -0}), fields
+ * separated by {@code |<US>|} and NULL written as a marker, so that a value holding {@code |}, a
+ * newline or an empty text is still read as one value, and NULL is told from an empty text. (The
+ * process runner trims each argument, so a separator cannot be a control character alone.)
  */
 final class QueryChecks {
     static final Duration TIMEOUT = Duration.ofMinutes(10);
-    private static final String FIELD = "\u001f";
-    private static final String RECORD = "\u001e";
-    private static final String NULL = "\u0001";
+    private static final String FIELD = "|\u001f|";
+    private static final String RECORD = "\u0000";
+    private static final String NULL = "[zpitr:null]";
 
     private final ProcessRunner runner;
     private final RestoredConnection instance;
@@ -107,12 +108,12 @@ final class QueryChecks {
     }
 
     private io.zpitr.process.Command psql(String database, String sql) {
-        return instance.client("psql", TIMEOUT, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-F", FIELD, "-R", RECORD,
+        return instance.client("psql", TIMEOUT, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-F", FIELD, "-0",
                 "-P", "null=" + NULL, "-d", database, "-c", sql);
     }
 
     private static Row parse(String stdout) {
-        String text = stdout.endsWith("\n") ? stdout.substring(0, stdout.length() - 1) : stdout;
+        String text = stdout.endsWith(RECORD) ? stdout.substring(0, stdout.length() - 1) : stdout;
         if (text.isEmpty()) {
             throw new IllegalArgumentException("the query returned no row; a check needs exactly one value");
         }
@@ -120,7 +121,7 @@ final class QueryChecks {
             throw new IllegalArgumentException("the query returned " + text.split(RECORD, -1).length
                     + " rows; a check needs exactly one value");
         }
-        List<String> fields = List.of(text.split(FIELD, -1)).stream().map(f -> f.equals(NULL) ? null : f)
+        List<String> fields = List.of(text.split(java.util.regex.Pattern.quote(FIELD), -1)).stream().map(f -> f.equals(NULL) ? null : f)
                 .collect(java.util.stream.Collectors.toList());
         return new Row(fields);
     }

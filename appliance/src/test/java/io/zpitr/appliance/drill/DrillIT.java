@@ -1,0 +1,250 @@
+package io.zpitr.appliance.drill;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zpitr.appliance.cli.ZpitrRun;
+import io.zpitr.appliance.wal.WalLab;
+import io.zpitr.fixtures.PostgresCluster;
+import io.zpitr.fixtures.ZfsPool;
+import io.zpitr.process.Command;
+import io.zpitr.process.ProcessRunner;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Restore drills on real components: a PostgreSQL 15 standby on a zfs-fuse dataset fed by
+ * {@code zpitr wal-fetch}, one clean snapshot set, and one taken after a heap page of a table with
+ * an index was overwritten in the standby's data directory. The clean set's drill passes; the
+ * damaged set's fails, naming the table; both leave their evidence on the set and in the audit log,
+ * and no clone or process behind.
+ */
+class DrillIT {
+    @RegisterExtension
+    static final ZfsPool POOL = ZfsPool.ofSize(512L << 20);
+
+    static final Path LAUNCHER = Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
+    static final ProcessRunner RUNNER = new ProcessRunner();
+    static WalLab lab;
+    static PostgresCluster standby;
+    static Path config;
+    static Path mountRoot;
+    static String cleanSet;
+    static String damagedSet;
+
+    @BeforeAll
+    static void aCleanAndADamagedSet() throws Exception {
+        lab = new WalLab();
+        PostgresCluster primary = lab.primary();
+        primary.psql("create table orders (id int primary key, note text)");
+        primary.psql("insert into orders select g, 'order ' || g from generate_series(1, 2000) g");
+        lab.insertRows(10);
+
+        String pool = POOL.name();
+        POOL.zfs("create", pool + "/pg");
+        POOL.zfs("create", pool + "/pg/data");
+        Path pgdata = POOL.mountpoint().resolve("pg/data/pgdata");
+        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", POOL.mountpoint().resolve("pg").toString())).requireSuccess();
+        RUNNER.run(Command.of(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(), "-p",
+                Integer.toString(primary.port()), "-U", "postgres", "-D", pgdata.toString(), "-X", "none", "-c", "fast"))
+                .timeout(Duration.ofMinutes(3))).requireSuccess();
+        Files.createFile(pgdata.resolve("standby.signal"));
+
+        Path home = lab.root().resolve("zpitr");
+        Files.createDirectories(home.resolve("state"));
+        mountRoot = POOL.mountpoint().resolve("restore");
+        config = home.resolve("zpitr.yaml");
+        Files.writeString(config, configText(pgdata, null, "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"> 1000\"}",
+                "{name: first-note, database: postgres, sql: \"select note from orders where id = 1\", expect: \"= 'order 1'\"}"));
+        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString())).requireSuccess();
+
+        standby = PostgresCluster.builder().dataDir(pgdata).initdb(false)
+                .setting("restore_command", LAUNCHER + " --config " + config + " wal-fetch %f %p")
+                .setting("hot_standby", "on")
+                .build();
+        standby.start();
+        lab.switchAndWaitFor(standby);
+        Files.writeString(config, configText(pgdata, standby, "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"> 1000\"}",
+                "{name: first-note, database: postgres, sql: \"select note from orders where id = 1\", expect: \"= 'order 1'\"}"));
+
+        cleanSet = zpitr("snapshot", "--label", "clean").assertSucceeded().lastLine();
+        lab.insertRows(1);  // a switch after no write is a no-op: the archive would end where the set is consistent
+        lab.switchAndWaitFor(standby);
+
+        // The damage: the header of the table's second page overwritten while the standby is down,
+        // after its shutdown checkpoint, so neither its buffers nor WAL replay write the page again.
+        String file = primary.psql("select pg_relation_filepath('orders')");
+        standby.stop();
+        try (RandomAccessFile f = new RandomAccessFile(pgdata.resolve(file).toFile(), "rw")) {
+            f.seek(8192 + 8);
+            f.write("garbage!garbage!".getBytes(StandardCharsets.US_ASCII));
+        }
+        standby.start();
+        Thread.sleep(1100);  // another second: the set's id carries the time to the second
+        damagedSet = zpitr("snapshot", "--label", "damaged").assertSucceeded().lastLine();
+        lab.insertRows(1);
+        lab.switchAndWaitFor(standby);
+    }
+
+    static String configText(Path pgdata, PostgresCluster running, String... checks) {
+        StringBuilder c = new StringBuilder("timezone: UTC\nstate_dir: " + config.resolveSibling("state") + "\n"
+                + "zfs:\n  datasets: [" + POOL.name() + "/pg/data]\n"
+                + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n  os_user: postgres\n");
+        if (running != null) {
+            c.append("  standby: {host: ").append(running.socketDir()).append(", port: ").append(running.port())
+                    .append(", user: postgres}\n");
+        }
+        c.append("archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: ").append(lab.archive()).append("}\n")
+                .append("restore:\n  dataset_root: ").append(POOL.name()).append("/restore\n  mount_root: ").append(mountRoot)
+                .append("\n  port: 27432\n")
+                .append("audit:\n  log: ").append(lab.root().resolve("audit.jsonl")).append("\n");
+        if (checks.length > 0) {
+            c.append("drill:\n  checks:\n");
+            for (String check : checks) {
+                c.append("    - ").append(check).append('\n');
+            }
+        }
+        return c.toString();
+    }
+
+    @AfterAll
+    static void stop() throws IOException, InterruptedException {
+        if (config != null) {
+            for (String line : POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).split("\n")) {
+                if (line.matches(".*/restore/drill-[0-9-]+")) {
+                    zpitr("restore-drop", line.substring(line.lastIndexOf('/') + 1));
+                }
+            }
+            WalLab.stopZpitrProcesses(config);
+        }
+        if (standby != null) {
+            standby.close();
+        }
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    static ZpitrRun zpitr(String... args) {
+        return ZpitrRun.withConfig(config, args);
+    }
+
+    static ZpitrRun zpitrWith(Path otherConfig, String... args) {
+        return ZpitrRun.withConfig(otherConfig, args);
+    }
+
+    static JsonNode listed(String id) throws Exception {
+        for (JsonNode s : new ObjectMapper().readTree(zpitr("list", "--format", "json").assertSucceeded().out()).get("snapshot_sets")) {
+            if (s.get("id").asText().equals(id)) {
+                return s;
+            }
+        }
+        throw new AssertionError("no set " + id);
+    }
+
+    static List<JsonNode> drillLines() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        return zpitr("audit", "--format", "json").assertSucceeded().out().lines().map(l -> {
+            try {
+                return json.readTree(l);
+            } catch (IOException e) {
+                throw new AssertionError(l, e);
+            }
+        }).filter(n -> n.path("event").asText().equals("drill")).toList();
+    }
+
+    static void assertNothingLeft() {
+        assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("/restore/drill-"), "the drill's clone is gone");
+        List<String> left = ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains(mountRoot.toString()))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList();
+        assertEquals(List.of(), left, "processes of a drill left running");
+    }
+
+    @Test
+    void aCleanSetPassesAndIsMarkedVerified() throws Exception {
+        ZpitrRun r = zpitr("drill", "--snapshot", cleanSet);
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("pg_amcheck found no corruption in any database"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("orders") && l.contains("passed") && l.contains("returned '2000'")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("first-note") && l.contains("passed")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("target") && l.contains("passed")), r.out());
+        assertTrue(r.out().contains("outcome:  passed"), r.out());
+        assertTrue(r.out().contains("timings:  queryable "), r.out());
+        assertNothingLeft();
+
+        JsonNode set = listed(cleanSet);
+        assertEquals("passed", set.get("verified_outcome").asText());
+        assertFalse(set.get("verified_at").isNull());
+        assertTrue(zpitr("list").out().lines().anyMatch(l -> l.startsWith(cleanSet) && l.contains(" passed ")), "list's VERIFIED column");
+        assertEquals("passed", POOL.zfs("get", "-H", "-o", "value", "zpitr:verified_outcome", POOL.name() + "/pg/data@" + cleanSet).strip());
+
+        JsonNode line = drillLines().stream().filter(n -> n.path("details").path("snapshot").asText().equals(cleanSet)
+                && n.path("outcome").asText().equals("ok")).findFirst().orElseThrow(() -> new AssertionError("no drill audit line"));
+        assertTrue(line.path("details").path("amcheck_digest").asText().startsWith("sha256:"), line.toString());
+        assertEquals(4, line.path("details").path("checks").size(), line.toString());
+        assertEquals(0, zpitr("audit", "--verify").code());
+    }
+
+    @Test
+    void aDamagedTableFailsTheDrillNamingIt() throws Exception {
+        ZpitrRun r = zpitr("drill", "--snapshot", damagedSet, "--format", "json");
+        assertEquals(1, r.code(), r.out() + r.err());
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        assertEquals("failed", doc.get("result").asText());
+        JsonNode amcheck = null;
+        for (JsonNode c : doc.get("checks")) {
+            if (c.get("name").asText().equals("amcheck")) {
+                amcheck = c;
+            }
+        }
+        assertEquals("failed", amcheck.get("status").asText(), doc.toString());
+        assertTrue(amcheck.get("detail").asText().contains("heap table \"postgres.public.orders\""), amcheck.toString());
+        assertNothingLeft();
+        assertEquals("failed", listed(damagedSet).get("verified_outcome").asText());
+        assertTrue(drillLines().stream().anyMatch(n -> n.path("details").path("snapshot").asText().equals(damagedSet)
+                && n.path("outcome").asText().equals("failed")));
+    }
+
+    @Test
+    void badInputIsRefusedClearlyAndLeavesNothing() throws Exception {
+        Path pgdata = standby.dataDir();
+        Path badExpect = config.resolveSibling("bad-expect.yaml");
+        Files.writeString(badExpect, configText(pgdata, standby,
+                "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"about 2000\"}"));
+        ZpitrRun r = zpitrWith(badExpect, "drill", "--snapshot", cleanSet);
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("drill check 'orders': unknown check expectation \"about 2000\""), r.err());
+        assertTrue(r.err().contains("HINT:"), r.err());
+
+        ZpitrRun unknown = zpitr("drill", "--snapshot", "zpitr-20000101T000000Z");
+        assertEquals(3, unknown.code(), unknown.out() + unknown.err());
+        assertTrue(unknown.err().contains("no snapshot set 'zpitr-20000101T000000Z'"), unknown.err());
+
+        ZpitrRun ttlWithoutKeep = zpitr("drill", "--ttl", "1h");
+        assertEquals(2, ttlWithoutKeep.code(), ttlWithoutKeep.err());
+        assertNothingLeft();
+
+        Path badSql = config.resolveSibling("bad-sql.yaml");
+        Files.writeString(badSql, configText(pgdata, standby,
+                "{name: missing, database: postgres, sql: \"select count(*) from no_such_table\", expect: \"> 0\"}"));
+        ZpitrRun sql = zpitrWith(badSql, "drill", "--snapshot", cleanSet);
+        assertEquals(1, sql.code(), sql.out() + sql.err());
+        assertTrue(sql.out().lines().anyMatch(l -> l.startsWith("missing") && l.contains("FAILED")
+                && l.contains("SQL error in database \"postgres\"")), sql.out());
+        assertTrue(sql.out().contains("relation \"no_such_table\" does not exist"), sql.out());
+        assertNothingLeft();
+    }
+}
