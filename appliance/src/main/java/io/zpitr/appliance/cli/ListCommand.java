@@ -57,7 +57,7 @@ final class ListCommand implements Callable<Integer> {
                 .filter(s -> from == null || !s.created().isBefore(from))
                 .filter(s -> to == null || !s.created().isAfter(to))
                 .toList();
-        Map<String, String> keptBy = retentionReasons(appliance, all);
+        Map<String, String> keptBy = io.zpitr.appliance.retention.RetentionReasons.of(appliance, all);
         PrintWriter out = spec.commandLine().getOut();
         switch (format) {
             case json -> json(out, sets, window, keptBy);
@@ -66,24 +66,6 @@ final class ListCommand implements Callable<Integer> {
         }
         out.flush();
         return Main.OK;
-    }
-
-    /**
-     * Why retention keeps each set (or that the next prune would destroy it), from the pure policy;
-     * empty when no retention is configured. Clones are not looked up here (one zfs call per
-     * listing): a set kept only by its restore clones shows as a prune candidate, and prune keeps it.
-     */
-    private static Map<String, String> retentionReasons(Appliance appliance, List<SnapshotSet> all) {
-        Map<String, String> reasons = new LinkedHashMap<>();
-        if (appliance.settings().raw().retention() == null) {
-            return reasons;
-        }
-        List<io.zpitr.appliance.retention.RetentionCandidate> candidates = all.stream()
-                .map(s -> new io.zpitr.appliance.retention.RetentionCandidate(s.id(), s.created(), s.held(), false)).toList();
-        for (var d : appliance.retentionPolicy().decide(candidates, appliance.settings().timezone(), appliance.clock())) {
-            reasons.put(d.id(), d.kept() ? d.reasonText() : "prune candidate");
-        }
-        return reasons;
     }
 
     static Map<String, Object> fields(SnapshotSet s, Map<String, String> keptBy) {
