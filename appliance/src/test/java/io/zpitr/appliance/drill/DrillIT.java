@@ -21,7 +21,10 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -31,6 +34,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * damaged set's fails, naming the table; both leave their evidence on the set and in the audit log,
  * and no clone or process behind.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DrillIT {
     @RegisterExtension
     static final ZfsPool POOL = ZfsPool.ofSize(512L << 20);
@@ -174,6 +178,7 @@ class DrillIT {
     }
 
     @Test
+    @Order(1)
     void aCleanSetPassesAndIsMarkedVerified() throws Exception {
         ZpitrRun r = zpitr("drill", "--snapshot", cleanSet);
         assertEquals(0, r.code(), r.out() + r.err());
@@ -199,6 +204,7 @@ class DrillIT {
     }
 
     @Test
+    @Order(2)
     void aDamagedTableFailsTheDrillNamingIt() throws Exception {
         ZpitrRun r = zpitr("drill", "--snapshot", damagedSet, "--format", "json");
         assertEquals(1, r.code(), r.out() + r.err());
@@ -219,6 +225,7 @@ class DrillIT {
     }
 
     @Test
+    @Order(3)
     void badInputIsRefusedClearlyAndLeavesNothing() throws Exception {
         Path pgdata = standby.dataDir();
         Path badExpect = config.resolveSibling("bad-expect.yaml");
@@ -246,5 +253,32 @@ class DrillIT {
                 && l.contains("SQL error in database \"postgres\"")), sql.out());
         assertTrue(sql.out().contains("relation \"no_such_table\" does not exist"), sql.out());
         assertNothingLeft();
+    }
+
+    /** The auditor's report of this appliance, after the drills: in JSON, and as a page chromium renders. */
+    @Test
+    @Order(4)
+    void theReportShowsTheSetsAndTheirDrills() throws Exception {
+        JsonNode doc = new ObjectMapper().readTree(zpitr("report", "--format", "json").assertSucceeded().out());
+        assertEquals(2, doc.get("snapshot_sets").size(), doc.toString());
+        assertTrue(doc.get("drills").size() >= 2, doc.toString());
+        assertTrue(doc.get("audit").get("intact").asBoolean(), doc.toString());
+        assertEquals(0, doc.get("recoverable_window").get("gaps").size(), doc.toString());
+        assertTrue(doc.get("config_digest").asText().startsWith("sha256:"));
+
+        Path html = lab.root().resolve("report.html");
+        ZpitrRun r = zpitr("report", "--html", html.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        io.zpitr.appliance.report.ReportBrowserIT.Rendered page = io.zpitr.appliance.report.ReportBrowserIT.inChromium(html,
+                lab.root());
+        assertTrue(page.dom().contains("id=\"set-" + cleanSet + "\""), page.dom());
+        assertTrue(page.dom().contains("class=\"drill pass\"") && page.dom().contains("class=\"drill fail\""), page.dom());
+        assertTrue(page.dom().contains("id=\"window-band\""));
+        assertTrue(page.dom().contains("chain intact"));
+        assertTrue(Files.size(page.png()) > 10_000);
+
+        ZpitrRun nowhere = zpitr("report", "--html", lab.root().resolve("no-such-folder/report.html").toString());
+        assertEquals(2, nowhere.code(), nowhere.err());
+        assertTrue(nowhere.err().contains("its folder does not exist"), nowhere.err());
     }
 }

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * Rendered from a month of synthetic sets, drills and a gap, so every part of the page is drawn;
  * DrillIT renders a report of a real appliance the same way.
  */
-class ReportBrowserIT {
+public class ReportBrowserIT {
     static final ProcessRunner RUNNER = new ProcessRunner();
 
     static AuditorReport month() {
@@ -57,10 +57,10 @@ class ReportBrowserIT {
     }
 
     /** The page as chromium's DOM after loading it, and a screenshot of it. */
-    record Rendered(String dom, Path png) {
+    public record Rendered(String dom, Path png) {
     }
 
-    static Rendered inChromium(Path html, Path dir) throws Exception {
+    public static Rendered inChromium(Path html, Path dir) throws Exception {
         Path profile = Files.createTempDirectory(dir, "chromium-profile-");
         List<String> common = List.of("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-dev-shm-usage", "--user-data-dir=" + profile);
