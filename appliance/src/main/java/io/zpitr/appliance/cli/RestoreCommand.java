@@ -11,7 +11,6 @@ import io.zpitr.appliance.restore.RestoreRequest;
 import io.zpitr.appliance.restore.RestoreService;
 import io.zpitr.appliance.time.TimeArgument;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -75,6 +74,9 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--keep-failed", description = "Keep the clones of a failed restore for inspection.")
     boolean keepFailed;
 
+    @Option(names = "--ttl", paramLabel = "D", description = "The daemon drops the restore after this long (e.g. 4h; default restore.default_ttl, empty: never).")
+    String ttl;
+
     @Option(names = "--dry-run", description = "Print the plan; change nothing.")
     boolean dryRun;
 
@@ -85,7 +87,9 @@ final class RestoreCommand implements Callable<Integer> {
         RecoveryTarget recoveryTarget = parseTarget(appliance);
         String restoreName = name != null ? name
                 : "r" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(appliance.clock().instant());
-        RestoreRequest request = new RestoreRequest(restoreName, port, action, exclusive, keepFailed);
+        java.time.Instant expires = (ttl != null ? Optional.of(DrillCommand.positive(ttl))
+                : RestoreService.defaultTtl(appliance.settings())).map(d -> appliance.clock().instant().plus(d)).orElse(null);
+        RestoreRequest request = new RestoreRequest(restoreName, port, action, exclusive, keepFailed, expires);
         if (recoveryTarget instanceof RecoveryTarget.Latest && action == RestoreRequest.Action.pause) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--latest cannot pause: without a target PostgreSQL"
                     + " ends recovery where the archive ends\nHINT: --action promote (the default) or shutdown, or give a target");
@@ -134,7 +138,8 @@ final class RestoreCommand implements Callable<Integer> {
         if (!result[0].instance().state().equals("shut down")) {
             out.println("connect:  " + result[0].psql());
         }
-        out.println("drop it:  zpitr restore-drop " + restoreName);
+        out.println("drop it:  zpitr restore-drop " + restoreName
+                + (request.expiresAt() == null ? "" : " (the daemon drops it after " + request.expiresAt() + ")"));
         long jvmMillis = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
         StringBuilder took = new StringBuilder(String.format(java.util.Locale.ROOT, "plan %.2f s; restore: ", planMillis / 1000.0));
         result[0].timings().forEach((step, ms) -> took.append(took.length() == 0 ? "" : ", ").append(step).append(' ')
@@ -166,23 +171,8 @@ final class RestoreCommand implements Callable<Integer> {
         return new RecoveryTarget.Latest();
     }
 
-    /** The bin/zpitr a restored instance's restore_command runs: ZPITR_LAUNCHER, else the one beside this jar. */
+    /** The bin/zpitr a restored instance's restore_command runs (restore.LauncherPath). */
     static Path launcher() {
-        String env = System.getenv("ZPITR_LAUNCHER");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        try {
-            Path here = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            for (Path p = here; p != null; p = p.getParent()) {
-                if (Files.isExecutable(p.resolve("bin/zpitr"))) {
-                    return p.resolve("bin/zpitr");
-                }
-            }
-        } catch (java.net.URISyntaxException | SecurityException e) {
-            // fall through
-        }
-        throw new IllegalStateException("cannot find bin/zpitr for the restored instance's restore_command"
-                + "\nHINT: set ZPITR_LAUNCHER to the zpitr launcher's path");
+        return io.zpitr.appliance.restore.LauncherPath.find();
     }
 }

@@ -34,10 +34,10 @@ final class RestoresCommand implements Callable<Integer> {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(all));
             return Main.OK;
         }
-        String row = "%-20s %-40s %-6s %-10s %s%n";
-        out.printf(row, "NAME", "SNAPSHOT", "PORT", "STATE", "TARGET");
+        String row = "%-22s %-40s %-6s %-10s %-24s %s%n";
+        out.printf(row, "NAME", "SNAPSHOT", "PORT", "STATE", "EXPIRES (UTC)", "TARGET");
         for (RestoredInstance r : all) {
-            out.printf(row, r.name(), r.snapshot(), r.port(), r.state(), r.target());
+            out.printf(row, r.name(), r.snapshot(), r.port(), r.state(), r.expires() == null ? "never" : r.expires(), r.target());
         }
         out.println(all.size() + " restore(s).");
         return Main.OK;

@@ -94,6 +94,8 @@ public final class Daemon {
     private Watchdog watchdog;
     /** Keeps the standby's WAL prefetcher running while it reads the archive (StandbyPrefetch). */
     private java.util.concurrent.ScheduledExecutorService prefetchKeeper;
+    /** How often the daemon looks for restores whose expiry has passed. */
+    static final Duration EXPIRY_SWEEP = Duration.ofSeconds(60);
     /** How often the daemon looks whether the standby's prefetcher should be running. */
     static final Duration PREFETCH_CHECK = Duration.ofSeconds(15);
 
@@ -122,6 +124,9 @@ public final class Daemon {
             }
             if (s.prune() != null) {
                 out.put(JobKind.PRUNE, parse("schedule.prune", s.prune(), zone));
+            }
+            if (s.drill() != null && !s.drill().isBlank()) {
+                out.put(JobKind.DRILL, parse("schedule.drill", s.drill(), zone));
             }
         }
         if (out.isEmpty()) {
@@ -261,7 +266,11 @@ public final class Daemon {
             record(kind, new JobRun(start, ScheduleState.Outcome.RUNNING, null, triggerText, attempt, null, null, null));
             LOG.info("{} job started ({})", kind, triggerText);
             try {
-                String result = kind == JobKind.SNAPSHOT ? actions.snapshot(triggerText) : actions.prune(triggerText);
+                String result = switch (kind) {
+                    case SNAPSHOT -> actions.snapshot(triggerText);
+                    case PRUNE -> actions.prune(triggerText);
+                    case DRILL -> actions.drill(triggerText);
+                };
                 cancelRetries(kind);
                 Instant end = clock.instant();
                 record(kind, new JobRun(start, ScheduleState.Outcome.OK, end, triggerText, attempt, result, null, null));
@@ -443,6 +452,14 @@ public final class Daemon {
                 LOG.warn("WAL prefetch check failed: {}", e.toString());
             }
         }, 0, PREFETCH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+        // Restores whose --ttl (or restore.default_ttl) has passed: dropped on the same quiet thread.
+        prefetchKeeper.scheduleWithFixedDelay(() -> {
+            try {
+                new ExpiredRestores(appliance).sweep().forEach(LOG::info);
+            } catch (RuntimeException e) {
+                LOG.warn("expired restores not swept: {}", e.toString());
+            }
+        }, 0, EXPIRY_SWEEP.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private synchronized void shutDownQuietly() {

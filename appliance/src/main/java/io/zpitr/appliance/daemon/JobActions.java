@@ -4,6 +4,18 @@ package io.zpitr.appliance.daemon;
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.audit.AuditEvent;
 import io.zpitr.appliance.audit.Outcome;
+import io.zpitr.appliance.drill.CheckResult;
+import io.zpitr.appliance.drill.DrillRequest;
+import io.zpitr.appliance.drill.DrillResult;
+import io.zpitr.appliance.drill.DrillService;
+import io.zpitr.appliance.restore.LauncherPath;
+import io.zpitr.appliance.restore.RecoveryTarget;
+import io.zpitr.appliance.snapshot.SnapshotSet;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.Optional;
 import io.zpitr.appliance.snapshot.PruneService;
 import io.zpitr.appliance.snapshot.SnapshotService;
 import io.zpitr.zfs.SnapshotSetResult;
@@ -80,6 +92,30 @@ final class JobActions {
         long refused = outcomes.stream().filter(o -> !o.decision().kept() && !o.destroyed()).count();
         return destroyed + " set(s) destroyed, " + (outcomes.size() - destroyed) + " kept"
                 + (refused > 0 ? " (" + refused + " refused by ZFS)" : "");
+    }
+
+    /**
+     * Drills the retained set proven longest ago (one never drilled first, the oldest of those
+     * first) to its own consistent point, so that the schedule rotates through every set. The
+     * drill writes its own {@code drill} audit line; a drill whose checks failed, or a set that
+     * is not restorable, is a failed job.
+     */
+    String drill(String trigger) throws Exception {
+        SnapshotSet next = appliance.catalog().list().stream()
+                .min(Comparator.comparing((SnapshotSet s) -> s.verifiedAt() == null ? Instant.MIN : s.verifiedAt())
+                        .thenComparing(SnapshotSet::created))
+                .orElseThrow(() -> new IllegalStateException("there is no snapshot set to drill\nHINT: schedule.snapshot takes them"));
+        DrillResult r = new DrillService(appliance, new PrintWriter(new StringWriter()), false, LauncherPath.find())
+                .drill(new DrillRequest(DrillRequest.Pick.ID, Optional.of(next.id()), new RecoveryTarget.Immediate(), false,
+                        Optional.empty()), JobKind.DRILL.auditCommand());
+        String summary = "drill of " + next.id() + " " + r.outcome() + " in " + r.timings().get("done") + " ms";
+        if (r.outcome() != DrillResult.Outcome.passed) {
+            // The first line of each failed check's finding: pg_amcheck's names the relation on its second.
+            throw new IllegalStateException(summary + ": " + String.join("; ", r.checks().stream().filter(CheckResult::failed)
+                    .map(c -> c.name() + ": " + c.detail().lines().skip(c.detail().lines().count() > 1 ? 1 : 0)
+                            .findFirst().orElse("")).toList()));
+        }
+        return summary;
     }
 
     static String firstLine(Throwable e) {

@@ -3,10 +3,11 @@ package io.zpitr.appliance.daemon;
 
 import java.util.Optional;
 
-/** A job the daemon runs on a schedule: {@code schedule.snapshot} and {@code schedule.prune}. */
+/** A job the daemon runs on a schedule: {@code schedule.snapshot}, {@code schedule.prune}, {@code schedule.drill}. */
 public enum JobKind {
     SNAPSHOT("snapshot"),
-    PRUNE("prune");
+    PRUNE("prune"),
+    DRILL("drill");
 
     private final String wireName;
 

@@ -48,14 +48,29 @@ public final class MetricsTextFile {
             m.append("zpitr_wal_fetch_total{source=\"").append(e.getKey().source()).append("\",outcome=\"")
                     .append(e.getKey().outcome()).append("\"} ").append(e.getValue()).append('\n');
         }
-        Map<String, Long> failures = new TreeMap<>(Map.of("snapshot", 0L, "prune", 0L));
+        Map<String, Long> failures = new TreeMap<>(Map.of("snapshot", 0L, "prune", 0L, "drill", 0L));
         AuditLog audit = appliance.audit();
+        io.zpitr.appliance.audit.AuditRecord lastDrill = null;
         if (audit.exists()) {
             for (AuditLog.Entry e : audit.entries()) {
                 if (e.record() != null && AuditEvent.JOB_FAILURE.wireName().equals(e.record().event())) {
                     Object job = e.record().details().get("job");
                     failures.merge(String.valueOf(job), 1L, Long::sum);
                 }
+                if (e.record() != null && AuditEvent.DRILL.wireName().equals(e.record().event())) {
+                    lastDrill = e.record();
+                }
+            }
+        }
+        if (lastDrill != null) {
+            gauge(m, "zpitr_last_drill_timestamp_seconds", "When the last restore drill ended.", Map.of(),
+                    lastDrill.time().getEpochSecond());
+            gauge(m, "zpitr_last_drill_passed", "1 when the last restore drill passed every check, else 0.", Map.of(),
+                    lastDrill.outcome() == io.zpitr.appliance.audit.Outcome.OK ? 1 : 0);
+            var done = lastDrill.details().path("timings_ms").path("done");
+            if (done.isNumber()) {
+                gauge(m, "zpitr_last_drill_duration_seconds", "How long the last restore drill took, clone to drop.", Map.of(),
+                        done.asLong() / 1000);
             }
         }
         m.append("# HELP zpitr_job_failures_total Failed daemon job runs, per job (from the audit log).\n");

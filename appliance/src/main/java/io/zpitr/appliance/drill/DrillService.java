@@ -54,6 +54,7 @@ public final class DrillService {
      */
     public DrillResult drill(DrillRequest request, List<String> argv) throws IOException, InterruptedException {
         List<ConfiguredCheck> configured = ConfiguredCheck.of(appliance.settings());
+        java.time.Instant expires = expiry(request);
         long t0 = System.nanoTime();
         List<SnapshotSet> sets = appliance.catalog().list();
         Optional<String> forced = chosenSet(request, sets);
@@ -78,7 +79,8 @@ public final class DrillService {
             out.flush();
             RestoreService.Result restored;
             try {
-                restored = restores.restore(plan, new RestoreRequest(name, 0, RestoreRequest.Action.promote, false, false));
+                restored = restores.restore(plan, new RestoreRequest(name, 0, RestoreRequest.Action.promote, false, false,
+                        expires));
             } catch (NotRestorableException e) {
                 evidence.failed(known, e, DrillResult.Outcome.not_restorable, Optional.of(set));
                 throw e;
@@ -114,6 +116,15 @@ public final class DrillService {
             evidence.record(result, Optional.of(set));
             return result;
         }
+    }
+
+    /** A kept drill's expiry: {@code --ttl}, else {@code restore.default_ttl}, counted from now; else none. */
+    private java.time.Instant expiry(DrillRequest request) {
+        if (!request.keep()) {
+            return null;
+        }
+        return request.ttl().or(() -> RestoreService.defaultTtl(appliance.settings()))
+                .map(d -> appliance.clock().instant().plus(d)).orElse(null);
     }
 
     private void dropUnlessKept(RestoreService restores, String name, DrillRequest request) throws IOException {

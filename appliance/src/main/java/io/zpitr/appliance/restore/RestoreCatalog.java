@@ -38,6 +38,8 @@ final class RestoreCatalog {
     static final String P_PORT = "zpitr:restore_port";
     static final String P_PGDATA = "zpitr:restore_pgdata";
     static final String P_STATE = "zpitr:restore_state";
+    /** When the daemon may drop the restore (ISO-8601 UTC); absent: never. */
+    static final String P_EXPIRES = "zpitr:restore_expires";
     /** How long a prefetcher gets to end on TERM before KILL: a worker finishing a segment's rename. */
     private static final Duration PREFETCHER_GRACE = Duration.ofSeconds(10);
 
@@ -66,7 +68,7 @@ final class RestoreCatalog {
         }
         List<RestoredInstance> all = new ArrayList<>();
         for (ZfsEntry e : zfs.list(base, true, Set.of(Zfs.Type.FILESYSTEM),
-                List.of(P_NAME, P_SNAPSHOT, P_TARGET, P_PORT, P_PGDATA, P_STATE))) {
+                List.of(P_NAME, P_SNAPSHOT, P_TARGET, P_PORT, P_PGDATA, P_STATE, P_EXPIRES))) {
             if (e.property(P_SNAPSHOT).isEmpty()) {
                 continue;  // a clone below a restore root, or something else
             }
@@ -77,7 +79,8 @@ final class RestoreCatalog {
                 state = up ? state : "stopped";
             }
             all.add(new RestoredInstance(e.property(P_NAME).orElse(""), e.name(), e.property(P_SNAPSHOT).orElse(""),
-                    e.property(P_TARGET).orElse(""), parsePort(e.property(P_PORT).orElse("0")), pgdata, state));
+                    e.property(P_TARGET).orElse(""), parsePort(e.property(P_PORT).orElse("0")), pgdata, state,
+                    e.property(P_EXPIRES).filter(x -> !x.isBlank()).orElse(null)));
         }
         return all;
     }
@@ -125,6 +128,25 @@ final class RestoreCatalog {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The restores whose expiry has passed, in the order listed. A restore still being built is
+     * not one of them: its expiry counts from when it is done. A damaged expiry is not acted on.
+     */
+    List<RestoredInstance> expired(java.time.Instant now) {
+        return list().stream().filter(r -> r.expires() != null && !r.state().equals("building")).filter(r -> {
+            try {
+                return !java.time.Instant.parse(r.expires()).isAfter(now);
+            } catch (java.time.format.DateTimeParseException e) {
+                return false;
+            }
+        }).toList();
+    }
+
+    /** Records an expiry on a restore (a kept drill's {@code --ttl}). */
+    void setExpiry(String name, java.time.Instant at) {
+        zfs.setUserProperty(settings().rootOf(name), P_EXPIRES, at.toString());
     }
 
     void setState(DatasetName root, String state) {

@@ -7,12 +7,19 @@ package io.zpitr.appliance.restore;
  * @param action     what to do at the target
  * @param exclusive  stop just before the target rather than just after
  * @param keepFailed keep the clones of a failed restore for inspection
+ * @param expiresAt  when the daemon may drop it ({@code --ttl}, {@code restore.default_ttl}), or null: never
  */
-public record RestoreRequest(String name, int port, Action action, boolean exclusive, boolean keepFailed) {
+public record RestoreRequest(String name, int port, Action action, boolean exclusive, boolean keepFailed,
+                             java.time.Instant expiresAt) {
     /** What the instance does once replay reaches the target. */
     public enum Action { promote, pause, shutdown }
 
     private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9_-]{0,47}");
+
+    /** A request that never expires. */
+    public RestoreRequest(String name, int port, Action action, boolean exclusive, boolean keepFailed) {
+        this(name, port, action, exclusive, keepFailed, null);
+    }
 
     public RestoreRequest {
         if (!NAME.matcher(name).matches()) {

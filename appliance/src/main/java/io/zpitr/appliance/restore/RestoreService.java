@@ -168,6 +168,9 @@ public final class RestoreService implements AutoCloseable {
         rootProps.put(RestoreCatalog.P_TARGET, plan.target().describe());
         rootProps.put(RestoreCatalog.P_STATE, "building");
         rootProps.put(RestoreCatalog.P_PORT, Integer.toString(port));
+        if (request.expiresAt() != null) {
+            rootProps.put(RestoreCatalog.P_EXPIRES, request.expiresAt().toString());
+        }
         RestoreClones clones = new RestoreClones(zfs, runner, out);
         Path plannedPgdata = clones.pgdataIn(set, mountRoot, s.liveData());
         rootProps.put(RestoreCatalog.P_PGDATA, plannedPgdata.toString());
@@ -242,7 +245,7 @@ public final class RestoreService implements AutoCloseable {
             timings.put("recorded", ms(t0));
             String psql = s.binDir().resolve("psql") + " -h " + runDir + " -p " + port + " -U " + s.dbUser() + " -d postgres";
             return new Result(new RestoredInstance(request.name(), root.full(), set.id(), plan.target().describe(), port,
-                    pgdata.toString(), state), psql, stoppedAt, timings,
+                    pgdata.toString(), state, request.expiresAt() == null ? null : request.expiresAt().toString()), psql, stoppedAt, timings,
                     new RestoredConnection(s.osUser(), s.binDir(), runDir, port, s.dbUser()));
         } catch (IOException | InterruptedException | RuntimeException e) {
             feed.ifPresent(RestoreWalFeed::closeAndWait);
@@ -259,6 +262,39 @@ public final class RestoreService implements AutoCloseable {
     /** Every restore below restore.dataset_root. */
     public List<RestoredInstance> list() {
         return catalog().list();
+    }
+
+    /** The restores whose expiry has passed ({@link RestoreCatalog#expired}). */
+    public List<RestoredInstance> expired(java.time.Instant now) {
+        return catalog().expired(now);
+    }
+
+    /** Records when the daemon may drop restore {@code name}. */
+    public void expire(String name, java.time.Instant at) {
+        catalog().setExpiry(name, at);
+    }
+
+    /**
+     * {@code restore.default_ttl}: how long a restore made without {@code --ttl} lives; empty when
+     * the key is absent or empty (restores never expire).
+     *
+     * @throws IllegalArgumentException when it is not a duration, or zero
+     */
+    public static Optional<Duration> defaultTtl(Settings settings) {
+        io.zpitr.appliance.config.ZpitrConfig.Restore r = settings.raw().restore();
+        if (r == null || r.defaultTtl() == null || r.defaultTtl().isBlank()) {
+            return Optional.empty();
+        }
+        Duration d;
+        try {
+            d = io.zpitr.appliance.config.DurationText.parse(r.defaultTtl().strip());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("restore.default_ttl: " + e.getMessage(), e);
+        }
+        if (d.isZero()) {
+            throw new IllegalArgumentException("restore.default_ttl must be more than 0, or empty for none");
+        }
+        return Optional.of(d);
     }
 
     /**

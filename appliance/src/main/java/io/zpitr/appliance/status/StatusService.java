@@ -153,7 +153,11 @@ public final class StatusService {
         ZpitrConfig.Schedule configured = appliance.settings().raw().schedule();
         List<StatusReport.Job> jobs = new ArrayList<>();
         for (JobKind kind : JobKind.values()) {
-            String text = configured == null ? null : kind == JobKind.SNAPSHOT ? configured.snapshot() : configured.prune();
+            String text = configured == null ? null : switch (kind) {
+                case SNAPSHOT -> configured.snapshot();
+                case PRUNE -> configured.prune();
+                case DRILL -> configured.drill() == null || configured.drill().isBlank() ? null : configured.drill();
+            };
             String error = null;
             Instant next = null;
             if (text != null) {
