@@ -39,7 +39,10 @@ final class SnapshotCommand implements Callable<Integer> {
         known.put("label", label);
         known.put("hold", hold);
         AuditTrail.run(appliance, spec, AuditEvent.SNAPSHOT, known, () -> {
-            SnapshotService.Taken t = appliance.snapshots().take(label, tag, appliance::pgState, Appliance.actor());
+            SnapshotService.Taken t = appliance.snapshots().take(label, tag, appliance::pgState, Appliance.actor(),
+                    io.zpitr.appliance.audit.AuditAnchor.current(appliance.audit())
+                            .map(h -> java.util.Map.of(io.zpitr.appliance.snapshot.SnapshotProperties.AUDIT_HEAD, h))
+                            .orElse(java.util.Map.of()));
             holder[0] = t;
             java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
             d.put("id", t.id());

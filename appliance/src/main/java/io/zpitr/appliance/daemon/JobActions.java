@@ -47,7 +47,10 @@ final class JobActions {
         known.put("trigger", trigger);
         SnapshotService.Taken t;
         try {
-            t = appliance.snapshots().take(null, null, appliance::pgState, Appliance.actor());
+            t = appliance.snapshots().take(null, null, appliance::pgState, Appliance.actor(),
+                    io.zpitr.appliance.audit.AuditAnchor.current(appliance.audit())
+                            .map(h -> java.util.Map.of(io.zpitr.appliance.snapshot.SnapshotProperties.AUDIT_HEAD, h))
+                            .orElse(java.util.Map.of()));
         } catch (Exception e) {
             Map<String, Object> failure = new LinkedHashMap<>(known);
             failure.put("error", firstLine(e));

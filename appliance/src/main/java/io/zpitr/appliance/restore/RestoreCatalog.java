@@ -69,8 +69,9 @@ final class RestoreCatalog {
         List<RestoredInstance> all = new ArrayList<>();
         for (ZfsEntry e : zfs.list(base, true, Set.of(Zfs.Type.FILESYSTEM),
                 List.of(P_NAME, P_SNAPSHOT, P_TARGET, P_PORT, P_PGDATA, P_STATE, P_EXPIRES))) {
-            if (e.property(P_SNAPSHOT).isEmpty()) {
-                continue;  // a clone below a restore root, or something else
+            // A restore is a direct child of the base; the clones below it inherit its user properties.
+            if (e.property(P_SNAPSHOT).isEmpty() || !DatasetName.of(e.name()).parent().map(base::equals).orElse(false)) {
+                continue;
             }
             String state = e.property(P_STATE).orElse("?");
             String pgdata = e.property(P_PGDATA).orElse("");

@@ -106,7 +106,8 @@ public final class SnapshotCatalog {
                 meta.property(SnapshotProperties.NEXT_XID).map(Long::parseLong).orElse(-1L),
                 holds, holdCount, used,
                 meta.property(SnapshotProperties.VERIFIED_AT).map(SnapshotCatalog::instant).orElse(null),
-                meta.property(SnapshotProperties.VERIFIED_OUTCOME).orElse(null));
+                meta.property(SnapshotProperties.VERIFIED_OUTCOME).orElse(null),
+                meta.property(SnapshotProperties.AUDIT_HEAD).orElse(null));
     }
 
     private static Instant instant(String text) {

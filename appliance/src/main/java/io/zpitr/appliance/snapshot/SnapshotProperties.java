@@ -25,11 +25,13 @@ public final class SnapshotProperties {
     /** When a drill last restored the set (ISO-8601 UTC), and how it came out: passed, failed, not_restorable. */
     public static final String VERIFIED_AT = "zpitr:verified_at";
     public static final String VERIFIED_OUTCOME = "zpitr:verified_outcome";
+    /** The audit log's head when the set was taken: {@code <line>:<sha256>} (audit.AuditAnchor). */
+    public static final String AUDIT_HEAD = "zpitr:audit_head";
 
     /** Everything a listing asks ZFS for, in one call. */
     public static final List<String> LISTED = List.of("creation", "used", "userrefs", FORMAT, SET, DATASETS, ATOMICITY,
             LABEL, SOURCE, TIMELINE, REDO_LSN, CHECKPOINT_LSN, REPLAY_LSN, REPLAY_TIME, SYSTEM_ID, NEXT_XID, PG_VERSION,
-            CREATED_BY, HOLDS, VERIFIED_AT, VERIFIED_OUTCOME);
+            CREATED_BY, HOLDS, VERIFIED_AT, VERIFIED_OUTCOME, AUDIT_HEAD);
 
     private SnapshotProperties() {
     }

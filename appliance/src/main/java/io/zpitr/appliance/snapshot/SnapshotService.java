@@ -60,6 +60,15 @@ public final class SnapshotService {
      * @param pgState  reads PostgreSQL's position; called with the lock held, just before the snapshot
      */
     public Taken take(String label, HoldTag holdTag, Supplier<PgState> pgState, String createdBy) throws IOException {
+        return take(label, holdTag, pgState, createdBy, Map.of());
+    }
+
+    /**
+     * As {@link #take(String, HoldTag, Supplier, String)}, with more {@code zpitr:} properties on
+     * every snapshot (the audit log's head, {@code zpitr:audit_head}).
+     */
+    public Taken take(String label, HoldTag holdTag, Supplier<PgState> pgState, String createdBy, Map<String, String> more)
+            throws IOException {
         if (datasets.isEmpty()) {
             throw new IllegalArgumentException("zfs.datasets is empty: nothing to snapshot");
         }
@@ -92,6 +101,7 @@ public final class SnapshotService {
             props.put(SnapshotProperties.CREATED_BY, createdBy);
             // Atomicity is known only once ZFS has done it; "atomic" is what the caller asked for.
             props.put(SnapshotProperties.ATOMICITY, "atomic");
+            props.putAll(more);
             SnapshotSetResult result = zfs.snapshotSet(datasets, id, props);
             if (result.atomicity() == SnapshotSetResult.Atomicity.ORDERED) {
                 for (SnapshotName s : result.snapshots()) {

@@ -29,11 +29,13 @@ import java.util.SortedSet;
  * @param usedBytes     space used by its snapshots (what destroying them would free, roughly)
  * @param verifiedAt    when a drill last restored it, or null
  * @param verified      how that drill came out (passed, failed, not_restorable), or null
+ * @param auditHead     the audit log's head when it was taken ({@code <line>:<sha256>}), or null
  */
 public record SnapshotSet(String id, Instant created, List<SnapshotName> snapshots, List<String> missing,
                           boolean atomic, String label, String source, long timeline, String redoLsn,
                           String replayLsn, OffsetDateTime replayTime, String systemId, int pgVersion, long nextXid,
-                          SortedSet<String> holds, long holdCount, long usedBytes, Instant verifiedAt, String verified) {
+                          SortedSet<String> holds, long holdCount, long usedBytes, Instant verifiedAt, String verified,
+                          String auditHead) {
 
     public boolean held() {
         return holdCount > 0;

@@ -281,4 +281,47 @@ class DrillIT {
         assertEquals(2, nowhere.code(), nowhere.err());
         assertTrue(nowhere.err().contains("its folder does not exist"), nowhere.err());
     }
+
+    /** A kept drill with a TTL is listed with its expiry and dropped by the daemon's sweep once it passes. */
+    @Test
+    @Order(5)
+    void aKeptDrillExpiresAndTheDaemonsSweepDropsIt() throws Exception {
+        ZpitrRun r = zpitr("drill", "--snapshot", cleanSet, "--keep", "--ttl", "2s");
+        assertEquals(0, r.code(), r.out() + r.err());
+        String name = r.out().lines().filter(l -> l.startsWith("kept:")).findFirst().orElseThrow()
+                .replaceAll("^kept:\\s+(drill-[0-9-]+);.*", "$1");
+        JsonNode kept = null;
+        for (JsonNode x : new ObjectMapper().readTree(zpitr("restores", "--format", "json").assertSucceeded().out())) {
+            if (x.get("name").asText().equals(name)) {
+                kept = x;
+            }
+        }
+        assertEquals("running", kept.get("state").asText(), kept.toString());
+        java.time.Instant expires = java.time.Instant.parse(kept.get("expires").asText());
+        assertTrue(zpitr("restores").out().contains(kept.get("expires").asText()), "restores shows the expiry");
+
+        io.zpitr.appliance.Appliance appliance = new io.zpitr.appliance.Appliance(
+                io.zpitr.appliance.config.ConfigLoader.load(config), RUNNER, java.time.Clock.systemUTC());
+        io.zpitr.appliance.daemon.ExpiredRestores sweep = new io.zpitr.appliance.daemon.ExpiredRestores(appliance);
+        if (java.time.Instant.now().isBefore(expires)) {
+            assertEquals(List.of(), sweep.sweep(), "nothing has expired yet");
+        }
+        while (!java.time.Instant.now().isAfter(expires)) {
+            Thread.sleep(100);  // the expiry is a point in time: waiting for it is the condition
+        }
+        List<String> swept = sweep.sweep();
+        assertEquals(1, swept.size(), swept.toString());
+        assertTrue(swept.get(0).startsWith("dropped restore " + name), swept.toString());
+        assertNothingLeft();
+        assertTrue(zpitr("audit", "--format", "json").out().lines().anyMatch(l -> l.contains("\"restore_drop\"")
+                && l.contains(name) && l.contains("\"reason\":\"expired\"") && l.contains("\"ok\"")));
+
+        Path badTtl = config.resolveSibling("bad-ttl.yaml");
+        Files.writeString(badTtl, configText(standby.dataDir(), standby).replace("  port: 27432\n",
+                "  port: 27432\n  default_ttl: soon\n"));
+        ZpitrRun refused = zpitrWith(badTtl, "restore", "--immediate", "--name", "rttl");
+        assertEquals(2, refused.code(), refused.out() + refused.err());
+        assertTrue(refused.err().contains("restore.default_ttl"), refused.err());
+        assertNothingLeft();
+    }
 }
