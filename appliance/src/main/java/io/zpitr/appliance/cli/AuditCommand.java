@@ -134,7 +134,7 @@ final class AuditCommand implements Callable<Integer> {
         try {
             io.zpitr.appliance.Appliance appliance = main.appliance();
             if (appliance.settings().datasets().isEmpty()) {
-                return new Anchors(0, "audit anchors: not checked (zfs.datasets is empty)", List.of());
+                return new Anchors(0, null, List.of());  // no datasets, no snapshot sets: nothing anchored
             }
             for (io.zpitr.appliance.snapshot.SnapshotSet s : appliance.catalog().list()) {
                 if (s.auditHead() != null) {

@@ -64,7 +64,10 @@ public record AuditorReport(Instant generated, String host, String configFile, S
      * @param lines  how many lines it has
      * @param head   the SHA-256 of its last line, or null
      * @param message what the verification said
+     * @param newestAnchor the newest head anchored on a retained set ({@code set: line N, sha256}), or null
+     * @param anchorProblems anchors no longer in the log (its newest lines cut off, or rewritten)
      */
-    public record AuditRow(boolean intact, long lines, String head, String message) {
+    public record AuditRow(boolean intact, long lines, String head, String message, String newestAnchor,
+                           List<String> anchorProblems) {
     }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
  * audit log or the configuration is escaped. Elements a reader (or a test) looks for carry ids:
  * {@code timeline}, {@code window-band}, {@code gap-N}, {@code set-ID}, {@code hold-ID},
  * {@code drill-N}, {@code sets-table}, {@code holds-table}, {@code drills-table},
- * {@code hosts-table}, {@code audit-verification}, {@code audit-head}, {@code generated},
+ * {@code hosts-table}, {@code audit-verification}, {@code audit-head}, {@code audit-anchor}, {@code generated},
  * {@code host}, {@code config-digest}.
  */
 public final class ReportHtml {
@@ -86,7 +86,9 @@ public final class ReportHtml {
         AuditorReport.DrillRow last = r.drills().isEmpty() ? null : r.drills().get(r.drills().size() - 1);
         card(h, "summary-drill", "Last drill", last == null ? "never" : UTC.format(last.at()) + " " + last.result(),
                 last == null ? "na" : last.passed() ? "ok" : "bad");
-        card(h, "summary-audit", "Audit chain", r.audit().intact() ? "intact" : "BROKEN", r.audit().intact() ? "ok" : "bad");
+        boolean auditOk = r.audit().intact() && r.audit().anchorProblems().isEmpty();
+        card(h, "summary-audit", "Audit chain", r.audit().intact() ? r.audit().anchorProblems().isEmpty() ? "intact"
+                : "newest lines cut off" : "BROKEN", auditOk ? "ok" : "bad");
         h.append("</section>\n");
     }
 
@@ -274,7 +276,12 @@ public final class ReportHtml {
         h.append("<section><h2>Audit log</h2><p id=\"audit-verification\" class=\"").append(r.audit().intact() ? "ok" : "bad")
                 .append("\">").append(esc(r.audit().message())).append("</p><p>Head (SHA-256 of the newest line): <code id=\"audit-head\">")
                 .append(esc(r.audit().head() == null ? "-" : r.audit().head())).append("</code></p>")
-                .append("<p class=\"empty\">Keep this hash (or this report) off the appliance: a log whose newest lines were cut")
+                .append("<p>Newest head anchored on a snapshot set: <code id=\"audit-anchor\">")
+                .append(esc(r.audit().newestAnchor() == null ? "none yet" : r.audit().newestAnchor())).append("</code></p>");
+        for (String problem : r.audit().anchorProblems()) {
+            h.append("<p class=\"bad anchor-problem\">").append(esc(problem)).append("</p>");
+        }
+        h.append("<p class=\"empty\">Keep this hash (or this report) off the appliance: a log whose newest lines were cut")
                 .append(" off no longer ends with it.</p></section>\n");
     }
 

@@ -72,6 +72,8 @@ public final class ReportJson {
         a.put("lines", r.audit().lines());
         a.put("head", r.audit().head());
         a.put("message", r.audit().message());
+        a.put("newest_anchor", r.audit().newestAnchor());
+        a.put("anchor_problems", r.audit().anchorProblems());
         m.put("audit", a);
         return m;
     }

@@ -52,7 +52,20 @@ public final class ReportService {
         return new AuditorReport(appliance.clock().instant(), io.zpitr.appliance.Appliance.actor().replaceFirst("^[^@]*@", ""),
                 appliance.settings().file().toString(), "sha256:" + AuditRecord.sha256Hex(config),
                 version == null ? "development build" : version, rows, window, gaps.gaps(), gaps.how(), drills(log),
-                hosts, new AuditorReport.AuditRow(chain.intact(), chain.lines(), chain.head(), chain.message()));
+                hosts, auditRow(log, chain, sets));
+    }
+
+    private static AuditorReport.AuditRow auditRow(AuditLog log, ChainCheck chain, List<SnapshotSet> sets) {
+        List<String[]> anchors = new ArrayList<>();
+        String newest = null;
+        for (SnapshotSet s : sets) {
+            if (s.auditHead() != null) {
+                anchors.add(new String[] {s.id(), s.auditHead()});
+                newest = s.id() + ": line " + s.auditHead().replace(":", ", sha256 ");
+            }
+        }
+        return new AuditorReport.AuditRow(chain.intact(), chain.lines(), chain.head(), chain.message(), newest,
+                io.zpitr.appliance.audit.AuditAnchor.check(log, anchors));
     }
 
     private GapFinder.Result gaps(List<SnapshotSet> sets) {

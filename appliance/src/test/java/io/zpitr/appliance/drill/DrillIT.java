@@ -324,4 +324,38 @@ class DrillIT {
         assertTrue(refused.err().contains("restore.default_ttl"), refused.err());
         assertNothingLeft();
     }
+
+    /**
+     * A set taken now anchors the audit log's head; cutting the log's newest lines back past that
+     * line is caught by audit --verify (the chain alone still verifies), and the report says so.
+     */
+    @Test
+    @Order(6)
+    void cuttingOffTheNewestAuditLinesIsCaughtByTheAnchors() throws Exception {
+        Path log = lab.root().resolve("audit.jsonl");
+        long before = Files.readAllLines(log).size();
+        String anchored = zpitr("snapshot", "--label", "anchor").assertSucceeded().lastLine();
+        assertEquals(before + ":" + io.zpitr.appliance.audit.AuditRecord.sha256Hex(
+                        Files.readAllLines(log).get((int) before - 1).getBytes(StandardCharsets.UTF_8)),
+                POOL.zfs("get", "-H", "-o", "value", "zpitr:audit_head", POOL.name() + "/pg/data@" + anchored).strip());
+        ZpitrRun ok = zpitr("audit", "--verify");
+        assertEquals(0, ok.code(), ok.out() + ok.err());
+        assertTrue(ok.out().contains("audit anchors: ") && ok.out().contains("all in the log"), ok.out());
+
+        byte[] whole = Files.readAllBytes(log);
+        try {
+            List<String> lines = Files.readAllLines(log);
+            Files.writeString(log, String.join("\n", lines.subList(0, (int) before - 1)) + "\n");
+            assertTrue(new io.zpitr.appliance.audit.AuditLog(log).verify().intact(), "the shortened chain alone still verifies");
+            ZpitrRun cut = zpitr("audit", "--verify");
+            assertEquals(1, cut.code(), cut.out() + cut.err());
+            assertTrue(cut.err().contains("snapshot set " + anchored + " anchored line " + before + " of the audit log, which now has "
+                    + (before - 1) + " line(s): its newest lines were cut off"), cut.err());
+            JsonNode report = new ObjectMapper().readTree(zpitr("report", "--format", "json").assertSucceeded().out());
+            assertEquals(1, report.get("audit").get("anchor_problems").size(), report.get("audit").toString());
+            assertTrue(report.get("audit").get("newest_anchor").asText().startsWith(anchored + ": line " + before));
+        } finally {
+            Files.write(log, whole);
+        }
+    }
 }

@@ -53,7 +53,8 @@ public class ReportBrowserIT {
                 sets, window, gaps, "312 archived segment(s) looked up between 11 set(s)", drills,
                 List.of(new AuditorReport.HostRow("nfs", "local", "/mnt/arch", "up", ""),
                         new AuditorReport.HostRow("host25", "ssh", "192.0.2.25:22", "down", "connect timed out after 1 s")),
-                new AuditorReport.AuditRow(true, 214, "9c".repeat(32), "audit log /var/lib/zpitr/audit.jsonl: 214 lines, chain intact"));
+                new AuditorReport.AuditRow(true, 214, "9c".repeat(32), "audit log /var/lib/zpitr/audit.jsonl: 214 lines, chain intact",
+                        "zpitr-10: line 209, sha256 " + "5e".repeat(32), List.of()));
     }
 
     /** The page as chromium's DOM after loading it, and a screenshot of it. */
@@ -103,6 +104,7 @@ public class ReportBrowserIT {
         assertTrue(r.dom().contains("id=\"config-digest\">sha256:0f0f"));
         assertTrue(r.dom().contains("id=\"audit-head\">9c9c"));
         assertTrue(r.dom().contains("214 lines, chain intact"));
+        assertTrue(r.dom().contains("id=\"audit-anchor\">zpitr-10: line 209, sha256 5e5e"), "the newest anchored head");
         assertTrue(r.dom().contains("000000010000000000000042 is missing from every archive source"));
         for (String table : List.of("sets-table", "holds-table", "drills-table", "hosts-table")) {
             assertTrue(r.dom().contains("<table id=\"" + table + "\""), table);
