@@ -16,10 +16,12 @@ import java.util.List;
  * From 14 on, {@code pg_amcheck --all --install-missing} checks every table (heap, with its TOAST)
  * and every B-tree index of every database that accepts connections; it names each damaged
  * relation as {@code heap table "db.schema.name"}. It exits 0 when all is well, 2 when it found
- * corruption, 1 when it could not check. On 11-13 the amcheck extension, where installed, checks
- * B-tree indexes ({@code bt_index_check}); heap checking ({@code verify_heapam}) came with 14, so it is
- * recorded as not available, never as passed. The instance is a throw-away clone: installing the
- * extension in it changes nothing that matters.
+ * corruption, 1 when it could not check. Where {@code pg_amcheck} is not in {@code postgres.bin_dir}
+ * (server-only builds), and on 11-13, the amcheck extension's functions do the same per relation:
+ * {@code bt_index_check} for B-tree indexes, and from 14 {@code verify_heapam} for tables; on 11-13
+ * heap checking is recorded as not available, never as passed, and so is everything where the
+ * extension is not installed. The instance is a throw-away clone: installing the extension in it
+ * changes nothing that matters.
  */
 final class IntegrityCheck {
     static final Duration TIMEOUT = Duration.ofMinutes(60);
@@ -30,6 +32,20 @@ final class IntegrityCheck {
     record Outcome(List<CheckResult> results, String digest) {
     }
 
+    /**
+     * From 14: every table, materialized view and TOAST table through verify_heapam, each finding
+     * (or the error that stopped it, such as an invalid page header) a warning naming the relation.
+     */
+    private static final String HEAP_LOOP = " for r in select c.oid, c.relnamespace::regnamespace::text || '.' || c.relname as name from pg_class c"
+            + " join pg_am a on a.oid = c.relam where a.amname = 'heap' and c.relkind in ('r', 'm', 't')"
+            + " and c.relpersistence <> 't' loop"
+            + " begin"
+            + " declare f record; begin for f in select * from verify_heapam(r.oid) loop"
+            + " raise warning 'heap table \"%.%\", block %, offset %: %', current_database(), r.name, f.blkno, f.offnum, f.msg;"
+            + " end loop; end;"
+            + " exception when others then raise warning 'heap table \"%.%\": %', current_database(), r.name, sqlerrm; end;"
+            + " end loop;";
+
     private final ProcessRunner runner;
     private final RestoredConnection instance;
 
@@ -39,7 +55,8 @@ final class IntegrityCheck {
     }
 
     Outcome run(int major) {
-        return major >= 14 ? pgAmcheck() : amcheckFunctions(major);
+        boolean tool = java.nio.file.Files.isExecutable(instance.binDir().resolve("pg_amcheck"));
+        return major >= 14 && tool ? pgAmcheck() : amcheckFunctions(major);
     }
 
     private Outcome pgAmcheck() {
@@ -60,12 +77,18 @@ final class IntegrityCheck {
 
     private Outcome amcheckFunctions(int major) {
         long t0 = System.nanoTime();
-        CheckResult heap = new CheckResult("amcheck heap", CheckResult.Status.not_available,
-                "heap checking (verify_heapam) needs PostgreSQL 14; this set is PostgreSQL " + major, 0);
+        boolean heapToo = major >= 14;
+        List<CheckResult> notAvailable = new ArrayList<>();
+        if (!heapToo) {
+            notAvailable.add(new CheckResult("amcheck heap", CheckResult.Status.not_available,
+                    "heap checking (verify_heapam) needs PostgreSQL 14; this set is PostgreSQL " + major, 0));
+        }
         String available = sql("postgres", "select count(*) from pg_available_extensions where name = 'amcheck'").stdout().strip();
         if (!available.equals("1")) {
-            return new Outcome(List.of(new CheckResult("amcheck", CheckResult.Status.not_available,
-                    "the amcheck extension is not installed with this PostgreSQL " + major, ms(t0)), heap), digest(""));
+            List<CheckResult> none = new ArrayList<>(List.of(new CheckResult("amcheck", CheckResult.Status.not_available,
+                    "neither pg_amcheck nor the amcheck extension is installed with this PostgreSQL " + major, ms(t0))));
+            none.addAll(notAvailable);
+            return new Outcome(none, digest(""));
         }
         List<String> findings = new ArrayList<>();
         StringBuilder all = new StringBuilder();
@@ -75,12 +98,12 @@ final class IntegrityCheck {
             }
             // Each index on its own, so one damaged index is named and the others are still checked.
             ProcessResult r = sql(db, "create extension if not exists amcheck; do $$ declare r record; begin"
-                    + " for r in select c.oid, c.oid::regclass::text as name from pg_index i join pg_class c on c.oid = i.indexrelid"
+                    + " for r in select c.oid, c.relnamespace::regnamespace::text || '.' || c.relname as name from pg_index i join pg_class c on c.oid = i.indexrelid"
                     + " join pg_am a on a.oid = c.relam where a.amname = 'btree' and i.indisvalid and i.indisready"
                     + " and c.relpersistence <> 't' loop"
                     + " begin perform bt_index_check(r.oid); exception when others then"
                     + " raise warning 'btree index \"%.%\": %', current_database(), r.name, sqlerrm; end;"
-                    + " end loop; end $$");
+                    + " end loop;" + (heapToo ? HEAP_LOOP : "") + " end $$");
             all.append(r.stdout()).append(r.stderr());
             if (!r.succeeded()) {
                 findings.add("database \"" + db + "\": could not check: " + r.stderr().strip());
@@ -88,11 +111,15 @@ final class IntegrityCheck {
             r.stderr().lines().filter(l -> l.startsWith("WARNING:")).map(l -> l.substring("WARNING:".length()).strip())
                     .forEach(findings::add);
         }
-        CheckResult btree = findings.isEmpty()
-                ? new CheckResult("amcheck", CheckResult.Status.passed, "bt_index_check found no corruption in any B-tree index", ms(t0))
+        String what = heapToo ? "verify_heapam and bt_index_check found no corruption in any table or B-tree index"
+                : "bt_index_check found no corruption in any B-tree index";
+        CheckResult found = findings.isEmpty()
+                ? new CheckResult("amcheck", CheckResult.Status.passed, what, ms(t0))
                 : new CheckResult("amcheck", CheckResult.Status.failed, "amcheck found corruption:\n"
                         + shown(String.join("\n", findings)), ms(t0));
-        return new Outcome(List.of(btree, heap), digest(all.toString().strip()));
+        List<CheckResult> results = new ArrayList<>(List.of(found));
+        results.addAll(notAvailable);
+        return new Outcome(results, digest(all.toString().strip()));
     }
 
     private ProcessResult sql(String database, String sql) {

@@ -402,6 +402,31 @@ abstract class MajorScenario {
         drop("rlatest");
     }
 
+    /**
+     * A drill on this major: pg_amcheck where bin_dir has it (Debian's 15), the amcheck extension's
+     * functions where it does not (the server-only builds of 11, 16-18), heap checking recorded as
+     * not available before 14; the clone is gone afterwards.
+     */
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void aDrillChecksTheSetWithWhatThisMajorHas() throws Exception {
+        ZpitrRun r = zpitr("drill", "--snapshot", snapshotId, "--latest", "--format", "json");
+        assertEquals(0, r.code(), r.out() + r.err());
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        assertEquals("passed", doc.get("result").asText(), doc.toString());
+        java.util.Map<String, JsonNode> checks = new java.util.LinkedHashMap<>();
+        doc.get("checks").forEach(c -> checks.put(c.get("name").asText(), c));
+        assertEquals("passed", checks.get("target").get("status").asText(), doc.toString());
+        assertEquals("passed", checks.get("amcheck").get("status").asText(), doc.toString());
+        if (major < 14) {
+            assertEquals("not_available", checks.get("amcheck heap").get("status").asText(), doc.toString());
+        } else {
+            assertFalse(checks.containsKey("amcheck heap"), doc.toString());
+            assertTrue(checks.get("amcheck").get("detail").asText().matches("(pg_amcheck|verify_heapam) .*"), doc.toString());
+        }
+        assertFalse(pool.zfs("list", "-H", "-o", "name", "-r", pool.name()).contains("/restore/drill-"), "the drill's clone is gone");
+    }
+
     @Test
     void anotherMajorsBinariesAreRefusedBeforeAnythingIsCloned() throws Exception {
         int other = major == PostgresBinaries.DEBIAN_MAJOR ? 16 : PostgresBinaries.DEBIAN_MAJOR;
