@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.config.DurationText;
 import io.zpitr.appliance.drill.CheckResult;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.drill.DrillRequest;
 import io.zpitr.appliance.drill.DrillResult;
 import io.zpitr.appliance.drill.DrillService;
@@ -111,10 +112,16 @@ final class DrillCommand implements Callable<Integer> {
         return new DrillRequest(p, id, t, keep, life);
     }
 
+    /** A {@code --ttl}: a duration of more than 0, or INVALID_ARGUMENT naming it. */
     static Duration positive(String text) {
-        Duration d = DurationText.parse(text);
+        Duration d;
+        try {
+            d = DurationText.parse(text);
+        } catch (io.zpitr.appliance.config.ConfigException e) {
+            throw ZpitrError.INVALID_ARGUMENT.exception("--ttl " + text + ": " + e.getMessage(), e);
+        }
         if (d.isZero() || d.isNegative()) {
-            throw new IllegalArgumentException("--ttl " + text + " must be more than 0\nHINT: e.g. --ttl 4h");
+            throw ZpitrError.INVALID_ARGUMENT.exception("--ttl " + text + " must be more than 0\nHINT: e.g. --ttl 4h");
         }
         return d;
     }

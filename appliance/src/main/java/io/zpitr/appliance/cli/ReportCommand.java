@@ -3,6 +3,7 @@ package io.zpitr.appliance.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.report.AuditorReport;
 import io.zpitr.appliance.report.ReportHtml;
 import io.zpitr.appliance.report.ReportJson;
@@ -68,15 +69,15 @@ final class ReportCommand implements Callable<Integer> {
     private static void requireWritable(Path target) {
         Path folder = target.getParent();
         if (Files.isDirectory(target)) {
-            throw new IllegalArgumentException("--html " + target + " is a folder\nHINT: name a file, e.g. " + target.resolve("zpitr-report.html"));
+            throw ZpitrError.INVALID_ARGUMENT.exception("--html " + target + " is a folder\nHINT: name a file, e.g. " + target.resolve("zpitr-report.html"));
         }
         if (folder == null || !Files.isDirectory(folder) || !Files.isWritable(folder)) {
-            throw new IllegalArgumentException("cannot write the report to " + target + ": its folder "
+            throw ZpitrError.INVALID_ARGUMENT.exception("cannot write the report to " + target + ": its folder "
                     + (folder != null && Files.isDirectory(folder) ? "is not writable" : "does not exist")
                     + "\nHINT: choose a file in a folder that exists and you can write to");
         }
         if (Files.exists(target) && !Files.isWritable(target)) {
-            throw new IllegalArgumentException("cannot write the report to " + target + ": the file is not writable"
+            throw ZpitrError.INVALID_ARGUMENT.exception("cannot write the report to " + target + ": the file is not writable"
                     + "\nHINT: choose another file, or remove this one");
         }
     }

@@ -1,8 +1,10 @@
 // `zpitr snapshot`: one consistent, PostgreSQL-aware snapshot set now; prints its id last.
 package io.zpitr.appliance.cli;
 
+import io.zpitr.appliance.audit.Actor;
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.audit.AuditEvent;
+import io.zpitr.appliance.snapshot.SnapshotProperties;
 import io.zpitr.appliance.snapshot.SnapshotService;
 import io.zpitr.zfs.HoldTag;
 import io.zpitr.zfs.SnapshotSetResult;
@@ -39,10 +41,8 @@ final class SnapshotCommand implements Callable<Integer> {
         known.put("label", label);
         known.put("hold", hold);
         AuditTrail.run(appliance, spec, AuditEvent.SNAPSHOT, known, () -> {
-            SnapshotService.Taken t = appliance.snapshots().take(label, tag, appliance::pgState, Appliance.actor(),
-                    io.zpitr.appliance.audit.AuditAnchor.current(appliance.audit())
-                            .map(h -> java.util.Map.of(io.zpitr.appliance.snapshot.SnapshotProperties.AUDIT_HEAD, h))
-                            .orElse(java.util.Map.of()));
+            SnapshotService.Taken t = appliance.snapshots().take(label, tag, appliance.standby()::position, Actor.current().display(),
+                    SnapshotProperties.auditHead(appliance.audit()));
             holder[0] = t;
             java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
             d.put("id", t.id());

@@ -30,7 +30,7 @@ public final class ExpiredRestores {
 
     /** Drops what has expired; returns one line per restore dropped or not. Does nothing without a restore section. */
     public List<String> sweep() {
-        if (appliance.settings().raw().restore() == null || appliance.settings().raw().restore().datasetRoot() == null) {
+        if (appliance.settings().restore().isEmpty()) {
             return List.of();
         }
         RestoreService service = new RestoreService(appliance, new PrintWriter(new StringWriter()), false, null);

@@ -2,26 +2,29 @@
 package io.zpitr.appliance.daemon;
 
 import io.zpitr.appliance.Appliance;
+import io.zpitr.appliance.audit.Actor;
 import io.zpitr.appliance.audit.AuditEvent;
 import io.zpitr.appliance.audit.Outcome;
 import io.zpitr.appliance.drill.CheckResult;
 import io.zpitr.appliance.drill.DrillRequest;
 import io.zpitr.appliance.drill.DrillResult;
 import io.zpitr.appliance.drill.DrillService;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.restore.LauncherPath;
 import io.zpitr.appliance.restore.RecoveryTarget;
+import io.zpitr.appliance.snapshot.PruneService;
+import io.zpitr.appliance.snapshot.SnapshotProperties;
+import io.zpitr.appliance.snapshot.SnapshotService;
 import io.zpitr.appliance.snapshot.SnapshotSet;
+import io.zpitr.zfs.SnapshotSetResult;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.Optional;
-import io.zpitr.appliance.snapshot.PruneService;
-import io.zpitr.appliance.snapshot.SnapshotService;
-import io.zpitr.zfs.SnapshotSetResult;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The bodies of the jobs. A snapshot job writes a {@code snapshot} line (ok or failed) exactly as
@@ -47,10 +50,8 @@ final class JobActions {
         known.put("trigger", trigger);
         SnapshotService.Taken t;
         try {
-            t = appliance.snapshots().take(null, null, appliance::pgState, Appliance.actor(),
-                    io.zpitr.appliance.audit.AuditAnchor.current(appliance.audit())
-                            .map(h -> java.util.Map.of(io.zpitr.appliance.snapshot.SnapshotProperties.AUDIT_HEAD, h))
-                            .orElse(java.util.Map.of()));
+            t = appliance.snapshots().take(null, null, appliance.standby()::position, Actor.current().display(),
+                    SnapshotProperties.auditHead(appliance.audit()));
         } catch (Exception e) {
             Map<String, Object> failure = new LinkedHashMap<>(known);
             failure.put("error", firstLine(e));
@@ -107,14 +108,14 @@ final class JobActions {
         SnapshotSet next = appliance.catalog().list().stream()
                 .min(Comparator.comparing((SnapshotSet s) -> s.verifiedAt() == null ? Instant.MIN : s.verifiedAt())
                         .thenComparing(SnapshotSet::created))
-                .orElseThrow(() -> new IllegalStateException("there is no snapshot set to drill\nHINT: schedule.snapshot takes them"));
+                .orElseThrow(() -> ZpitrError.SET_NOT_FOUND.exception("there is no snapshot set to drill\nHINT: schedule.snapshot takes them"));
         DrillResult r = new DrillService(appliance, new PrintWriter(new StringWriter()), false, LauncherPath.find())
                 .drill(new DrillRequest(DrillRequest.Pick.ID, Optional.of(next.id()), new RecoveryTarget.Immediate(), false,
                         Optional.empty()), JobKind.DRILL.auditCommand());
         String summary = "drill of " + next.id() + " " + r.outcome() + " in " + r.timings().get("done") + " ms";
         if (r.outcome() != DrillResult.Outcome.passed) {
             // The first line of each failed check's finding: pg_amcheck's names the relation on its second.
-            throw new IllegalStateException(summary + ": " + String.join("; ", r.checks().stream().filter(CheckResult::failed)
+            throw ZpitrError.FAILED.exception(summary + ": " + String.join("; ", r.checks().stream().filter(CheckResult::failed)
                     .map(c -> c.name() + ": " + c.detail().lines().skip(c.detail().lines().count() > 1 ? 1 : 0)
                             .findFirst().orElse("")).toList()));
         }

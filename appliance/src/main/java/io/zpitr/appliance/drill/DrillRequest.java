@@ -1,6 +1,7 @@
 // What the operator (or the daemon's schedule) asked a drill to do.
 package io.zpitr.appliance.drill;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.restore.RecoveryTarget;
 import java.time.Duration;
 import java.util.Optional;
@@ -19,10 +20,10 @@ public record DrillRequest(Pick pick, Optional<String> snapshot, RecoveryTarget 
 
     public DrillRequest {
         if (pick == Pick.ID && snapshot.isEmpty()) {
-            throw new IllegalArgumentException("a drill of a named set needs its id");
+            throw ZpitrError.INVALID_ARGUMENT.exception("a drill of a named set needs its id");
         }
         if (ttl.isPresent() && !keep) {
-            throw new IllegalArgumentException("--ttl applies to a kept drill clone only\nHINT: add --keep, or leave --ttl out");
+            throw ZpitrError.INVALID_ARGUMENT.exception("--ttl applies to a kept drill clone only\nHINT: add --keep, or leave --ttl out");
         }
     }
 }

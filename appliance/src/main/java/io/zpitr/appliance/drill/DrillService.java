@@ -50,10 +50,10 @@ public final class DrillService {
      *
      * @param argv the command as typed (or the daemon's job), for the audit line
      * @throws NotRestorableException when the set cannot be restored to the target (recorded first)
-     * @throws IllegalArgumentException for bad input (a check, the set's major): nothing was changed or recorded
+     * @throws io.zpitr.appliance.error.ZpitrException for bad input (the set's major, a --ttl): nothing was changed or recorded
      */
     public DrillResult drill(DrillRequest request, List<String> argv) throws IOException, InterruptedException {
-        List<ConfiguredCheck> configured = ConfiguredCheck.of(appliance.settings());
+        List<ConfiguredCheck> configured = appliance.settings().drillChecks();
         java.time.Instant expires = expiry(request);
         long t0 = System.nanoTime();
         List<SnapshotSet> sets = appliance.catalog().list();

@@ -1,6 +1,7 @@
 // A drill check's expectation, such as "> 0" or "= 'ok'": parsed once, then applied to the value a query returned.
 package io.zpitr.appliance.drill;
 
+import io.zpitr.appliance.config.ConfigException;
 import java.math.BigDecimal;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,7 +32,7 @@ public record Expectation(String text, Operator operator, String value, boolean 
     private static final Pattern QUOTED = Pattern.compile("'((?:[^']|'')*)'");
 
     /**
-     * @throws IllegalArgumentException naming the expectation and the forms it may take
+     * @throws ConfigException naming the expectation and the forms it may take
      */
     public static Expectation parse(String text) {
         if (text == null || text.isBlank()) {
@@ -69,8 +70,8 @@ public record Expectation(String text, Operator operator, String value, boolean 
         return new Expectation(text.strip(), op, operand, true);
     }
 
-    private static IllegalArgumentException refused(String text, String why) {
-        return new IllegalArgumentException("unknown check expectation \"" + text + "\": " + why
+    private static ConfigException refused(String text, String why) {
+        return new ConfigException("unknown check expectation \"" + text + "\": " + why
                 + "\nHINT: write a comparison and a number or a quoted text: > 0, >= 100, = 'ok', != 'failed', is not null");
     }
 

@@ -41,7 +41,7 @@ public final class ReportService {
         List<AuditorReport.SetRow> rows = sets.stream().map(s -> new AuditorReport.SetRow(s.id(), s.created(),
                 GapFinder.consistentAt(s), s.timeline(), s.replayLsn(), List.copyOf(s.holds()), keptBy.get(s.id()),
                 s.verifiedAt(), s.verified(), s.usedBytes())).toList();
-        RecoverableWindow window = RecoverableWindow.of(sets, appliance.standbyReplayTime());
+        RecoverableWindow window = RecoverableWindow.of(sets, appliance.standby().replayTime());
         GapFinder.Result gaps = gaps(sets);
         AuditLog log = appliance.audit();
         ChainCheck chain = log.verify();
@@ -49,7 +49,7 @@ public final class ReportService {
                 .map(h -> new AuditorReport.HostRow(h.name(), h.type(), h.location(), h.state(), h.detail())).toList();
         byte[] config = Files.readAllBytes(appliance.settings().file());
         String version = ReportService.class.getPackage().getImplementationVersion();
-        return new AuditorReport(appliance.clock().instant(), io.zpitr.appliance.Appliance.actor().replaceFirst("^[^@]*@", ""),
+        return new AuditorReport(appliance.clock().instant(), io.zpitr.appliance.audit.Actor.current().host(),
                 appliance.settings().file().toString(), "sha256:" + AuditRecord.sha256Hex(config),
                 version == null ? "development build" : version, rows, window, gaps.gaps(), gaps.how(), drills(log),
                 hosts, auditRow(log, chain, sets));

@@ -9,7 +9,7 @@ public final class LauncherPath {
     private LauncherPath() {
     }
 
-    /** @throws IllegalStateException with a hint when there is none */
+    /** @throws io.zpitr.appliance.error.ZpitrException SETUP_INVALID, with a hint, when there is none */
     public static Path find() {
         String env = System.getenv("ZPITR_LAUNCHER");
         if (env != null && !env.isBlank()) {
@@ -25,7 +25,7 @@ public final class LauncherPath {
         } catch (java.net.URISyntaxException | SecurityException e) {
             // fall through
         }
-        throw new IllegalStateException("cannot find bin/zpitr for the restored instance's restore_command"
+        throw io.zpitr.appliance.error.ZpitrError.SETUP_INVALID.exception("cannot find bin/zpitr for the restored instance's restore_command"
                 + "\nHINT: set ZPITR_LAUNCHER to the zpitr launcher's path");
     }
 }

@@ -19,7 +19,7 @@ public final class RetentionReasons {
      */
     public static Map<String, String> of(Appliance appliance, List<SnapshotSet> all) {
         Map<String, String> reasons = new LinkedHashMap<>();
-        if (appliance.settings().raw().retention() == null) {
+        if (appliance.settings().retention().isEmpty()) {
             return reasons;
         }
         List<RetentionCandidate> candidates = all.stream()

@@ -35,4 +35,10 @@ public final class SnapshotProperties {
 
     private SnapshotProperties() {
     }
+
+    /** {@link #AUDIT_HEAD} for a set taken now, or none when the log is missing or broken (audit.AuditAnchor). */
+    public static java.util.Map<String, String> auditHead(io.zpitr.appliance.audit.AuditLog log) {
+        return io.zpitr.appliance.audit.AuditAnchor.current(log).map(h -> java.util.Map.of(AUDIT_HEAD, h))
+                .orElse(java.util.Map.of());
+    }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.zpitr.appliance.config.ConfigException;
 import org.junit.jupiter.api.Test;
 
 /** Drill check expectations: the forms accepted, numbers compared as numbers, anything else refused with a hint. */
@@ -40,11 +41,11 @@ class ExpectationTest {
     @Test
     void unknownFormsAreRefusedWithAHint() {
         for (String bad : new String[] {"", "0", "~ 'x'", "> zero", "= 'unclosed", "between 1 and 2", "> 1 2"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Expectation.parse(bad), bad);
+            ConfigException e = assertThrows(ConfigException.class, () -> Expectation.parse(bad), bad);
             assertTrue(e.getMessage().startsWith("unknown check expectation"), e.getMessage());
             assertTrue(e.getMessage().contains("HINT:"), e.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> Expectation.parse(null));
+        assertThrows(ConfigException.class, () -> Expectation.parse(null));
     }
 
     @Test
