@@ -209,7 +209,7 @@ class DaemonTest {
         Instant before = Instant.now();
         start(config, RetryPolicy.DEFAULT);
 
-        for (JobKind k : JobKind.values()) {
+        for (JobKind k : List.of(JobKind.SNAPSHOT, JobKind.PRUNE)) {  // the jobs this config schedules
             ScheduleState.JobRun baseline = job(k).orElseThrow();
             assertEquals(ScheduleState.Outcome.NONE, baseline.outcome());
             assertEquals("baseline", baseline.trigger());
