@@ -8,6 +8,7 @@ import io.zpitr.appliance.audit.Outcome;
 import io.zpitr.appliance.drill.CheckResult;
 import io.zpitr.appliance.drill.DrillRequest;
 import io.zpitr.appliance.drill.DrillResult;
+import io.zpitr.appliance.drill.DrillRotation;
 import io.zpitr.appliance.drill.DrillService;
 import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.restore.LauncherPath;
@@ -19,8 +20,6 @@ import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.zfs.SnapshotSetResult;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.time.Instant;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,9 +104,7 @@ final class JobActions {
      * is not restorable, is a failed job.
      */
     String drill(String trigger) throws Exception {
-        SnapshotSet next = appliance.catalog().list().stream()
-                .min(Comparator.comparing((SnapshotSet s) -> s.verifiedAt() == null ? Instant.MIN : s.verifiedAt())
-                        .thenComparing(SnapshotSet::created))
+        SnapshotSet next = DrillRotation.next(appliance.catalog().list())
                 .orElseThrow(() -> ZpitrError.SET_NOT_FOUND.exception("there is no snapshot set to drill\nHINT: schedule.snapshot takes them"));
         DrillResult r = new DrillService(appliance, new PrintWriter(new StringWriter()), false, LauncherPath.find())
                 .drill(new DrillRequest(DrillRequest.Pick.ID, Optional.of(next.id()), new RecoveryTarget.Immediate(), false,
