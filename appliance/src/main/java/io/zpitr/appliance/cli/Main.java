@@ -8,8 +8,11 @@ import io.zpitr.appliance.error.ZpitrException;
 import io.zpitr.process.ProcessException;
 import io.zpitr.zfs.InvalidNameException;
 import io.zpitr.zfs.ZfsException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -95,6 +98,12 @@ public final class Main implements Runnable {
         if (e instanceof ProcessException) {
             return ZpitrError.PROCESS_FAILED;
         }
+        if (e instanceof IOException || e instanceof UncheckedIOException) {
+            return ZpitrError.IO_FAILED;
+        }
+        if (e instanceof SQLException) {
+            return ZpitrError.POSTGRES_FAILED;
+        }
         return ZpitrError.INTERNAL;
     }
 
@@ -112,6 +121,8 @@ public final class Main implements Runnable {
         String message = e.getMessage() == null ? "" : e.getMessage();
         if (error == ZpitrError.INTERNAL) {
             message = "unexpected " + e.getClass().getName() + (message.isEmpty() ? "" : ": " + message.lines().findFirst().orElse(""));
+        } else if (e instanceof IOException || e instanceof UncheckedIOException || e instanceof SQLException) {
+            message = e.getClass().getSimpleName() + ": " + message;  // a JDK exception's message alone is only a path
         }
         err.println("zpitr: [" + error.code() + "] " + message);
         if (!message.contains("HINT:") && !error.hint().isEmpty()) {

@@ -47,7 +47,12 @@ final class WalFetchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        WalFileName name = WalFileName.of(walFile);  // refused before anything is read or written
+        WalFileName name;
+        try {
+            name = WalFileName.of(walFile);  // refused before anything is read or written
+        } catch (IllegalArgumentException e) {
+            throw ZpitrError.INVALID_NAME.exception(e.getMessage(), e);
+        }
         WalFetchService service = new WalFetchService(main.settings(), new ProcessRunner(),
                 systemIdentifier == null ? java.util.OptionalLong.empty()
                         : java.util.OptionalLong.of(SystemIdentifierOption.parse(systemIdentifier)));

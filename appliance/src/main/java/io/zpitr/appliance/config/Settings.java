@@ -259,7 +259,7 @@ public record Settings(
     private static Duration duration(String key, String text) {
         try {
             return DurationText.parse(text);
-        } catch (IllegalArgumentException e) {
+        } catch (ConfigException e) {
             throw new ConfigException(key + ": " + e.getMessage(), e);
         }
     }

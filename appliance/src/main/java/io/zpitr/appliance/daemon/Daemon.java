@@ -424,7 +424,7 @@ public final class Daemon {
         return stopped.await(limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** DESIGN: "the daemon and restore fill a spool": see {@link io.zpitr.appliance.wal.StandbyPrefetch}. */
+    /** docs/design.md: "the daemon and restore fill a spool": see {@link io.zpitr.appliance.wal.StandbyPrefetch}. */
     private synchronized void startPrefetchKeeper() {
         prefetchKeeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "prefetch-keeper");

@@ -188,7 +188,7 @@ public final class ScheduleState {
             AtomicLanding.write(file, JSON.writeValueAsBytes(root), PosixFilePermissions.fromString("rw-r-----"),
                     Landing.DURABLE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the schedule state " + file + ": " + e.getMessage(), e);
+            throw ZpitrError.FAILED.exception("cannot write the schedule state " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -46,6 +46,8 @@ public enum ZpitrError {
             + " timed out; its output is shown", "the message names the program and its exit status"),
     POSTGRES_FAILED("postgres-failed", 1, "PostgreSQL did not start, refused, stopped or stalled",
             "the message names the server log to read"),
+    IO_FAILED("io-failed", 1, "a file or folder could not be read or written; the message names it",
+            "check its permissions, its owner and the free space"),
     WAL_NOT_FOUND("wal-not-found", 1,
             "wal-fetch: the file is on no source that answered (PostgreSQL's normal end of the archive)", ""),
     WAL_NO_SOURCE("wal-no-source", 4,

@@ -12,7 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Time arguments (DESIGN.md): {@code 2026-11-20T04:01:00+08:00} or {@code ...Z}; psql's form
+ * Time arguments (docs/design.md): {@code 2026-11-20T04:01:00+08:00} or {@code ...Z}; psql's form
  * {@code 2026-11-20 04:01:00.123456+08}, so a value pasted from a query works; or
  * {@code YYYY-MM-DD HH:MM:SS[.ffffff]} without offset, read in the configured zone. A local time
  * that a DST change skips or repeats in that zone is refused: it names no single instant.

@@ -15,7 +15,7 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * DESIGN: "the daemon and restore fill a spool with the next segments". The standby's own
+ * docs/design.md: "the daemon and restore fill a spool with the next segments". The standby's own
  * restore_command starts a prefetcher on its first miss, and PostgreSQL's asking keeps it alive;
  * the daemon restarts one whenever PostgreSQL asked within {@link #RECENT} and none holds the
  * spool (after a crash, a kill, or a restart of the standby between its asks), so that the next
