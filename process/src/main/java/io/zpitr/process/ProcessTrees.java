@@ -59,6 +59,44 @@ public final class ProcessTrees {
                 .toList();
     }
 
+    /**
+     * Every live process, other than this one, that works in or holds a file open below
+     * {@code folder} ({@code /proc/PID/cwd} and {@code /proc/PID/fd}): what keeps a mount busy.
+     * Processes this user may not inspect are not seen.
+     */
+    public static List<ProcessHandle> holding(Path folder) {
+        Path top = folder.toAbsolutePath().normalize();
+        long self = ProcessHandle.current().pid();
+        return ProcessHandle.allProcesses()
+                .filter(h -> h.pid() != self)
+                .filter(h -> holds(h.pid(), top))
+                .filter(h -> alive(h.pid()))
+                .toList();
+    }
+
+    private static boolean holds(long pid, Path top) {
+        Path proc = Path.of("/proc", Long.toString(pid));
+        try {
+            if (Files.readSymbolicLink(proc.resolve("cwd")).startsWith(top)) {
+                return true;
+            }
+            try (var fds = Files.list(proc.resolve("fd"))) {
+                for (Path fd : (Iterable<Path>) fds::iterator) {
+                    try {
+                        if (Files.readSymbolicLink(fd).startsWith(top)) {
+                            return true;
+                        }
+                    } catch (IOException e) {
+                        // closed meanwhile
+                    }
+                }
+            }
+        } catch (IOException | SecurityException e) {
+            return false;  // gone, or not ours to inspect
+        }
+        return false;
+    }
+
     /** SIGTERM to the process and its descendants; SIGKILL after {@code grace}; returns once all are gone. */
     public static void stop(ProcessHandle process, Duration grace) {
         List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
