@@ -2,6 +2,7 @@
 package io.zpitr.process;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -40,7 +41,25 @@ public final class ProcessTrees {
     }
 
     public static Predicate<ProcessHandle> commandLineContains(String text) {
-        return h -> h.info().commandLine().map(c -> c.contains(text)).orElse(false);
+        return h -> commandLine(h).contains(text);
+    }
+
+    /**
+     * The command line as the kernel shows it ({@code /proc/PID/cmdline}, NULs as spaces), else as
+     * the JDK reports it. Not only the JDK's: a process that rewrites its title (sshd does) keeps its
+     * arguments in the kernel's copy, while the JDK then reports only the executable.
+     */
+    public static String commandLine(ProcessHandle h) {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(h.pid()), "cmdline"));
+            String text = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip();
+            if (!text.isEmpty()) {
+                return text;
+            }
+        } catch (IOException | SecurityException e) {
+            // not Linux, or gone: the JDK's view
+        }
+        return h.info().commandLine().orElse("");
     }
 
     /**
@@ -54,7 +73,7 @@ public final class ProcessTrees {
         }
         return ProcessHandle.allProcesses()
                 .filter(h -> !us.contains(h.pid()))
-                .filter(h -> h.info().commandLine().map(c -> c.contains(text)).orElse(false))
+                .filter(h -> commandLine(h).contains(text))
                 .filter(h -> alive(h.pid()))
                 .toList();
     }

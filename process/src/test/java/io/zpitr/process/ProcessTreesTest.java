@@ -42,4 +42,21 @@ class ProcessTreesTest {
         }
         assertTrue(ProcessTrees.holding(dir.resolve("clone")).isEmpty(), "nothing left");
     }
+
+    @Test
+    void aProcessThatRewritesItsTitleIsFoundByItsArguments(@TempDir Path dir) throws Exception {
+        // sshd's way: the title replaces argv in place; the kernel's cmdline keeps what was written.
+        String marker = dir.resolve("sandbox-marker").toString();
+        Process p = new ProcessBuilder("bash", "-c", "exec -a 'sshd: " + marker + " [listener]' sleep 60").start();
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (ProcessTrees.mentioning(marker).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(ProcessTrees.mentioning(marker).stream().anyMatch(h -> h.pid() == p.pid()),
+                    ProcessTrees.commandLine(p.toHandle()));
+        } finally {
+            ProcessTrees.stop(p.toHandle(), Duration.ofSeconds(5));
+        }
+    }
 }
