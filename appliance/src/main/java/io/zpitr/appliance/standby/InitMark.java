@@ -1,6 +1,7 @@
 // A mark in state_dir that a standby init is under way, so that one killed mid-way is recognised, named and cleaned up after.
 package io.zpitr.appliance.standby;
 
+import io.zpitr.process.ProcessTrees;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
@@ -12,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -34,23 +36,21 @@ final class InitMark {
     static final String FILE = "standby-init.mark";
 
     private final Path file;
-    private final long pid;
-    private final Instant started;
+    /** The init's process, as {@link ProcessTrees#identity}. */
+    private final String process;
     private final List<Path> folders;
     private final Optional<Path> passwordFolder;
 
-    private InitMark(Path file, long pid, Instant started, List<Path> folders, Optional<Path> passwordFolder) {
+    private InitMark(Path file, String process, List<Path> folders, Optional<Path> passwordFolder) {
         this.file = file;
-        this.pid = pid;
-        this.started = started;
+        this.process = process;
         this.folders = List.copyOf(folders);
         this.passwordFolder = passwordFolder;
     }
 
     /** Marks this process as filling {@code folders} (the data directory first). */
     static InitMark write(Path stateDir, List<Path> folders) throws IOException {
-        ProcessHandle self = ProcessHandle.current();
-        InitMark mark = new InitMark(stateDir.resolve(FILE), self.pid(), startOf(self).orElse(Instant.EPOCH), folders,
+        InitMark mark = new InitMark(stateDir.resolve(FILE), ProcessTrees.identity(ProcessHandle.current()), folders,
                 Optional.empty());
         mark.save();
         return mark;
@@ -58,7 +58,7 @@ final class InitMark {
 
     /** The same mark, also naming the temporary folder that holds a copy of the password while pg_basebackup runs. */
     InitMark withPasswordFolder(Path folder) throws IOException {
-        InitMark mark = new InitMark(file, pid, started, folders, Optional.of(folder));
+        InitMark mark = new InitMark(file, process, folders, Optional.of(folder));
         mark.save();
         return mark;
     }
@@ -81,31 +81,23 @@ final class InitMark {
         for (int i = 0; p.getProperty("folder." + i) != null; i++) {
             folders.add(Path.of(p.getProperty("folder." + i)));
         }
-        long pid;
-        Instant started;
-        try {
-            pid = Long.parseLong(p.getProperty("pid", "0"));
-            started = Instant.parse(p.getProperty("started", Instant.EPOCH.toString()));
-        } catch (RuntimeException e) {
-            pid = 0;  // a damaged mark: treated as one whose process is gone
-            started = Instant.EPOCH;
-        }
-        return Optional.of(new InitMark(file, pid, started, folders,
+        return Optional.of(new InitMark(file, p.getProperty("process", ""), folders,
                 Optional.ofNullable(p.getProperty("password_folder")).filter(s -> !s.isBlank()).map(Path::of)));
     }
 
     /** Whether the init that wrote this mark still runs. */
     boolean running() {
-        return pid > 0 && ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                .filter(h -> startOf(h).map(started::equals).orElse(false)).isPresent();
+        return ProcessTrees.runs(process);
     }
 
-    long pid() {
-        return pid;
-    }
-
-    Instant started() {
-        return started;
+    /** "pid N, started T", for messages. */
+    String describeProcess() {
+        int slash = process.indexOf('/');
+        if (!process.matches("\\d+/\\d+")) {
+            return "pid ?";  // a damaged mark
+        }
+        return "pid " + process.substring(0, slash) + ", started "
+                + Instant.ofEpochMilli(Long.parseLong(process.substring(slash + 1))).truncatedTo(ChronoUnit.SECONDS);
     }
 
     /** The temporary folder of its password copy, once it made one. */
@@ -142,8 +134,7 @@ final class InitMark {
 
     private void save() throws IOException {
         Properties p = new Properties();
-        p.setProperty("pid", Long.toString(pid));
-        p.setProperty("started", started.toString());
+        p.setProperty("process", process);
         for (int i = 0; i < folders.size(); i++) {
             p.setProperty("folder." + i, folders.get(i).toString());
         }
@@ -154,9 +145,5 @@ final class InitMark {
             p.store(out, "zpitr standby init under way; removed when it ends");
         }
         Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static Optional<Instant> startOf(ProcessHandle h) {
-        return h.info().startInstant();
     }
 }

@@ -302,17 +302,16 @@ public final class StandbyBuilder {
         }
         InitMark mark = earlier.get();
         if (mark.running()) {
-            throw new IllegalStateException("another zpitr standby init (pid " + mark.pid() + ", started " + mark.started()
-                    + ") is running for " + settings.file() + "\nHINT: wait for it to end; " + settings.stateDir()
-                    .resolve(InitMark.FILE) + " marks it");
+            throw new IllegalStateException("another zpitr standby init (" + mark.describeProcess() + ") is running for "
+                    + settings.file() + "\nHINT: wait for it to end; " + settings.stateDir().resolve(InitMark.FILE) + " marks it");
         }
         mark.removePasswordCopy();
         List<Path> left = mark.leftovers();
         if (!left.isEmpty()) {
             StringBuilder rm = new StringBuilder("rm -rf");
             left.forEach(f -> rm.append(' ').append(f));
-            throw new IllegalArgumentException("an earlier zpitr standby init (pid " + mark.pid() + ", started "
-                    + mark.started() + ") was interrupted before it finished: pg_basebackup's partial copy is still in "
+            throw new IllegalArgumentException("an earlier zpitr standby init (" + mark.describeProcess()
+                    + ") was interrupted before it finished: pg_basebackup's partial copy is still in "
                     + left.stream().map(Path::toString).reduce((a, b) -> a + ", " + b).orElse("")
                     + "; standby init changed nothing\nHINT: nothing can run on a partial copy: remove it (" + rm
                     + "), then run zpitr standby init again");

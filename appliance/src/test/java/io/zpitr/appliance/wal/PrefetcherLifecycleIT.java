@@ -108,7 +108,7 @@ class PrefetcherLifecycleIT {
     }
 
     /** The pid of the table's "prefetcher pid N  serves DIR" line for {@code dataDir}, if present. */
-    private static Optional<Long> prefetcherIn(String status, Path dataDir) {
+    static Optional<Long> prefetcherIn(String status, Path dataDir) {
         Matcher m = Pattern.compile("prefetcher pid (\\d+)\\s+serves " + Pattern.quote(dataDir.toString()) + "[,;]")
                 .matcher(status);
         return m.find() ? Optional.of(Long.parseLong(m.group(1))) : Optional.empty();
