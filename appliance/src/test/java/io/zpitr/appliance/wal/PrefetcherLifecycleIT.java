@@ -30,8 +30,9 @@ class PrefetcherLifecycleIT {
     private static final Path LAUNCHER = WalFetchStandbyIT.LAUNCHER;
     /** Linux's USER_HZ: /proc/PID/stat counts CPU time in these ticks. */
     private static final double TICKS_PER_SECOND = 100.0;
-    private static final Duration SETTLE = Duration.ofSeconds(30);
-    private static final Duration WINDOW = Duration.ofSeconds(40);
+    /** Overridable for a longer measurement (-Dzpitr.idle.settle=120 -Dzpitr.idle.window=120, seconds). */
+    private static final Duration SETTLE = Duration.ofSeconds(Long.getLong("zpitr.idle.settle", 30));
+    private static final Duration WINDOW = Duration.ofSeconds(Long.getLong("zpitr.idle.window", 40));
 
     private final ProcessRunner runner = new ProcessRunner();
 
