@@ -1,6 +1,8 @@
 // The restores on this appliance, as their clones' ZFS properties record them: listing, dropping, cleaning up.
 package io.zpitr.appliance.restore;
 
+import io.zpitr.appliance.config.ConfigException;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
@@ -60,7 +62,7 @@ final class RestoreCatalog {
     }
 
     private RestoreSettings settings() {
-        return settings.orElseThrow(() -> new IllegalArgumentException("restore.dataset_root and restore.mount_root are not configured"));
+        return settings.orElseThrow(() -> new ConfigException("restore.dataset_root and restore.mount_root are not configured"));
     }
 
     /** Every restore below restore.dataset_root. */
@@ -121,13 +123,13 @@ final class RestoreCatalog {
         }
         String state = earlier.get().state();
         if (!state.equals("building") && !state.equals("failed") && !state.equals(INTERRUPTED)) {
-            throw new IllegalStateException("a restore named '" + name + "' exists (" + state + ")"
+            throw ZpitrError.RESTORE_EXISTS.exception("a restore named '" + name + "' exists (" + state + ")"
                     + "\nHINT: zpitr restore-drop " + name + " first, or choose another --name");
         }
         DatasetName root = settings().rootOf(name);
         Optional<String> builder = zfs.get(root, P_BUILDER).filter(b -> !b.isEmpty());
         if (state.equals("building") && builder.isPresent()) {
-            throw new IllegalStateException("a restore named '" + name + "' is being built by process "
+            throw ZpitrError.RESTORE_EXISTS.exception("a restore named '" + name + "' is being built by process "
                     + builder.get().replaceAll("/.*", "") + "\nHINT: wait for it to end, or choose another --name");
         }
         out.println("cleaning up an earlier, unfinished restore named " + name);
@@ -211,7 +213,7 @@ final class RestoreCatalog {
             ProcessResult r = runner.run(Command.of(RestoredPostgres.asUser(s.osUser(), s.binDir().resolve("pg_ctl").toString(),
                     "stop", "-D", pgdata.get(), "-m", "fast", "-w", "-t", "120")).timeout(Duration.ofMinutes(3)));
             if (!r.succeeded() && Files.exists(Path.of(pgdata.get(), "postmaster.pid"))) {
-                throw new IllegalStateException("cannot stop the PostgreSQL of restore " + root + ": " + r.stderr().strip());
+                throw ZpitrError.POSTGRES_FAILED.exception("cannot stop the PostgreSQL of restore " + root + ": " + r.stderr().strip());
             }
         }
     }
