@@ -70,6 +70,9 @@ class RestoreFloorBench {
     record Run(String way, int round, double total, Map<String, Double> phases, String check) {
     }
 
+    /** The archive hosts, whose sshd sessions' CPU each zpitr run reports. */
+    List<SshServer> hosts = List.of();
+
     @Test
     void restoreAgainstTheByHandFloor() throws Exception {
         int rounds = Integer.getInteger("bench.rounds", 3);
@@ -86,6 +89,7 @@ class RestoreFloorBench {
              WalLab lab = new WalLab(List.of(hostA.dataDir().resolve("arch/" + DATED), hostB.dataDir().resolve("arch/" + DATED)));
              ZfsPool pool = ZfsPool.ofSize(6L << 30);
              Closer closeLater = new Closer()) {
+            hosts = List.of(hostA, hostB);
             pool.start();
             PostgresCluster primary = lab.primary();
             say("software: " + primary.psql("select version()").replaceAll(" on .*", "") + "; zfs-fuse");
@@ -164,11 +168,16 @@ class RestoreFloorBench {
                     List<String> order = new ArrayList<>(ways);
                     java.util.Collections.rotate(order, round - 1);  // each way goes first in turn
                     for (String way : order) {
+                        String load = loadAverage();
+                        long busy0 = busyJiffies();
+                        double sshd0 = hostCpuSeconds();
                         Run r = way.equals("by hand") ? byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments)
                                 : zpitrRestore(config, mountRoot, target, round, segments, way);
+                        double busy = (busyJiffies() - busy0) / 100.0;
+                        double sshd = hostCpuSeconds() - sshd0;
                         runs.add(r);
-                        say(String.format(Locale.ROOT, "  round %d %-8s %6.2f s   %s   [%s]", round, way, r.total(),
-                                phasesText(r.phases()), r.check()));
+                        say(String.format(Locale.ROOT, "  round %d %-8s %6.2f s   %s   [%s]  load %s, machine CPU %.1f s, archive hosts' sshd %.1f s",
+                                round, way, r.total(), phasesText(r.phases()), r.check(), load, busy, sshd));
                     }
                 }
                 String firstCheck = runs.get(0).check();
@@ -410,6 +419,42 @@ class RestoreFloorBench {
 
     private static double secondsSince(long t0) {
         return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /**
+     * CPU time the whole machine spent busy (every process, other engineers' too on a shared machine),
+     * in jiffies of 10 ms: user, nice, system, irq, softirq.
+     */
+    private static long busyJiffies() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i : new int[] {1, 2, 3, 6, 7}) {
+                busy += Long.parseLong(f[i]);
+            }
+            return busy;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * CPU the archive hosts' sshd sessions used, counted when they end (their listeners' reaped
+     * children, from /proc/PID/stat): a restore's sessions end with its command.
+     */
+    private double hostCpuSeconds() {
+        long ticks = 0;
+        for (SshServer h : hosts) {
+            try {
+                String pid = Files.readString(h.hostKeyFile().resolveSibling("sshd.pid")).strip();
+                String stat = Files.readString(Path.of("/proc", pid, "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]);  // cutime, cstime (fields 16, 17)
+            } catch (IOException | RuntimeException e) {
+                return Double.NaN;
+            }
+        }
+        return ticks / 100.0;
     }
 
     private static String loadAverage() {
