@@ -53,7 +53,7 @@ public final class ConfigLoader {
             // A restored instance's restore_command names its own spool, beside its clone.
             String spool = System.getenv("ZPITR_SPOOL_DIR");
             return spool == null || spool.isBlank() ? settings : settings.withSpoolDir(Path.of(spool).toAbsolutePath().normalize());
-        } catch (IllegalArgumentException e) {
+        } catch (ConfigException | IllegalArgumentException e) {  // an invalid value, or an invalid dataset name
             throw new ConfigException("config " + absolute + ": " + e.getMessage(), e);
         }
     }
