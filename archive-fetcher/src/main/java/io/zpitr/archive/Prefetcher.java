@@ -56,14 +56,8 @@ public final class Prefetcher {
     static final Duration MARK_SLACK = Duration.ofMillis(750);
     /** How many timelines beyond the current one are looked for at the end of the archive. */
     private static final int HISTORY_AHEAD = 8;
-    /**
-     * While anything moves, a pass when a fetch ends (a worker is free: give it the next segment at
-     * once) and otherwise every 50 ms, for what the launcher asked for; up to {@link #IDLE_POLL_MILLIS}
-     * while nothing moves. A pass reads the spool folder, which for a restore lies in a zfs-fuse
-     * clone: at 10 ms the passes cost the restoring JVM and zfs-fuse CPU that replay needs
-     * (docs/restore-guide.md). {@code -Dzpitr.prefetch.poll_ms} sets it for a measurement.
-     */
-    private static final long POLL_MILLIS = Long.getLong("zpitr.prefetch.poll_ms", 50);
+    /** A pass every 10 ms while anything moves; up to {@link #IDLE_POLL_MILLIS} while nothing does. */
+    private static final long POLL_MILLIS = 10;
     private static final long IDLE_POLL_MILLIS = 500;
     /** How often the prefetcher checks that it still has a spool and a lock, and someone to serve. */
     static final Duration OWNERSHIP_CHECK = Duration.ofSeconds(1);
@@ -76,8 +70,6 @@ public final class Prefetcher {
     private final BlockingQueue<WalFetcher> fetchers;
     private final ExecutorService workers;
     private final Set<WalFileName> inFlight = ConcurrentHashMap.newKeySet();
-    /** Released when a fetch ends, so the next pass need not wait out the poll. */
-    private final java.util.concurrent.Semaphore fetchEnded = new java.util.concurrent.Semaphore(0);
     /**
      * Segments this prefetcher put in the spool. The launcher moves a hit out of the spool, so a
      * segment gone from it was served: fetching it again would only take bandwidth from the next.
@@ -184,7 +176,7 @@ public final class Prefetcher {
                     LOG.info("no new request for {}; prefetcher stops", idleExit);
                     return;
                 }
-                awaitFetchOrPoll(quiet ? IDLE_POLL_MILLIS : POLL_MILLIS);
+                sleep(quiet ? IDLE_POLL_MILLIS : POLL_MILLIS);
             }
             LOG.debug("prefetcher stopped by its owner");
         } catch (java.nio.file.NoSuchFileException e) {
@@ -326,7 +318,6 @@ public final class Prefetcher {
                 LOG.debug("could not clear the in-flight mark of {}: {}", name, e.toString());
             }
             inFlight.remove(name);
-            fetchEnded.release();
         }
     }
 
@@ -367,12 +358,9 @@ public final class Prefetcher {
         return Duration.ofMillis(Math.min(millis, MISSING_RETRY_MAX.toMillis()));
     }
 
-    /** Until a fetch ends or {@code millis} have passed. */
-    private void awaitFetchOrPoll(long millis) {
+    private static void sleep(long millis) {
         try {
-            if (fetchEnded.tryAcquire(millis, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                fetchEnded.drainPermits();
-            }
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UncheckedIOException(new java.io.InterruptedIOException("prefetcher interrupted"));
