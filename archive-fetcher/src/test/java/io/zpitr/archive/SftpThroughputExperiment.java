@@ -59,6 +59,19 @@ class SftpThroughputExperiment {
                 SshTestHosts.writeRandom(host.dataDir().resolve(String.format("00000001000000000000%04X", i)), SshTestHosts.SEGMENT_SIZE, i);
             }
             Path out = Files.createTempDirectory(Path.of("/var/tmp"), "tp");
+            try {
+                rounds(host, out, n, workers, rounds);
+            } finally {
+                // Up to n x 16 MiB: not left behind in /var/tmp.
+                try (java.util.stream.Stream<Path> all = Files.walk(out)) {
+                    all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    private static void rounds(SshServer host, Path out, int n, int workers, int rounds) throws Exception {
+        {
             // sshd offers every cipher and MAC JSch knows: the first of each list is what is negotiated.
             String negotiated = "cipher " + SshSessions.CIPHERS.split(",")[0] + " mac "
                     + (SshSessions.MACS.isEmpty() ? "JSch's first" : SshSessions.MACS.split(",")[0]);
