@@ -22,4 +22,4 @@ exec mvn -B -q -ntp -pl appliance -am verify \
   -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test=RestoreFloorBench -Dfailsafe.failIfNoSpecifiedTests=false -Dfailsafe.useFile=false \
   -Dbench.segments="${BENCH_SEGMENTS:-10,100}" -Dbench.rounds="${BENCH_ROUNDS:-3}" -Dbench.scale="${BENCH_SCALE:-10}" \
-  -Dbench.results="$results" ${BENCH_WAYS:+"-Dbench.ways=$BENCH_WAYS"} ${BENCH_TRACE:+-Dbench.trace="$BENCH_TRACE"} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
+  -Dbench.immediate="${BENCH_IMMEDIATE:-0}" -Dbench.results="$results" ${BENCH_WAYS:+"-Dbench.ways=$BENCH_WAYS"} ${BENCH_TRACE:+-Dbench.trace="$BENCH_TRACE"} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn

@@ -394,17 +394,9 @@ public final class Prefetcher {
         stopping = true;
     }
 
-    /** What this prefetcher has done, for its log: segments, bytes, and the process's CPU and JIT time. */
+    /** What this prefetcher has done, for its log: segments, bytes, and the process's CPU and its JIT compilers' share. */
     public String summary() {
-        String cpu = "";
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.OperatingSystemMXBean os) {
-            cpu = String.format(java.util.Locale.ROOT, ", process CPU %.2f s", os.getProcessCpuTime() / 1e9);
-        }
-        var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-        String compiling = jit != null && jit.isCompilationTimeMonitoringSupported()
-                ? String.format(java.util.Locale.ROOT, " (compiling %.2f s)", jit.getTotalCompilationTime() / 1e3) : "";
-        return "prefetched " + fetched.get() + " segments, " + (fetchedBytes.get() >> 20) + " MiB" + cpu + compiling;
+        return "prefetched " + fetched.get() + " segments, " + (fetchedBytes.get() >> 20) + " MiB" + JvmCpu.describe();
     }
 
     /** The spool folder, for messages. */

@@ -41,13 +41,21 @@ final class SshSessions {
     /** Our own key: ed25519 first; rsa-sha2 for RSA keys (OpenSSH refuses the SHA-1 ssh-rsa signature). */
     static final String PUBLIC_KEY_ALGORITHMS = HOST_KEY_ALGORITHMS;
     /**
-     * AES-GCM first: one pass for encryption and integrity, where CTR needs a separate HMAC. On
-     * this project's 2-core machine, 32 x 16 MiB over JSch SFTP (SftpThroughputExperiment) ran
-     * 311-462 MB/s with aes128-gcm against 232-384 MB/s with JSch's default aes128-ctr +
-     * hmac-sha2-256-etm over 4 sessions (one run each); over one session they were within the noise
-     * (GCM 350-408, CTR 378-432 MB/s warm). The CTR ciphers stay as fallbacks for hosts without GCM.
+     * AES-GCM first: one pass for encryption and integrity, where CTR needs a separate HMAC. Measured
+     * with SftpThroughputExperiment, one JSch session (docs/restore-guide.md, "Levers measured"):
+     * warm, aes128-gcm cost this JVM 3.47 s of CPU per GiB against 3.99 s for aes128-ctr with
+     * hmac-sha2-256-etm and more for the other CTR choices; sshd's side was alike for all. The CTR
+     * ciphers stay as fallbacks for hosts without GCM. chacha20-poly1305 is left out: JSch's
+     * implementation needs Bouncy Castle. {@code -Dzpitr.ssh.ciphers} replaces the list for a
+     * measurement.
      */
-    static final String CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr";
+    static final String CIPHERS = System.getProperty("zpitr.ssh.ciphers",
+            "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr");
+    /**
+     * JSch's own MAC order unless a measurement asks for another ({@code -Dzpitr.ssh.macs}); GCM
+     * needs none.
+     */
+    static final String MACS = System.getProperty("zpitr.ssh.macs", "");
     /** A silent host is declared gone after this many unanswered keepalives... */
     static final int KEEPALIVE_COUNT_MAX = 3;
     /** ...sent at this interval; also keeps an idle long-lived session from being dropped by firewalls. */
@@ -111,6 +119,10 @@ final class SshSessions {
         p.put("prefer_known_host_key_types", "yes");
         p.put("cipher.s2c", CIPHERS);
         p.put("cipher.c2s", CIPHERS);
+        if (!MACS.isEmpty()) {
+            p.put("mac.s2c", MACS);
+            p.put("mac.c2s", MACS);
+        }
         return p;
     }
 

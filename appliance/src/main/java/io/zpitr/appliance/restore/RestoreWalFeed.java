@@ -155,8 +155,15 @@ final class RestoreWalFeed implements AutoCloseable {
      * since the server log never shows it. Later ones say the same of the same hosts.
      */
     private final java.util.concurrent.atomic.AtomicReference<String> trouble = new java.util.concurrent.atomic.AtomicReference<>();
+    /** Set when the restore stops the feed: what fetches report from then on is not the sources' doing. */
+    private volatile boolean stopping;
 
     private void noteTrouble(WalFileName name, WalFetcher.Outcome outcome) {
+        if (stopping) {
+            // Our own stop interrupts a fetch under way; that is no host's trouble (the fetcher
+            // then tries the next source).
+            return;
+        }
         boolean troubled = outcome.lines().stream().anyMatch(l -> !l.contains(": fetched ") && !l.endsWith(" not found"));
         if (troubled && outcome.status() == WalFetcher.Status.FETCHED) {
             trouble.compareAndSet(null, "prefetch of " + name + ": " + String.join("; ", outcome.lines()));
@@ -178,6 +185,7 @@ final class RestoreWalFeed implements AutoCloseable {
      * on until {@link #close}, for the promotion).
      */
     void stopSegments() {
+        stopping = true;
         prefetcher.stop();
         thread.interrupt();
         try {
@@ -217,6 +225,7 @@ final class RestoreWalFeed implements AutoCloseable {
      */
     @Override
     public void close() {
+        stopping = true;
         prefetcher.stop();
         histories.stop();
         thread.interrupt();

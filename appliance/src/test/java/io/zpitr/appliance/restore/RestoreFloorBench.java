@@ -70,6 +70,9 @@ class RestoreFloorBench {
     record Run(String way, int round, double total, Map<String, Double> phases, String check) {
     }
 
+    /** The archive hosts, whose sshd sessions' CPU each zpitr run reports. */
+    List<SshServer> hosts = List.of();
+
     @Test
     void restoreAgainstTheByHandFloor() throws Exception {
         int rounds = Integer.getInteger("bench.rounds", 3);
@@ -86,6 +89,7 @@ class RestoreFloorBench {
              WalLab lab = new WalLab(List.of(hostA.dataDir().resolve("arch/" + DATED), hostB.dataDir().resolve("arch/" + DATED)));
              ZfsPool pool = ZfsPool.ofSize(6L << 30);
              Closer closeLater = new Closer()) {
+            hosts = List.of(hostA, hostB);
             pool.start();
             PostgresCluster primary = lab.primary();
             say("software: " + primary.psql("select version()").replaceAll(" on .*", "") + "; zfs-fuse");
@@ -143,8 +147,15 @@ class RestoreFloorBench {
             say("snapshot " + snapshot + " at segment " + snapSegment);
             pkillPrefetchers(config);
 
+            int immediateRounds = Integer.getInteger("bench.immediate", 0);
+            if (immediateRounds > 0) {
+                // The snapshot's consistent point may lie in the segment being written when it was
+                // taken; the archive has it once that segment is switched out.
+                lab.switchAndWait();
+                immediate(pool, snapshot, pgdata, lab.archive(), config, mountRoot, immediateRounds);
+            }
             List<String> summary = new ArrayList<>();
-            for (String g : gaps.split(",")) {
+            for (String g : gaps.isBlank() ? new String[0] : gaps.split(",")) {
                 int segments = Integer.parseInt(g.strip());
                 // WAL after the snapshot: pgbench until the gap holds the segments asked for.
                 while (segmentNumber(primary.psql("select pg_walfile_name(pg_current_wal_insert_lsn())"))
@@ -164,11 +175,18 @@ class RestoreFloorBench {
                     List<String> order = new ArrayList<>(ways);
                     java.util.Collections.rotate(order, round - 1);  // each way goes first in turn
                     for (String way : order) {
+                        String load = loadAverage();
+                        long busy0 = busyJiffies();
+                        double sshd0 = hostCpuSeconds();
+                        double fuse0 = zfsFuseCpuSeconds();
                         Run r = way.equals("by hand") ? byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments)
                                 : zpitrRestore(config, mountRoot, target, round, segments, way);
+                        double busy = (busyJiffies() - busy0) / 100.0;
+                        double sshd = hostCpuSeconds() - sshd0;
+                        double fuse = zfsFuseCpuSeconds() - fuse0;
                         runs.add(r);
-                        say(String.format(Locale.ROOT, "  round %d %-8s %6.2f s   %s   [%s]", round, way, r.total(),
-                                phasesText(r.phases()), r.check()));
+                        say(String.format(Locale.ROOT, "  round %d %-8s %6.2f s   %s   [%s]  load %s, CPU: machine %.1f s, zfs-fuse %.1f s,"
+                                + " archive hosts' sshd %.1f s", round, way, r.total(), phasesText(r.phases()), r.check(), load, busy, fuse, sshd));
                     }
                 }
                 String firstCheck = runs.get(0).check();
@@ -199,11 +217,19 @@ class RestoreFloorBench {
     }
 
     private Run zpitrRestore(Path config, Path mountRoot, String target, int round, int segments, String way) throws Exception {
-        String name = "z" + segments + "r" + round + "w" + ways.indexOf(way);
+        return zpitrRestore(config, mountRoot, List.of("--to-time", target), "z" + segments + "r" + round + "w" + ways.indexOf(way),
+                round, way);
+    }
+
+    private Run zpitrRestore(Path config, Path mountRoot, List<String> targetArgs, String name, int round, String way)
+            throws Exception {
         String jvmOptions = way.startsWith("zpitr ") ? way.substring("zpitr ".length()) : "";
         Instant start = Instant.now();
         long t = System.nanoTime();
-        ProcessResult r = zpitrTraced(config, Duration.ofMinutes(30), jvmOptions, "restore", "--to-time", target, "--name", name);
+        List<String> args = new ArrayList<>(List.of("restore"));
+        args.addAll(targetArgs);
+        args.addAll(List.of("--name", name));
+        ProcessResult r = zpitrTraced(config, Duration.ofMinutes(30), jvmOptions, args.toArray(String[]::new));
         requireOk(r, "zpitr restore");
         if (System.getProperty("bench.trace") != null) {
             Files.writeString(Path.of(System.getProperty("bench.trace") + "-" + name + ".log"), r.stderr());
@@ -220,13 +246,19 @@ class RestoreFloorBench {
         String check = psql(sock, port, CHECK);
         requireOk(zpitr(config, Duration.ofMinutes(5), "restore-drop", name), "zpitr restore-drop");
         say("           zpitr " + r.stdout().lines().filter(l -> l.startsWith("timings:") || l.startsWith("WAL feed:"))
-                .reduce((a, b) -> a + "; " + b).orElse(""));
+                .reduce((a, b) -> a + "; " + b).orElse("") + "; " + cpuOf(r));
         return new Run(way, round, total, phases, check);
     }
 
     /** The floor: what a DBA does on the same clone by hand, with cp from a local copy of the archive. */
     private Run byHand(ZfsPool pool, String snapshot, Path livePgdata, Path flatArchive, String target, int round,
                        int segments) throws Exception {
+        return byHandTo(pool, snapshot, livePgdata, flatArchive, "recovery_target_time = '" + target + "'", round, segments);
+    }
+
+    /** The floor with {@code targetLine} as what PostgreSQL is told to stop at. */
+    private Run byHandTo(ZfsPool pool, String snapshot, Path livePgdata, Path flatArchive, String targetLine, int round,
+                         int segments) throws Exception {
         String clone = pool.name() + "/hand" + segments + "r" + round;
         Path mount = pool.mountpoint().resolve("hand" + segments + "r" + round);
         Path pgdata = mount.resolve(livePgdata.getFileName());
@@ -246,7 +278,7 @@ class RestoreFloorBench {
         }
         Files.createDirectories(run);
         Files.writeString(pgdata.resolve("postgresql.auto.conf"), "\nrestore_command = 'cp " + flatArchive + "/%f %p'\n"
-                + "recovery_target_time = '" + target + "'\nrecovery_target_action = 'promote'\n"
+                + targetLine + "\nrecovery_target_action = 'promote'\n"
                 + "port = " + port + "\nunix_socket_directories = '" + run + "'\nlisten_addresses = ''\n"
                 + "archive_mode = off\nhot_standby = on\nlc_messages = 'C'\nlogging_collector = off\n", StandardOpenOption.APPEND);
         Files.createFile(pgdata.resolve("recovery.signal"));
@@ -281,6 +313,40 @@ class RestoreFloorBench {
     }
 
     /**
+     * Issue 10, item 3: a clone at the snapshot's own consistent point, {@code zpitr restore
+     * --immediate} against the same by hand ({@code recovery_target = 'immediate'}, promote),
+     * alternating, until each answers as a primary.
+     */
+    private void immediate(ZfsPool pool, String snapshot, Path pgdata, Path flatArchive, Path config, Path mountRoot,
+                           int rounds) throws Exception {
+        say("");
+        say("== --immediate: the snapshot's own consistent point, queryable as a primary (goal: <= 2 s) ==");
+        for (int i = 1; i <= 2; i++) {  // what JVM start and the plan cost alone
+            long t = System.nanoTime();
+            ProcessResult dry = zpitrTraced(config, Duration.ofMinutes(5), "", "restore", "--immediate", "--dry-run");
+            requireOk(dry, "zpitr restore --immediate --dry-run");
+            say(String.format(Locale.ROOT, "  dry run %d: %.2f s, %s, load %s", i, secondsSince(t), cpuOf(dry), loadAverage()));
+        }
+        List<Run> runs = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            List<String> order = new ArrayList<>(List.of("by hand", "zpitr"));
+            java.util.Collections.rotate(order, round - 1);
+            for (String way : order) {
+                String load = loadAverage();
+                long busy0 = busyJiffies();
+                Run r = way.equals("by hand") ? byHandTo(pool, snapshot, pgdata, flatArchive, "recovery_target = 'immediate'", round, 0)
+                        : zpitrRestore(config, mountRoot, List.of("--immediate"), "imm" + round, round, "zpitr");
+                runs.add(r);
+                say(String.format(Locale.ROOT, "  round %d %-8s %6.2f s   %s   [%s]  load %s, machine CPU %.1f s", round, way,
+                        r.total(), phasesText(r.phases()), r.check(), load, (busyJiffies() - busy0) / 100.0));
+            }
+        }
+        say(String.format(Locale.ROOT, "  median: by hand %.2f s, zpitr --immediate %.2f s", median(runs, "by hand"), median(runs, "zpitr")));
+        say("  median phases by hand: " + phasesText(medianPhases(runs, "by hand")));
+        say("  median phases zpitr:   " + phasesText(medianPhases(runs, "zpitr")));
+    }
+
+    /**
      * Seconds from the start of the restore to each milestone of its server log: the server's first
      * line (before: clone and configuration), recovery started (before: the start-up sync), the
      * first segment restored, the target reached, accepting connections as a primary, and answering.
@@ -292,6 +358,9 @@ class RestoreFloorBench {
         at.put("recovering", time(lines, "starting point-in-time recovery", start));
         at.put("1st seg", time(lines, "restored log file", start));
         at.put("target", time(lines, "recovery stopping", start));
+        if (Double.isNaN(at.get("target"))) {  // recovery_target = 'immediate' stops without that line
+            at.put("target", time(lines, "consistent recovery state reached", start));
+        }
         at.put("primary", time(lines, "database system is ready to accept connections", start));
         at.put("answered", total);
         return at;
@@ -355,7 +424,9 @@ class RestoreFloorBench {
 
     /** zpitr with one debug line per external command on its standard error when bench.trace is set. */
     private ProcessResult zpitrTraced(Path config, Duration timeout, String jvmOptions, String... args) {
-        List<String> argv = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", config.toString()));
+        // GNU time's last stderr line: the CPU of zpitr and of every process it waited for (zfs, pg_ctl, psql).
+        List<String> argv = new ArrayList<>(List.of("/usr/bin/time", "-f", "zpitr-cpu %U %S", LAUNCHER.toString(),
+                "--config", config.toString()));
         argv.addAll(List.of(args));
         Map<String, String> env = new java.util.HashMap<>(System.getenv());
         if (System.getProperty("bench.trace") != null) {
@@ -365,6 +436,18 @@ class RestoreFloorBench {
             env.put("JAVA_TOOL_OPTIONS", jvmOptions);
         }
         return runner.run(Command.of(argv).environment(env).timeout(timeout));
+    }
+
+    /** "zpitr and its children CPU 1.23 s (user 1.00 s, system 0.23 s)" from GNU time's line. */
+    private static String cpuOf(ProcessResult r) {
+        Matcher m = Pattern.compile("zpitr-cpu ([\\d.]+) ([\\d.]+)").matcher(r.stderr());
+        String found = null;
+        while (m.find()) {
+            double user = Double.parseDouble(m.group(1));
+            double system = Double.parseDouble(m.group(2));
+            found = String.format(Locale.ROOT, "zpitr and its children CPU %.2f s (user %.2f s, system %.2f s)", user + system, user, system);
+        }
+        return found == null ? "zpitr CPU not reported" : found;
     }
 
     private void pkillPrefetchers(Path config) {
@@ -410,6 +493,54 @@ class RestoreFloorBench {
 
     private static double secondsSince(long t0) {
         return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /**
+     * CPU time the whole machine spent busy (every process, other engineers' too on a shared machine),
+     * in jiffies of 10 ms: user, nice, system, irq, softirq.
+     */
+    private static long busyJiffies() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i : new int[] {1, 2, 3, 6, 7}) {
+                busy += Long.parseLong(f[i]);
+            }
+            return busy;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * CPU the archive hosts' sshd sessions used, counted when they end (their listeners' reaped
+     * children, from /proc/PID/stat): a restore's sessions end with its command.
+     */
+    private double hostCpuSeconds() {
+        long ticks = 0;
+        for (SshServer h : hosts) {
+            try {
+                String pid = Files.readString(h.hostKeyFile().resolveSibling("sshd.pid")).strip();
+                String stat = Files.readString(Path.of("/proc", pid, "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]);  // cutime, cstime (fields 16, 17)
+            } catch (IOException | RuntimeException e) {
+                return Double.NaN;
+            }
+        }
+        return ticks / 100.0;
+    }
+
+    /** CPU the zfs-fuse daemon used so far (every pool's, other engineers' too on a shared machine). */
+    private static double zfsFuseCpuSeconds() {
+        try {
+            String pid = Files.readString(Path.of("/run/zfs-fuse.pid")).strip();
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;  // utime, stime (fields 14, 15)
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     private static String loadAverage() {
