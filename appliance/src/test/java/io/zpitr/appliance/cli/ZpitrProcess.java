@@ -94,7 +94,7 @@ public final class ZpitrProcess {
     /** The live processes, other than this JVM, whose command line contains {@code text}, as "pid argv". */
     public static List<String> mentioning(String text) {
         return ProcessTrees.mentioning(text).stream()
-                .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList();
+                .map(p -> p.pid() + " " + ProcessTrees.commandLine(p)).toList();
     }
 
     /**

@@ -127,15 +127,15 @@ class RestoreKillIT {
         return ProcessHandle.allProcesses()
                 .filter(p -> ProcessTrees.alive(p.pid()))
                 .filter(p -> {
-                    String line = p.info().commandLine().orElse("");
+                    String line = ProcessTrees.commandLine(p);
                     return line.contains(clone.toString()) || line.contains(config + " restore ");
                 })
                 .filter(p -> !p.info().command().orElse("").endsWith("/bin/postgres"))
                 .filter(p -> {
-                    String line = p.info().commandLine().orElse("");
+                    String line = ProcessTrees.commandLine(p);
                     return !line.contains(" wal-fetch ") && !line.contains(" wal-prefetch");
                 })
-                .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList();
+                .map(p -> p.pid() + " " + ProcessTrees.commandLine(p)).toList();
     }
 
     private static Optional<JsonNode> restoreNamed(Path config, String name) throws Exception {

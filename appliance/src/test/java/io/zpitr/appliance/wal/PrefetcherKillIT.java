@@ -56,12 +56,7 @@ class PrefetcherKillIT {
             Path trace = home.resolve("trace");
 
             lab.insertRows(1000);
-            Path standbyDir = lab.root().resolve("standby");
-            runner.run(Command.of(lab.primary().asPostgres("pg_basebackup", "-h", lab.primary().socketDir().toString(),
-                    "-p", Integer.toString(lab.primary().port()), "-U", "postgres", "-D", standbyDir.toString(),
-                    "-X", "none", "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
-            Files.createFile(standbyDir.resolve("standby.signal"));
-            runner.run(Command.of("chown", "-R", "postgres:postgres", standbyDir.toString())).requireSuccess();
+            Path standbyDir = lab.standbyBaseBackup();
 
             try (PostgresCluster standby = PostgresCluster.builder().dataDir(standbyDir).initdb(false)
                     .setting("restore_command", "ZPITR_TRACE_FILE=" + trace + " " + LAUNCHER + " --config " + config

@@ -45,12 +45,7 @@ class PrefetcherLifecycleIT {
                     + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: " + lab.archive() + "}\n");
             runner.run(Command.of("chown", "-R", "postgres:postgres", home.toString())).requireSuccess();
             lab.insertRows(1000);
-            Path standbyDir = lab.root().resolve("standby");
-            runner.run(Command.of(lab.primary().asPostgres("pg_basebackup", "-h", lab.primary().socketDir().toString(),
-                    "-p", Integer.toString(lab.primary().port()), "-U", "postgres", "-D", standbyDir.toString(),
-                    "-X", "none", "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
-            Files.createFile(standbyDir.resolve("standby.signal"));
-            runner.run(Command.of("chown", "-R", "postgres:postgres", standbyDir.toString())).requireSuccess();
+            Path standbyDir = lab.standbyBaseBackup();
             lab.switchSegments(2, 1000);
 
             try (PostgresCluster standby = PostgresCluster.builder().dataDir(standbyDir).initdb(false)

@@ -68,16 +68,6 @@ class WalFetchContainerStandbyIT {
                 + ", known_hosts: " + knownHosts + "}\n";
     }
 
-    private Path baseBackup(WalLab lab) throws IOException {
-        Path standbyDir = lab.root().resolve("standby");
-        runner.run(Command.of(lab.primary().asPostgres("pg_basebackup", "-h", lab.primary().socketDir().toString(),
-                "-p", Integer.toString(lab.primary().port()), "-U", "postgres", "-D", standbyDir.toString(),
-                "-X", "none", "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
-        Files.createFile(standbyDir.resolve("standby.signal"));
-        runner.run(Command.of("chown", "-R", "postgres:postgres", standbyDir.toString())).requireSuccess();
-        return standbyDir;
-    }
-
     private static PostgresCluster standby(Path dataDir, Path config) {
         return PostgresCluster.builder().dataDir(dataDir).initdb(false)
                 .setting("restore_command", LAUNCHER + " --config " + config + " wal-fetch %f %p")
@@ -95,7 +85,7 @@ class WalFetchContainerStandbyIT {
         try (WalLab lab = new WalLab(List.of(host25.archiveDir(), host26.archiveDir()))) {
             Path config = zpitrHome(lab, host25.archivePath());
             lab.insertRows(1000);
-            Path standbyDir = baseBackup(lab);
+            Path standbyDir = lab.standbyBaseBackup();
             lab.switchSegments(2, 1000);
             try (PostgresCluster standby = standby(standbyDir, config)) {
                 standby.start();
@@ -125,7 +115,7 @@ class WalFetchContainerStandbyIT {
             Path foreign = Files.createDirectories(host25.archiveDir().resolve("other-cluster"));
             Path config = zpitrHome(lab, host25.archivePath() + "/other-cluster");
             lab.insertRows(1000);
-            Path standbyDir = baseBackup(lab);
+            Path standbyDir = lab.standbyBaseBackup();
             List<String> segments = lab.switchSegments(4, 1000);
             long ours = Long.parseLong(lab.primary().psql("select system_identifier from pg_control_system()"));
             long theirs = ours + 1;

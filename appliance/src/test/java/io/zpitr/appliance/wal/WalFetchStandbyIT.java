@@ -44,12 +44,7 @@ class WalFetchStandbyIT {
             chownTree(zpitrHome);
 
             lab.insertRows(1000);
-            Path standbyDir = lab.root().resolve("standby");
-            runner.run(Command.of(lab.primary().asPostgres("pg_basebackup", "-h", lab.primary().socketDir().toString(),
-                    "-p", Integer.toString(lab.primary().port()), "-U", "postgres", "-D", standbyDir.toString(),
-                    "-X", "none", "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
-            Files.createFile(standbyDir.resolve("standby.signal"));
-            chownTree(standbyDir);
+            Path standbyDir = lab.standbyBaseBackup();
             lab.switchSegments(3, 2000);
 
             boolean passed = false;

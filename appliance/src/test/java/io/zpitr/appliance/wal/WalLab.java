@@ -64,6 +64,21 @@ public final class WalLab implements AutoCloseable {
         return command + "cp %p " + archive + "/%f.tmp && mv " + archive + "/%f.tmp " + archive + "/%f";
     }
 
+    /**
+     * A standby's data directory, {@code root()/standby}: a base backup of the primary without WAL
+     * ({@code -X none}: restore_command brings it), {@code standby.signal}, owned by postgres.
+     */
+    public Path standbyBaseBackup() throws IOException {
+        Path standbyDir = root.resolve("standby");
+        ProcessRunner runner = new ProcessRunner();
+        runner.run(Command.of(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(),
+                "-p", Integer.toString(primary.port()), "-U", "postgres", "-D", standbyDir.toString(),
+                "-X", "none", "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
+        Files.createFile(standbyDir.resolve("standby.signal"));
+        runner.run(Command.of("chown", "-R", "postgres:postgres", standbyDir.toString())).requireSuccess();
+        return standbyDir;
+    }
+
     public PostgresCluster primary() {
         return primary;
     }
