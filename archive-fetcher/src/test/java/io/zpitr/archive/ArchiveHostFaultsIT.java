@@ -36,9 +36,11 @@ class ArchiveHostFaultsIT {
     private static final long MARGIN_MILLIS = 3000;
     private static final long CLUSTER = 7_400_000_000_000_000_001L;
     private static final long SEGMENT_SIZE = 16L << 20;
+    /** The host's small disk: two segments fit, the third is cut short. */
+    private static final int SMALL_DISK_MIB = 40;
 
     @RegisterExtension
-    static ArchiveHostContainer host = new ArchiveHostContainer();
+    static ArchiveHostContainer host = new ArchiveHostContainer().withSmallDisk(SMALL_DISK_MIB);
 
     @TempDir
     Path local;
@@ -65,8 +67,13 @@ class ArchiveHostFaultsIT {
 
     /** A fetcher as one wal-fetch process builds it: the host first, the local folder second. */
     private WalFetcher process(Transport transport) {
+        return process(transport, host.archivePath());
+    }
+
+    /** The same, with the host's archive at {@code path}. */
+    private WalFetcher process(Transport transport, String path) {
         SshHostConfig config = new SshHostConfig("host", host.address(), ArchiveHostContainer.PORT,
-                ArchiveHostContainer.USER, host.archivePath(), host.identityFile(), host.knownHostsFile(),
+                ArchiveHostContainer.USER, path, host.identityFile(), host.knownHostsFile(),
                 List.of(transport), CONNECT_TIMEOUT, IO_TIMEOUT);
         HostReachability reachability = new HostReachability(local.resolve("state"), Duration.ofSeconds(60),
                 Clock.systemUTC());
@@ -223,5 +230,34 @@ class ArchiveHostFaultsIT {
             assertLine(outcome, 0, "no such file or folder");
             assertLine(outcome, 1, "nfs: fetched ");
         }
+    }
+
+    @Test
+    void aFullDiskLeftAShortSegmentOnTheHostWhichIsABadCopyOfThatHostAndTheNextSourceServesIt() throws Exception {
+        List<String> names = List.of("000000010000000000000061", "000000010000000000000062", "000000010000000000000063");
+        List<Integer> exits = new java.util.ArrayList<>();
+        String lastMessage = "";
+        for (String name : names) {
+            onBoth(name, SEGMENT_SIZE, true);  // real bytes: a sparse file would not fill the disk
+            org.testcontainers.containers.Container.ExecResult cp = host.archiveOnSmallDisk(name);
+            exits.add(cp.getExitCode());
+            lastMessage = cp.getStderr();
+        }
+        assertEquals(List.of(0, 0, 1), exits, "the third segment does not fit on the host's disk: " + lastMessage);
+        assertTrue(lastMessage.contains("No space left on device"), lastMessage);
+
+        try (WalFetcher fetcher = process(Transport.SFTP, host.smallDiskArchivePath())) {
+            WalFetcher.Outcome whole = fetcher.fetch(WalFileName.of(names.get(1)), pgWal.resolve("whole"));
+            assertEquals(WalFetcher.Status.FETCHED, whole.status(), whole.lines().toString());
+            assertLine(whole, 0, "host: fetched ");
+
+            WalFetcher.Outcome cut = fetcher.fetch(WalFileName.of(names.get(2)), pgWal.resolve("cut"));
+            assertEquals(WalFetcher.Status.FETCHED, cut.status(), cut.lines().toString());
+            assertLine(cut, 0, "host: bad copy ");
+            assertLine(cut, 0, "size ");
+            assertLine(cut, 1, "nfs: fetched ");
+        }
+        assertEquals(SEGMENT_SIZE, Files.size(pgWal.resolve("cut")), "the whole segment, from the next source");
+        assertTrue(Files.notExists(downRecord()), "a short file is a bad copy, not a host that is down");
     }
 }

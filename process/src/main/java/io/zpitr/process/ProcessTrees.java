@@ -147,6 +147,28 @@ public final class ProcessTrees {
         return true;
     }
 
+    /**
+     * A process as a record that outlives it: {@code PID/START}, START being its start in epoch
+     * milliseconds (for {@link #runs}; a mark or a property names its writer this way).
+     */
+    public static String identity(ProcessHandle process) {
+        return process.pid() + "/" + process.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+    }
+
+    /**
+     * Whether the process an {@link #identity} names still runs: that pid, alive, started at that
+     * time (a pid the kernel has since given to another program is not it). False for anything
+     * that is not an identity.
+     */
+    public static boolean runs(String identity) {
+        if (!identity.matches("\\d{1,10}/\\d{1,15}")) {
+            return false;
+        }
+        long pid = Long.parseLong(identity.substring(0, identity.indexOf('/')));
+        return ProcessHandle.of(pid).filter(h -> alive(h.pid())).map(ProcessTrees::identity).filter(identity::equals)
+                .isPresent();
+    }
+
     /** Alive and not a zombie: a zombie holds no port, socket or file and is as good as gone. */
     public static boolean alive(long pid) {
         try {

@@ -41,6 +41,10 @@ final class RestoreCatalog {
     static final String P_PORT = "zpitr:restore_port";
     static final String P_PGDATA = "zpitr:restore_pgdata";
     static final String P_STATE = "zpitr:restore_state";
+    /** The process building it ({@link ProcessTrees#identity}): a restore whose builder was killed shows as interrupted. */
+    static final String P_BUILDER = "zpitr:restore_builder";
+    /** A restore whose building process died (killed, the machine went down) before it recorded how it ended. */
+    static final String INTERRUPTED = "interrupted";
     /** How long a prefetcher gets to end on TERM before KILL: a worker finishing a segment's rename. */
     private static final Duration PREFETCHER_GRACE = Duration.ofSeconds(10);
 
@@ -69,7 +73,7 @@ final class RestoreCatalog {
         }
         List<RestoredInstance> all = new ArrayList<>();
         for (ZfsEntry e : zfs.list(base, true, Set.of(Zfs.Type.FILESYSTEM),
-                List.of(P_NAME, P_SNAPSHOT, P_TARGET, P_PORT, P_PGDATA, P_STATE))) {
+                List.of(P_NAME, P_SNAPSHOT, P_TARGET, P_PORT, P_PGDATA, P_STATE, P_BUILDER))) {
             if (e.property(P_SNAPSHOT).isEmpty()) {
                 continue;  // a clone below a restore root, or something else
             }
@@ -78,6 +82,8 @@ final class RestoreCatalog {
             boolean up = !pgdata.isEmpty() && Files.exists(Path.of(pgdata, "postmaster.pid"));
             if (state.equals("running") || state.equals("paused")) {
                 state = up ? state : "stopped";
+            } else if (state.equals("building") && e.property(P_BUILDER).filter(b -> !ProcessTrees.runs(b)).isPresent()) {
+                state = INTERRUPTED;
             }
             all.add(new RestoredInstance(e.property(P_NAME).orElse(""), e.name(), e.property(P_SNAPSHOT).orElse(""),
                     e.property(P_TARGET).orElse(""), parsePort(e.property(P_PORT).orElse("0")), pgdata, state));
@@ -116,11 +122,16 @@ final class RestoreCatalog {
             return;
         }
         String state = earlier.get().state();
-        if (!state.equals("building") && !state.equals("failed")) {
+        if (!state.equals("building") && !state.equals("failed") && !state.equals(INTERRUPTED)) {
             throw ZpitrError.RESTORE_EXISTS.exception("a restore named '" + name + "' exists (" + state + ")"
                     + "\nHINT: zpitr restore-drop " + name + " first, or choose another --name");
         }
         DatasetName root = settings().rootOf(name);
+        Optional<String> builder = zfs.get(root, P_BUILDER).filter(b -> !b.isEmpty());
+        if (state.equals("building") && builder.isPresent()) {
+            throw ZpitrError.RESTORE_EXISTS.exception("a restore named '" + name + "' is being built by process "
+                    + builder.get().replaceAll("/.*", "") + "\nHINT: wait for it to end, or choose another --name");
+        }
         out.println("cleaning up an earlier, unfinished restore named " + name);
         stopIfRunning(root);
         try {

@@ -15,6 +15,7 @@ import io.zpitr.archive.WalSegments;
 import io.zpitr.archive.WalSource;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
+import io.zpitr.process.ProcessTrees;
 import io.zpitr.zfs.DatasetName;
 import io.zpitr.zfs.Zfs;
 import java.io.IOException;
@@ -167,6 +168,7 @@ public final class RestoreService implements AutoCloseable {
         rootProps.put(RestoreCatalog.P_SNAPSHOT, set.id());
         rootProps.put(RestoreCatalog.P_TARGET, plan.target().describe());
         rootProps.put(RestoreCatalog.P_STATE, "building");
+        rootProps.put(RestoreCatalog.P_BUILDER, ProcessTrees.identity(ProcessHandle.current()));
         rootProps.put(RestoreCatalog.P_PORT, Integer.toString(port));
         RestoreClones clones = new RestoreClones(zfs, runner, out);
         Path plannedPgdata = clones.pgdataIn(set, mountRoot, s.liveData());

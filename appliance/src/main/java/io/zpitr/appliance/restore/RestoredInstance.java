@@ -8,7 +8,8 @@ package io.zpitr.appliance.restore;
  * @param target   the target it was restored to
  * @param port     the port its PostgreSQL listens on
  * @param pgdata   the data directory inside the clone
- * @param state    building, running, paused, shut down, failed; "running" is checked against postmaster.pid
+ * @param state    building, running, paused, shut down, failed, interrupted (its building process died);
+ *                 "running" is checked against postmaster.pid
  */
 public record RestoredInstance(String name, String dataset, String snapshot, String target, int port, String pgdata,
                                String state) {

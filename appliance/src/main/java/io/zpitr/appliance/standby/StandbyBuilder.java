@@ -180,6 +180,7 @@ public final class StandbyBuilder {
                     + " (mounted at " + mountpoint + "): its snapshots would not hold PGDATA"
                     + "\nHINT: set postgres.data_dir to a folder below " + mountpoint + ", e.g. " + mountpoint.resolve("pgdata"));
         }
+        refuseAfterAnInterruptedInit();
         requireEmptyOrMissing("postgres.data_dir", dataDir,
                 "move its contents away or remove it: standby init never writes over an existing data directory");
 
@@ -256,6 +257,11 @@ public final class StandbyBuilder {
         long start = System.nanoTime();
         List<Path> created = new ArrayList<>();
         boolean done = false;
+        List<Path> filled = new ArrayList<>();
+        filled.add(plan.dataDir());
+        plan.walDir().ifPresent(filled::add);
+        plan.tablespaces().forEach(t -> filled.add(t.standbyDir()));
+        InitMark mark = InitMark.write(settings.stateDir(), filled);
         try {
             prepareFolder(plan.dataDir(), plan.osUser(), created);
             if (plan.walDir().isPresent()) {
@@ -267,7 +273,7 @@ public final class StandbyBuilder {
             out.println("running pg_basebackup from " + plan.primary().describe() + " into " + plan.dataDir()
                     + " (it copies the whole cluster: minutes to hours)");
             out.flush();
-            runBaseBackup(plan);
+            mark = runBaseBackup(plan, mark);
             int major = Integer.parseInt(Files.readString(plan.dataDir().resolve("PG_VERSION")).strip().replaceAll("\\..*", ""));
             List<String> written = writeStandbySettings(plan, major);
             if (plan.passwordFile().isPresent()) {
@@ -282,10 +288,54 @@ public final class StandbyBuilder {
                     removeIfEmpty(created.get(i));
                 }
             }
+            mark.remove();
         }
     }
 
-    private void runBaseBackup(Plan plan) throws IOException {
+    /**
+     * A standby init killed mid-way (SIGKILL, a power cut) leaves pg_basebackup's partial copy and
+     * its mark ({@link InitMark}); say so, naming the folders, rather than only "not empty". Its
+     * temporary copy of the password is removed at once: it serves nothing any more.
+     */
+    private void refuseAfterAnInterruptedInit() throws IOException {
+        Optional<InitMark> earlier = InitMark.earlier(settings.stateDir());
+        if (earlier.isEmpty()) {
+            return;
+        }
+        InitMark mark = earlier.get();
+        if (mark.running()) {
+            throw ZpitrError.LOCKED.exception("another zpitr standby init (" + mark.describeProcess() + ") is running for "
+                    + settings.file() + "\nHINT: wait for it to end; " + settings.stateDir().resolve(InitMark.FILE) + " marks it");
+        }
+        mark.removePasswordCopy();
+        List<Path> left = mark.leftovers();
+        if (!left.isEmpty()) {
+            StringBuilder rm = new StringBuilder("rm -rf");
+            left.forEach(f -> rm.append(' ').append(f));
+            throw ZpitrError.SETUP_INVALID.exception("an earlier zpitr standby init (" + mark.describeProcess()
+                    + ") was interrupted before it finished: pg_basebackup's partial copy is still in "
+                    + left.stream().map(Path::toString).reduce((a, b) -> a + ", " + b).orElse("")
+                    + "; standby init changed nothing\nHINT: nothing can run on a partial copy: remove it (" + rm
+                    + "), then run zpitr standby init again");
+        }
+    }
+
+    /**
+     * pg_basebackup ends with this JVM. Without this, a standby init killed mid-way left
+     * pg_basebackup copying on, unseen, and its WAL streaming child (which waits on a pipe its
+     * parent shares) streaming for good. setpriv gives GNU timeout (with no time limit) a
+     * parent-death signal, TERM; timeout leads a process group of its own and passes a TERM it
+     * receives on to that whole group: runuser, pg_basebackup and its child. The signal follows the
+     * thread that started the process: the runner's synchronous run, which waits here.
+     */
+    private static Command endingWithUs(Command command) {
+        List<String> argv = new ArrayList<>(List.of("setpriv", "--pdeathsig", "TERM", "--", "timeout", "0"));
+        argv.addAll(command.argv());
+        return Command.of(argv).timeout(command.timeout());
+    }
+
+    /** Runs pg_basebackup; returns the mark, naming the password copy's folder when there is one. */
+    private InitMark runBaseBackup(Plan plan, InitMark mark) throws IOException {
         Map<String, String> env = new HashMap<>(System.getenv());
         // A PGHOST, PGPORT, PGSSLMODE... of the operator's shell must not redirect or weaken this connection.
         env.keySet().removeIf(name -> name.startsWith("PG"));
@@ -296,17 +346,19 @@ public final class StandbyBuilder {
             if (plan.passwordFile().isPresent()) {
                 tempFolder = Files.createTempDirectory("zpitr-pgpass-",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                mark = mark.withPasswordFolder(tempFolder);
                 chown(plan.osUser(), tempFolder);
                 Path pgpass = tempFolder.resolve("pgpass");
                 writePrivate(pgpass, StandbySettings.pgpassLine(plan.primary().host(), plan.primary().port(),
                         plan.primary().user(), readPassword(plan.passwordFile().get())), plan.osUser());
                 env.put("PGPASSFILE", pgpass.toString());
             }
-            ProcessResult r = appliance.runner().run(plan.baseBackup().environment(env));
+            ProcessResult r = appliance.runner().run(endingWithUs(plan.baseBackup()).environment(env));
             if (!r.succeeded()) {
                 throw ZpitrError.PROCESS_FAILED.exception("pg_basebackup from " + plan.primary().describe() + " failed (exit "
                         + r.exitCode() + "): " + r.stderr().strip() + "\nHINT: " + hint(r.stderr(), plan));
             }
+            return mark;
         } finally {
             if (tempFolder != null) {
                 Files.deleteIfExists(tempFolder.resolve("pgpass"));

@@ -182,7 +182,8 @@ public final class PrefetcherProcess {
                 // compile thresholds: -XX:CompileThresholdScaling=0.2 got the second segment sooner but
                 // cost more JIT CPU than it saved (bench/results:
                 // wal-fetch-2026-11-22-022122-compile-sooner-cpu against -022237-experiment-default-jit).
-                argv.addAll(List.of("-XX:+UseSerialGC", "-Xmx256m", "-cp",
+                // No perf data: its sampler wakes the JVM every 50 ms (bin/zpitr says the same, with the figures).
+                argv.addAll(List.of("-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx256m", "-cp",
                         System.getProperty("java.class.path"), "io.zpitr.appliance.cli.Main", "--config", configFile.toString(),
                         "wal-prefetch", "--segment-size", Long.toString(segmentSize)));
             }

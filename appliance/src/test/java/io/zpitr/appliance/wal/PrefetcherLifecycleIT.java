@@ -30,8 +30,9 @@ class PrefetcherLifecycleIT {
     private static final Path LAUNCHER = WalFetchStandbyIT.LAUNCHER;
     /** Linux's USER_HZ: /proc/PID/stat counts CPU time in these ticks. */
     private static final double TICKS_PER_SECOND = 100.0;
-    private static final Duration SETTLE = Duration.ofSeconds(30);
-    private static final Duration WINDOW = Duration.ofSeconds(40);
+    /** Overridable for a longer measurement (-Dzpitr.idle.settle=120 -Dzpitr.idle.window=120, seconds). */
+    private static final Duration SETTLE = Duration.ofSeconds(Long.getLong("zpitr.idle.settle", 30));
+    private static final Duration WINDOW = Duration.ofSeconds(Long.getLong("zpitr.idle.window", 40));
 
     private final ProcessRunner runner = new ProcessRunner();
 
@@ -68,6 +69,7 @@ class PrefetcherLifecycleIT {
                 // Caught up: let the back-off reach its longest interval and the JIT settle, then measure.
                 long settle = System.nanoTime() + SETTLE.toNanos();
                 waitFor(() -> System.nanoTime() > settle ? Optional.of(0L) : Optional.empty(), SETTLE.multipliedBy(2), "settling");
+                java.util.Map<String, Long> threadsBefore = threadTicks(prefetcher);
                 long prefetcherBefore = ticks(prefetcher, false);
                 long before = prefetcherBefore + ticks(startup, true);
                 long traceBefore = Files.readAllLines(home.resolve("trace")).size();
@@ -83,6 +85,10 @@ class PrefetcherLifecycleIT {
                 System.out.printf(Locale.ROOT, "of which the prefetcher JVM %.2f%%; %d restore_command calls, %d of them"
                         + " started a JVM: %s%n", prefetcherPercent, calls.size(),
                         calls.stream().filter(c -> c.startsWith("jvm ")).count(), calls);
+                java.util.Map<String, Long> threadsAfter = threadTicks(prefetcher);
+                threadsAfter.replaceAll((thread, t) -> t - threadsBefore.getOrDefault(thread, 0L));
+                threadsAfter.values().removeIf(t -> t == 0);
+                System.out.println("prefetcher JVM CPU by thread in the window (ticks of 10 ms): " + threadsAfter);
                 System.out.printf(Locale.ROOT, "caught-up standby, WAL path CPU: %.2f s in %.1f s = %.2f%% of a core"
                         + " (prefetcher pid %d and the restore_commands of startup pid %d)%n", cpu, seconds, percent,
                         prefetcher, startup);
@@ -108,7 +114,7 @@ class PrefetcherLifecycleIT {
     }
 
     /** The pid of the table's "prefetcher pid N  serves DIR" line for {@code dataDir}, if present. */
-    private static Optional<Long> prefetcherIn(String status, Path dataDir) {
+    static Optional<Long> prefetcherIn(String status, Path dataDir) {
         Matcher m = Pattern.compile("prefetcher pid (\\d+)\\s+serves " + Pattern.quote(dataDir.toString()) + "[,;]")
                 .matcher(status);
         return m.find() ? Optional.of(Long.parseLong(m.group(1))) : Optional.empty();
@@ -141,6 +147,26 @@ class PrefetcherLifecycleIT {
         } catch (IOException e) {
             throw new AssertionError("process " + pid + " is gone", e);
         }
+    }
+
+    /** utime + stime of each thread of {@code pid}, by thread name (/proc/PID/task/TID/stat; names may repeat: summed). */
+    private static java.util.Map<String, Long> threadTicks(long pid) {
+        java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    List<String> f = List.of(stat.substring(stat.lastIndexOf(')') + 2).split(" "));
+                    byName.merge(name, Long.parseLong(f.get(11)) + Long.parseLong(f.get(12)), Long::sum);
+                } catch (IOException e) {
+                    // a thread that ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError("process " + pid + " is gone", e);
+        }
+        return byName;
     }
 
     private static <T> T waitFor(java.util.function.Supplier<Optional<T>> probe, Duration limit, String what)

@@ -90,7 +90,7 @@ class WalFetchStandbyIT {
         }
     }
 
-    private static String source(String name, SshServer h, Path identity, Path knownHosts) {
+    static String source(String name, SshServer h, Path identity, Path knownHosts) {
         return "    - {name: " + name + ", type: ssh, host: " + h.address() + ", port: " + h.port() + ", user: " + h.user()
                 + ", path: " + h.dataDir().resolve("arch") + ", identity_file: " + identity
                 + ", known_hosts: " + knownHosts + "}\n";
