@@ -11,20 +11,28 @@ public enum ZfsDialect {
     /**
      * Debian's zfs-fuse, pool version 23: {@code zfs list} has no {@code -p} (so exact values come
      * from {@code zfs get -H -p}), {@code zfs snapshot} takes one name, {@code zfs holds} needs a
-     * Python helper that is not shipped, {@code zfs get} has no {@code -t}.
+     * Python helper that is not shipped, {@code zfs get} has no {@code -t}, {@code zfs receive} has
+     * no {@code -u}.
      */
-    ZFS_FUSE(false, false, false),
+    ZFS_FUSE(false, false, false, false),
     /** OpenZFS 2.x (Linux and FreeBSD): all of the above work. */
-    OPENZFS(true, true, true);
+    OPENZFS(true, true, true, true);
 
     private final boolean multiSnapshot;
     private final boolean parsableList;
     private final boolean holdsListing;
+    private final boolean receiveUnmounted;
 
-    ZfsDialect(boolean multiSnapshot, boolean parsableList, boolean holdsListing) {
+    ZfsDialect(boolean multiSnapshot, boolean parsableList, boolean holdsListing, boolean receiveUnmounted) {
         this.multiSnapshot = multiSnapshot;
         this.parsableList = parsableList;
         this.holdsListing = holdsListing;
+        this.receiveUnmounted = receiveUnmounted;
+    }
+
+    /** {@code zfs receive -u} leaves what it received unmounted (zfs-fuse's receive has no {@code -u}). */
+    public boolean receiveUnmounted() {
+        return receiveUnmounted;
     }
 
     /** {@code zfs snapshot a@s b@s} is one atomic operation. */
