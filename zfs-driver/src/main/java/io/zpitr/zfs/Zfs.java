@@ -152,6 +152,18 @@ public final class Zfs {
         zfs(List.of(binary, "set", property + "=" + value, name.full()));
     }
 
+    /** Sets one user property on several datasets or snapshots in one {@code zfs set} call. */
+    public void setUserProperty(List<? extends ZfsName> names, String property, String value) {
+        UserProperty.checkName(property);
+        UserProperty.checkValue(property, value);
+        if (names.isEmpty()) {
+            return;
+        }
+        List<String> argv = new ArrayList<>(List.of(binary, "set", property + "=" + value));
+        names.forEach(n -> argv.add(n.full()));
+        zfs(argv);
+    }
+
     /** Sets a native property such as {@code readonly} or {@code canmount}. */
     public void setProperty(ZfsName name, String property, String value) {
         checkedProperties(List.of(property));

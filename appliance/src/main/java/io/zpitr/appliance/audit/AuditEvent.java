@@ -19,6 +19,8 @@ public enum AuditEvent {
     RESTORE("restore"),
     /** A restore clone and its instance were dropped. */
     RESTORE_DROP("restore_drop"),
+    /** Snapshot sets were sent to a replication target (or sending them failed). */
+    REPLICATE("replicate"),
     /** A scheduled job of the daemon failed. */
     JOB_FAILURE("job_failure");
 

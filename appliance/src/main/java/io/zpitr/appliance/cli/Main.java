@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
         subcommands = {CheckCommand.class, StatusCommand.class, SnapshotCommand.class, ListCommand.class, PruneCommand.class,
                 HoldCommand.class, ReleaseCommand.class, AuditCommand.class, RestoreCommand.class, RestoresCommand.class,
-                RestoreDropCommand.class, StandbyCommand.class, DaemonCommand.class,
+                RestoreDropCommand.class, ReplicateCommand.class, StandbyCommand.class, DaemonCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
         // docs/exit-codes.md; also the EXIT STATUS section of zpitr(1), generated from this list.
         exitCodeListHeading = "%nExit codes:%n",
