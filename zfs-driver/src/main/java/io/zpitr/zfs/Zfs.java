@@ -152,16 +152,29 @@ public final class Zfs {
         zfs(List.of(binary, "set", property + "=" + value, name.full()));
     }
 
-    /** Sets one user property on several datasets or snapshots in one {@code zfs set} call. */
-    public void setUserProperty(List<? extends ZfsName> names, String property, String value) {
-        UserProperty.checkName(property);
-        UserProperty.checkValue(property, value);
-        if (names.isEmpty()) {
+    /**
+     * Sets user properties, in order, on several datasets or snapshots: one {@code zfs set} call
+     * where the dialect takes several properties at once, else one call per property (each still
+     * covering every name). Over ssh, each call is a round trip: few calls matter.
+     */
+    public void setUserProperties(List<? extends ZfsName> names, Map<String, String> properties) {
+        if (names.isEmpty() || properties.isEmpty()) {
             return;
         }
-        List<String> argv = new ArrayList<>(List.of(binary, "set", property + "=" + value));
-        names.forEach(n -> argv.add(n.full()));
-        zfs(argv);
+        List<String> assignments = new ArrayList<>();
+        properties.forEach((k, v) -> {
+            UserProperty.checkName(k);
+            UserProperty.checkValue(k, v);
+            assignments.add(k + "=" + v);
+        });
+        List<List<String>> calls = dialect.multiPropertySet() ? List.of(assignments)
+                : assignments.stream().map(List::of).toList();
+        for (List<String> call : calls) {
+            List<String> argv = new ArrayList<>(List.of(binary, "set"));
+            argv.addAll(call);
+            names.forEach(n -> argv.add(n.full()));
+            zfs(argv);
+        }
     }
 
     /** Sets a native property such as {@code readonly} or {@code canmount}. */

@@ -79,7 +79,7 @@ final class ListCommand implements Callable<Integer> {
             return reasons;
         }
         List<io.zpitr.appliance.retention.RetentionCandidate> candidates = all.stream()
-                .map(s -> new io.zpitr.appliance.retention.RetentionCandidate(s.id(), s.created(), s.held(), false)).toList();
+                .map(s -> s.retentionCandidate(false)).toList();
         for (var d : appliance.retentionPolicy().decide(candidates, appliance.settings().timezone(), appliance.clock())) {
             reasons.put(d.id(), d.kept() ? d.reasonText() : "prune candidate");
         }

@@ -123,6 +123,11 @@ public final class Daemon {
             if (s.prune() != null) {
                 out.put(JobKind.PRUNE, parse("schedule.prune", s.prune(), zone));
             }
+            if (s.replicate() != null) {
+                out.put(JobKind.REPLICATE, parse("schedule.replicate", s.replicate(), zone));
+                // A replicate schedule without targets is refused now rather than at its first run.
+                io.zpitr.appliance.replication.ReplicationTargets.from(appliance.settings()).select(null);
+            }
         }
         if (out.isEmpty()) {
             throw new IllegalArgumentException("config " + appliance.settings().file()
@@ -261,7 +266,11 @@ public final class Daemon {
             record(kind, new JobRun(start, ScheduleState.Outcome.RUNNING, null, triggerText, attempt, null, null, null));
             LOG.info("{} job started ({})", kind, triggerText);
             try {
-                String result = kind == JobKind.SNAPSHOT ? actions.snapshot(triggerText) : actions.prune(triggerText);
+                String result = switch (kind) {
+                    case SNAPSHOT -> actions.snapshot(triggerText);
+                    case PRUNE -> actions.prune(triggerText);
+                    case REPLICATE -> actions.replicate(triggerText);
+                };
                 cancelRetries(kind);
                 Instant end = clock.instant();
                 record(kind, new JobRun(start, ScheduleState.Outcome.OK, end, triggerText, attempt, result, null, null));

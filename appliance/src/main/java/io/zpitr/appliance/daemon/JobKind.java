@@ -3,10 +3,11 @@ package io.zpitr.appliance.daemon;
 
 import java.util.Optional;
 
-/** A job the daemon runs on a schedule: {@code schedule.snapshot} and {@code schedule.prune}. */
+/** A job the daemon runs on a schedule: {@code schedule.snapshot}, {@code schedule.prune}, {@code schedule.replicate}. */
 public enum JobKind {
     SNAPSHOT("snapshot"),
-    PRUNE("prune");
+    PRUNE("prune"),
+    REPLICATE("replicate");
 
     private final String wireName;
 
@@ -22,6 +23,18 @@ public enum JobKind {
     /** The audit record's {@code command} for a run of this job: {@code ["daemon", "<name>-job"]}. */
     public java.util.List<String> auditCommand() {
         return java.util.List.of("daemon", wireName + "-job");
+    }
+
+    /** This job's expression in the {@code schedule} section, or null when it is not scheduled. */
+    public String configured(io.zpitr.appliance.config.ZpitrConfig.Schedule schedule) {
+        if (schedule == null) {
+            return null;
+        }
+        return switch (this) {
+            case SNAPSHOT -> schedule.snapshot();
+            case PRUNE -> schedule.prune();
+            case REPLICATE -> schedule.replicate();
+        };
     }
 
     public static Optional<JobKind> of(String wireName) {

@@ -133,7 +133,16 @@ public final class ReplicationService {
     }
 
     private Result run(ReplicationTarget target, boolean dryRun, boolean forceRollback, Consumer<String> progress) {
-        Zfs there = reach(target);
+        if (target.type() == ReplicationTarget.Type.LOCAL) {
+            return run(target, source, dryRun, forceRollback, progress);
+        }
+        try (SshZfsLauncher ssh = new SshZfsLauncher(target, runner,
+                ReplicationState.file(stateDir, target.name()).resolveSibling(target.name() + ".ssh"))) {
+            return run(target, reach(target, ssh), dryRun, forceRollback, progress);
+        }
+    }
+
+    private Result run(ReplicationTarget target, Zfs there, boolean dryRun, boolean forceRollback, Consumer<String> progress) {
         if (!there.exists(target.datasetRoot())) {
             throw new ConfigException("replication target " + target.describe() + ": dataset_root " + target.datasetRoot()
                     + " does not exist there\nHINT: create it on the target (zfs create -p " + target.datasetRoot()
@@ -169,9 +178,11 @@ public final class ReplicationService {
             progress.accept(target.name() + ": rolling " + s.dataset() + " back to " + s.shortName() + " (--force-rollback)");
             there.rollback(s, true);
         }
+        Map<String, SnapshotSet> held = new LinkedHashMap<>();
+        sets.stream().filter(s -> s.holds().contains(target.cursorTag().value())).forEach(s -> held.put(s.id(), s));
         String cursor = plan.base().orElse(null);
         if (cursor != null) {
-            moveCursor(target.cursorTag(), byId.get(cursor), sets);
+            moveCursor(target.cursorTag(), byId.get(cursor), held);
         }
         List<SetSent> sent = new ArrayList<>();
         String from = cursor;
@@ -190,7 +201,7 @@ public final class ReplicationService {
             }
             SetSent done = new SetSent(id, from, bytes, Duration.ofNanos(System.nanoTime() - start));
             sent.add(done);
-            moveCursor(target.cursorTag(), byId.get(id), sets);
+            moveCursor(target.cursorTag(), byId.get(id), held);
             cursor = id;
             from = id;
             record(target, "running", null, sent, cursor, byId);
@@ -223,13 +234,15 @@ public final class ReplicationService {
                     there.setProperty(landing, "readonly", "on");
                 }
             }
+            Map<String, String> copied = new LinkedHashMap<>();
             for (String p : COPIED) {
-                String v = props.get(p);
-                if (v != null) {
-                    there.setUserProperty(received, p, v);
+                if (props.get(p) != null) {
+                    copied.put(p, props.get(p));
                 }
             }
-            there.setUserProperty(received, SnapshotProperties.FORMAT, props.getOrDefault(SnapshotProperties.FORMAT, "1"));
+            there.setUserProperties(received, copied);
+            // Last and alone: its presence says every other property arrived.
+            there.setUserProperties(received, Map.of(SnapshotProperties.FORMAT, props.getOrDefault(SnapshotProperties.FORMAT, "1")));
             return bytes;
         } catch (RuntimeException e) {
             undo(there, from == null, created, received, target, e);
@@ -283,13 +296,10 @@ public final class ReplicationService {
         return new ReplicationPlan.Landing(landing, true, snaps);
     }
 
-    /** The target's zfs: this machine's, or over ssh (whose dialect is asked once). */
-    private Zfs reach(ReplicationTarget target) {
-        if (target.type() == ReplicationTarget.Type.LOCAL) {
-            return source;
-        }
+    /** The target's zfs over ssh, its dialect asked once. */
+    private Zfs reach(ReplicationTarget target, SshZfsLauncher ssh) {
         try {
-            return Zfs.detect(runner, zfsCommand, new SshZfsLauncher(target));
+            return Zfs.detect(runner, zfsCommand, ssh);
         } catch (ZfsException e) {
             String err = e.stderr() == null ? "" : e.stderr().strip();
             throw new ReplicationFailedException("cannot run zfs on replication target " + target.describe() + ": "
@@ -311,16 +321,22 @@ public final class ReplicationService {
         return "is the host up and sshd listening on " + target.hostAndPort() + "? connect_timeout and io_timeout bound the waits";
     }
 
-    private void moveCursor(HoldTag tag, SnapshotSet to, List<SnapshotSet> sets) {
+    /**
+     * Holds {@code to}, then releases the tag from every other set in {@code held} (the sets that
+     * carried it when listed, plus those held since); {@code held} is updated.
+     */
+    private void moveCursor(HoldTag tag, SnapshotSet to, Map<String, SnapshotSet> held) {
         if (to == null) {
             return;
         }
         snapshots.hold(to, tag);
-        for (SnapshotSet s : sets) {
-            if (!s.id().equals(to.id()) && s.holds().contains(tag.value())) {
+        for (SnapshotSet s : List.copyOf(held.values())) {
+            if (!s.id().equals(to.id())) {
                 snapshots.release(s, tag);
+                held.remove(s.id());
             }
         }
+        held.put(to.id(), to);
     }
 
     private void record(ReplicationTarget target, String outcome, String error, List<SetSent> sent, String cursor,

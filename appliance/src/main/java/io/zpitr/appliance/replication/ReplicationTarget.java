@@ -30,7 +30,7 @@ public record ReplicationTarget(String name, Type type, String host, int port, S
     public enum Type { SSH, LOCAL }
 
     /** Prefix of the cursor hold tags; a set held with {@code zpitr-repl-<target>} is that target's cursor. */
-    public static final String CURSOR_PREFIX = "zpitr-repl-";
+    public static final String CURSOR_PREFIX = io.zpitr.appliance.snapshot.SnapshotSet.REPLICATION_CURSOR_PREFIX;
 
     public ReplicationTarget {
         Objects.requireNonNull(name, "name");

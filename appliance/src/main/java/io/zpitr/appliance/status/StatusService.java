@@ -153,7 +153,7 @@ public final class StatusService {
         ZpitrConfig.Schedule configured = appliance.settings().raw().schedule();
         List<StatusReport.Job> jobs = new ArrayList<>();
         for (JobKind kind : JobKind.values()) {
-            String text = configured == null ? null : kind == JobKind.SNAPSHOT ? configured.snapshot() : configured.prune();
+            String text = kind.configured(configured);
             String error = null;
             Instant next = null;
             if (text != null) {
