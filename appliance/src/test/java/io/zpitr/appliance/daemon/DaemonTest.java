@@ -207,7 +207,7 @@ class DaemonTest {
         Instant before = Instant.now();
         start(config, RetryPolicy.DEFAULT);
 
-        for (JobKind k : JobKind.values()) {
+        for (JobKind k : new JobKind[] {JobKind.SNAPSHOT, JobKind.PRUNE}) {
             ScheduleState.JobRun baseline = job(k).orElseThrow();
             assertEquals(ScheduleState.Outcome.NONE, baseline.outcome());
             assertEquals("baseline", baseline.trigger());
