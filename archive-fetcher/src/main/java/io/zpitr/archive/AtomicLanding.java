@@ -10,10 +10,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,6 +114,25 @@ public final class AtomicLanding {
                 deleteQuietly(temp);
             }
         }
+    }
+
+    /**
+     * Writes {@code content} as {@code destination}, wholly or not at all: a temporary file beside it
+     * (mode {@code permissions}, owner as {@code mode} says), then {@link #land(Path, Path, Landing)}.
+     * The one way zpitr replaces a small file of its own (state, pid, metrics, password files).
+     */
+    public static void write(Path destination, byte[] content, Set<PosixFilePermission> permissions, Landing mode)
+            throws IOException {
+        Path temp = tempFileBeside(destination);
+        try {
+            Files.setPosixFilePermissions(temp, permissions);
+            mode.giveTo(temp);  // before the content: a secret is never readable by the wrong user
+            Files.write(temp, content, StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(temp);
+            throw e;
+        }
+        land(temp, destination, mode);
     }
 
     /** The destination's folder, absolute; it must exist, since creating folders under %p is not ours to do. */

@@ -24,6 +24,8 @@ import java.util.Optional;
 public record Landing(boolean durable, Optional<UserPrincipal> owner, Optional<GroupPrincipal> group) {
     /** fsync'd, owned by whoever fetched it: the default, for %p and a standby's spool. */
     public static final Landing DURABLE = new Landing(true, Optional.empty(), Optional.empty());
+    /** Not fsync'd: for files a crash may lose (metrics, a pid), rewritten soon anyway. */
+    public static final Landing QUICK = new Landing(false, Optional.empty(), Optional.empty());
 
     public Landing {
         owner = owner == null ? Optional.empty() : owner;

@@ -15,6 +15,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -207,6 +208,6 @@ public final class LocalDirectorySource implements WalSource {
             return detail;
         }
         return e.getClass().getSimpleName().replace("Exception", "")
-                .replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase();
+                .replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(Locale.ROOT);
     }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -80,7 +81,7 @@ record WalPageHeader(int magic, int info, long timeline, long pageAddress,
 
     /** An LSN the way PostgreSQL prints it: {@code 0/3000000}. */
     static String lsn(long lsn) {
-        return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase();
+        return Long.toHexString(lsn >>> 32).toUpperCase(Locale.ROOT) + "/" + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase(Locale.ROOT);
     }
 
     private static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {

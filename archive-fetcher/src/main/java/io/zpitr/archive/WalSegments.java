@@ -7,7 +7,17 @@ package io.zpitr.archive;
  * segments (256 of 16 MB).
  */
 public final class WalSegments {
+    /** PostgreSQL's default segment size (initdb --wal-segsize), the one zpitr assumes unless told. */
+    public static final long DEFAULT_SIZE = 16L << 20;
+
     private WalSegments() {
+    }
+
+    /** The name of the segment holding {@code lsn} on {@code timeline}: PostgreSQL's XLByteToSeg and XLogFileName. */
+    public static String nameAt(long lsn, long timeline, long segmentSize) {
+        long perLog = segmentsPerLog(segmentSize);
+        long number = Long.divideUnsigned(lsn, segmentSize);
+        return String.format("%08X%08X%08X", timeline, number / perLog, number % perLog);
     }
 
     /** The segment after {@code segment} on the same timeline. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -147,7 +148,7 @@ class LocalDirectorySourceTest {
 
     @Test
     void neverReadsOutsideItsFolder() throws Exception {
-        Path secret = write(root.resolve("secret"), "do not copy".getBytes());
+        Path secret = write(root.resolve("secret"), "do not copy".getBytes(StandardCharsets.UTF_8));
         Path target = Files.createFile(root.resolve("target.tmp"));
         for (String location : List.of(arch + "/../secret", secret.toString(), arch.toString(), "/etc/passwd")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

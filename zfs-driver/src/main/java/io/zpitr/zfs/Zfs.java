@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -97,7 +98,7 @@ public final class Zfs {
             // zfs-fuse: `zfs list` has no -p and `zfs get` has no -t, so get every row and filter by type.
             Set<String> asked = new LinkedHashSet<>(props);
             asked.add("type");
-            Set<String> wanted = types.stream().map(t -> t.name().toLowerCase()).collect(Collectors.toSet());
+            Set<String> wanted = types.stream().map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
             entries = parseGet(zfs(concat(List.of(binary, "get", "-H", "-p"), depth,
                     List.of("-o", "name,property,value,source", String.join(",", asked), root.full()))).stdout()).stream()
                     .filter(e -> wanted.contains(e.type()))
@@ -639,7 +640,7 @@ public final class Zfs {
         if (types.isEmpty()) {
             throw new IllegalArgumentException("no dataset types to list");
         }
-        return types.stream().sorted().map(t -> t.name().toLowerCase()).collect(Collectors.joining(","));
+        return types.stream().sorted().map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(","));
     }
 
     private static Optional<DatasetName> commonAncestor(List<DatasetName> datasets) {

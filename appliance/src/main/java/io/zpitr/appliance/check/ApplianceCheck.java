@@ -3,7 +3,6 @@ package io.zpitr.appliance.check;
 
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.config.Settings;
-import io.zpitr.appliance.config.ZpitrConfig;
 import io.zpitr.appliance.postgres.PgConnections;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.archive.HostReachability;
@@ -91,12 +90,11 @@ public final class ApplianceCheck {
     }
 
     private CheckResult standby() {
-        ZpitrConfig.Postgres pg = settings.postgres().orElse(null);
-        if (pg == null || pg.standby() == null) {
+        if (settings.postgres().standby().isEmpty()) {
             return CheckResult.warn("standby", "postgres.standby is not configured",
                     "snapshots then read pg_controldata only; configure the standby to record its live position");
         }
-        try (Connection c = PgConnections.open(pg.standby(), settings.file().getParent(), "zpitr check");
+        try (Connection c = PgConnections.open(settings.postgres().standby().get(), "zpitr check");
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn(),"
                      + " extract(epoch from now() - pg_last_xact_replay_timestamp())")) {
@@ -174,11 +172,10 @@ public final class ApplianceCheck {
     }
 
     private CheckResult clockSkew() {
-        ZpitrConfig.Postgres pg = settings.postgres().orElse(null);
-        if (pg == null || pg.primary() == null) {
+        if (settings.postgres().primary().isEmpty()) {
             return CheckResult.ok("clock", "no primary configured; skew not measured");
         }
-        try (Connection c = PgConnections.open(pg.primary(), settings.file().getParent(), "zpitr check");
+        try (Connection c = PgConnections.open(settings.postgres().primary().get(), "zpitr check");
              Statement st = c.createStatement()) {
             Instant before = Instant.now();
             ResultSet rs = st.executeQuery("select extract(epoch from clock_timestamp())");

@@ -52,7 +52,7 @@ final class ListCommand implements Callable<Integer> {
         Instant from = since == null ? null : TimeArgument.parse(since, appliance.settings().timezone()).toInstant();
         Instant to = until == null ? null : TimeArgument.parse(until, appliance.settings().timezone()).toInstant();
         List<SnapshotSet> all = appliance.catalog().list();
-        RecoverableWindow window = RecoverableWindow.of(all, appliance.standbyReplayTime());
+        RecoverableWindow window = RecoverableWindow.of(all, appliance.standby().replayTime());
         List<SnapshotSet> sets = all.stream()
                 .filter(s -> from == null || !s.created().isBefore(from))
                 .filter(s -> to == null || !s.created().isAfter(to))
@@ -75,7 +75,7 @@ final class ListCommand implements Callable<Integer> {
      */
     private static Map<String, String> retentionReasons(Appliance appliance, List<SnapshotSet> all) {
         Map<String, String> reasons = new LinkedHashMap<>();
-        if (appliance.settings().raw().retention() == null) {
+        if (appliance.settings().retention().isEmpty()) {
             return reasons;
         }
         List<io.zpitr.appliance.retention.RetentionCandidate> candidates = all.stream()

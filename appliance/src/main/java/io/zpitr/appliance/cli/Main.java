@@ -1,20 +1,26 @@
 // The zpitr command line: parses, dispatches to one class per command, maps exceptions to exit codes.
 package io.zpitr.appliance.cli;
 
-import io.zpitr.appliance.config.ConfigException;
 import io.zpitr.appliance.config.ConfigLoader;
 import io.zpitr.appliance.config.Settings;
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.appliance.error.ZpitrException;
 import io.zpitr.process.ProcessException;
 import io.zpitr.zfs.InvalidNameException;
 import io.zpitr.zfs.ZfsException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * Entry point. Only this class exits the JVM. Exit codes (DESIGN.md): 0 success, 1 the operation
- * failed, 2 usage or config error, 3 target not restorable.
+ * Entry point. Only this class exits the JVM. A failure's exit status comes from its entry in
+ * the error catalog ({@link ZpitrError}; docs/exit-codes.md lists the same, and a test compares
+ * them with the list below).
  */
 @Command(name = "zpitr",
         mixinStandardHelpOptions = true,
@@ -24,7 +30,7 @@ import picocli.CommandLine.Command;
                 HoldCommand.class, ReleaseCommand.class, AuditCommand.class, RestoreCommand.class, RestoresCommand.class,
                 RestoreDropCommand.class, ReplicateCommand.class, StandbyCommand.class, DaemonCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
-        // docs/exit-codes.md; also the EXIT STATUS section of zpitr(1), generated from this list.
+        // ZpitrError.EXIT_STATUS, word for word (MainTest checks); also the EXIT STATUS section of zpitr(1).
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success",
@@ -35,8 +41,8 @@ import picocli.CommandLine.Command;
             "5:wal-fetch: copies were found, but none passed verification"})
 public final class Main implements Runnable {
     public static final int OK = 0;
-    public static final int FAILED = 1;
-    public static final int USAGE = 2;
+    public static final int FAILED = ZpitrError.FAILED.exitStatus();
+    public static final int USAGE = ZpitrError.USAGE.exitStatus();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -56,7 +62,9 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        // The terminal's encoding, as System.out itself uses.
+        int code = run(args, new PrintWriter(System.out, true, java.nio.charset.Charset.defaultCharset()),
+                new PrintWriter(System.err, true, java.nio.charset.Charset.defaultCharset()));
         io.zpitr.appliance.wal.LauncherHandoff.exiting(code);
         System.exit(code);
     }
@@ -67,30 +75,62 @@ public final class Main implements Runnable {
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("zpitr: " + message(e));
+            report(e, commandLine.getErr(), System.getenv());
             return exitCode(e);
         });
         return cli.execute(args);
     }
 
-    static int exitCode(Throwable e) {
-        if (e instanceof io.zpitr.appliance.restore.NotRestorableException) {
-            return RestoreCommand.NOT_RESTORABLE;
+    /** The catalog entry of a failure: zpitr's own errors name theirs; the lower modules' typed errors map here. */
+    static ZpitrError classify(Throwable e) {
+        if (e instanceof ZpitrException z) {
+            return z.error();
         }
-        if (e instanceof ConfigException || e instanceof InvalidNameException || e instanceof IllegalArgumentException
-                || e instanceof CommandLine.ParameterException) {
-            return USAGE;
+        if (e instanceof CommandLine.ParameterException) {
+            return ZpitrError.USAGE;
         }
-        return FAILED;
+        if (e instanceof InvalidNameException) {
+            return ZpitrError.INVALID_NAME;
+        }
+        if (e instanceof ZfsException) {
+            return ZpitrError.ZFS_FAILED;
+        }
+        if (e instanceof ProcessException) {
+            return ZpitrError.PROCESS_FAILED;
+        }
+        if (e instanceof IOException || e instanceof UncheckedIOException) {
+            return ZpitrError.IO_FAILED;
+        }
+        if (e instanceof SQLException) {
+            return ZpitrError.POSTGRES_FAILED;
+        }
+        return ZpitrError.INTERNAL;
     }
 
-    private static String message(Throwable e) {
-        if (e instanceof ZfsException || e instanceof ProcessException || e instanceof IllegalArgumentException
-                || e instanceof ConfigException || e instanceof IllegalStateException
-                || e instanceof io.zpitr.appliance.restore.NotRestorableException) {
-            return e.getMessage();
+    static int exitCode(Throwable e) {
+        return classify(e).exitStatus();
+    }
+
+    /**
+     * What the user reads: {@code zpitr: [code] message}, the entry's hint when the message brings
+     * none, and the stack trace only with {@code ZPITR_LOG_LEVEL=debug}. An unexpected exception is
+     * one line too, naming its class.
+     */
+    static void report(Throwable e, PrintWriter err, Map<String, String> env) {
+        ZpitrError error = classify(e);
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        if (error == ZpitrError.INTERNAL) {
+            message = "unexpected " + e.getClass().getName() + (message.isEmpty() ? "" : ": " + message.lines().findFirst().orElse(""));
+        } else if (e instanceof IOException || e instanceof UncheckedIOException || e instanceof SQLException) {
+            message = e.getClass().getSimpleName() + ": " + message;  // a JDK exception's message alone is only a path
         }
-        return e.getClass().getSimpleName() + ": " + e.getMessage();
+        err.println("zpitr: [" + error.code() + "] " + message);
+        if (!message.contains("HINT:") && !error.hint().isEmpty()) {
+            err.println("HINT: " + error.hint());
+        }
+        if ("debug".equalsIgnoreCase(env.getOrDefault("ZPITR_LOG_LEVEL", ""))) {
+            e.printStackTrace(err);
+        }
     }
 
     @Override

@@ -5,7 +5,6 @@ import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.replication.ReplicationRun;
 import io.zpitr.appliance.replication.ReplicationService;
 import io.zpitr.appliance.replication.ReplicationTarget;
-import io.zpitr.appliance.replication.ReplicationTargets;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +40,7 @@ final class ReplicateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Appliance appliance = main.appliance();
-        List<ReplicationTarget> targets = ReplicationTargets.from(appliance.settings()).select(target);
+        List<ReplicationTarget> targets = appliance.settings().replication().select(target);
         PrintWriter out = spec.commandLine().getOut();
         List<String> argv = spec.root().commandLine().getParseResult().originalArgs();
         ReplicationService service = ReplicationService.of(appliance);

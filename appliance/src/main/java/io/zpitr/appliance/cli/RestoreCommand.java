@@ -3,6 +3,7 @@ package io.zpitr.appliance.cli;
 
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.audit.AuditEvent;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.postgres.Lsn;
 import io.zpitr.appliance.restore.MajorCheck;
 import io.zpitr.appliance.restore.RecoveryTarget;
@@ -31,7 +32,7 @@ import picocli.CommandLine.Option;
                 "Exit 3 when the target is not restorable (no snapshot before it, WAL missing, replay ended early);",
                 "exit 2 when postgres.bin_dir holds another PostgreSQL major than the snapshot set's."})
 final class RestoreCommand implements Callable<Integer> {
-    static final int NOT_RESTORABLE = 3;
+    static final int NOT_RESTORABLE = ZpitrError.NOT_RESTORABLE.exitStatus();
 
     @CommandLine.ParentCommand
     Main main;
@@ -153,7 +154,7 @@ final class RestoreCommand implements Callable<Integer> {
         }
         if (target.xid != null) {
             if (target.xid < 3) {
-                throw new IllegalArgumentException("transaction id " + target.xid + " is not a normal transaction id");
+                throw ZpitrError.INVALID_ARGUMENT.exception("transaction id " + target.xid + " is not a normal transaction id");
             }
             return new RecoveryTarget.Xid(target.xid);
         }
@@ -182,7 +183,7 @@ final class RestoreCommand implements Callable<Integer> {
         } catch (java.net.URISyntaxException | SecurityException e) {
             // fall through
         }
-        throw new IllegalStateException("cannot find bin/zpitr for the restored instance's restore_command"
+        throw ZpitrError.SETUP_INVALID.exception("cannot find bin/zpitr for the restored instance's restore_command"
                 + "\nHINT: set ZPITR_LAUNCHER to the zpitr launcher's path");
     }
 }

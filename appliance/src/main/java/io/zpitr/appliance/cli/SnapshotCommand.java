@@ -1,6 +1,7 @@
 // `zpitr snapshot`: one consistent, PostgreSQL-aware snapshot set now; prints its id last.
 package io.zpitr.appliance.cli;
 
+import io.zpitr.appliance.audit.Actor;
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.audit.AuditEvent;
 import io.zpitr.appliance.snapshot.SnapshotService;
@@ -39,7 +40,7 @@ final class SnapshotCommand implements Callable<Integer> {
         known.put("label", label);
         known.put("hold", hold);
         AuditTrail.run(appliance, spec, AuditEvent.SNAPSHOT, known, () -> {
-            SnapshotService.Taken t = appliance.snapshots().take(label, tag, appliance::pgState, Appliance.actor());
+            SnapshotService.Taken t = appliance.snapshots().take(label, tag, appliance.standby()::position, Actor.current().display());
             holder[0] = t;
             java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
             d.put("id", t.id());

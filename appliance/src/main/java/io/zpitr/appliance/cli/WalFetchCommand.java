@@ -1,6 +1,7 @@
 // `zpitr wal-fetch %f %p`: PostgreSQL's restore_command.
 package io.zpitr.appliance.cli;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.wal.LauncherHandoff;
 import io.zpitr.appliance.wal.WalFetchService;
 import io.zpitr.archive.WalFetcher;
@@ -23,9 +24,9 @@ import picocli.CommandLine.Parameters;
         footer = {"", "Exit codes: 0 fetched; 1 not found on any source that answered; 2 bad WAL file name or config;",
                 "4 no source could be asked; 5 only bad copies found. One stderr line per source tells what happened."})
 final class WalFetchCommand implements Callable<Integer> {
-    static final int NOT_FOUND = 1;
-    static final int NO_SOURCE = 4;
-    static final int BAD_COPIES = 5;
+    static final int NOT_FOUND = ZpitrError.WAL_NOT_FOUND.exitStatus();
+    static final int NO_SOURCE = ZpitrError.WAL_NO_SOURCE.exitStatus();
+    static final int BAD_COPIES = ZpitrError.WAL_UNVERIFIED.exitStatus();
 
     @CommandLine.ParentCommand
     Main main;
@@ -46,7 +47,12 @@ final class WalFetchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        WalFileName name = WalFileName.of(walFile);  // refused before anything is read or written
+        WalFileName name;
+        try {
+            name = WalFileName.of(walFile);  // refused before anything is read or written
+        } catch (IllegalArgumentException e) {
+            throw ZpitrError.INVALID_NAME.exception(e.getMessage(), e);
+        }
         WalFetchService service = new WalFetchService(main.settings(), new ProcessRunner(),
                 systemIdentifier == null ? java.util.OptionalLong.empty()
                         : java.util.OptionalLong.of(SystemIdentifierOption.parse(systemIdentifier)));

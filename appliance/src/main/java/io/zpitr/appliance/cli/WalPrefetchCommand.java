@@ -3,6 +3,7 @@ package io.zpitr.appliance.cli;
 
 import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.wal.PrefetcherProcess;
+import io.zpitr.archive.WalSegments;
 import io.zpitr.archive.WalSpool;
 import java.time.Duration;
 import java.util.Optional;
@@ -19,7 +20,7 @@ final class WalPrefetchCommand implements Callable<Integer> {
     Main main;
 
     @Option(names = "--segment-size", description = "WAL segment size in bytes (default: ${DEFAULT-VALUE}).")
-    long segmentSize = 16L << 20;
+    long segmentSize = WalSegments.DEFAULT_SIZE;
 
     @Option(names = "--idle-exit", description = "Stop after this long without a new request (default: ${DEFAULT-VALUE}).")
     String idleExit = io.zpitr.appliance.wal.WalFetchService.PREFETCH_IDLE_EXIT.toSeconds() + "s";

@@ -50,12 +50,10 @@ public final class ConfigLoader {
         ZpitrConfig raw = parse(absolute, text);
         try {
             Settings settings = Settings.from(absolute, raw);
-            // Replication targets reach ssh command lines: refuse a bad one for every command, as early as any key.
-            io.zpitr.appliance.replication.ReplicationTargets.from(settings);
             // A restored instance's restore_command names its own spool, beside its clone.
             String spool = System.getenv("ZPITR_SPOOL_DIR");
             return spool == null || spool.isBlank() ? settings : settings.withSpoolDir(Path.of(spool).toAbsolutePath().normalize());
-        } catch (IllegalArgumentException e) {
+        } catch (ConfigException | IllegalArgumentException e) {  // an invalid value, or an invalid dataset name
             throw new ConfigException("config " + absolute + ": " + e.getMessage(), e);
         }
     }

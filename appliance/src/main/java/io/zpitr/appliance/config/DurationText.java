@@ -15,7 +15,7 @@ public final class DurationText {
     public static Duration parse(String text) {
         Matcher m = text == null ? null : FORM.matcher(text.strip());
         if (m == null || !m.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a duration (examples: 500ms, 1s, 60s, 5m, 24h, 7d)");
+            throw new ConfigException("'" + text + "' is not a duration (examples: 500ms, 1s, 60s, 5m, 24h, 7d)");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {

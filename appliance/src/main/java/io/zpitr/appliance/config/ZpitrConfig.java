@@ -1,4 +1,4 @@
-// The configuration file's contract (DESIGN.md), as typed and validated values.
+// The configuration file's contract (docs/design.md), as read from YAML.
 package io.zpitr.appliance.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;

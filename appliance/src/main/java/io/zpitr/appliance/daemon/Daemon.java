@@ -4,8 +4,10 @@ package io.zpitr.appliance.daemon;
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.audit.AuditEvent;
 import io.zpitr.appliance.audit.Outcome;
-import io.zpitr.appliance.config.ZpitrConfig;
+import io.zpitr.appliance.config.ConfigException;
+import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.daemon.ScheduleState.JobRun;
+import io.zpitr.appliance.error.ZpitrException;
 import io.zpitr.appliance.schedule.Schedule;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -101,7 +103,7 @@ public final class Daemon {
      * Checks the configuration the daemon needs: at least one schedule, each valid, a retention
      * policy when prune is scheduled, datasets to snapshot.
      *
-     * @throws IllegalArgumentException naming what is wrong (a usage/config error)
+     * @throws ConfigException naming what is wrong
      */
     public Daemon(Appliance appliance, Options options) {
         this.appliance = appliance;
@@ -113,29 +115,23 @@ public final class Daemon {
     }
 
     private static Map<JobKind, Schedule> schedules(Appliance appliance) {
-        ZpitrConfig.Schedule s = appliance.settings().raw().schedule();
+        Settings.Schedules s = appliance.settings().schedule();
         Map<JobKind, Schedule> out = new LinkedHashMap<>();
         ZoneId zone = appliance.settings().timezone();
-        if (s != null) {
-            if (s.snapshot() != null) {
-                out.put(JobKind.SNAPSHOT, parse("schedule.snapshot", s.snapshot(), zone));
-            }
-            if (s.prune() != null) {
-                out.put(JobKind.PRUNE, parse("schedule.prune", s.prune(), zone));
-            }
-            if (s.replicate() != null) {
-                out.put(JobKind.REPLICATE, parse("schedule.replicate", s.replicate(), zone));
-                // A replicate schedule without targets is refused now rather than at its first run.
-                io.zpitr.appliance.replication.ReplicationTargets.from(appliance.settings()).select(null);
-            }
+        s.snapshot().ifPresent(text -> out.put(JobKind.SNAPSHOT, parse("schedule.snapshot", text, zone)));
+        s.prune().ifPresent(text -> out.put(JobKind.PRUNE, parse("schedule.prune", text, zone)));
+        s.replicate().ifPresent(text -> out.put(JobKind.REPLICATE, parse("schedule.replicate", text, zone)));
+        if (out.containsKey(JobKind.REPLICATE)) {
+            // A replicate schedule without targets is refused now rather than at its first run.
+            appliance.settings().replication().select(null);
         }
         if (out.isEmpty()) {
-            throw new IllegalArgumentException("config " + appliance.settings().file()
+            throw new ConfigException("config " + appliance.settings().file()
                     + " schedules nothing: the daemon would sit idle"
                     + "\nHINT: set schedule.snapshot (and schedule.prune), e.g. snapshot: \"1 4 * * *\"");
         }
         if (out.containsKey(JobKind.SNAPSHOT) && appliance.settings().datasets().isEmpty()) {
-            throw new IllegalArgumentException("config " + appliance.settings().file()
+            throw new ConfigException("config " + appliance.settings().file()
                     + ": schedule.snapshot is set but zfs.datasets is empty\nHINT: list the standby's datasets, PGDATA's first");
         }
         if (out.containsKey(JobKind.PRUNE)) {
@@ -148,7 +144,7 @@ public final class Daemon {
         try {
             return Schedule.parse(text, zone);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+            throw new ConfigException(key + ": " + e.getMessage(), e);
         }
     }
 
@@ -161,7 +157,7 @@ public final class Daemon {
      * Starts scheduling: lock, state, catch-up, Quartz, READY=1, watchdog. Returns at once; jobs
      * run on Quartz's threads.
      *
-     * @throws IllegalStateException when another daemon runs on the same state_dir
+     * @throws io.zpitr.appliance.error.ZpitrException {@code locked} when another daemon runs on the same state_dir
      */
     public synchronized void start() throws IOException, SchedulerException {
         if (scheduler != null) {
@@ -173,7 +169,7 @@ public final class Daemon {
             boolean stateLost = false;
             try {
                 state = ScheduleState.read(stateDir);
-            } catch (IllegalStateException e) {
+            } catch (ZpitrException e) {
                 Path aside = stateDir.resolve(ScheduleState.FILE_NAME + ".damaged-" + clock.millis());
                 Files.move(ScheduleState.fileIn(stateDir), aside, StandardCopyOption.REPLACE_EXISTING);
                 LOG.warn("{}; moved it to {} and starting afresh", e.getMessage().lines().findFirst().orElse(""), aside);
@@ -437,7 +433,7 @@ public final class Daemon {
         return stopped.await(limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** DESIGN: "the daemon and restore fill a spool": see {@link io.zpitr.appliance.wal.StandbyPrefetch}. */
+    /** docs/design.md: "the daemon and restore fill a spool": see {@link io.zpitr.appliance.wal.StandbyPrefetch}. */
     private synchronized void startPrefetchKeeper() {
         prefetchKeeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "prefetch-keeper");

@@ -1,6 +1,9 @@
 // One daemon per state_dir: an exclusive lock on <state_dir>/daemon.lock; its pid in <state_dir>/daemon.pid.
 package io.zpitr.appliance.daemon;
 
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.archive.AtomicLanding;
+import io.zpitr.archive.Landing;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -11,6 +14,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 
 /**
@@ -40,7 +44,7 @@ public final class DaemonLock implements AutoCloseable {
     /**
      * Takes the lock and writes this process's pid into it.
      *
-     * @throws IllegalStateException when another daemon holds it
+     * @throws io.zpitr.appliance.error.ZpitrException {@code locked} when another daemon holds it
      */
     static DaemonLock acquire(Path stateDir) throws IOException {
         Files.createDirectories(stateDir);
@@ -55,14 +59,13 @@ public final class DaemonLock implements AutoCloseable {
         }
         if (lock == null) {
             channel.close();
-            throw new IllegalStateException("another zpitr daemon is running on state_dir " + stateDir
+            throw ZpitrError.LOCKED.exception("another zpitr daemon is running on state_dir " + stateDir
                     + pidText(stateDir.resolve(PID_FILE)) + "\nHINT: stop it first (systemctl stop zpitr), or give this one its own config and state_dir");
         }
         Path pidFile = stateDir.resolve(PID_FILE);
         try {
-            Path temp = Files.createTempFile(stateDir, "." + PID_FILE + ".", ".tmp");
-            Files.writeString(temp, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
-            Files.move(temp, pidFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicLanding.write(pidFile, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII),
+                    PosixFilePermissions.fromString("rw-r--r--"), Landing.QUICK);
         } catch (IOException e) {
             lock.release();
             channel.close();

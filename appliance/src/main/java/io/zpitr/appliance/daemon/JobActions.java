@@ -1,6 +1,7 @@
 // What each scheduled job does: the same services and the same audit lines as the CLI commands.
 package io.zpitr.appliance.daemon;
 
+import io.zpitr.appliance.audit.Actor;
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.audit.AuditEvent;
 import io.zpitr.appliance.audit.Outcome;
@@ -35,7 +36,7 @@ final class JobActions {
         known.put("trigger", trigger);
         SnapshotService.Taken t;
         try {
-            t = appliance.snapshots().take(null, null, appliance::pgState, Appliance.actor());
+            t = appliance.snapshots().take(null, null, appliance.standby()::position, Actor.current().display());
         } catch (Exception e) {
             Map<String, Object> failure = new LinkedHashMap<>(known);
             failure.put("error", firstLine(e));
@@ -93,7 +94,7 @@ final class JobActions {
         List<String> failed = new java.util.ArrayList<>();
         RuntimeException first = null;
         for (io.zpitr.appliance.replication.ReplicationTarget t
-                : io.zpitr.appliance.replication.ReplicationTargets.from(appliance.settings()).select(null)) {
+                : appliance.settings().replication().select(null)) {
             try {
                 done.addAll(io.zpitr.appliance.replication.ReplicationRun.audited(appliance, service, t, false, false, argv,
                         extra, line -> { }));

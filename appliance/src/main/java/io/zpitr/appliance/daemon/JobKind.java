@@ -26,15 +26,13 @@ public enum JobKind {
     }
 
     /** This job's expression in the {@code schedule} section, or null when it is not scheduled. */
-    public String configured(io.zpitr.appliance.config.ZpitrConfig.Schedule schedule) {
-        if (schedule == null) {
-            return null;
-        }
-        return switch (this) {
+    public String configured(io.zpitr.appliance.config.Settings.Schedules schedule) {
+        java.util.Optional<String> text = switch (this) {
             case SNAPSHOT -> schedule.snapshot();
             case PRUNE -> schedule.prune();
             case REPLICATE -> schedule.replicate();
         };
+        return text.orElse(null);
     }
 
     public static Optional<JobKind> of(String wireName) {

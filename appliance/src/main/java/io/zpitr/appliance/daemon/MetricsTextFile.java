@@ -7,11 +7,14 @@ import io.zpitr.appliance.audit.AuditLog;
 import io.zpitr.appliance.snapshot.RecoverableWindow;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.appliance.wal.WalFetchCounters;
+import io.zpitr.archive.AtomicLanding;
+import io.zpitr.archive.Landing;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +40,7 @@ public final class MetricsTextFile {
         if (!sets.isEmpty()) {
             gauge(m, "zpitr_last_snapshot_timestamp_seconds", "Creation time of the newest snapshot set.", Map.of(),
                     sets.get(sets.size() - 1).created().getEpochSecond());
-            RecoverableWindow w = RecoverableWindow.of(sets, appliance.standbyReplayTime());
+            RecoverableWindow w = RecoverableWindow.of(sets, appliance.standby().replayTime());
             gauge(m, "zpitr_recoverable_window_seconds", "Span from the earliest to the latest restorable time.", Map.of(),
                     Duration.between(w.earliest(), w.latest()).toSeconds());
         }
@@ -70,9 +73,9 @@ public final class MetricsTextFile {
     public void write() throws IOException {
         Path file = appliance.settings().metricsFile();
         Files.createDirectories(file.getParent());
-        Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.writeString(temp, render(), StandardCharsets.UTF_8);
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        // Readable by all: node_exporter's textfile collector runs as its own user.
+        AtomicLanding.write(file, render().getBytes(StandardCharsets.UTF_8), PosixFilePermissions.fromString("rw-r--r--"),
+                Landing.QUICK);
     }
 
     private static void gauge(StringBuilder m, String name, String help, Map<String, String> labels, long value) {

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.archive.AtomicLanding;
+import io.zpitr.archive.Landing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -109,7 +112,8 @@ public final class ScheduleState {
     /**
      * Reads the state in {@code stateDir}; a missing file is an empty state (a first start).
      *
-     * @throws IllegalStateException when the file exists but cannot be read or is not a state file
+     * @throws io.zpitr.appliance.error.ZpitrException {@code state-damaged} when the file exists but cannot be read or
+     *         is not a state file
      */
     public static ScheduleState read(Path stateDir) {
         Path file = fileIn(stateDir);
@@ -119,7 +123,7 @@ public final class ScheduleState {
         } catch (NoSuchFileException e) {
             return new ScheduleState(file, new LinkedHashMap<>());
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read the schedule state " + file + ": " + e.getMessage(), e);
+            throw ZpitrError.STATE_DAMAGED.exception("cannot read the schedule state " + file + ": " + e.getMessage(), e);
         }
         try {
             JsonNode root = JSON.readTree(bytes);
@@ -130,7 +134,7 @@ public final class ScheduleState {
             root.get("jobs").fields().forEachRemaining(e -> jobs.put(e.getKey(), parse(e.getValue())));
             return new ScheduleState(file, jobs);
         } catch (IOException | IllegalArgumentException | DateTimeParseException e) {
-            throw new IllegalStateException("the schedule state " + file + " is damaged: " + e.getMessage()
+            throw ZpitrError.STATE_DAMAGED.exception("the schedule state " + file + " is damaged: " + e.getMessage()
                     + "\nHINT: the daemon moves a damaged file aside and runs each job once at start-up", e);
         }
     }
@@ -181,26 +185,10 @@ public final class ScheduleState {
         try {
             Path folder = file.getParent();
             Files.createDirectories(folder);
-            Path temp = Files.createTempFile(folder, "." + FILE_NAME + ".", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")));
-            try {
-                try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                    ByteBuffer buffer = ByteBuffer.wrap(JSON.writeValueAsBytes(root));
-                    while (buffer.hasRemaining()) {
-                        out.write(buffer);
-                    }
-                    out.force(true);
-                }
-                try {
-                    Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(temp);
-            }
+            AtomicLanding.write(file, JSON.writeValueAsBytes(root), PosixFilePermissions.fromString("rw-r-----"),
+                    Landing.DURABLE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the schedule state " + file + ": " + e.getMessage(), e);
+            throw ZpitrError.FAILED.exception("cannot write the schedule state " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,6 +1,7 @@
 // One archive host of the sandbox: an OpenSSH sshd on its own loopback address, with a fresh host key.
 package io.zpitr.appliance.demo;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
@@ -94,7 +95,7 @@ final class ArchiveHost {
             failures.add(candidate + ": " + failure);
             address = null;
         }
-        throw new IllegalStateException("sshd for archive host " + name + " did not start:\n  " + String.join("\n  ", failures)
+        throw ZpitrError.FAILED.exception("sshd for archive host " + name + " did not start:\n  " + String.join("\n  ", failures)
                 + "\nHINT: see " + log());
     }
 

@@ -1,6 +1,7 @@
 // Waits for a condition with a time limit: the demo never sleeps a fixed time for correctness.
 package io.zpitr.appliance.demo;
 
+import io.zpitr.appliance.error.ZpitrError;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -24,7 +25,7 @@ final class Deadline {
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 String more = details.get();
-                throw new IllegalStateException("gave up waiting for " + what + " after " + limit.toSeconds() + " s"
+                throw ZpitrError.FAILED.exception("gave up waiting for " + what + " after " + limit.toSeconds() + " s"
                         + (more == null || more.isBlank() ? "" : "\n" + more.strip()));
             }
             pause(POLL_MILLIS);
@@ -36,7 +37,7 @@ final class Deadline {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+            throw ZpitrError.FAILED.exception("interrupted", e);
         }
     }
 }

@@ -1,6 +1,7 @@
 // A PostgreSQL 15 cluster of the sandbox, run as the postgres OS user on a private port and socket folder.
 package io.zpitr.appliance.demo;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
@@ -113,7 +114,7 @@ final class DemoCluster {
         Deadline.await("the " + role + " to accept connections", limit,
                 () -> trySql("select 1").isPresent() || exited(), this::logTail);
         if (exited()) {
-            throw new IllegalStateException("the " + role + " stopped while starting\n" + logTail());
+            throw ZpitrError.FAILED.exception("the " + role + " stopped while starting\n" + logTail());
         }
     }
 
@@ -126,7 +127,7 @@ final class DemoCluster {
     String sql(String sql) {
         ProcessResult r = run(psqlArgv(sql), Duration.ofSeconds(60));
         if (!r.succeeded()) {
-            throw new IllegalStateException("SQL on the " + role + " failed: " + sql + "\n" + r.stderr().strip());
+            throw ZpitrError.FAILED.exception("SQL on the " + role + " failed: " + sql + "\n" + r.stderr().strip());
         }
         return r.stdout().strip();
     }

@@ -1,6 +1,7 @@
 // The sandbox's file-backed ZFS pool on the machine's zfs-fuse daemon.
 package io.zpitr.appliance.demo;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
@@ -76,7 +77,7 @@ final class DemoPool {
             r = runner.run(Command.of("zpool", "destroy", "-f", layout.pool()));
         }
         if (!r.succeeded()) {
-            throw new IllegalStateException("cannot destroy pool " + layout.pool() + ": " + r.stderr().strip()
+            throw ZpitrError.FAILED.exception("cannot destroy pool " + layout.pool() + ": " + r.stderr().strip()
                     + "\nHINT: is a shell or a process still inside " + layout.mnt() + "? (fuser -vm " + layout.mnt() + ")");
         }
     }

@@ -3,6 +3,7 @@ package io.zpitr.appliance.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.standby.StandbySettings;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
@@ -329,7 +330,7 @@ public final class LifeCycleTour {
                 "-X", "none", "-c", "fast", "--waldir=" + wal,
                 "-T", layout.primaryHome().resolve("ts") + "=" + layout.standbyTablespace()), Duration.ofMinutes(5));
         if (!backup.succeeded()) {
-            throw new IllegalStateException("pg_basebackup from the primary failed: " + backup.stderr().strip()
+            throw ZpitrError.FAILED.exception("pg_basebackup from the primary failed: " + backup.stderr().strip()
                     + "\nHINT: see " + primary.log());
         }
         say.say("pg_basebackup from the primary into " + layout.standbyData() + " (" + seconds(t0) + " s); the tablespace went to "
@@ -454,7 +455,7 @@ public final class LifeCycleTour {
         ProcessResult rows = runner.run(Command.of(DemoCluster.asPostgres(DemoCluster.BIN, "psql", "-X", "-h", socket.toString(),
                 "-p", Integer.toString(port), "-U", "postgres", "-d", "postgres", "-c", query)).environment(DemoCluster.cleanEnvironment()));
         if (!rows.succeeded()) {
-            throw new IllegalStateException("cannot query the restored instance: " + rows.stderr().strip()
+            throw ZpitrError.FAILED.exception("cannot query the restored instance: " + rows.stderr().strip()
                     + "\nHINT: see " + layout.restoreMount().resolve(RESTORE_NAME).resolve("postgresql.log"));
         }
         say.block(rows.stdout());
@@ -464,7 +465,7 @@ public final class LifeCycleTour {
                 .requireSuccess();
         String notes = ids.stdout().strip();
         if (!notes.equals("opening balance,row A")) {
-            throw new IllegalStateException("the restored instance holds " + notes + ", not 'opening balance,row A': the restore"
+            throw ZpitrError.FAILED.exception("the restored instance holds " + notes + ", not 'opening balance,row A': the restore"
                     + " did not stop at the target\nHINT: see " + layout.restoreMount().resolve(RESTORE_NAME).resolve("postgresql.log"));
         }
         say.say("Row A is there, row B is not: replay stopped exactly at the target, and the instance was promoted.");
@@ -549,7 +550,7 @@ public final class LifeCycleTour {
 
     private static void requireOk(Outcome r, String what) {
         if (r.code() != 0) {
-            throw new IllegalStateException("zpitr " + what + " failed (exit " + r.code() + "): " + r.err().strip());
+            throw ZpitrError.FAILED.exception("zpitr " + what + " failed (exit " + r.code() + "): " + r.err().strip());
         }
     }
 
@@ -561,7 +562,7 @@ public final class LifeCycleTour {
                 return n;
             }
         }
-        throw new IllegalStateException("zpitr restores does not list the restore '" + RESTORE_NAME + "'");
+        throw ZpitrError.FAILED.exception("zpitr restores does not list the restore '" + RESTORE_NAME + "'");
     }
 
     private String restoredLog() {
@@ -610,7 +611,7 @@ public final class LifeCycleTour {
     private Path launcherForPostgres(Path given) throws IOException {
         Path jar = given.toAbsolutePath().getParent().getParent().resolve("appliance/target/zpitr.jar");
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException("the zpitr jar is missing: " + jar
+            throw ZpitrError.FAILED.exception("the zpitr jar is missing: " + jar
                     + "\nHINT: build it (mvn -B -q -pl appliance -am package) or run the demo through bin/zpitr, which does");
         }
         Path use = given;
@@ -629,7 +630,7 @@ public final class LifeCycleTour {
         ProcessResult version = runner.run(Command.of("runuser", "-u", OS_USER, "--", use.toString(), "--version")
                 .timeout(Duration.ofMinutes(2)));
         if (!version.succeeded()) {
-            throw new IllegalStateException("postgres cannot run " + use + " (exit " + version.exitCode() + "): "
+            throw ZpitrError.FAILED.exception("postgres cannot run " + use + " (exit " + version.exitCode() + "): "
                     + version.stderr().strip() + "\nHINT: PostgreSQL runs restore_command as postgres: is java on its PATH?");
         }
         return use;
@@ -655,7 +656,7 @@ public final class LifeCycleTour {
 
     private static void requireRoot() {
         if (!"root".equals(System.getProperty("user.name"))) {
-            throw new IllegalStateException("zpitr demo needs root: it installs packages, creates a ZFS pool, and runs"
+            throw ZpitrError.FAILED.exception("zpitr demo needs root: it installs packages, creates a ZFS pool, and runs"
                     + " PostgreSQL as postgres and sshd\nHINT: run it as root (sudo bin/zpitr demo)");
         }
     }

@@ -1,6 +1,7 @@
 // The Debian packages the sandbox runs on, and installing the missing ones.
 package io.zpitr.appliance.demo;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
@@ -40,7 +41,7 @@ final class Packages {
     /** apt-get install -y, without questions; needs root. */
     void install(List<Needed> packages) {
         if (!Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
-            throw new IllegalStateException("missing: " + String.join(", ", packages.stream().map(Needed::name).toList())
+            throw ZpitrError.FAILED.exception("missing: " + String.join(", ", packages.stream().map(Needed::name).toList())
                     + ", and there is no apt-get to install them\nHINT: install them with this system's package manager,"
                     + " then run zpitr demo again");
         }
@@ -48,7 +49,7 @@ final class Packages {
         env.put("DEBIAN_FRONTEND", "noninteractive");
         ProcessResult update = runner.run(Command.of("apt-get", "update", "-qq").environment(env).timeout(Duration.ofMinutes(10)));
         if (!update.succeeded()) {
-            throw new IllegalStateException("apt-get update failed: " + tail(update.stderr())
+            throw ZpitrError.FAILED.exception("apt-get update failed: " + tail(update.stderr())
                     + "\nHINT: is a Debian mirror reachable? (see /etc/apt/sources.list)");
         }
         List<String> argv = new java.util.ArrayList<>(List.of("apt-get", "install", "-y", "-qq"));
@@ -75,12 +76,12 @@ final class Packages {
             }
         }
         if (!install.succeeded()) {
-            throw new IllegalStateException("apt-get install " + String.join(" ", argv.subList(4, argv.size())) + " failed: "
+            throw ZpitrError.FAILED.exception("apt-get install " + String.join(" ", argv.subList(4, argv.size())) + " failed: "
                     + tail(install.stderr()) + "\nHINT: run the same apt-get install by hand to see the whole story");
         }
         List<Needed> still = missing();
         if (!still.isEmpty()) {
-            throw new IllegalStateException("after apt-get install, still missing: " + still.get(0).file()
+            throw ZpitrError.FAILED.exception("after apt-get install, still missing: " + still.get(0).file()
                     + "\nHINT: on Debian 12 the packages are " + String.join(", ", NEEDED.stream().map(Needed::name).toList()));
         }
     }

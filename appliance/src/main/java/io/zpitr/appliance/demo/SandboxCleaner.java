@@ -1,6 +1,7 @@
 // `zpitr demo --clean`: stops everything a sandbox started, destroys its pool and removes its folder.
 package io.zpitr.appliance.demo;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.process.ProcessRunner;
 import io.zpitr.process.ProcessTrees;
@@ -53,7 +54,7 @@ final class SandboxCleaner {
     boolean clean(boolean stopZfsFuse) throws IOException {
         Path dir = layout.dir();
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.exists(layout.marker()) && !onlyEarlierTourFiles(dir)) {
-            throw new IllegalArgumentException(dir + " is not a zpitr demo sandbox (it has no " + SandboxLayout.MARKER
+            throw ZpitrError.INVALID_ARGUMENT.exception(dir + " is not a zpitr demo sandbox (it has no " + SandboxLayout.MARKER
                     + " file); refusing to remove it\nHINT: pass the --dir the demo was run with");
         }
         boolean startedZfsFuse = Files.exists(layout.startedZfsFuse());

@@ -1,6 +1,7 @@
 // Where everything of one demo sandbox lives: one folder, one pool, names derived from the folder.
 package io.zpitr.appliance.demo;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.zfs.DatasetName;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -36,14 +37,14 @@ final class SandboxLayout {
     static SandboxLayout at(Path dir) {
         String text = dir.toString();
         if (!dir.isAbsolute() || !dir.normalize().equals(dir) || text.contains("/./") || text.contains("/../")) {
-            throw new IllegalArgumentException("--dir must be an absolute path without . or ..: " + dir);
+            throw ZpitrError.INVALID_ARGUMENT.exception("--dir must be an absolute path without . or ..: " + dir);
         }
         if (!SAFE_PATH.matcher(text).matches() || dir.getNameCount() < 2) {
-            throw new IllegalArgumentException("--dir " + dir + " must be a folder at least two levels deep, named with"
+            throw ZpitrError.INVALID_ARGUMENT.exception("--dir " + dir + " must be a folder at least two levels deep, named with"
                     + " letters, digits and / _ . + - only\nHINT: the default is " + DEFAULT_DIR);
         }
         if (text.length() > MAX_LENGTH) {
-            throw new IllegalArgumentException("--dir " + dir + " is longer than " + MAX_LENGTH
+            throw ZpitrError.INVALID_ARGUMENT.exception("--dir " + dir + " is longer than " + MAX_LENGTH
                     + " characters: PostgreSQL's socket paths below it would be too long\nHINT: the default is " + DEFAULT_DIR);
         }
         return new SandboxLayout(dir, poolName(dir));

@@ -1,15 +1,23 @@
 // A PostgreSQL WAL location (LSN), as PostgreSQL prints it: X/Y in hex.
 package io.zpitr.appliance.postgres;
 
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.archive.WalSegments;
 import java.util.regex.Pattern;
 
 /** A WAL location such as {@code 0/3000028}; ordered; parsed and printed in PostgreSQL's form. */
 public record Lsn(long value) implements Comparable<Lsn> {
     private static final Pattern FORM = Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
 
+    /** True when {@code text} is an LSN in PostgreSQL's form. */
+    public static boolean isLsn(String text) {
+        return text != null && FORM.matcher(text.strip()).matches();
+    }
+
+    /** The LSN a user typed; anything else is {@code invalid-argument}. */
     public static Lsn parse(String text) {
-        if (text == null || !FORM.matcher(text.strip()).matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not an LSN (expected hex X/Y, e.g. 0/3000028)");
+        if (!isLsn(text)) {
+            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' is not an LSN (expected hex X/Y, e.g. 0/3000028)");
         }
         String[] parts = text.strip().split("/");
         return new Lsn(Long.parseLong(parts[0], 16) << 32 | Long.parseLong(parts[1], 16));
@@ -17,9 +25,7 @@ public record Lsn(long value) implements Comparable<Lsn> {
 
     /** The WAL segment file holding this location, on the given timeline. */
     public String walFileName(long timeline, long segmentSize) {
-        long segno = Long.divideUnsigned(value, segmentSize);
-        long perLog = 0x1_0000_0000L / segmentSize;
-        return String.format("%08X%08X%08X", timeline, segno / perLog, segno % perLog);
+        return WalSegments.nameAt(value, timeline, segmentSize);
     }
 
     @Override

@@ -1,8 +1,9 @@
 // Opens PgJDBC connections from the configuration's connection sections, TCP or Unix socket.
 package io.zpitr.appliance.postgres;
 
-import io.zpitr.appliance.config.ZpitrConfig;
+import io.zpitr.appliance.config.PostgresSettings;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -19,30 +20,27 @@ public final class PgConnections {
     private PgConnections() {
     }
 
-    public static Connection open(ZpitrConfig.Connection c, Path configFolder, String applicationName) throws SQLException {
-        String host = c.host() == null ? "/var/run/postgresql" : c.host();
-        int port = c.port() == null ? 5432 : c.port();
-        String database = c.database() == null ? "postgres" : c.database();
+    public static Connection open(PostgresSettings.Connection c, String applicationName) throws SQLException {
         Properties props = new Properties();
-        props.setProperty("user", c.user() == null ? "postgres" : c.user());
+        props.setProperty("user", c.user());
         props.setProperty("ApplicationName", applicationName);
         props.setProperty("connectTimeout", "10");
         props.setProperty("options", "-c statement_timeout=30000");
-        if (c.passwordFile() != null) {
-            Path file = configFolder.resolve(c.passwordFile());
+        if (c.passwordFile().isPresent()) {
+            Path file = c.passwordFile().get();
             try {
-                props.setProperty("password", Files.readString(file).strip());
+                props.setProperty("password", Files.readString(file, StandardCharsets.UTF_8).strip());
             } catch (IOException e) {
                 throw new SQLException("cannot read password_file " + file + ": " + e.getMessage(), e);
             }
         }
         String url;
-        if (host.startsWith("/")) {
+        if (c.host().startsWith("/")) {
             props.setProperty("socketFactory", UnixSocketFactory.class.getName());
-            props.setProperty("socketFactoryArg", Path.of(host, ".s.PGSQL." + port).toString());
-            url = "jdbc:postgresql://localhost:" + port + "/" + database;
+            props.setProperty("socketFactoryArg", Path.of(c.host(), ".s.PGSQL." + c.port()).toString());
+            url = "jdbc:postgresql://localhost:" + c.port() + "/" + c.database();
         } else {
-            url = "jdbc:postgresql://" + host + ":" + port + "/" + database;
+            url = "jdbc:postgresql://" + c.host() + ":" + c.port() + "/" + c.database();
         }
         return DriverManager.getConnection(url, props);
     }

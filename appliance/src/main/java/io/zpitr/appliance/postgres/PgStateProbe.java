@@ -1,6 +1,7 @@
 // Reads PostgreSQL's WAL position: over SQL from the running standby, else from pg_controldata.
 package io.zpitr.appliance.postgres;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
@@ -47,7 +48,7 @@ public final class PgStateProbe {
         ProcessResult r = runner.run(Command.of(binDir.resolve("pg_controldata").toString(), "-D", dataDir.toString())
                 .environment(Map.of("LC_ALL", "C", "PATH", "/usr/bin:/bin")));
         if (!r.succeeded()) {
-            throw new IllegalStateException("pg_controldata -D " + dataDir + " failed: " + r.stderr().strip()
+            throw ZpitrError.PROCESS_FAILED.exception("pg_controldata -D " + dataDir + " failed: " + r.stderr().strip()
                     + "\nHINT: check postgres.bin_dir and postgres.data_dir");
         }
         PgState state = parseControlData(r.stdout());
@@ -113,7 +114,7 @@ public final class PgStateProbe {
     private static String require(Map<String, String> fields, String key) {
         String v = fields.get(key);
         if (v == null) {
-            throw new IllegalStateException("pg_controldata did not print '" + key + "'");
+            throw ZpitrError.PROCESS_FAILED.exception("pg_controldata did not print '" + key + "'");
         }
         return v;
     }

@@ -2,7 +2,7 @@
 package io.zpitr.appliance.replication;
 
 import io.zpitr.appliance.Appliance;
-import io.zpitr.appliance.config.ConfigException;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.snapshot.SnapshotCatalog;
 import io.zpitr.appliance.snapshot.SnapshotProperties;
 import io.zpitr.appliance.snapshot.SnapshotService;
@@ -100,8 +100,9 @@ public final class ReplicationService {
      * Replicates to {@code target}.
      *
      * @param progress told one line per step, as it happens
-     * @throws ConfigException            when dataset_root does not exist on the target (nothing changed)
-     * @throws ReplicationFailedException when the target cannot be reached, has diverged, or a set failed
+     * @throws io.zpitr.appliance.error.ZpitrException {@code setup-invalid} when dataset_root does not exist
+     *         on the target, {@code replica-diverged}, {@code locked} (nothing changed in each case), or
+     *         {@code replication-failed} when the target cannot be reached or a set failed
      */
     public Result replicate(ReplicationTarget target, boolean dryRun, boolean forceRollback, Consumer<String> progress) {
         try (FileChannel lock = locked(target)) {
@@ -144,7 +145,7 @@ public final class ReplicationService {
 
     private Result run(ReplicationTarget target, Zfs there, boolean dryRun, boolean forceRollback, Consumer<String> progress) {
         if (!there.exists(target.datasetRoot())) {
-            throw new ConfigException("replication target " + target.describe() + ": dataset_root " + target.datasetRoot()
+            throw ZpitrError.SETUP_INVALID.exception("replication target " + target.describe() + ": dataset_root " + target.datasetRoot()
                     + " does not exist there\nHINT: create it on the target (zfs create -p " + target.datasetRoot()
                     + "), or correct replication.targets[].dataset_root");
         }
@@ -157,7 +158,7 @@ public final class ReplicationService {
         }
         ReplicationPlan plan = ReplicationPlan.decide(List.copyOf(byId.keySet()), landings, forceRollback);
         if (plan.divergence().isPresent()) {
-            throw new ReplicationFailedException("replication target " + target.describe() + " has diverged from the source: "
+            throw ZpitrError.REPLICA_DIVERGED.exception("replication target " + target.describe() + " has diverged from the source: "
                     + plan.divergence().get() + "; nothing was changed"
                     + "\nHINT: if the target's own snapshots there may be discarded, run zpitr replicate --target "
                     + target.name() + " --force-rollback");
@@ -354,7 +355,7 @@ public final class ReplicationService {
         FileLock lock = channel.tryLock();
         if (lock == null) {
             channel.close();
-            throw new ReplicationFailedException("another zpitr replicate to " + target.name() + " is running (it holds "
+            throw ZpitrError.LOCKED.exception("another zpitr replicate to " + target.name() + " is running (it holds "
                     + file + ")\nHINT: wait for it to end; the daemon's schedule.replicate and a manual run share this lock");
         }
         return channel;

@@ -25,7 +25,7 @@ public final class ReplicationStatus {
     /** Every configured target, in configuration order. */
     public static List<Target> of(Settings settings) {
         List<Target> out = new ArrayList<>();
-        for (ReplicationTarget t : ReplicationTargets.from(settings).all()) {
+        for (ReplicationTarget t : settings.replication().all()) {
             out.add(new Target(t.name(), t.describe(), ReplicationState.read(settings.stateDir(), t.name()).orElse(null)));
         }
         return out;

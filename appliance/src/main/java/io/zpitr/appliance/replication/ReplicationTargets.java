@@ -3,7 +3,7 @@ package io.zpitr.appliance.replication;
 
 import io.zpitr.appliance.config.ConfigException;
 import io.zpitr.appliance.config.DurationText;
-import io.zpitr.appliance.config.Settings;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.config.ZpitrConfig;
 import io.zpitr.zfs.DatasetName;
 import io.zpitr.zfs.InvalidNameException;
@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * The configured replication targets, validated without touching the system: names, hosts, users,
  * key files and dataset roots are checked against the same narrow rules as archive sources, because
  * each one reaches an {@code ssh} command line and, through it, the remote user's shell. A refused
- * value is an {@link IllegalArgumentException} naming the target, the key and the value (exit 2).
+ * value is a {@link ConfigException} naming the target, the key and the value (exit 2).
  */
 public final class ReplicationTargets {
     /** OpenSSH's ConnectTimeout when the target does not set {@code connect_timeout}. */
@@ -38,18 +38,22 @@ public final class ReplicationTargets {
         this.targets = List.copyOf(targets);
     }
 
-    /** Validates {@code replication.targets}; an absent section means no targets. */
-    public static ReplicationTargets from(Settings settings) {
-        ZpitrConfig.Replication r = settings.raw().replication();
+    /**
+     * Validates {@code replication.targets}; an absent section means no targets.
+     *
+     * @param folder   the config file's folder (relative key files are relative to it)
+     * @param datasets {@code zfs.datasets}: a local target may not overlap them
+     */
+    public static ReplicationTargets from(Path folder, List<DatasetName> datasets, ZpitrConfig.Replication r) {
         List<ReplicationTarget> out = new ArrayList<>();
         if (r == null || r.targets() == null) {
             return new ReplicationTargets(out);
         }
         Set<String> names = new HashSet<>();
         for (int i = 0; i < r.targets().size(); i++) {
-            ReplicationTarget t = target(settings, i, r.targets().get(i));
+            ReplicationTarget t = target(folder, datasets, i, r.targets().get(i));
             if (!names.add(t.name())) {
-                throw new IllegalArgumentException("replication.targets: the name '" + t.name() + "' is used twice");
+                throw new ConfigException("replication.targets: the name '" + t.name() + "' is used twice");
             }
             out.add(t);
         }
@@ -63,7 +67,7 @@ public final class ReplicationTargets {
     /**
      * The target called {@code name}, or every target when {@code name} is null.
      *
-     * @throws ConfigException when no target has that name, or none is configured (exit 2)
+     * @throws ConfigException when none is configured; {@code invalid-argument} when none has that name (exit 2)
      */
     public List<ReplicationTarget> select(String name) {
         if (targets.isEmpty()) {
@@ -74,40 +78,39 @@ public final class ReplicationTargets {
             return targets;
         }
         return targets.stream().filter(t -> t.name().equals(name)).findFirst().map(List::of)
-                .orElseThrow(() -> new ConfigException("unknown replication target '" + printable(name) + "'"
+                .orElseThrow(() -> ZpitrError.INVALID_ARGUMENT.exception("unknown replication target '" + printable(name) + "'"
                         + "\nHINT: configured targets: " + String.join(", ", targets.stream().map(ReplicationTarget::name).toList())));
     }
 
-    private static ReplicationTarget target(Settings settings, int index, ZpitrConfig.Target t) {
+    private static ReplicationTarget target(Path folder, List<DatasetName> datasets, int index, ZpitrConfig.Target t) {
         String where = "replication.targets[" + index + "]";
         if (t == null || t.name() == null || !NAME.matcher(t.name()).matches()) {
-            throw new IllegalArgumentException(where + ".name '" + printable(t == null ? null : t.name())
+            throw new ConfigException(where + ".name '" + printable(t == null ? null : t.name())
                     + "' is not accepted\nHINT: 1-63 letters, digits and _ . -, starting with a letter or digit");
         }
         where = "replication target '" + t.name() + "'";
         if (t.datasetRoot() == null || t.datasetRoot().isBlank()) {
-            throw new IllegalArgumentException(where + ": 'dataset_root' is required"
+            throw new ConfigException(where + ": 'dataset_root' is required"
                     + "\nHINT: the dataset on the target below which the sets land, e.g. backup/zpitr");
         }
         DatasetName root;
         try {
             root = DatasetName.of(t.datasetRoot());
         } catch (InvalidNameException e) {
-            throw new IllegalArgumentException(where + ": dataset_root: " + e.getMessage(), e);
+            throw new ConfigException(where + ": dataset_root: " + e.getMessage(), e);
         }
-        Path folder = settings.file().getParent();
         String type = t.type() == null ? "" : t.type();
         switch (type) {
             case "local" -> {
                 for (Object sshOnly : new Object[] {t.host(), t.port(), t.user(), t.identityFile(), t.knownHosts(),
                         t.connectTimeout(), t.ioTimeout()}) {
                     if (sshOnly != null) {
-                        throw new IllegalArgumentException(where + ": a local target takes only name, type and dataset_root");
+                        throw new ConfigException(where + ": a local target takes only name, type and dataset_root");
                     }
                 }
-                for (DatasetName source : settings.datasets()) {
+                for (DatasetName source : datasets) {
                     if (root.contains(source) || source.contains(root)) {
-                        throw new IllegalArgumentException(where + ": dataset_root " + root + " overlaps the source dataset "
+                        throw new ConfigException(where + ": dataset_root " + root + " overlaps the source dataset "
                                 + source + "\nHINT: replicate into another pool, or a dataset outside zfs.datasets");
                     }
                 }
@@ -136,7 +139,7 @@ public final class ReplicationTargets {
                 return new ReplicationTarget(t.name(), ReplicationTarget.Type.SSH, t.host(), port, t.user(), identity,
                         knownHosts, root, connect, io);
             }
-            default -> throw new IllegalArgumentException(where + ": type must be 'ssh' or 'local', not '"
+            default -> throw new ConfigException(where + ": type must be 'ssh' or 'local', not '"
                     + printable(type) + "'");
         }
     }
@@ -155,8 +158,8 @@ public final class ReplicationTargets {
         Duration d;
         try {
             d = DurationText.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ": " + key + ": " + e.getMessage(), e);
+        } catch (ConfigException e) {
+            throw new ConfigException(where + ": " + key + ": " + e.getMessage(), e);
         }
         if (d.isZero() || d.isNegative()) {
             throw refused(where, key, text, "a positive duration such as 10s");
@@ -166,12 +169,12 @@ public final class ReplicationTargets {
 
     private static void require(String where, String key, String value) {
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException(where + ": '" + key + "' is required for type ssh");
+            throw new ConfigException(where + ": '" + key + "' is required for type ssh");
         }
     }
 
-    private static IllegalArgumentException refused(String where, String key, String value, String expected) {
-        return new IllegalArgumentException(where + ": " + key + " '" + printable(value) + "' is not accepted"
+    private static ConfigException refused(String where, String key, String value, String expected) {
+        return new ConfigException(where + ": " + key + " '" + printable(value) + "' is not accepted"
                 + "\nHINT: expected " + expected);
     }
 

@@ -3,7 +3,7 @@ package io.zpitr.appliance.restore;
 
 import io.zpitr.appliance.config.ConfigException;
 import io.zpitr.appliance.config.Settings;
-import io.zpitr.appliance.config.ZpitrConfig;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessException;
@@ -26,7 +26,6 @@ import java.util.regex.Pattern;
  */
 public final class MajorCheck {
     /** Where {@code postgres.bin_dir} points when it is not configured (config/zpitr.example.yaml). */
-    static final String DEFAULT_BIN_DIR = "/usr/lib/postgresql/15/bin";
     /** {@code postgres (PostgreSQL) 16.4}, {@code postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)}, {@code ... 18beta1}. */
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -37,7 +36,7 @@ public final class MajorCheck {
     /**
      * Passes when {@code set} was taken on the major of the configured binaries, or its major is unknown.
      *
-     * @throws ConfigException (exit 2) when the majors differ, or {@code postgres.bin_dir} has no
+     * @throws io.zpitr.appliance.error.ZpitrException (exit 2) when the majors differ, or {@code postgres.bin_dir} has no
      *                         runnable {@code postgres}
      */
     public static void requireSameMajor(Settings settings, ProcessRunner runner, SnapshotSet set) {
@@ -53,7 +52,7 @@ public final class MajorCheck {
         }
         int setMajor = majorOfVersionNum(set.pgVersion());
         if (setMajor != binMajor.getAsInt()) {
-            throw new ConfigException("snapshot set " + set.id() + " was taken on PostgreSQL " + display(setMajor)
+            throw ZpitrError.MAJOR_MISMATCH.exception("snapshot set " + set.id() + " was taken on PostgreSQL " + display(setMajor)
                     + " (server_version_num " + set.pgVersion() + "), but postgres.bin_dir " + binDir + " holds PostgreSQL "
                     + display(binMajor.getAsInt()) + " ('" + printed + "'): a server starts only on a data directory of its own"
                     + " major; nothing was cloned\nHINT: restore with PostgreSQL " + display(setMajor) + "'s binaries: a config"
@@ -84,9 +83,7 @@ public final class MajorCheck {
     }
 
     private static Path binDir(Settings settings) {
-        ZpitrConfig.Postgres pg = settings.postgres().orElse(null);
-        String configured = pg == null || pg.binDir() == null ? DEFAULT_BIN_DIR : pg.binDir();
-        return settings.file().getParent().resolve(configured).normalize();
+        return settings.postgres().binDir();
     }
 
     private static String versionOf(ProcessRunner runner, Path binDir) {

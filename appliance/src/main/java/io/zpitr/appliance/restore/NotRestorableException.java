@@ -1,9 +1,12 @@
 // The target cannot be restored: no snapshot before it, WAL missing, or replay ended before it. Exit 3.
 package io.zpitr.appliance.restore;
 
-/** The documented exit status 3: the target is not restorable; the message says what to do. */
-public class NotRestorableException extends RuntimeException {
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.appliance.error.ZpitrException;
+
+/** Catalog entry {@link ZpitrError#NOT_RESTORABLE}: the message says what is missing and what to do. */
+public class NotRestorableException extends ZpitrException {
     public NotRestorableException(String message) {
-        super(message);
+        super(ZpitrError.NOT_RESTORABLE, message);
     }
 }

@@ -1,6 +1,7 @@
 // Where a restore should stop: a time, an LSN, a transaction, a named restore point, or the end of WAL.
 package io.zpitr.appliance.restore;
 
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.postgres.Lsn;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import java.time.Instant;
@@ -103,7 +104,7 @@ public sealed interface RecoveryTarget {
 
         public Name {
             if (!SAFE.matcher(name).matches()) {
-                throw new IllegalArgumentException("restore point name '" + name
+                throw ZpitrError.INVALID_ARGUMENT.exception("restore point name '" + name
                         + "' must be 1-63 letters, digits and _ . : -");
             }
         }

@@ -1,6 +1,8 @@
 // The restores on this appliance, as their clones' ZFS properties record them: listing, dropping, cleaning up.
 package io.zpitr.appliance.restore;
 
+import io.zpitr.appliance.config.ConfigException;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
@@ -55,7 +57,7 @@ final class RestoreCatalog {
     }
 
     private RestoreSettings settings() {
-        return settings.orElseThrow(() -> new IllegalArgumentException("restore.dataset_root and restore.mount_root are not configured"));
+        return settings.orElseThrow(() -> new ConfigException("restore.dataset_root and restore.mount_root are not configured"));
     }
 
     /** Every restore below restore.dataset_root. */
@@ -114,7 +116,7 @@ final class RestoreCatalog {
         }
         String state = earlier.get().state();
         if (!state.equals("building") && !state.equals("failed")) {
-            throw new IllegalStateException("a restore named '" + name + "' exists (" + state + ")"
+            throw ZpitrError.RESTORE_EXISTS.exception("a restore named '" + name + "' exists (" + state + ")"
                     + "\nHINT: zpitr restore-drop " + name + " first, or choose another --name");
         }
         DatasetName root = settings().rootOf(name);
@@ -199,7 +201,7 @@ final class RestoreCatalog {
             ProcessResult r = runner.run(Command.of(RestoredPostgres.asUser(s.osUser(), s.binDir().resolve("pg_ctl").toString(),
                     "stop", "-D", pgdata.get(), "-m", "fast", "-w", "-t", "120")).timeout(Duration.ofMinutes(3)));
             if (!r.succeeded() && Files.exists(Path.of(pgdata.get(), "postmaster.pid"))) {
-                throw new IllegalStateException("cannot stop the PostgreSQL of restore " + root + ": " + r.stderr().strip());
+                throw ZpitrError.POSTGRES_FAILED.exception("cannot stop the PostgreSQL of restore " + root + ": " + r.stderr().strip());
             }
         }
     }

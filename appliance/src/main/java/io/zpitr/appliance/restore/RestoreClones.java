@@ -1,6 +1,8 @@
 // Clones a snapshot set below a restore's root and makes the clone a data directory of its own.
 package io.zpitr.appliance.restore;
 
+import io.zpitr.appliance.config.ConfigException;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.postgres.OsUser;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.process.Command;
@@ -50,13 +52,13 @@ final class RestoreClones {
      * Where the clone's PGDATA will be: in the first dataset's clone, where the live one is in the
      * first dataset.
      *
-     * @throws IllegalArgumentException when postgres.data_dir is not inside the first dataset
+     * @throws ConfigException when postgres.data_dir is not inside the first dataset
      */
     Path pgdataIn(SnapshotSet set, Path mountRoot, Path liveData) {
         SnapshotName first = set.snapshots().get(0);
         Path liveMount = liveMount(first);
         if (!liveData.startsWith(liveMount)) {
-            throw new IllegalArgumentException("postgres.data_dir " + liveData + " is not inside the first dataset "
+            throw new ConfigException("postgres.data_dir " + liveData + " is not inside the first dataset "
                     + first.dataset() + " (mounted at " + liveMount + ")\nHINT: list the dataset holding PGDATA first");
         }
         return mountRoot.resolve(first.dataset().leaf()).resolve(liveMount.relativize(liveData));
@@ -123,7 +125,7 @@ final class RestoreClones {
                     }
                 }
                 if (moved == null) {
-                    throw new IllegalArgumentException("tablespace " + link.getFileName() + " lives at " + target
+                    throw ZpitrError.SETUP_INVALID.exception("tablespace " + link.getFileName() + " lives at " + target
                             + ", outside every configured dataset: the snapshot does not hold it"
                             + "\nHINT: put the tablespace on a dataset and list it in zfs.datasets");
                 }

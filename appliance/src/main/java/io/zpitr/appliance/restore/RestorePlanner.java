@@ -17,7 +17,6 @@ import java.util.function.Predicate;
  */
 public final class RestorePlanner {
     /** WAL segment size assumed for names; PostgreSQL's default, and that of every cluster zpitr has seen. */
-    static final long SEGMENT_SIZE = 16L << 20;
     /** How far past the required segments the walk looks, to tell where the archive ends. */
     static final int SCAN_AHEAD = 256;
     /**
@@ -54,13 +53,13 @@ public final class RestorePlanner {
             throw new NotRestorableException("snapshot set " + base.id() + " lacks datasets " + base.missing()
                     + "\nHINT: choose another set with --snapshot");
         }
-        WalFileName first = WalFileName.of(Lsn.parse(base.redoLsn()).walFileName(base.timeline(), SEGMENT_SIZE));
+        WalFileName first = WalFileName.of(Lsn.parse(base.redoLsn()).walFileName(base.timeline(), WalSegments.DEFAULT_SIZE));
         Lsn through = Lsn.parse(base.replayLsn() == null ? base.redoLsn() : base.replayLsn());
         if (target instanceof RecoveryTarget.AtLsn lsn && lsn.lsn().compareTo(through) > 0) {
             through = lsn.lsn();
         }
-        WalFileName required = WalFileName.of(through.walFileName(base.timeline(), SEGMENT_SIZE));
-        long requiredCount = WalSegments.segmentNumber(required, SEGMENT_SIZE) - WalSegments.segmentNumber(first, SEGMENT_SIZE) + 1;
+        WalFileName required = WalFileName.of(through.walFileName(base.timeline(), WalSegments.DEFAULT_SIZE));
+        long requiredCount = WalSegments.segmentNumber(required, WalSegments.DEFAULT_SIZE) - WalSegments.segmentNumber(first, WalSegments.DEFAULT_SIZE) + 1;
         WalFileName segment = first;
         WalFileName lastFound = null;
         int found = 0;
@@ -76,7 +75,7 @@ public final class RestorePlanner {
             }
             lastFound = segment;
             found++;
-            segment = WalSegments.next(segment, SEGMENT_SIZE);
+            segment = WalSegments.next(segment, WalSegments.DEFAULT_SIZE);
         }
         return new RestorePlan(base, target, first.name(), required.name(), lastFound.name(), found, true);
     }

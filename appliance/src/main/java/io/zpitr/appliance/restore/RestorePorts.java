@@ -1,6 +1,7 @@
 // Picks the port a restored instance listens on.
 package io.zpitr.appliance.restore;
 
+import io.zpitr.appliance.error.ZpitrError;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -16,7 +17,7 @@ final class RestorePorts {
     static int choose(int asked, int first, Set<Integer> takenByRestores) {
         if (asked > 0) {
             if (!free(asked) || takenByRestores.contains(asked)) {
-                throw new IllegalArgumentException("port " + asked + " is in use\nHINT: choose another --port, or leave it out");
+                throw ZpitrError.INVALID_ARGUMENT.exception("port " + asked + " is in use\nHINT: choose another --port, or leave it out");
             }
             return asked;
         }
@@ -25,7 +26,7 @@ final class RestorePorts {
                 return p;
             }
         }
-        throw new IllegalStateException("no free port from " + first + " to " + (first + SPAN - 1)
+        throw ZpitrError.FAILED.exception("no free port from " + first + " to " + (first + SPAN - 1)
                 + "\nHINT: drop restores you no longer need (zpitr restores), or set restore.port elsewhere");
     }
 

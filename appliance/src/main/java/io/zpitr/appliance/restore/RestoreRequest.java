@@ -1,6 +1,8 @@
 // What the operator asked a restore to do.
 package io.zpitr.appliance.restore;
 
+import io.zpitr.appliance.error.ZpitrError;
+
 /**
  * @param name       the restore's name (its datasets and folder), validated
  * @param port       the port asked for, or 0 for the first free from restore.port
@@ -16,10 +18,10 @@ public record RestoreRequest(String name, int port, Action action, boolean exclu
 
     public RestoreRequest {
         if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("restore name '" + name + "' must be 1-48 lower-case letters, digits, _ and -");
+            throw ZpitrError.INVALID_ARGUMENT.exception("restore name '" + name + "' must be 1-48 lower-case letters, digits, _ and -");
         }
         if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port " + port + " is out of range");
+            throw ZpitrError.INVALID_ARGUMENT.exception("port " + port + " is out of range");
         }
     }
 }

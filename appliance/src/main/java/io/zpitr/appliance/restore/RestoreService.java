@@ -3,6 +3,7 @@ package io.zpitr.appliance.restore;
 
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.config.Settings;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.postgres.OsUser;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.appliance.standby.RecoverySettingsFile;
@@ -10,6 +11,7 @@ import io.zpitr.appliance.standby.StandbySettings;
 import io.zpitr.appliance.wal.ArchiveSources;
 import io.zpitr.archive.SourceUnavailableException;
 import io.zpitr.archive.WalFileName;
+import io.zpitr.archive.WalSegments;
 import io.zpitr.archive.WalSource;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
@@ -68,7 +70,7 @@ public final class RestoreService implements AutoCloseable {
     }
 
     private RestoreCatalog catalog() {
-        Optional<RestoreSettings> s = settings.raw().restore() == null ? Optional.empty() : Optional.of(RestoreSettings.of(settings));
+        Optional<RestoreSettings> s = settings.restore().isEmpty() ? Optional.empty() : Optional.of(RestoreSettings.of(settings));
         return new RestoreCatalog(zfs, runner, s, settings.stateDir());
     }
 
@@ -98,7 +100,7 @@ public final class RestoreService implements AutoCloseable {
         } catch (InterruptedException e) {
             sources.forEach(WalSource::close);
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while planning", e);
+            throw ZpitrError.FAILED.exception("interrupted while planning", e);
         }
     }
 
@@ -130,7 +132,7 @@ public final class RestoreService implements AutoCloseable {
             }
         }
         if (!unavailable.isEmpty() && unavailable.size() == sources.size()) {
-            throw new IllegalStateException("cannot check the archive for " + name + ": no source answered: "
+            throw ZpitrError.FAILED.exception("cannot check the archive for " + name + ": no source answered: "
                     + String.join("; ", unavailable) + "\nHINT: zpitr check shows each source");
         }
         return false;
@@ -192,7 +194,7 @@ public final class RestoreService implements AutoCloseable {
             OsUser.giveTo(s.osUser(), runDir, spool, mountRoot, log);
             List<WalSource> warm = planSources;
             planSources = List.of();
-            feed = RestoreWalFeed.start(settings, spool, plan.firstSegment(), RestorePlanner.SEGMENT_SIZE, plan.base().timeline(),
+            feed = RestoreWalFeed.start(settings, spool, plan.firstSegment(), WalSegments.DEFAULT_SIZE, plan.base().timeline(),
                     warm, pgdata);
 
             // 3. Recovery settings for the server's major.

@@ -1,8 +1,9 @@
 // The configuration a restore reads, read and defaulted once.
 package io.zpitr.appliance.restore;
 
+import io.zpitr.appliance.config.ConfigException;
+import io.zpitr.appliance.config.PostgresSettings;
 import io.zpitr.appliance.config.Settings;
-import io.zpitr.appliance.config.ZpitrConfig;
 import io.zpitr.zfs.DatasetName;
 import java.nio.file.Path;
 
@@ -17,28 +18,15 @@ import java.nio.file.Path;
  */
 record RestoreSettings(String osUser, Path binDir, Path liveData, DatasetName datasetRoot, Path mountRoot,
                        int firstPort, String dbUser) {
-    static final String DEFAULT_BIN_DIR = "/usr/lib/postgresql/15/bin";
-
-    /** @throws IllegalArgumentException naming the missing key, when a restore cannot run without it */
+    /** @throws ConfigException naming the missing key, when a restore cannot run without it */
     static RestoreSettings of(Settings settings) {
-        ZpitrConfig.Postgres pg = settings.postgres().orElseThrow(() -> new IllegalArgumentException(
-                "the postgres section is missing from " + settings.file()));
-        ZpitrConfig.Restore r = settings.raw().restore();
-        if (r == null || r.datasetRoot() == null || r.mountRoot() == null) {
-            throw new IllegalArgumentException("restore.dataset_root and restore.mount_root are not configured in "
-                    + settings.file());
-        }
-        if (pg.dataDir() == null) {
-            throw new IllegalArgumentException("postgres.data_dir is not configured: a restore needs to find PGDATA in the clone");
-        }
-        Path folder = settings.file().getParent();
-        return new RestoreSettings(pg.osUser() == null ? "postgres" : pg.osUser(),
-                folder.resolve(pg.binDir() == null ? DEFAULT_BIN_DIR : pg.binDir()).normalize(),
-                folder.resolve(pg.dataDir()).normalize(),
-                DatasetName.of(r.datasetRoot()),
-                folder.resolve(r.mountRoot()).normalize(),
-                r.port() == null ? 6432 : r.port(),
-                pg.standby() != null && pg.standby().user() != null ? pg.standby().user() : "postgres");
+        PostgresSettings pg = settings.postgres();
+        Settings.Restore r = settings.restore().orElseThrow(() -> new ConfigException(
+                "restore.dataset_root and restore.mount_root are not configured in " + settings.file()));
+        return new RestoreSettings(pg.osUser(), pg.binDir(),
+                pg.requireDataDir(settings.file(), "a restore needs to find PGDATA in the clone"),
+                r.datasetRoot(), r.mountRoot(), r.firstPort(),
+                pg.standby().map(PostgresSettings.Connection::user).orElse("postgres"));
     }
 
     DatasetName rootOf(String restoreName) {

@@ -1,6 +1,8 @@
 // Starts, watches, promotes and stops the PostgreSQL of one restore clone.
 package io.zpitr.appliance.restore;
 
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.appliance.postgres.OsUser;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
@@ -64,7 +66,7 @@ final class RestoredPostgres {
             if (progress.lastError().isPresent() || System.nanoTime() > deadline) {
                 Thread.sleep(200);  // the rest of what it says before it exits
                 tail.newLines().forEach(progress::accept);
-                throw new IllegalStateException("the restored PostgreSQL did not start; its log ends with:\n" + tail.recentLines());
+                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL did not start; its log ends with:\n" + tail.recentLines());
             }
             Thread.sleep(POLL_MILLIS);
         }
@@ -91,7 +93,7 @@ final class RestoredPostgres {
      * terminal, one every ten seconds otherwise.
      *
      * @throws NotRestorableException when WAL ended before the target
-     * @throws IllegalStateException  when the server stopped or stalled
+     * @throws io.zpitr.appliance.error.ZpitrException {@code postgres-failed} when the server stopped or stalled
      */
     RecoveryProgress awaitRecovery(RecoveryProgress.Phase until, RestorePlan plan, PrintWriter out, boolean terminal)
             throws IOException, InterruptedException {
@@ -124,11 +126,11 @@ final class RestoredPostgres {
                 if (progress.phase() == RecoveryProgress.Phase.ENDED_BEFORE_TARGET) {
                     throw endedBefore(plan);
                 }
-                throw new IllegalStateException("the restored PostgreSQL stopped during recovery; its log ends with:\n"
+                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL stopped during recovery; its log ends with:\n"
                         + tail.recentLines());
             }
             if (System.nanoTime() - lastLine > STALL_LIMIT.toNanos()) {
-                throw new IllegalStateException("the restored PostgreSQL has logged nothing for " + STALL_LIMIT.toMinutes()
+                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL has logged nothing for " + STALL_LIMIT.toMinutes()
                         + " minutes while recovering (last segment restored: " + progress.lastRestored().orElse("none")
                         + "); its log ends with:\n" + tail.recentLines()
                         + "\nHINT: zpitr check shows whether the archive hosts answer");
@@ -176,17 +178,17 @@ final class RestoredPostgres {
                 break;
             }
             if (!alive()) {
-                throw new IllegalStateException("the restored PostgreSQL stopped while promoting; its log ends with:\n"
+                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL stopped while promoting; its log ends with:\n"
                         + tail.recentLines());
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the restored PostgreSQL did not finish promoting in 10 minutes;"
+                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL did not finish promoting in 10 minutes;"
                         + " its log ends with:\n" + tail.recentLines());
             }
             Thread.sleep(POLL_MILLIS);
         }
         if (!sql("select pg_is_in_recovery()").equals("f")) {
-            throw new IllegalStateException("the restored PostgreSQL said it accepts connections but is still in recovery");
+            throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL said it accepts connections but is still in recovery");
         }
     }
 
@@ -198,7 +200,7 @@ final class RestoredPostgres {
     }
 
     String sql(String sql) {
-        return trySql(sql).orElseThrow(() -> new IllegalStateException("the restored PostgreSQL did not answer: " + sql));
+        return trySql(sql).orElseThrow(() -> ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL did not answer: " + sql));
     }
 
     void stop(String mode) {
@@ -213,11 +215,6 @@ final class RestoredPostgres {
 
     /** {@code argv} run as {@code osUser}: through runuser when we are root and it is someone else. */
     static List<String> asUser(String osUser, String... argv) {
-        List<String> all = new ArrayList<>();
-        if ("root".equals(System.getProperty("user.name")) && !"root".equals(osUser)) {
-            all.addAll(List.of("runuser", "-u", osUser, "--"));
-        }
-        all.addAll(List.of(argv));
-        return all;
+        return OsUser.command(osUser, List.of(argv));
     }
 }

@@ -1,6 +1,10 @@
 // Reads zpitr's snapshot sets back from the pool in one zfs call: the pool is the catalog.
 package io.zpitr.appliance.snapshot;
 
+import io.zpitr.appliance.config.ConfigException;
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.appliance.error.ZpitrException;
+import io.zpitr.appliance.postgres.Lsn;
 import io.zpitr.zfs.DatasetName;
 import io.zpitr.zfs.SnapshotName;
 import io.zpitr.zfs.Zfs;
@@ -28,7 +32,7 @@ public final class SnapshotCatalog {
 
     public SnapshotCatalog(Zfs zfs, List<DatasetName> datasets, String prefix) {
         if (datasets.isEmpty()) {
-            throw new IllegalArgumentException("zfs.datasets is empty: there is nothing to snapshot or list"
+            throw new ConfigException("zfs.datasets is empty: there is nothing to snapshot or list"
                     + "\nHINT: list the standby's datasets in the config, the one holding PGDATA first");
         }
         this.zfs = zfs;
@@ -97,14 +101,39 @@ public final class SnapshotCatalog {
                 !"ordered".equals(meta.property(SnapshotProperties.ATOMICITY).orElse("atomic")),
                 meta.property(SnapshotProperties.LABEL).orElse(null),
                 meta.property(SnapshotProperties.SOURCE).orElse(null),
-                meta.property(SnapshotProperties.TIMELINE).map(Long::parseLong).orElse(-1L),
-                meta.property(SnapshotProperties.REDO_LSN).orElse(null),
-                meta.property(SnapshotProperties.REPLAY_LSN).orElse(null),
+                number(meta, SnapshotProperties.TIMELINE),
+                lsn(meta, SnapshotProperties.REDO_LSN),
+                lsn(meta, SnapshotProperties.REPLAY_LSN),
                 meta.property(SnapshotProperties.REPLAY_TIME).map(SnapshotCatalog::time).orElse(null),
                 meta.property(SnapshotProperties.SYSTEM_ID).orElse(null),
-                meta.property(SnapshotProperties.PG_VERSION).map(Integer::parseInt).orElse(0),
-                meta.property(SnapshotProperties.NEXT_XID).map(Long::parseLong).orElse(-1L),
+                (int) Math.max(0, number(meta, SnapshotProperties.PG_VERSION)),
+                number(meta, SnapshotProperties.NEXT_XID),
                 holds, holdCount, used);
+    }
+
+    /** A number zpitr wrote, or -1 when absent; a damaged value names the snapshot and property. */
+    private static long number(ZfsEntry meta, String property) {
+        Optional<String> text = meta.property(property);
+        try {
+            return text.map(Long::parseLong).orElse(-1L);
+        } catch (NumberFormatException e) {
+            throw damaged(meta, property, text.get());
+        }
+    }
+
+    /** An LSN zpitr wrote (X/Y), or null when absent. */
+    private static String lsn(ZfsEntry meta, String property) {
+        Optional<String> text = meta.property(property);
+        if (text.isPresent() && !Lsn.isLsn(text.get())) {
+            throw damaged(meta, property, text.get());
+        }
+        return text.orElse(null);
+    }
+
+    private static ZpitrException damaged(ZfsEntry meta, String property, String value) {
+        return ZpitrError.STATE_DAMAGED.exception("snapshot " + meta.name() + ": property " + property + " is damaged ('"
+                + value + "')\nHINT: zfs get " + property + " " + meta.name() + " shows it; it was written by zpitr snapshot"
+                + " and is read by list and restore");
     }
 
     private static OffsetDateTime time(String text) {

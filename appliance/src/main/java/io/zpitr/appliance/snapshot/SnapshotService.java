@@ -1,6 +1,8 @@
 // Takes PostgreSQL-aware snapshot sets and places or removes holds on them.
 package io.zpitr.appliance.snapshot;
 
+import io.zpitr.appliance.config.ConfigException;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.postgres.PgState;
 import io.zpitr.zfs.HoldTag;
 import io.zpitr.zfs.SnapshotName;
@@ -61,10 +63,10 @@ public final class SnapshotService {
      */
     public Taken take(String label, HoldTag holdTag, Supplier<PgState> pgState, String createdBy) throws IOException {
         if (datasets.isEmpty()) {
-            throw new IllegalArgumentException("zfs.datasets is empty: nothing to snapshot");
+            throw new ConfigException("zfs.datasets is empty: nothing to snapshot");
         }
         if (label != null && !LABEL.matcher(label).matches()) {
-            throw new IllegalArgumentException("label '" + label + "' must be 1-64 letters, digits and _ . -");
+            throw ZpitrError.INVALID_ARGUMENT.exception("label '" + label + "' must be 1-64 letters, digits and _ . -");
         }
         try (FileChannel locked = lockedChannel()) {
             PgState state = pgState.get();
@@ -162,7 +164,7 @@ public final class SnapshotService {
             }
             if (System.nanoTime() > deadline) {
                 channel.close();
-                throw new IllegalStateException("another zpitr snapshot has held " + stateDir.resolve("snapshot.lock")
+                throw ZpitrError.LOCKED.exception("another zpitr snapshot has held " + stateDir.resolve("snapshot.lock")
                         + " for " + LOCK_WAIT.toSeconds() + " s\nHINT: is a snapshot stuck? see the daemon's log");
             }
             try {
@@ -170,7 +172,7 @@ public final class SnapshotService {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 channel.close();
-                throw new IllegalStateException("interrupted while waiting for the snapshot lock", e);
+                throw ZpitrError.FAILED.exception("interrupted while waiting for the snapshot lock", e);
             }
         }
     }

@@ -81,7 +81,7 @@ public final class RecoverySettingsFile {
     private static void writePrivate(Path file, String content, Optional<String> osUser) throws IOException {
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        if (osUser.isPresent() && !osUser.get().equals(System.getProperty("user.name"))) {
+        if (osUser.isPresent() && OsUser.isOther(osUser.get())) {
             OsUser.giveTo(osUser.get(), file);
         }
         Files.writeString(file, content, StandardCharsets.UTF_8);

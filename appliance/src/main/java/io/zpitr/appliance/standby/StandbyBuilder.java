@@ -2,8 +2,13 @@
 package io.zpitr.appliance.standby;
 
 import io.zpitr.appliance.Appliance;
+import io.zpitr.appliance.config.ConfigException;
 import io.zpitr.appliance.config.Settings;
-import io.zpitr.appliance.config.ZpitrConfig;
+import io.zpitr.appliance.config.PostgresSettings;
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.appliance.postgres.OsUser;
+import io.zpitr.archive.AtomicLanding;
+import io.zpitr.archive.Landing;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.zfs.DatasetName;
@@ -127,54 +132,51 @@ public final class StandbyBuilder {
      * Checks the configuration, the target folders and the tools, and returns the plan. Changes
      * nothing.
      *
-     * @throws IllegalArgumentException for a configuration or a target that cannot be used
-     *                                  (exit 2): a missing key, a non-empty data directory, a
+     * @throws io.zpitr.appliance.error.ZpitrException for a configuration or a target that cannot be
+     *                                  used (exit 2): a missing key, a non-empty data directory, a
      *                                  data directory outside the first dataset
      */
     public Plan plan(Options options) throws IOException {
-        ZpitrConfig.Postgres pg = settings.postgres().orElseThrow(() -> new IllegalArgumentException(
-                "the postgres section is missing from " + settings.file()
-                        + "\nHINT: standby init needs postgres.data_dir, postgres.bin_dir, postgres.os_user and postgres.primary"));
-        Path folder = settings.file().getParent();
-        String osUser = pg.osUser() == null ? "postgres" : pg.osUser();
+        PostgresSettings pg = settings.postgres();
+        String osUser = pg.osUser();
         checkUser(osUser);
-        Path binDir = folder.resolve(pg.binDir() == null ? "/usr/lib/postgresql/15/bin" : pg.binDir()).normalize();
+        Path binDir = pg.binDir();
         Path pgBasebackup = binDir.resolve("pg_basebackup");
         if (!Files.isExecutable(pgBasebackup)) {
-            throw new IllegalArgumentException("no pg_basebackup in postgres.bin_dir " + binDir
+            throw ZpitrError.SETUP_INVALID.exception("no pg_basebackup in postgres.bin_dir " + binDir
                     + "\nHINT: install the PostgreSQL server package of the primary's major, and point bin_dir at its bin folder");
         }
         Primary primary = primary(pg.primary());
-        Optional<Path> passwordFile = Optional.ofNullable(pg.primary().passwordFile()).map(f -> folder.resolve(f).normalize());
+        Optional<Path> passwordFile = pg.primary().flatMap(PostgresSettings.Connection::passwordFile);
         if (passwordFile.isPresent()) {
             readPassword(passwordFile.get());  // readable, one line, not empty: checked now, read again at build time
         }
 
-        if (pg.dataDir() == null) {
-            throw new IllegalArgumentException("postgres.data_dir is not configured in " + settings.file()
+        if (pg.dataDir().isEmpty()) {
+            throw new ConfigException("postgres.data_dir is not configured in " + settings.file()
                     + "\nHINT: name the standby's PGDATA, a folder inside the first dataset of zfs.datasets");
         }
-        Path dataDir = safePath("postgres.data_dir", folder.resolve(pg.dataDir()).normalize());
+        Path dataDir = safePath("postgres.data_dir", pg.dataDir().get());
         if (settings.datasets().isEmpty()) {
-            throw new IllegalArgumentException("zfs.datasets is empty: the standby's PGDATA belongs on the first dataset");
+            throw new ConfigException("zfs.datasets is empty: the standby's PGDATA belongs on the first dataset");
         }
         DatasetName dataset = settings.datasets().get(0);
         if (!appliance.zfs().exists(dataset)) {
-            throw new IllegalArgumentException("dataset " + dataset + " (the first of zfs.datasets) does not exist"
+            throw ZpitrError.SETUP_INVALID.exception("dataset " + dataset + " (the first of zfs.datasets) does not exist"
                     + "\nHINT: zfs create -p " + dataset);
         }
         String mountpointText = appliance.zfs().get(dataset, "mountpoint").orElse("");
         if (!mountpointText.startsWith("/")) {
-            throw new IllegalArgumentException("dataset " + dataset + " has no mountpoint (" + mountpointText + ")"
+            throw ZpitrError.SETUP_INVALID.exception("dataset " + dataset + " has no mountpoint (" + mountpointText + ")"
                     + "\nHINT: zfs set mountpoint=/" + dataset + " " + dataset);
         }
         if (!"yes".equals(appliance.zfs().get(dataset, "mounted").orElse(""))) {
-            throw new IllegalArgumentException("dataset " + dataset + " is not mounted: a base backup now would land on the"
+            throw ZpitrError.SETUP_INVALID.exception("dataset " + dataset + " is not mounted: a base backup now would land on the"
                     + " folder below its mountpoint " + mountpointText + "\nHINT: zfs mount " + dataset);
         }
         Path mountpoint = Path.of(mountpointText);
         if (!real(dataDir).startsWith(mountpoint.toRealPath())) {
-            throw new IllegalArgumentException("postgres.data_dir " + dataDir + " is not inside the first dataset " + dataset
+            throw new ConfigException("postgres.data_dir " + dataDir + " is not inside the first dataset " + dataset
                     + " (mounted at " + mountpoint + "): its snapshots would not hold PGDATA"
                     + "\nHINT: set postgres.data_dir to a folder below " + mountpoint + ", e.g. " + mountpoint.resolve("pgdata"));
         }
@@ -185,7 +187,7 @@ public final class StandbyBuilder {
         if (walDir.isPresent()) {
             Path w = safePath("--waldir", walDir.get().toAbsolutePath().normalize());
             if (w.startsWith(dataDir) || dataDir.startsWith(w)) {
-                throw new IllegalArgumentException("--waldir " + w + " and postgres.data_dir " + dataDir + " overlap"
+                throw ZpitrError.INVALID_ARGUMENT.exception("--waldir " + w + " and postgres.data_dir " + dataDir + " overlap"
                         + "\nHINT: give pg_wal a folder of its own, outside PGDATA (and outside ZFS, see docs/operations.md)");
             }
             requireEmptyOrMissing("--waldir", w, "choose another folder, or empty it");
@@ -199,7 +201,7 @@ public final class StandbyBuilder {
 
         String applicationName = options.applicationName() != null ? options.applicationName() : defaultApplicationName();
         if (!APPLICATION_NAME.matcher(applicationName).matches()) {
-            throw new IllegalArgumentException("application name '" + applicationName
+            throw ZpitrError.INVALID_ARGUMENT.exception("application name '" + applicationName
                     + "' must be 1-63 letters, digits and _ . - (it may appear in the primary's synchronous_standby_names)");
         }
         Path passfile = settings.stateDir().resolve(PASSFILE);
@@ -302,7 +304,7 @@ public final class StandbyBuilder {
             }
             ProcessResult r = appliance.runner().run(plan.baseBackup().environment(env));
             if (!r.succeeded()) {
-                throw new IllegalStateException("pg_basebackup from " + plan.primary().describe() + " failed (exit "
+                throw ZpitrError.PROCESS_FAILED.exception("pg_basebackup from " + plan.primary().describe() + " failed (exit "
                         + r.exitCode() + "): " + r.stderr().strip() + "\nHINT: " + hint(r.stderr(), plan));
             }
         } finally {
@@ -340,33 +342,29 @@ public final class StandbyBuilder {
     /** The walreceiver's password file in state_dir, replaced atomically. */
     private void writePassfile(Plan plan) throws IOException {
         Files.createDirectories(plan.passfile().getParent());
-        Path temp = plan.passfile().resolveSibling("." + PASSFILE + ".tmp");
-        Files.deleteIfExists(temp);
-        writePrivate(temp, StandbySettings.pgpassLine(plan.primary().host(), plan.primary().port(), plan.primary().user(),
-                readPassword(plan.passwordFile().get())), plan.osUser());
-        try {
-            Files.move(temp, plan.passfile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(temp, plan.passfile(), StandardCopyOption.REPLACE_EXISTING);
-        }
+        String line = StandbySettings.pgpassLine(plan.primary().host(), plan.primary().port(), plan.primary().user(),
+                readPassword(plan.passwordFile().get()));
+        AtomicLanding.write(plan.passfile(), line.getBytes(StandardCharsets.UTF_8), PosixFilePermissions.fromString("rw-------"),
+                OsUser.landing(plan.osUser(), true));
     }
 
     // ------------------------------------------------------------------ checks and helpers
 
-    private Primary primary(ZpitrConfig.Connection c) {
-        if (c == null) {
-            throw new IllegalArgumentException("postgres.primary is not configured in " + settings.file()
+    private Primary primary(Optional<PostgresSettings.Connection> configured) {
+        if (configured.isEmpty()) {
+            throw new ConfigException("postgres.primary is not configured in " + settings.file()
                     + "\nHINT: add postgres.primary: {host: ..., port: 5432, user: <replication role>, password_file: ...}");
         }
-        if (c.host() == null || !HOST.matcher(c.host()).matches()) {
-            throw new IllegalArgumentException("postgres.primary.host '" + c.host() + "' is not a host name, address or socket folder");
+        PostgresSettings.Connection c = configured.get();
+        if (!HOST.matcher(c.host()).matches()) {
+            throw new ConfigException("postgres.primary.host '" + c.host() + "' is not a host name, address or socket folder");
         }
-        int port = c.port() == null ? 5432 : c.port();
+        int port = c.port();
         if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("postgres.primary.port " + port + " is out of range");
+            throw new ConfigException("postgres.primary.port " + port + " is out of range");
         }
-        if (c.user() == null || !ROLE.matcher(c.user()).matches()) {
-            throw new IllegalArgumentException("postgres.primary.user '" + c.user()
+        if (!ROLE.matcher(c.user()).matches()) {
+            throw new ConfigException("postgres.primary.user '" + c.user()
                     + "' must name the replication role (letters, digits and _ . -)");
         }
         return new Primary(c.host(), port, c.user());
@@ -378,11 +376,11 @@ public final class StandbyBuilder {
         try {
             password = Files.readString(file).strip();
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read postgres.primary.password_file " + file + ": "
+            throw new ConfigException("cannot read postgres.primary.password_file " + file + ": "
                     + e.getClass().getSimpleName() + "\nHINT: the file must be readable by the user running zpitr (root)");
         }
         if (password.isEmpty() || password.indexOf('\n') >= 0 || password.indexOf('\r') >= 0) {
-            throw new IllegalArgumentException("postgres.primary.password_file " + file
+            throw new ConfigException("postgres.primary.password_file " + file
                     + " must hold the password on one line, and nothing else");
         }
         return password;
@@ -392,17 +390,17 @@ public final class StandbyBuilder {
         try {
             FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByName(osUser);
         } catch (UserPrincipalNotFoundException e) {
-            throw new IllegalArgumentException("postgres.os_user '" + osUser + "' is not a user on this machine");
+            throw new ConfigException("postgres.os_user '" + osUser + "' is not a user on this machine");
         }
         if (!isRoot() && !osUser.equals(System.getProperty("user.name"))) {
-            throw new IllegalArgumentException("standby init runs pg_basebackup as postgres.os_user '" + osUser
+            throw new ConfigException("standby init runs pg_basebackup as postgres.os_user '" + osUser
                     + "' and hands it the data directory\nHINT: run it as root, or as " + osUser);
         }
     }
 
     private static Path safePath(String what, Path p) {
         if (!SAFE_PATH.matcher(p.toString()).matches()) {
-            throw new IllegalArgumentException(what + " '" + p + "' must be an absolute path of letters, digits and / _ . + @ % , : -");
+            throw ZpitrError.SETUP_INVALID.exception(what + " '" + p + "' must be an absolute path of letters, digits and / _ . + @ % , : -");
         }
         return p;
     }
@@ -412,7 +410,7 @@ public final class StandbyBuilder {
             return;
         }
         if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException(what + " " + dir + " exists and is not a folder\nHINT: " + hint);
+            throw ZpitrError.SETUP_INVALID.exception(what + " " + dir + " exists and is not a folder\nHINT: " + hint);
         }
         List<String> entries = new ArrayList<>();
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
@@ -422,7 +420,7 @@ public final class StandbyBuilder {
         }
         if (!entries.isEmpty()) {
             entries.sort(null);
-            throw new IllegalArgumentException(what + " " + dir + " is not empty (" + entries.size() + " entr"
+            throw ZpitrError.SETUP_INVALID.exception(what + " " + dir + " is not empty (" + entries.size() + " entr"
                     + (entries.size() == 1 ? "y" : "ies") + ": " + String.join(", ", entries.subList(0, Math.min(5, entries.size())))
                     + (entries.size() > 5 ? ", ..." : "") + "): standby init writes only into an empty folder and changed nothing"
                     + "\nHINT: " + hint);
@@ -432,16 +430,16 @@ public final class StandbyBuilder {
     private TablespaceMapping tablespace(String mapping, Path dataDir) throws IOException {
         int eq = mapping.indexOf('=');
         if (eq < 0 || eq != mapping.lastIndexOf('=')) {
-            throw new IllegalArgumentException("--tablespace-mapping '" + mapping + "' must be PRIMARYDIR=STANDBYDIR");
+            throw ZpitrError.INVALID_ARGUMENT.exception("--tablespace-mapping '" + mapping + "' must be PRIMARYDIR=STANDBYDIR");
         }
         Path primaryDir = safePath("--tablespace-mapping", Path.of(mapping.substring(0, eq)).normalize());
         Path standbyDir = safePath("--tablespace-mapping", Path.of(mapping.substring(eq + 1)).normalize());
         if (standbyDir.startsWith(dataDir)) {
-            throw new IllegalArgumentException("--tablespace-mapping: " + standbyDir + " is inside PGDATA"
+            throw ZpitrError.INVALID_ARGUMENT.exception("--tablespace-mapping: " + standbyDir + " is inside PGDATA"
                     + "\nHINT: put the tablespace on its own dataset (zfs.datasets) outside PGDATA");
         }
         if (!underADataset(standbyDir)) {
-            throw new IllegalArgumentException("--tablespace-mapping: " + standbyDir + " is on none of zfs.datasets: its"
+            throw ZpitrError.INVALID_ARGUMENT.exception("--tablespace-mapping: " + standbyDir + " is on none of zfs.datasets: its"
                     + " snapshots would not hold the tablespace\nHINT: create a dataset for it and list it in zfs.datasets");
         }
         requireEmptyOrMissing("--tablespace-mapping " + standbyDir, standbyDir, "choose an empty folder");
@@ -487,7 +485,7 @@ public final class StandbyBuilder {
             return;
         }
         if (!appliance.runner().run(Command.of(asUser(osUser, List.of("test", "-x", existing.toString())))).succeeded()) {
-            throw new IllegalArgumentException("postgres.os_user " + osUser + " cannot enter " + existing
+            throw ZpitrError.SETUP_INVALID.exception("postgres.os_user " + osUser + " cannot enter " + existing
                     + ": the standby's walreceiver reads its password file " + dir.resolve(PASSFILE) + " from there"
                     + "\nHINT: chgrp " + osUser + " " + existing + " && chmod g+x " + existing
                     + " (wal-fetch, also run as " + osUser + ", needs the state_dir too)");
@@ -536,20 +534,11 @@ public final class StandbyBuilder {
     }
 
     private static List<String> asUser(String osUser, List<String> argv) {
-        List<String> all = new ArrayList<>();
-        if (isRoot() && !"root".equals(osUser)) {
-            all.addAll(List.of("runuser", "-u", osUser, "--"));
-        }
-        all.addAll(argv);
-        return all;
+        return OsUser.command(osUser, argv);
     }
 
     private static boolean isRoot() {
-        try {
-            return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-        } catch (IOException | UnsupportedOperationException e) {
-            return "root".equals(System.getProperty("user.name"));
-        }
+        return OsUser.isRoot();
     }
 
     /** This machine's short host name, as pg_stat_replication on the primary will show it. */

@@ -3,10 +3,11 @@ package io.zpitr.appliance.status;
 
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.config.Settings;
-import io.zpitr.appliance.config.ZpitrConfig;
+import io.zpitr.appliance.config.PostgresSettings;
 import io.zpitr.appliance.daemon.DaemonLock;
 import io.zpitr.appliance.daemon.JobKind;
 import io.zpitr.appliance.daemon.ScheduleState;
+import io.zpitr.appliance.error.ZpitrException;
 import io.zpitr.appliance.postgres.Lsn;
 import io.zpitr.appliance.postgres.PgConnections;
 import io.zpitr.appliance.schedule.Schedule;
@@ -60,7 +61,7 @@ public final class StatusService {
 
     private StatusReport.Standby standby() {
         try {
-            Optional<Connection> c = appliance.standby();
+            Optional<Connection> c = appliance.standby().connect("zpitr");
             if (c.isEmpty()) {
                 return new StatusReport.Standby(false, null, null, null, null, null, null);
             }
@@ -78,11 +79,11 @@ public final class StatusService {
     }
 
     private StatusReport.Primary primary(StatusReport.Standby standby) {
-        ZpitrConfig.Connection p = appliance.settings().postgres().map(ZpitrConfig.Postgres::primary).orElse(null);
+        PostgresSettings.Connection p = appliance.settings().postgres().primary().orElse(null);
         if (p == null) {
             return new StatusReport.Primary(false, null, null, null);
         }
-        try (Connection connection = PgConnections.open(p, appliance.settings().file().getParent(), "zpitr status");
+        try (Connection connection = PgConnections.open(p, "zpitr status");
              Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(PRIMARY_QUERY)) {
             rs.next();
             String current = rs.getString(1);
@@ -147,10 +148,10 @@ public final class StatusService {
         String stateError = null;
         try {
             state = ScheduleState.read(appliance.settings().stateDir());
-        } catch (IllegalStateException e) {
+        } catch (ZpitrException e) {
             stateError = firstLine(e);
         }
-        ZpitrConfig.Schedule configured = appliance.settings().raw().schedule();
+        Settings.Schedules configured = appliance.settings().schedule();
         List<StatusReport.Job> jobs = new ArrayList<>();
         for (JobKind kind : JobKind.values()) {
             String text = kind.configured(configured);

@@ -1,6 +1,7 @@
 // Parses the times users type: ISO-8601 with offset, psql's output form, or local time in the configured zone.
 package io.zpitr.appliance.time;
 
+import io.zpitr.appliance.error.ZpitrError;
 import java.time.DateTimeException;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -11,7 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Time arguments (DESIGN.md): {@code 2026-11-20T04:01:00+08:00} or {@code ...Z}; psql's form
+ * Time arguments (docs/design.md): {@code 2026-11-20T04:01:00+08:00} or {@code ...Z}; psql's form
  * {@code 2026-11-20 04:01:00.123456+08}, so a value pasted from a query works; or
  * {@code YYYY-MM-DD HH:MM:SS[.ffffff]} without offset, read in the configured zone. A local time
  * that a DST change skips or repeats in that zone is refused: it names no single instant.
@@ -27,14 +28,14 @@ public final class TimeArgument {
     public static OffsetDateTime parse(String text, ZoneId zone) {
         Matcher m = text == null ? null : FORM.matcher(text.strip());
         if (m == null || !m.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a time\nHINT: use 2026-11-20T04:01:00+08:00, "
+            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' is not a time\nHINT: use 2026-11-20T04:01:00+08:00, "
                     + "2026-11-20 04:01:00.123456+08 (as psql prints it), or 2026-11-20 04:01:00 in the configured timezone");
         }
         LocalDateTime local;
         try {
             local = LocalDateTime.parse(m.group(1) + "T" + m.group(2) + (m.group(3) == null ? "" : m.group(3)));
         } catch (DateTimeException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a valid date and time: " + e.getMessage());
+            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' is not a valid date and time: " + e.getMessage());
         }
         String offset = m.group(4);
         if (offset != null) {
@@ -42,11 +43,11 @@ public final class TimeArgument {
         }
         List<ZoneOffset> valid = zone.getRules().getValidOffsets(local);
         if (valid.isEmpty()) {
-            throw new IllegalArgumentException("'" + text + "' does not exist in " + zone
+            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' does not exist in " + zone
                     + " (the clocks skip it at a DST change)\nHINT: give an explicit offset");
         }
         if (valid.size() > 1) {
-            throw new IllegalArgumentException("'" + text + "' happens twice in " + zone + " (at " + valid.get(0)
+            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' happens twice in " + zone + " (at " + valid.get(0)
                     + " and " + valid.get(1) + ", a DST change)\nHINT: give an explicit offset");
         }
         return OffsetDateTime.of(local, valid.get(0));
@@ -63,7 +64,7 @@ public final class TimeArgument {
             int sign = text.startsWith("-") ? -1 : 1;
             return ZoneOffset.ofHoursMinutes(sign * hours, sign * minutes);
         } catch (DateTimeException | NumberFormatException e) {
-            throw new IllegalArgumentException("'" + whole + "' has an invalid offset '" + text + "'");
+            throw ZpitrError.INVALID_ARGUMENT.exception("'" + whole + "' has an invalid offset '" + text + "'");
         }
     }
 }

@@ -2,6 +2,7 @@
 package io.zpitr.appliance.wal;
 
 import io.zpitr.appliance.config.Settings;
+import io.zpitr.appliance.postgres.OsUser;
 import io.zpitr.archive.Prefetcher;
 import io.zpitr.archive.WalFetcher;
 import io.zpitr.archive.WalSpool;
@@ -162,11 +163,10 @@ public final class PrefetcherProcess {
             }
             lock.get().channel().close();
             List<String> argv = new ArrayList<>();
-            if (osUser.isPresent() && "root".equals(System.getProperty("user.name")) && !"root".equals(osUser.get())) {
-                argv.addAll(List.of("runuser", "-u", osUser.get(), "--"));
+            if (osUser.isPresent() && OsUser.isRoot() && !"root".equals(osUser.get())) {
+                argv.addAll(OsUser.command(osUser.get(), List.of()));
                 // The lock file was just created by us, root: the prefetcher must be able to open it.
-                runner.run(Command.of("chown", osUser.get() + ":", spool.dir().resolve(WalSpool.LOCK).toString()))
-                        .requireSuccess();
+                OsUser.giveTo(osUser.get(), spool.dir().resolve(WalSpool.LOCK));
             }
             argv.add("setsid");
             if (launcher.isPresent()) {

@@ -3,6 +3,7 @@ package io.zpitr.appliance.wal;
 
 import io.zpitr.appliance.config.Settings;
 import io.zpitr.archive.WalFileName;
+import io.zpitr.archive.WalSegments;
 import io.zpitr.archive.WalSpool;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
@@ -14,7 +15,7 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * DESIGN: "the daemon and restore fill a spool with the next segments". The standby's own
+ * docs/design.md: "the daemon and restore fill a spool with the next segments". The standby's own
  * restore_command starts a prefetcher on its first miss, and PostgreSQL's asking keeps it alive;
  * the daemon restarts one whenever PostgreSQL asked within {@link #RECENT} and none holds the
  * spool (after a crash, a kill, or a restart of the standby between its asks), so that the next
@@ -46,13 +47,12 @@ public final class StandbyPrefetch {
                 || !PrefetcherProcess.idle(spool)) {
             return Optional.empty();
         }
-        Optional<Path> dataDir = settings.postgres().map(p -> p.dataDir()).filter(d -> d != null && !d.isBlank())
-                .map(Path::of);
+        Optional<Path> dataDir = settings.postgres().dataDir();
         if (dataDir.isPresent() && !new ServedCluster(dataDir.get()).servedNow()) {
             return Optional.empty();  // the standby is not running, or no longer in recovery: nothing to serve
         }
-        String osUser = settings.postgres().map(p -> p.osUser()).filter(u -> !u.isBlank()).orElse("postgres");
-        PrefetcherProcess.startIfIdle(runner, spool, settings.file(), WalFetchService.DEFAULT_SEGMENT_SIZE,
+        String osUser = settings.postgres().osUser();
+        PrefetcherProcess.startIfIdle(runner, spool, settings.file(), WalSegments.DEFAULT_SIZE,
                 Optional.of(osUser), Optional.empty(), PrefetcherProcess.launcher(), dataDir);
         return Optional.of("started the WAL prefetcher for " + dir + " as " + osUser + ": PostgreSQL asked for "
                 + requested.get() + " at " + asked.get());

@@ -7,6 +7,7 @@ import io.zpitr.archive.ClusterIdentity;
 import io.zpitr.archive.Prefetcher;
 import io.zpitr.archive.WalFetcher;
 import io.zpitr.archive.WalFileName;
+import io.zpitr.archive.WalSegments;
 import io.zpitr.archive.WalSpool;
 import io.zpitr.archive.WalVerifier;
 import io.zpitr.process.ProcessRunner;
@@ -39,7 +40,6 @@ public final class WalFetchService {
     private static final Logger LOG = LoggerFactory.getLogger(WalFetchService.class);
 
     /** PostgreSQL's default; the prefetcher's names assume it (a cluster with another size is served without prefetch hits). */
-    static final long DEFAULT_SEGMENT_SIZE = 16L << 20;
 
     /**
      * Segments fetched at once. Replay takes them in order, so the next one's arrival matters more
@@ -108,7 +108,7 @@ public final class WalFetchService {
             markMissing(spool.get(), name);
         }
         long segmentSize = outcome.status() == WalFetcher.Status.FETCHED
-                ? outcome.verification().segmentSize().orElse(DEFAULT_SEGMENT_SIZE) : DEFAULT_SEGMENT_SIZE;
+                ? outcome.verification().segmentSize().orElse(WalSegments.DEFAULT_SIZE) : WalSegments.DEFAULT_SIZE;
         if (staying.isPresent()) {
             // Whatever the outcome (a miss too: the prefetcher then keeps the missing mark fresh).
             // Its connections are open and warm: the prefetcher's first worker takes them over.

@@ -15,6 +15,8 @@ import io.zpitr.appliance.audit.AuditRecord;
 import io.zpitr.appliance.audit.Outcome;
 import io.zpitr.appliance.cli.Main;
 import io.zpitr.appliance.config.ConfigLoader;
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.appliance.error.ZpitrException;
 import io.zpitr.fixtures.ZfsPool;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
@@ -219,7 +221,8 @@ class DaemonTest {
         Appliance again = new Appliance(ConfigLoader.load(config), new ProcessRunner(), Clock.systemUTC());
         Daemon second = new Daemon(again, new Daemon.Options(RetryPolicy.DEFAULT, SystemdNotifier.forThisProcess(null),
                 Optional.empty()));
-        IllegalStateException refused = assertThrows(IllegalStateException.class, second::start);
+        ZpitrException refused = assertThrows(ZpitrException.class, second::start);
+        assertEquals(ZpitrError.LOCKED, refused.error());
         assertTrue(refused.getMessage().contains("another zpitr daemon is running"), refused.getMessage());
         assertTrue(refused.getMessage().contains("(pid " + ProcessHandle.current().pid() + ")"), refused.getMessage());
 

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.zpitr.appliance.daemon.ScheduleState.JobRun;
 import io.zpitr.appliance.daemon.ScheduleState.Outcome;
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.appliance.error.ZpitrException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -47,10 +49,11 @@ class ScheduleStateTest {
     @Test
     void aDamagedFileIsRefusedWithItsName() throws Exception {
         Files.writeString(ScheduleState.fileIn(dir), "{\"format\": 1, \"jobs\": {\"snapshot\": {\"outcome\": \"ok\"");
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ScheduleState.read(dir));
+        ZpitrException e = assertThrows(ZpitrException.class, () -> ScheduleState.read(dir));
+        assertEquals(ZpitrError.STATE_DAMAGED, e.error());
         assertTrue(e.getMessage().contains(ScheduleState.fileIn(dir).toString()), e.getMessage());
         Files.writeString(ScheduleState.fileIn(dir), "{\"format\": 1, \"jobs\": {\"snapshot\": {\"outcome\": \"great\","
                 + " \"last_run\": \"2026-11-20T20:01:00Z\"}}}");
-        assertThrows(IllegalStateException.class, () -> ScheduleState.read(dir));
+        assertThrows(ZpitrException.class, () -> ScheduleState.read(dir));
     }
 }

@@ -12,6 +12,7 @@ import io.zpitr.appliance.postgres.Lsn;
 import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.appliance.wal.WalLab;
 import io.zpitr.archive.WalFileName;
+import io.zpitr.archive.WalSegments;
 import io.zpitr.archive.WalVerifier;
 import io.zpitr.fixtures.BaseBackup;
 import io.zpitr.fixtures.PostgresBinaries;
@@ -66,7 +67,6 @@ import org.junit.jupiter.api.Timeout;
 abstract class MajorScenario {
     static final Path LAUNCHER = Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
     static final ProcessRunner RUNNER = new ProcessRunner();
-    static final long SEGMENT_SIZE = 16L << 20;
 
     private final int major;
     private final List<String> restoreNames = new ArrayList<>();
@@ -229,7 +229,7 @@ abstract class MajorScenario {
                 // The page magic of this major's real WAL is in WalVerifier's table, under this major.
                 assertEquals(major, check.postgresMajor().orElseThrow(), name + " read as PostgreSQL " + major + " WAL");
                 assertEquals(Long.parseUnsignedLong(systemIdentifier), check.systemIdentifier().orElseThrow());
-                assertEquals(SEGMENT_SIZE, check.segmentSize().orElseThrow());
+                assertEquals(WalSegments.DEFAULT_SIZE, check.segmentSize().orElseThrow());
             }
         }
 

@@ -45,7 +45,7 @@ class ReplicationTargetsTest {
 
     @Test
     void anSshTargetWithDefaults() throws IOException {
-        ReplicationTarget t = ReplicationTargets.from(load(SSH)).select("dr1").get(0);
+        ReplicationTarget t = load(SSH).replication().select("dr1").get(0);
         assertEquals(22, t.port());
         assertEquals(dir.resolve("keys/id_ed25519"), t.identityFile());
         assertEquals(DatasetName.of("backup/zpitr/pg/data"), t.landing(DatasetName.of("tank/pg/data")));
@@ -75,15 +75,17 @@ class ReplicationTargetsTest {
 
     @Test
     void anUnknownTargetNamesTheConfiguredOnes() throws IOException {
-        ReplicationTargets targets = ReplicationTargets.from(load(SSH));
-        ConfigException e = assertThrows(ConfigException.class, () -> targets.select("dr9"));
+        ReplicationTargets targets = load(SSH).replication();
+        io.zpitr.appliance.error.ZpitrException e = assertThrows(io.zpitr.appliance.error.ZpitrException.class,
+                () -> targets.select("dr9"));
+        assertEquals(2, e.error().exitStatus());
         assertTrue(e.getMessage().contains("unknown replication target 'dr9'") && e.getMessage().contains("dr1"), e.getMessage());
-        assertThrows(ConfigException.class, () -> ReplicationTargets.from(load("")).select(null));
+        assertThrows(ConfigException.class, () -> load("").replication().select(null));
     }
 
     @Test
     void theRemoteCommandIsQuotedArgumentByArgumentAndTheHostKeyPinned() throws IOException {
-        ReplicationTarget t = ReplicationTargets.from(load(SSH)).all().get(0);
+        ReplicationTarget t = load(SSH).replication().all().get(0);
         List<String> argv = new SshZfsLauncher(t, new ProcessRunner(), null).argv(List.of("zfs", "set", "zpitr:label=it's", "a@b"));
         assertEquals("'zfs' 'set' 'zpitr:label=it'\\''s' 'a@b'", argv.get(argv.size() - 1));
         assertTrue(argv.containsAll(List.of("StrictHostKeyChecking=yes", "BatchMode=yes", "IdentitiesOnly=yes",

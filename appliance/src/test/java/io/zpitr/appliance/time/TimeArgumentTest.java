@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.zpitr.appliance.error.ZpitrError;
+import io.zpitr.appliance.error.ZpitrException;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import org.junit.jupiter.api.Test;
@@ -34,10 +36,10 @@ class TimeArgumentTest {
 
     @Test
     void dstGapsAndRepeatsAreRefused() {
-        IllegalArgumentException gap = assertThrows(IllegalArgumentException.class,
+        ZpitrException gap = assertThrows(ZpitrException.class,
                 () -> TimeArgument.parse("2026-03-29 02:30:00", BERLIN));
         assertTrue(gap.getMessage().contains("does not exist"), gap.getMessage());
-        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+        ZpitrException twice = assertThrows(ZpitrException.class,
                 () -> TimeArgument.parse("2026-10-25 02:30:00", BERLIN));
         assertTrue(twice.getMessage().contains("happens twice"), twice.getMessage());
         assertEquals(OffsetDateTime.parse("2026-10-25T02:30:00+01:00"), TimeArgument.parse("2026-10-25 02:30:00+01", BERLIN));
@@ -47,7 +49,7 @@ class TimeArgumentTest {
     void impossibleTimesAreRefused() {
         for (String bad : new String[] {"2026-02-30 10:00:00", "2026-11-20 25:00:00", "yesterday", "2026-11-20",
                 "2026-11-20 04:01:00+25", "2026-11-20 04:01:00; drop table x"}) {
-            assertThrows(IllegalArgumentException.class, () -> TimeArgument.parse(bad, SG), bad);
+            assertEquals(ZpitrError.INVALID_ARGUMENT, assertThrows(ZpitrException.class, () -> TimeArgument.parse(bad, SG), bad).error(), bad);
         }
     }
 }

@@ -48,7 +48,6 @@ class WalFetchBench {
     static final String DATED = "20261121";
     static final String CHECK_SQL = "select (select count(*) from pgbench_history) || ' rows, balance sum '"
             + " || (select coalesce(sum(abalance), 0) from pgbench_accounts)";
-    static final long SEGMENT_SIZE = 16L << 20;
     static final Duration RUN_LIMIT = Duration.ofMinutes(4);
     static final String READY = "database system is ready to accept connections";
     static final Pattern RESTORED_SEGMENT = Pattern.compile("restored log file \"([0-9A-F]{24})\" from archive");
@@ -127,10 +126,10 @@ class WalFetchBench {
                 WalFileName last = newestSegment(lab.archive());
                 int segments = segmentsFrom(first, last);
                 for (int i = 0; i < segments; i++) {
-                    String name = WalSegments.offset(first, i, SEGMENT_SIZE).name();
+                    String name = WalSegments.offset(first, i, WalSegments.DEFAULT_SIZE).name();
                     for (Path dir : List.of(lab.archive(), hostA.dataDir().resolve("arch/" + DATED),
                             hostB.dataDir().resolve("arch/" + DATED))) {
-                        if (Files.size(dir.resolve(name)) != SEGMENT_SIZE) {
+                        if (Files.size(dir.resolve(name)) != WalSegments.DEFAULT_SIZE) {
                             throw new IllegalStateException(dir.resolve(name) + " is not a full segment");
                         }
                     }
@@ -293,7 +292,7 @@ class WalFetchBench {
 
     private void warmPrefetcher(Path config, Path spool, WalFileName first, int ready) throws IOException {
         Files.createDirectories(spool);
-        Files.writeString(spool.resolve(".requested"), WalSegments.offset(first, -1, SEGMENT_SIZE).name() + "\n");
+        Files.writeString(spool.resolve(".requested"), WalSegments.offset(first, -1, WalSegments.DEFAULT_SIZE).name() + "\n");
         chownTree(spool.getParent());
         Path jar = LAUNCHER.getParent().getParent().resolve("appliance/target/zpitr.jar");
         runner.startDetached(Command.of("runuser", "-u", "postgres", "--", "setsid", "java", "-XX:+UseSerialGC", "-Xmx256m",
@@ -301,7 +300,7 @@ class WalFetchBench {
                 spool.getParent().resolve("prefetch-start.log"));
         long deadline = System.nanoTime() + Duration.ofMinutes(1).plusSeconds(ready).toNanos();
         for (int i = 0; i < ready; i++) {
-            Path segment = spool.resolve(WalSegments.offset(first, i, SEGMENT_SIZE).name());
+            Path segment = spool.resolve(WalSegments.offset(first, i, WalSegments.DEFAULT_SIZE).name());
             while (!Files.exists(segment)) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("the warm prefetcher did not spool " + segment + " in time");
@@ -615,7 +614,7 @@ class WalFetchBench {
     }
 
     private static int segmentsFrom(WalFileName first, WalFileName last) {
-        return (int) (WalSegments.segmentNumber(last, SEGMENT_SIZE) - WalSegments.segmentNumber(first, SEGMENT_SIZE) + 1);
+        return (int) (WalSegments.segmentNumber(last, WalSegments.DEFAULT_SIZE) - WalSegments.segmentNumber(first, WalSegments.DEFAULT_SIZE) + 1);
     }
 
     /** One scp of the runbook: system scp (SFTP protocol, OpenSSH 9's default), BatchMode, the host's key and known_hosts. */
@@ -632,7 +631,7 @@ class WalFetchBench {
         String command = chain.replace("%f", first.name()).replace("%p", probe.toString());
         ProcessResult r = runner.run(Command.of("runuser", "-u", "postgres", "--", "sh", "-c", command)
                 .timeout(Duration.ofSeconds(60)));
-        if (!r.succeeded() || Files.size(probe) != SEGMENT_SIZE) {
+        if (!r.succeeded() || Files.size(probe) != WalSegments.DEFAULT_SIZE) {
             throw new IllegalStateException("the scp chain does not work: " + r.stderr());
         }
         Files.delete(probe);
