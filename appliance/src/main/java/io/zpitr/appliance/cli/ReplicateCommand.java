@@ -53,7 +53,7 @@ final class ReplicateCommand implements Callable<Integer> {
                 }).forEach(out::println);
             } catch (RuntimeException e) {
                 failures.add(e);
-                spec.commandLine().getErr().println("zpitr: " + e.getMessage());
+                Main.report(e, spec.commandLine().getErr(), System.getenv());
             }
         }
         out.flush();
