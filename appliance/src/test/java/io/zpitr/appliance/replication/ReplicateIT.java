@@ -269,6 +269,34 @@ class ReplicateIT {
         assertEquals("1", get(SOURCE, "userrefs", data.snapshot(s5).full()));
     }
 
+    @Test
+    @Order(7)
+    void aLocalTargetGetsEverySetAndStatusReportsBothReplicas() throws Exception {
+        TARGET.zfs("create", TARGET.name() + "/local");
+        Path both = dir.resolve("both.yaml");
+        Files.writeString(both, Files.readString(config) + "    - {name: here, type: local, dataset_root: " + TARGET.name() + "/local}\n");
+        ZpitrRun run = ZpitrRun.withConfig(both, "replicate", "--target", "here").assertSucceeded();
+        assertTrue(run.out().contains("here: 4 set(s) sent"), run.out());
+        assertEquals("three", Files.readString(mounted(TARGET, "local/pg/data/third.txt")));
+        String newest = SOURCE.zfs("list", "-H", "-r", "-t", "snapshot", "-o", "name", data.full()).strip().lines()
+                .reduce((a, b) -> b).orElseThrow();
+        String id = newest.substring(newest.indexOf('@') + 1);
+        assertEquals(get(SOURCE, "zpitr:redo_lsn", newest), get(TARGET, "zpitr:redo_lsn", TARGET.name() + "/local/pg/data@" + id));
+        // Both cursors on the newest set: two holds, both tags recorded.
+        assertEquals("2", get(SOURCE, "userrefs", newest));
+        assertEquals("zpitr-repl-dr1,zpitr-repl-here", get(SOURCE, "zpitr:holds", newest));
+
+        ZpitrRun status = ZpitrRun.withConfig(both, "status", "--format", "json").assertSucceeded();
+        com.fasterxml.jackson.databind.JsonNode replicas = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(status.out()).get("replication");
+        assertEquals(2, replicas.size(), status.out());
+        for (com.fasterxml.jackson.databind.JsonNode r : replicas) {
+            assertEquals(id, r.get("newest_set").asText(), r.toString());
+            assertEquals("ok", r.get("last_outcome").asText(), r.toString());
+        }
+        assertTrue(replicas.get(1).get("last_bytes_sent").asLong() > 160L << 20, replicas.toString());
+    }
+
     static void waitFor(java.util.function.BooleanSupplier condition, Duration limit, String what) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
