@@ -2,6 +2,7 @@
 package io.zpitr.process;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -40,7 +41,25 @@ public final class ProcessTrees {
     }
 
     public static Predicate<ProcessHandle> commandLineContains(String text) {
-        return h -> h.info().commandLine().map(c -> c.contains(text)).orElse(false);
+        return h -> commandLine(h).contains(text);
+    }
+
+    /**
+     * The command line as the kernel shows it ({@code /proc/PID/cmdline}, NULs as spaces), else as
+     * the JDK reports it. Not only the JDK's: a process that rewrites its title (sshd does) keeps its
+     * arguments in the kernel's copy, while the JDK then reports only the executable.
+     */
+    public static String commandLine(ProcessHandle h) {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(h.pid()), "cmdline"));
+            String text = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip();
+            if (!text.isEmpty()) {
+                return text;
+            }
+        } catch (IOException | SecurityException e) {
+            // not Linux, or gone: the JDK's view
+        }
+        return h.info().commandLine().orElse("");
     }
 
     /**
@@ -54,9 +73,47 @@ public final class ProcessTrees {
         }
         return ProcessHandle.allProcesses()
                 .filter(h -> !us.contains(h.pid()))
-                .filter(h -> h.info().commandLine().map(c -> c.contains(text)).orElse(false))
+                .filter(h -> commandLine(h).contains(text))
                 .filter(h -> alive(h.pid()))
                 .toList();
+    }
+
+    /**
+     * Every live process, other than this one, that works in or holds a file open below
+     * {@code folder} ({@code /proc/PID/cwd} and {@code /proc/PID/fd}): what keeps a mount busy.
+     * Processes this user may not inspect are not seen.
+     */
+    public static List<ProcessHandle> holding(Path folder) {
+        Path top = folder.toAbsolutePath().normalize();
+        long self = ProcessHandle.current().pid();
+        return ProcessHandle.allProcesses()
+                .filter(h -> h.pid() != self)
+                .filter(h -> holds(h.pid(), top))
+                .filter(h -> alive(h.pid()))
+                .toList();
+    }
+
+    private static boolean holds(long pid, Path top) {
+        Path proc = Path.of("/proc", Long.toString(pid));
+        try {
+            if (Files.readSymbolicLink(proc.resolve("cwd")).startsWith(top)) {
+                return true;
+            }
+            try (var fds = Files.list(proc.resolve("fd"))) {
+                for (Path fd : (Iterable<Path>) fds::iterator) {
+                    try {
+                        if (Files.readSymbolicLink(fd).startsWith(top)) {
+                            return true;
+                        }
+                    } catch (IOException e) {
+                        // closed meanwhile
+                    }
+                }
+            }
+        } catch (IOException | SecurityException e) {
+            return false;  // gone, or not ours to inspect
+        }
+        return false;
     }
 
     /** SIGTERM to the process and its descendants; SIGKILL after {@code grace}; returns once all are gone. */

@@ -34,7 +34,8 @@ final class ZfsErrors {
         if (err.contains("it's being held") || err.contains("is being held")) {
             return new ZfsException.SnapshotHeldException(message, argv, status, err);
         }
-        if (err.contains("dataset is busy") || err.contains("pool or dataset is busy")) {
+        // zfs-fuse says it through umount(8): "umount: <mountpoint>: target is busy."
+        if (err.contains("dataset is busy") || err.contains("pool or dataset is busy") || err.contains("target is busy")) {
             return new ZfsException.DatasetBusyException(message, argv, status, err);
         }
         if (err.contains("has children")) {

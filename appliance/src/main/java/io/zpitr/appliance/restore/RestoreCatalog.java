@@ -7,6 +7,7 @@ import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
+import io.zpitr.process.ProcessTrees;
 import io.zpitr.zfs.DatasetName;
 import io.zpitr.zfs.Zfs;
 import io.zpitr.zfs.ZfsEntry;
@@ -146,20 +147,43 @@ final class RestoreCatalog {
      * started one. Once more if the clone is busy still.
      */
     void destroyClones(DatasetName root, String name, Path pgdata) throws IOException {
+        Optional<Path> mount = zfs.get(root, "mountpoint").filter(m -> m.startsWith("/")).map(Path::of);
         for (int attempt = 1; ; attempt++) {
             if (pgdata != null) {
                 PrefetcherProcess.stop(RestoreService.spoolIn(pgdata), PREFETCHER_GRACE);
             }
+            // PostgreSQL runs restore_command in PGDATA: one its shutdown left running keeps the clone busy.
+            mount.ifPresent(m -> ProcessTrees.holding(m).stream().filter(RestoreCatalog::ours)
+                    .forEach(p -> ProcessTrees.stop(p, PREFETCHER_GRACE)));
             try {
                 zfs.destroy(root, true);
                 break;
             } catch (ZfsException.DatasetBusyException e) {
-                if (attempt == 3) {
-                    throw e;
+                if (attempt == 5) {
+                    List<String> holders = mount.map(ProcessTrees::holding).orElse(List.of()).stream()
+                            .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList();
+                    throw ZpitrError.ZFS_FAILED.exception(e.getMessage() + (holders.isEmpty() ? ""
+                            : "\nHINT: these processes work in the clone: " + String.join("; ", holders)), e);
                 }
+                sleepQuietly(Duration.ofMillis(500L * attempt));  // a process in its last moments
             }
         }
         removeStateDirSpool(name);
+    }
+
+    /** A process zpitr or the restored PostgreSQL started: never a DBA's shell that happens to be in the clone. */
+    private static boolean ours(ProcessHandle p) {
+        String command = p.info().commandLine().orElse("");
+        return command.contains("wal-fetch") || command.contains("wal-prefetch") || command.contains("zpitr.jar")
+                || p.info().command().map(c -> c.endsWith("/postgres") || c.endsWith("/zpitr")).orElse(false);
+    }
+
+    private static void sleepQuietly(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
