@@ -30,9 +30,15 @@ public final class Command {
     private final int stderrLimit;
     private final int stdoutLimit;
     private final java.util.Map<String, String> environment;
+    private final KillSwitch killSwitch;
 
     private Command(List<String> argv, Duration timeout, InputStream stdin, OutputStream stdout,
                     int stderrLimit, int stdoutLimit, java.util.Map<String, String> environment) {
+        this(argv, timeout, stdin, stdout, stderrLimit, stdoutLimit, environment, null);
+    }
+
+    private Command(List<String> argv, Duration timeout, InputStream stdin, OutputStream stdout,
+                    int stderrLimit, int stdoutLimit, java.util.Map<String, String> environment, KillSwitch killSwitch) {
         if (argv.isEmpty()) {
             throw new IllegalArgumentException("a command needs at least the program name");
         }
@@ -49,6 +55,7 @@ public final class Command {
         this.stderrLimit = stderrLimit;
         this.stdoutLimit = stdoutLimit;
         this.environment = environment;
+        this.killSwitch = killSwitch;
     }
 
     public static Command of(String program, String... args) {
@@ -64,25 +71,30 @@ public final class Command {
 
     /** A time limit; {@code null} or zero means none (for streams whose length is unknown). */
     public Command timeout(Duration limit) {
-        return new Command(argv, limit, stdin, stdout, stderrLimit, stdoutLimit, environment);
+        return new Command(argv, limit, stdin, stdout, stderrLimit, stdoutLimit, environment, killSwitch);
     }
 
     public Command stdinFrom(InputStream in) {
-        return new Command(argv, timeout, in, stdout, stderrLimit, stdoutLimit, environment);
+        return new Command(argv, timeout, in, stdout, stderrLimit, stdoutLimit, environment, killSwitch);
     }
 
     /** Streams stdout to {@code out} instead of capturing it; the result's stdout is then empty. */
     public Command stdoutTo(OutputStream out) {
-        return new Command(argv, timeout, stdin, out, stderrLimit, stdoutLimit, environment);
+        return new Command(argv, timeout, stdin, out, stderrLimit, stdoutLimit, environment, killSwitch);
     }
 
     public Command stderrLimit(int bytes) {
-        return new Command(argv, timeout, stdin, stdout, bytes, stdoutLimit, environment);
+        return new Command(argv, timeout, stdin, stdout, bytes, stdoutLimit, environment, killSwitch);
     }
 
     /** Replaces the child's environment with exactly these variables; default: inherit ours. */
     public Command environment(java.util.Map<String, String> env) {
-        return new Command(argv, timeout, stdin, stdout, stderrLimit, stdoutLimit, java.util.Map.copyOf(env));
+        return new Command(argv, timeout, stdin, stdout, stderrLimit, stdoutLimit, java.util.Map.copyOf(env), killSwitch);
+    }
+
+    /** Lets another thread end this command early ({@link KillSwitch#kill}). */
+    public Command killSwitch(KillSwitch kill) {
+        return new Command(argv, timeout, stdin, stdout, stderrLimit, stdoutLimit, environment, kill);
     }
 
     public List<String> argv() {
@@ -111,6 +123,10 @@ public final class Command {
 
     java.util.Map<String, String> environment() {
         return environment;
+    }
+
+    KillSwitch killSwitch() {
+        return killSwitch;
     }
 
     @Override

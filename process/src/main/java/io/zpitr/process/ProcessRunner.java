@@ -45,9 +45,18 @@ public class ProcessRunner {
                 stdout != null ? stdout : command.stdout(), stderr, command.stdin()));
         Duration limit = command.timeout();
         ExecuteWatchdog watchdog = null;
+        KillSwitch kill = command.killSwitch();
         if (limit != null && !limit.isZero()) {
             watchdog = ExecuteWatchdog.builder().setTimeout(limit).get();
+        } else if (kill != null) {
+            watchdog = ExecuteWatchdog.builder().setTimeout(ExecuteWatchdog.INFINITE_TIMEOUT_DURATION).get();
+        }
+        if (watchdog != null) {
             executor.setWatchdog(watchdog);
+        }
+        if (kill != null) {
+            ExecuteWatchdog armed = watchdog;
+            kill.arm(() -> killWhenStarted(armed));
         }
         long start = System.nanoTime();
         int exit;
@@ -61,6 +70,11 @@ public class ProcessRunner {
                     + "\nHINT: is it installed and on the PATH?", e);
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
+        if (kill != null && kill.reason() != null && watchdog.killedProcess()) {
+            LOG.debug("{} (killed after {} ms: {})", command, took.toMillis(), kill.reason());
+            throw new ProcessException("'" + command + "' was stopped: " + kill.reason()
+                    + (stderr.text().isBlank() ? "" : ": " + stderr.text().strip()));
+        }
         if (watchdog != null && watchdog.killedProcess()) {
             LOG.debug("{} (killed after {} ms)", command, took.toMillis());
             throw new ProcessTimeoutException(argv, limit, stderr.text());
@@ -72,6 +86,11 @@ public class ProcessRunner {
         }
         return new ProcessResult(argv, exit, stdout == null ? "" : stdout.text(), stderr.text(),
                 stderr.truncated(), took);
+    }
+
+    private static void killWhenStarted(ExecuteWatchdog watchdog) {
+        // destroyProcess() waits until the process has started (or failed to), then kills it.
+        watchdog.destroyProcess();
     }
 
     /**

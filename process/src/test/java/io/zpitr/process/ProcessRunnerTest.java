@@ -63,6 +63,26 @@ class ProcessRunnerTest {
     }
 
     @Test
+    void aKillSwitchEndsAStreamingCommandThatHasNoTimeLimit() throws Exception {
+        KillSwitch kill = new KillSwitch();
+        java.util.concurrent.CompletableFuture<ProcessResult> running = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> runner.run(Command.of("sleep", "60").timeout(Duration.ZERO).killSwitch(kill)));
+        // Whether the kill comes before or after the start, the command ends soon and says why.
+        kill.kill("the receiver went away");
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> running.get(20, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof ProcessException, String.valueOf(e.getCause()));
+        assertTrue(e.getCause().getMessage().contains("the receiver went away"), e.getCause().getMessage());
+    }
+
+    @Test
+    void aKillSwitchNotPulledChangesNothing() {
+        ProcessResult r = runner.run(Command.of("echo", "ok").timeout(Duration.ZERO).killSwitch(new KillSwitch()));
+        assertEquals("ok\n", r.stdout());
+        assertEquals(0, r.exitCode());
+    }
+
+    @Test
     void refusesNulBytes() {
         assertThrows(IllegalArgumentException.class, () -> Command.of("echo", "a\0b"));
     }

@@ -2,6 +2,7 @@
 package io.zpitr.zfs;
 
 import io.zpitr.process.Command;
+import io.zpitr.process.KillSwitch;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
@@ -46,17 +47,30 @@ public final class Zfs {
     private final ProcessRunner runner;
     private final String binary;
     private final ZfsDialect dialect;
+    private final ZfsLauncher launcher;
 
     public Zfs(ProcessRunner runner, String binary, ZfsDialect dialect) {
+        this(runner, binary, dialect, ZfsLauncher.LOCAL);
+    }
+
+    /** A driver whose commands start through {@code launcher} (e.g. over SSH on a replication target). */
+    public Zfs(ProcessRunner runner, String binary, ZfsDialect dialect, ZfsLauncher launcher) {
         this.runner = Objects.requireNonNull(runner);
         this.binary = Objects.requireNonNull(binary);
         this.dialect = Objects.requireNonNull(dialect);
+        this.launcher = Objects.requireNonNull(launcher);
     }
 
     /** Asks the binary which ZFS it is ({@code zfs version}) and returns a driver for that dialect. */
     public static Zfs detect(ProcessRunner runner, String binary) {
-        ProcessResult probe = runner.run(Command.of(binary, "version").timeout(Duration.ofSeconds(30)));
-        return new Zfs(runner, binary, ZfsDialect.fromVersionProbe(probe));
+        return detect(runner, binary, ZfsLauncher.LOCAL);
+    }
+
+    /** As {@link #detect(ProcessRunner, String)}, on the machine {@code launcher} reaches. */
+    public static Zfs detect(ProcessRunner runner, String binary, ZfsLauncher launcher) {
+        List<String> argv = List.of(binary, "version");
+        ProcessResult probe = rebased(argv, runner.run(Command.of(launcher.argv(argv)).timeout(Duration.ofSeconds(30))));
+        return new Zfs(runner, binary, ZfsDialect.fromVersionProbe(probe), launcher);
     }
 
     public ZfsDialect dialect() {
@@ -104,7 +118,7 @@ public final class Zfs {
 
     /** True if the dataset or snapshot exists. */
     public boolean exists(ZfsName name) {
-        ProcessResult r = runner.run(Command.of(binary, "get", "-H", "-o", "value", "type", name.full()));
+        ProcessResult r = run(List.of(binary, "get", "-H", "-o", "value", "type", name.full()));
         if (r.succeeded()) {
             return true;
         }
@@ -137,6 +151,31 @@ public final class Zfs {
         UserProperty.checkName(property);
         UserProperty.checkValue(property, value);
         zfs(List.of(binary, "set", property + "=" + value, name.full()));
+    }
+
+    /**
+     * Sets user properties, in order, on several datasets or snapshots: one {@code zfs set} call
+     * where the dialect takes several properties at once, else one call per property (each still
+     * covering every name). Over ssh, each call is a round trip: few calls matter.
+     */
+    public void setUserProperties(List<? extends ZfsName> names, Map<String, String> properties) {
+        if (names.isEmpty() || properties.isEmpty()) {
+            return;
+        }
+        List<String> assignments = new ArrayList<>();
+        properties.forEach((k, v) -> {
+            UserProperty.checkName(k);
+            UserProperty.checkValue(k, v);
+            assignments.add(k + "=" + v);
+        });
+        List<List<String>> calls = dialect.multiPropertySet() ? List.of(assignments)
+                : assignments.stream().map(List::of).toList();
+        for (List<String> call : calls) {
+            List<String> argv = new ArrayList<>(List.of(binary, "set"));
+            argv.addAll(call);
+            names.forEach(n -> argv.add(n.full()));
+            zfs(argv);
+        }
     }
 
     /** Sets a native property such as {@code readonly} or {@code canmount}. */
@@ -346,25 +385,37 @@ public final class Zfs {
 
     /** Writes a full (or, with {@code from}, incremental) send stream of {@code snapshot} to {@code out}. */
     public void send(SnapshotName snapshot, SnapshotName from, OutputStream out) {
+        send(snapshot, from, out, new KillSwitch());
+    }
+
+    private void send(SnapshotName snapshot, SnapshotName from, OutputStream out, KillSwitch kill) {
         List<String> argv = new ArrayList<>(List.of(binary, "send"));
         if (from != null) {
             argv.addAll(List.of("-i", from.full()));
         }
         argv.add(snapshot.full());
-        ProcessResult r = runner.run(Command.of(argv).timeout(Duration.ZERO).stdoutTo(out));
-        if (!r.succeeded()) {
-            throw ZfsErrors.classify(r);
-        }
+        streaming(argv, Command.of(launcher.argv(argv)).timeout(Duration.ZERO).stdoutTo(out).killSwitch(kill));
     }
 
     /** Receives a send stream into {@code target}; {@code force} rolls it back first ({@code -F}). */
     public void receive(DatasetName target, InputStream in, boolean force) {
+        receive(target, in, force, false, new KillSwitch());
+    }
+
+    private void receive(DatasetName target, InputStream in, boolean force, boolean unmounted, KillSwitch kill) {
         List<String> argv = new ArrayList<>(List.of(binary, "receive"));
         if (force) {
             argv.add("-F");
         }
+        if (unmounted && dialect.receiveUnmounted()) {
+            argv.add("-u");
+        }
         argv.add(target.full());
-        ProcessResult r = runner.run(Command.of(argv).timeout(Duration.ZERO).stdinFrom(in));
+        streaming(argv, Command.of(launcher.argv(argv)).timeout(Duration.ZERO).stdinFrom(in).killSwitch(kill));
+    }
+
+    private void streaming(List<String> zfsArgv, Command command) {
+        ProcessResult r = rebased(zfsArgv, runner.run(command));
         if (!r.succeeded()) {
             throw ZfsErrors.classify(r);
         }
@@ -375,40 +426,91 @@ public final class Zfs {
      * {@code target}, through an in-process pipe rather than a shell pipeline.
      */
     public void sendTo(SnapshotName snapshot, SnapshotName from, Zfs receiver, DatasetName target, boolean force) {
+        sendTo(snapshot, from, receiver, target, force, false);
+    }
+
+    /**
+     * As {@link #sendTo(SnapshotName, SnapshotName, Zfs, DatasetName, boolean)}; {@code unmounted}
+     * asks the receiver not to mount what it receives ({@code -u}) where its dialect can (zfs-fuse
+     * cannot: there the received dataset mounts below its parent's mountpoint). Returns the bytes
+     * of the stream. When the receive ends first (its host died, say), the send is killed rather
+     * than left blocked on a pipe nobody reads.
+     */
+    public long sendTo(SnapshotName snapshot, SnapshotName from, Zfs receiver, DatasetName target, boolean force,
+                       boolean unmounted) {
         PipedInputStream in = new PipedInputStream(1 << 20);
-        PipedOutputStream out;
+        CountingOutputStream out;
         try {
-            out = new PipedOutputStream(in);
+            out = new CountingOutputStream(new PipedOutputStream(in));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        KillSwitch sendKill = new KillSwitch();
+        java.util.concurrent.atomic.AtomicBoolean receiveEnded = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean sendFailedFirst = new java.util.concurrent.atomic.AtomicBoolean();
         CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
             try (out) {
-                send(snapshot, from, out);
+                send(snapshot, from, out, sendKill);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            } catch (RuntimeException e) {
+                sendFailedFirst.set(!receiveEnded.get());
+                throw e;
             }
         });
         RuntimeException receiveFailure = null;
         try (in) {
-            receiver.receive(target, in, force);
+            receiver.receive(target, in, force, unmounted, new KillSwitch());
         } catch (RuntimeException | IOException e) {
+            receiveEnded.set(true);
             receiveFailure = e instanceof RuntimeException re ? re : new UncheckedIOException((IOException) e);
+            sendKill.kill("the receive into " + target + " ended first");
         }
+        RuntimeException sendFailure = null;
         try {
             sending.get();
         } catch (ExecutionException e) {
-            // The send's own error explains a broken receive better than "unexpected end of stream".
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(e.getCause());
+            sendFailure = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while sending " + snapshot, e);
         }
-        if (receiveFailure != null) {
+        if (receiveFailure != null && (sendFailure == null || !sendFailedFirst.get())) {
+            // The receive failed first (its host died, say) and the send was stopped for it: the receive's error is the story.
             throw receiveFailure;
+        }
+        if (sendFailure != null) {
+            // The send's own error explains a broken receive better than "unexpected end of stream".
+            if (receiveFailure != null) {
+                sendFailure.addSuppressed(receiveFailure);
+            }
+            throw sendFailure;
+        }
+        return out.count();
+    }
+
+    /** Counts what passes through, for the bytes a replication sent. */
+    private static final class CountingOutputStream extends java.io.FilterOutputStream {
+        private volatile long count;
+
+        CountingOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+
+        long count() {
+            return count;
         }
     }
 
@@ -488,7 +590,17 @@ public final class Zfs {
     }
 
     private ProcessResult run(List<String> argv) {
-        return runner.run(Command.of(argv));
+        return rebased(argv, runner.run(Command.of(launcher.argv(argv))));
+    }
+
+    /** The result as if {@code zfsArgv} had run itself: errors name the zfs command, not its ssh wrapper. */
+    private static ProcessResult rebased(List<String> zfsArgv, ProcessResult r) {
+        return new ProcessResult(zfsArgv, r.exitCode(), r.stdout(), r.stderr(), r.stderrTruncated(), r.duration());
+    }
+
+    /** Where this driver's commands run: {@code this machine}, or the replication target's description. */
+    public String where() {
+        return launcher.toString();
     }
 
     private static boolean isUserProperty(String property) {

@@ -11,20 +11,36 @@ public enum ZfsDialect {
     /**
      * Debian's zfs-fuse, pool version 23: {@code zfs list} has no {@code -p} (so exact values come
      * from {@code zfs get -H -p}), {@code zfs snapshot} takes one name, {@code zfs holds} needs a
-     * Python helper that is not shipped, {@code zfs get} has no {@code -t}.
+     * Python helper that is not shipped, {@code zfs get} has no {@code -t}, {@code zfs receive} has
+     * no {@code -u}.
      */
-    ZFS_FUSE(false, false, false),
+    ZFS_FUSE(false, false, false, false, false),
     /** OpenZFS 2.x (Linux and FreeBSD): all of the above work. */
-    OPENZFS(true, true, true);
+    OPENZFS(true, true, true, true, true);
 
     private final boolean multiSnapshot;
     private final boolean parsableList;
     private final boolean holdsListing;
+    private final boolean receiveUnmounted;
+    private final boolean multiPropertySet;
 
-    ZfsDialect(boolean multiSnapshot, boolean parsableList, boolean holdsListing) {
+    ZfsDialect(boolean multiSnapshot, boolean parsableList, boolean holdsListing, boolean receiveUnmounted,
+               boolean multiPropertySet) {
+        this.multiPropertySet = multiPropertySet;
         this.multiSnapshot = multiSnapshot;
         this.parsableList = parsableList;
         this.holdsListing = holdsListing;
+        this.receiveUnmounted = receiveUnmounted;
+    }
+
+    /** {@code zfs set a=1 b=2 NAME...} sets several properties in one call (zfs-fuse takes one per call). */
+    public boolean multiPropertySet() {
+        return multiPropertySet;
+    }
+
+    /** {@code zfs receive -u} leaves what it received unmounted (zfs-fuse's receive has no {@code -u}). */
+    public boolean receiveUnmounted() {
+        return receiveUnmounted;
     }
 
     /** {@code zfs snapshot a@s b@s} is one atomic operation. */

@@ -21,6 +21,8 @@ public enum AuditEvent {
     RESTORE_DROP("restore_drop"),
     /** A restore drill: a restore on a clone, checked, its evidence recorded (outcome ok only when every check passed). */
     DRILL("drill"),
+    /** Snapshot sets were sent to a replication target (or sending them failed). */
+    REPLICATE("replicate"),
     /** A scheduled job of the daemon failed. */
     JOB_FAILURE("job_failure");
 

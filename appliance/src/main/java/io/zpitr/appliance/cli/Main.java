@@ -28,7 +28,8 @@ import picocli.CommandLine.Command;
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
         subcommands = {CheckCommand.class, StatusCommand.class, SnapshotCommand.class, ListCommand.class, PruneCommand.class,
                 HoldCommand.class, ReleaseCommand.class, AuditCommand.class, RestoreCommand.class, RestoresCommand.class,
-                RestoreDropCommand.class, DrillCommand.class, ReportCommand.class, StandbyCommand.class, DaemonCommand.class,
+                RestoreDropCommand.class, DrillCommand.class, ReportCommand.class, ReplicateCommand.class, StandbyCommand.class,
+                DaemonCommand.class,
                 DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
         // ZpitrError.EXIT_STATUS, word for word (MainTest checks); also the EXIT STATUS section of zpitr(1).
         exitCodeListHeading = "%nExit codes:%n",

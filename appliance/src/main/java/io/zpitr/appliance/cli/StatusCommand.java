@@ -40,12 +40,21 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        StatusReport report = new StatusService(main.appliance()).report();
+        io.zpitr.appliance.Appliance appliance = main.appliance();
+        StatusReport report = new StatusService(appliance).report();
+        List<io.zpitr.appliance.replication.ReplicationStatus.Target> replication =
+                io.zpitr.appliance.replication.ReplicationStatus.of(appliance.settings());
         PrintWriter out = spec.commandLine().getOut();
         if (format == Format.json) {
-            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json(report)));
+            Map<String, Object> doc = json(report);
+            doc.put("replication", io.zpitr.appliance.replication.ReplicationStatus.json(replication, report.time()));
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
         } else {
-            table(out, report);
+            List<String[]> more = new ArrayList<>();
+            for (var t : replication) {
+                more.add(new String[] {"replica " + t.name(), io.zpitr.appliance.replication.ReplicationStatus.line(t, report.time())});
+            }
+            table(out, report, more);
         }
         out.flush();
         return Main.OK;
@@ -150,7 +159,7 @@ final class StatusCommand implements Callable<Integer> {
         return m;
     }
 
-    private static void table(PrintWriter out, StatusReport r) {
+    private static void table(PrintWriter out, StatusReport r, List<String[]> replicaRows) {
         DateTimeFormatter local = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssXXX").withZone(r.zone());
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"standby", standby(r, local)});
@@ -184,6 +193,7 @@ final class StatusCommand implements Callable<Integer> {
         for (StatusReport.Job j : r.jobs()) {
             rows.add(new String[] {"job " + j.name(), job(j, local)});
         }
+        rows.addAll(replicaRows);
         rows.add(new String[] {"daemon", r.daemonPid() == null ? "not running" : "running (pid " + r.daemonPid() + ")"});
         if (r.prefetchers().isEmpty()) {
             rows.add(new String[] {"prefetchers", "none running"});

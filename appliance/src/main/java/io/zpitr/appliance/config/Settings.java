@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
  * @param auditLog   {@code audit.log}, default {@code <state_dir>/audit.jsonl}
  * @param metricsFile {@code metrics.textfile}, default {@code <state_dir>/zpitr.prom}
  * @param drillChecks {@code drill.checks}, each validated with its expectation parsed; none when absent
+ * @param replication {@code replication.targets}, validated (every value reaches an ssh command line)
  */
 public record Settings(
         Path file,
@@ -43,7 +44,8 @@ public record Settings(
         Optional<Restore> restore,
         Path auditLog,
         Path metricsFile,
-        List<ConfiguredCheck> drillChecks) {
+        List<ConfiguredCheck> drillChecks,
+        io.zpitr.appliance.replication.ReplicationTargets replication) {
 
     /** The archive section, validated. */
     public record Archive(List<Source> sources, Duration connectTimeout, Duration downFor, Path spoolDir, int prefetch,
@@ -60,11 +62,12 @@ public record Settings(
     }
 
     /** The {@code schedule} section: 5-field cron or Quartz expressions, as written; empty when not set. */
-    public record Schedules(Optional<String> snapshot, Optional<String> prune, Optional<String> drill) {
+    public record Schedules(Optional<String> snapshot, Optional<String> prune, Optional<String> drill,
+                            Optional<String> replicate) {
         static Schedules from(ZpitrConfig.Schedule s) {
-            return s == null ? new Schedules(Optional.empty(), Optional.empty(), Optional.empty())
+            return s == null ? new Schedules(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())
                     : new Schedules(Optional.ofNullable(s.snapshot()), Optional.ofNullable(s.prune()),
-                            Optional.ofNullable(s.drill()).filter(d -> !d.isBlank()));
+                            Optional.ofNullable(s.drill()).filter(d -> !d.isBlank()), Optional.ofNullable(s.replicate()));
         }
     }
 
@@ -135,7 +138,8 @@ public record Settings(
                 auditLog(file, stateDir, raw.audit()),
                 raw.metrics() == null || raw.metrics().textfile() == null ? stateDir.resolve("zpitr.prom")
                         : resolve(folder, raw.metrics().textfile()),
-                ConfiguredCheck.from(raw.drill()));
+                ConfiguredCheck.from(raw.drill()),
+                io.zpitr.appliance.replication.ReplicationTargets.from(folder, List.copyOf(datasets), raw.replication()));
     }
 
     /** The retention policy (missing counts are 0; keep_within defaults to 0). */
@@ -289,6 +293,6 @@ public record Settings(
         Archive a = new Archive(archive.sources(), archive.connectTimeout(), archive.downFor(), spoolDir, archive.prefetch(),
                 archive.ioTimeout());
         return new Settings(file, timezone, stateDir, zfsCommand, datasets, snapshotPrefix, a, postgres, retention, schedule,
-                restore, auditLog, metricsFile, drillChecks);
+                restore, auditLog, metricsFile, drillChecks, replication);
     }
 }

@@ -20,7 +20,8 @@ public record ZpitrConfig(
         Restore restore,
         Audit audit,
         Metrics metrics,
-        Drill drill) {
+        Drill drill,
+        Replication replication) {
 
     /** The {@code zfs} section. */
     public record Zfs(String command, List<String> datasets, @JsonProperty("snapshot_prefix") String snapshotPrefix) {
@@ -49,7 +50,20 @@ public record ZpitrConfig(
     }
 
     /** The {@code schedule} section: 5-field cron or Quartz expressions. */
-    public record Schedule(String snapshot, String prune, String drill) {
+    public record Schedule(String snapshot, String prune, String drill, String replicate) {
+    }
+
+    /** The {@code replication} section: where {@code zpitr replicate} sends the snapshot sets. */
+    public record Replication(List<Target> targets) {
+    }
+
+    /** One replication target: {@code type: ssh} (host and keys) or {@code type: local} (a pool on this machine). */
+    public record Target(String name, String type, String host, Integer port, String user,
+                         @JsonProperty("identity_file") String identityFile,
+                         @JsonProperty("known_hosts") String knownHosts,
+                         @JsonProperty("dataset_root") String datasetRoot,
+                         @JsonProperty("connect_timeout") String connectTimeout,
+                         @JsonProperty("io_timeout") String ioTimeout) {
     }
 
     /** The {@code retention} section. */

@@ -123,6 +123,11 @@ public final class Daemon {
         s.snapshot().ifPresent(text -> out.put(JobKind.SNAPSHOT, parse("schedule.snapshot", text, zone)));
         s.prune().ifPresent(text -> out.put(JobKind.PRUNE, parse("schedule.prune", text, zone)));
         s.drill().ifPresent(text -> out.put(JobKind.DRILL, parse("schedule.drill", text, zone)));
+        s.replicate().ifPresent(text -> out.put(JobKind.REPLICATE, parse("schedule.replicate", text, zone)));
+        if (out.containsKey(JobKind.REPLICATE)) {
+            // A replicate schedule without targets is refused now rather than at its first run.
+            appliance.settings().replication().select(null);
+        }
         if (out.isEmpty()) {
             throw new ConfigException("config " + appliance.settings().file()
                     + " schedules nothing: the daemon would sit idle"
@@ -264,6 +269,7 @@ public final class Daemon {
                     case SNAPSHOT -> actions.snapshot(triggerText);
                     case PRUNE -> actions.prune(triggerText);
                     case DRILL -> actions.drill(triggerText);
+                    case REPLICATE -> actions.replicate(triggerText);
                 };
                 cancelRetries(kind);
                 Instant end = clock.instant();

@@ -119,6 +119,32 @@ final class JobActions {
         return summary;
     }
 
+    /** Replicates to every target; a failed target fails the job after the others ran. */
+    String replicate(String trigger) {
+        List<String> argv = JobKind.REPLICATE.auditCommand();
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("job", JobKind.REPLICATE.wireName());
+        extra.put("trigger", trigger);
+        io.zpitr.appliance.replication.ReplicationService service = io.zpitr.appliance.replication.ReplicationService.of(appliance);
+        List<String> done = new java.util.ArrayList<>();
+        List<String> failed = new java.util.ArrayList<>();
+        RuntimeException first = null;
+        for (io.zpitr.appliance.replication.ReplicationTarget t
+                : appliance.settings().replication().select(null)) {
+            try {
+                done.addAll(io.zpitr.appliance.replication.ReplicationRun.audited(appliance, service, t, false, false, argv,
+                        extra, line -> { }));
+            } catch (RuntimeException e) {
+                failed.add(t.name() + ": " + firstLine(e));
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw ZpitrError.REPLICATION_FAILED.exception("replication failed for " + String.join("; ", failed), first);
+        }
+        return String.join("; ", done);
+    }
+
     static String firstLine(Throwable e) {
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);

@@ -79,6 +79,8 @@ public final class MetricsTextFile {
         m.append("# HELP zpitr_job_failures_total Failed daemon job runs, per job (from the audit log).\n");
         m.append("# TYPE zpitr_job_failures_total counter\n");
         failures.forEach((job, n) -> m.append("zpitr_job_failures_total{job=\"").append(job).append("\"} ").append(n).append('\n'));
+        m.append(io.zpitr.appliance.replication.ReplicationStatus.metrics(
+                io.zpitr.appliance.replication.ReplicationStatus.of(appliance.settings())));
         return m.toString();
     }
 

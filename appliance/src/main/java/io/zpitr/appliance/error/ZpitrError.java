@@ -61,6 +61,11 @@ public enum ZpitrError {
     STATE_DAMAGED("state-damaged", 1,
             "something zpitr wrote is damaged: a zpitr: property on a dataset or snapshot, or a state file",
             "the message names it; zfs get all and the file show its value"),
+    REPLICA_DIVERGED("replica-diverged", 1, "replicate: the target holds snapshots the source does not have after the"
+            + " newest common set, or a dataset that shares no set with the source; nothing was changed",
+            "zpitr replicate --dry-run names them; --force-rollback discards them (docs/operations.md, Offsite replica)"),
+    REPLICATION_FAILED("replication-failed", 1, "replicate: a target could not be reached, or a set could not be sent; the"
+            + " target keeps every set before it, and the next run resumes there", "the message carries the target's own error"),
     FAILED("failed", 1, "the operation failed; the message says why", ""),
     INTERNAL("internal", 1, "an unexpected error: a bug in zpitr",
             "run again with ZPITR_LOG_LEVEL=debug for the stack trace, and report it");

@@ -13,14 +13,23 @@ import java.util.Objects;
  * @param created   when the set was taken
  * @param held      the set has at least one ZFS user hold (a legal hold)
  * @param hasClones a restore clone depends on the set
+ * @param replicationCursors the replication targets whose cursor hold is on the set (it is their
+ *                  incremental base: destroying it would force a full copy)
  */
-public record RetentionCandidate(String id, Instant created, boolean held, boolean hasClones) {
+public record RetentionCandidate(String id, Instant created, boolean held, boolean hasClones,
+                                 java.util.List<String> replicationCursors) {
     public RetentionCandidate {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(created, "created");
         if (id.isBlank()) {
             throw new IllegalArgumentException("a snapshot set id must not be blank");
         }
+        replicationCursors = java.util.List.copyOf(replicationCursors);
+    }
+
+    /** A set no replication cursor holds. */
+    public RetentionCandidate(String id, Instant created, boolean held, boolean hasClones) {
+        this(id, created, held, hasClones, java.util.List.of());
     }
 
     /** An unprotected set: no hold, no clones. */

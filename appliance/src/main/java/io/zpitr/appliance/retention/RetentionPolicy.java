@@ -148,6 +148,11 @@ public record RetentionPolicy(Duration keepWithin, int hourly, int daily, int we
                 reasons.get(i).add(new RetentionReason(Rule.HAS_CLONES, "has restore clones"));
             }
         }
+        for (int i = 0; i < ordered.size(); i++) {
+            for (String target : ordered.get(i).replicationCursors()) {
+                reasons.get(i).add(new RetentionReason(Rule.REPLICATION_CURSOR, "replication cursor " + target));
+            }
+        }
 
         List<RetentionDecision> decisions = new ArrayList<>(ordered.size());
         for (int i = 0; i < ordered.size(); i++) {

@@ -44,6 +44,8 @@ public record RetentionReason(Rule rule, String text) {
         HELD,
         /** Restore clones depend on it. Text: {@code has restore clones}. */
         HAS_CLONES,
+        /** A replication target's cursor hold is on it. Text: {@code replication cursor dr1}. */
+        REPLICATION_CURSOR,
         /** The only reason of a destroyed set. Text: {@code not kept by any rule (age 40d 3h)}. */
         NOT_KEPT
     }

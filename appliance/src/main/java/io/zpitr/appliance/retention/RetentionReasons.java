@@ -23,7 +23,7 @@ public final class RetentionReasons {
             return reasons;
         }
         List<RetentionCandidate> candidates = all.stream()
-                .map(s -> new RetentionCandidate(s.id(), s.created(), s.held(), false)).toList();
+                .map(s -> s.retentionCandidate(false)).toList();
         for (var d : appliance.retentionPolicy().decide(candidates, appliance.settings().timezone(), appliance.clock())) {
             reasons.put(d.id(), d.kept() ? d.reasonText() : "prune candidate");
         }

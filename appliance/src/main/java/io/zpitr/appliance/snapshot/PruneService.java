@@ -55,7 +55,7 @@ public final class PruneService {
         for (SnapshotSet s : sets) {
             byId.put(s.id(), s);
             boolean hasClones = s.snapshots().stream().anyMatch(n -> cloned.contains(n.full()));
-            candidates.add(new RetentionCandidate(s.id(), s.created(), s.held(), hasClones));
+            candidates.add(s.retentionCandidate(hasClones));
         }
         List<Outcome> outcomes = new ArrayList<>();
         for (RetentionDecision d : policy.decide(candidates, zone, clock)) {

@@ -37,7 +37,25 @@ public record SnapshotSet(String id, Instant created, List<SnapshotName> snapsho
                           SortedSet<String> holds, long holdCount, long usedBytes, Instant verifiedAt, String verified,
                           String auditHead) {
 
+    /** Prefix of a replication target's cursor hold tag: {@code zpitr-repl-<target>}. */
+    public static final String REPLICATION_CURSOR_PREFIX = "zpitr-repl-";
+
     public boolean held() {
         return holdCount > 0;
+    }
+
+    /** The replication targets whose cursor hold is on this set. */
+    public List<String> replicationCursors() {
+        return holds.stream().filter(t -> t.startsWith(REPLICATION_CURSOR_PREFIX))
+                .map(t -> t.substring(REPLICATION_CURSOR_PREFIX.length())).toList();
+    }
+
+    /**
+     * The set as retention sees it. "Held" there means a hold other than the replication cursors
+     * (a legal hold); a cursor is its own reason, "replication cursor dr1".
+     */
+    public io.zpitr.appliance.retention.RetentionCandidate retentionCandidate(boolean hasClones) {
+        List<String> cursors = replicationCursors();
+        return new io.zpitr.appliance.retention.RetentionCandidate(id, created, holdCount > cursors.size(), hasClones, cursors);
     }
 }

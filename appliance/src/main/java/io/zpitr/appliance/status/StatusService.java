@@ -154,11 +154,7 @@ public final class StatusService {
         Settings.Schedules configured = appliance.settings().schedule();
         List<StatusReport.Job> jobs = new ArrayList<>();
         for (JobKind kind : JobKind.values()) {
-            String text = (switch (kind) {
-                case SNAPSHOT -> configured.snapshot();
-                case PRUNE -> configured.prune();
-                case DRILL -> configured.drill();
-            }).orElse(null);
+            String text = kind.configured(configured);
             String error = null;
             Instant next = null;
             if (text != null) {
