@@ -60,8 +60,11 @@ public final class Appliance {
 
     /** The retention policy, which prune and the daemon's prune job cannot do without. */
     public RetentionPolicy retentionPolicy() {
-        return settings.retention().orElseThrow(() -> new ConfigException("no retention section in " + settings.file()
-                + ": refusing to prune without a policy\nHINT: add retention: {keep_within: 24h, daily: 7, ...}"));
+        return settings.retention()
+                .orElseThrow(
+                        () -> new ConfigException(
+                                "no retention section in " + settings.file()
+                                        + ": refusing to prune without a policy\nHINT: add retention: {keep_within: 24h, daily: 7, ...}"));
     }
 
     public PruneService pruning() {

@@ -36,8 +36,7 @@ public final class AtomicLanding {
     private static final int NAME_ATTEMPTS = 10;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private AtomicLanding() {
-    }
+    private AtomicLanding() {}
 
     /**
      * Creates a new, empty temporary file {@code .zpitr-<random>.tmp} in the folder of
@@ -126,7 +125,7 @@ public final class AtomicLanding {
         Path temp = tempFileBeside(destination);
         try {
             Files.setPosixFilePermissions(temp, permissions);
-            mode.giveTo(temp);  // before the content: a secret is never readable by the wrong user
+            mode.giveTo(temp); // before the content: a secret is never readable by the wrong user
             Files.write(temp, content, StandardOpenOption.TRUNCATE_EXISTING);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(temp);
@@ -144,7 +143,9 @@ public final class AtomicLanding {
             throw new IllegalArgumentException("'" + destination + "' is not a file path");
         }
         if (!Files.isDirectory(folder)) {
-            throw new NoSuchFileException(folder.toString(), null,
+            throw new NoSuchFileException(
+                    folder.toString(),
+                    null,
                     "folder of destination '" + destination + "' does not exist"
                             + "\nHINT: restore_command runs in the data directory; check that %p was passed as"
                             + " PostgreSQL gave it and that pg_wal exists");
@@ -178,7 +179,8 @@ public final class AtomicLanding {
     private static FileAttribute<?>[] ownerOnly(Path folder) {
         if (folder.getFileSystem().supportedFileAttributeViews().contains("posix")) {
             return new FileAttribute<?>[] {
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))};
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
+            };
         }
         return new FileAttribute<?>[0];
     }

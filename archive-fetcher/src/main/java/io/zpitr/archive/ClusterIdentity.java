@@ -22,8 +22,7 @@ public final class ClusterIdentity {
     /** PG_CONTROL_FILE_SIZE: pg_control is padded to this size in every supported major. */
     static final int CONTROL_FILE_SIZE = 8192;
 
-    private ClusterIdentity() {
-    }
+    private ClusterIdentity() {}
 
     /**
      * The system identifier in {@code dataDir/global/pg_control}; empty when there is no such file

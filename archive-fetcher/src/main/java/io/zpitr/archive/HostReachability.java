@@ -1,4 +1,5 @@
-// Decides whether an archive host is worth an SSH attempt: one bounded TCP connect, and a memory of hosts that did not answer, shared by every zpitr process.
+// Decides whether an archive host is worth an SSH attempt: one bounded TCP connect, and a memory of hosts that did not
+// answer, shared by every zpitr process.
 package io.zpitr.archive;
 
 import java.io.IOException;
@@ -97,7 +98,9 @@ public final class HostReachability {
     public Result check(String host, int port, Duration connectTimeout) {
         Optional<Instant> remembered = downUntil(host, port);
         if (remembered.isPresent()) {
-            return new Result(Status.REMEMBERED_DOWN, remembered.get(),
+            return new Result(
+                    Status.REMEMBERED_DOWN,
+                    remembered.get(),
                     "remembered as down until " + remembered.get() + " (" + stateFile(host, port) + ")");
         }
         String failure = probe(host, port, connectTimeout);

@@ -16,11 +16,11 @@ import java.util.OptionalDouble;
 final class JvmCpu {
     /** HotSpot's compiler threads, as the kernel shortens their names to 15 characters. */
     private static final String C1 = "C1 CompilerThre";
+
     private static final String C2 = "C2 CompilerThre";
     private static final double TICKS_PER_SECOND = 100.0;
 
-    private JvmCpu() {
-    }
+    private JvmCpu() {}
 
     /** Seconds of CPU (user and system) the JIT compiler threads have used so far. */
     static OptionalDouble compilerSeconds() {
@@ -31,7 +31,7 @@ final class JvmCpu {
                 try {
                     stat = Files.readString(task.resolve("stat"));
                 } catch (IOException e) {
-                    continue;  // the thread ended meanwhile
+                    continue; // the thread ended meanwhile
                 }
                 int open = stat.indexOf('(');
                 int close = stat.lastIndexOf(')');
@@ -41,7 +41,7 @@ final class JvmCpu {
                 String name = stat.substring(open + 1, close);
                 if (name.startsWith(C1) || name.startsWith(C2)) {
                     String[] f = stat.substring(close + 2).split(" ");
-                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);  // utime, stime (fields 14, 15)
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -52,7 +52,8 @@ final class JvmCpu {
 
     /** Seconds of CPU this process has used, if the platform says. */
     static OptionalDouble processSeconds() {
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                        instanceof com.sun.management.OperatingSystemMXBean os
                 && os.getProcessCpuTime() >= 0) {
             return OptionalDouble.of(os.getProcessCpuTime() / 1e9);
         }

@@ -92,9 +92,11 @@ public final class LocalDirectorySource implements WalSource {
         }
         if (!problems.isEmpty()) {
             if (copies.isEmpty()) {
-                throw new SourceUnavailableException(name, "could not look for " + file + " in "
-                        + String.join("; ", problems) + "\nHINT: check the folder's permissions for this user"
-                        + " and, for NFS, that the mount answers");
+                throw new SourceUnavailableException(
+                        name,
+                        "could not look for " + file + " in "
+                                + String.join("; ", problems) + "\nHINT: check the folder's permissions for this user"
+                                + " and, for NFS, that the mount answers");
             }
             LOG.warn("source '{}': could not look for {} in {}", name, file, String.join("; ", problems));
         }
@@ -115,17 +117,20 @@ public final class LocalDirectorySource implements WalSource {
         Objects.requireNonNull(copy, "copy");
         Objects.requireNonNull(target, "target");
         if (!copy.source().equals(name)) {
-            throw new IllegalArgumentException("copy from source '" + copy.source() + "' handed to source '"
-                    + name + "'");
+            throw new IllegalArgumentException(
+                    "copy from source '" + copy.source() + "' handed to source '" + name + "'");
         }
         Path location = Path.of(copy.location()).toAbsolutePath().normalize();
         if (!location.startsWith(path) || location.equals(path)) {
-            throw new IllegalArgumentException("'" + copy.location() + "' is not inside source '" + name
-                    + "' folder '" + path + "'");
+            throw new IllegalArgumentException(
+                    "'" + copy.location() + "' is not inside source '" + name + "' folder '" + path + "'");
         }
         try (FileChannel in = open(location);
-             FileChannel out = FileChannel.open(target, StandardOpenOption.WRITE,
-                     StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.CREATE)) {
+                FileChannel out = FileChannel.open(
+                        target,
+                        StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.CREATE)) {
             // A loop instead of transferTo: a read error is the source's failure, a write error ours.
             ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER_SIZE);
             while (read(in, buffer, location) >= 0) {
@@ -140,8 +145,7 @@ public final class LocalDirectorySource implements WalSource {
 
     /** Nothing to release: every call opens and closes its own files. */
     @Override
-    public void close() {
-    }
+    public void close() {}
 
     @Override
     public String toString() {
@@ -151,9 +155,11 @@ public final class LocalDirectorySource implements WalSource {
     /** {@code path} itself, then its visible sub-folders, newest-named first. */
     private List<Path> archiveFolders() throws SourceUnavailableException {
         if (!Files.isDirectory(path)) {
-            throw new SourceUnavailableException(name, "archive folder '" + path + "' of source '" + name + "' "
-                    + (Files.exists(path) ? "is not a folder" : "does not exist")
-                    + "\nHINT: check archive.sources' path and, for NFS, that it is mounted");
+            throw new SourceUnavailableException(
+                    name,
+                    "archive folder '" + path + "' of source '" + name + "' "
+                            + (Files.exists(path) ? "is not a folder" : "does not exist")
+                            + "\nHINT: check archive.sources' path and, for NFS, that it is mounted");
         }
         List<Path> below = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {
@@ -163,8 +169,11 @@ public final class LocalDirectorySource implements WalSource {
                 }
             }
         } catch (IOException e) {
-            throw new SourceUnavailableException(name, "cannot read archive folder '" + path + "' of source '"
-                    + name + "': " + describe(e) + "\nHINT: check the folder's permissions for this user", e);
+            throw new SourceUnavailableException(
+                    name,
+                    "cannot read archive folder '" + path + "' of source '" + name + "': " + describe(e)
+                            + "\nHINT: check the folder's permissions for this user",
+                    e);
         }
         below.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
         List<Path> folders = new ArrayList<>(below.size() + 1);
@@ -207,7 +216,10 @@ public final class LocalDirectorySource implements WalSource {
         if (detail != null && !detail.isBlank()) {
             return detail;
         }
-        return e.getClass().getSimpleName().replace("Exception", "")
-                .replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(Locale.ROOT);
+        return e.getClass()
+                .getSimpleName()
+                .replace("Exception", "")
+                .replaceAll("([a-z])([A-Z])", "$1 $2")
+                .toLowerCase(Locale.ROOT);
     }
 }

@@ -53,11 +53,13 @@ public final class Prefetcher {
      * keeps answering PostgreSQL without a JVM in between.
      */
     static final Duration MISSING_RETRY_MAX = Duration.ofSeconds(4);
+
     static final Duration MARK_SLACK = Duration.ofMillis(750);
     /** How many timelines beyond the current one are looked for at the end of the archive. */
     private static final int HISTORY_AHEAD = 8;
     /** A pass every 10 ms while anything moves; up to {@link #IDLE_POLL_MILLIS} while nothing does. */
     private static final long POLL_MILLIS = 10;
+
     private static final long IDLE_POLL_MILLIS = 500;
     /** How often the prefetcher checks that it still has a spool and a lock, and someone to serve. */
     static final Duration OWNERSHIP_CHECK = Duration.ofSeconds(1);
@@ -75,6 +77,7 @@ public final class Prefetcher {
      * segment gone from it was served: fetching it again would only take bandwidth from the next.
      */
     private final Set<WalFileName> landed = ConcurrentHashMap.newKeySet();
+
     private final Set<String> warnedSources = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicLong fetched = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong fetchedBytes = new java.util.concurrent.atomic.AtomicLong();
@@ -82,9 +85,10 @@ public final class Prefetcher {
     /** Set by {@link #stop}: an interrupt alone can be swallowed by a transport's own waits. */
     private volatile boolean stopping;
     /** Told of every fetch's outcome; see {@link #onOutcome}. */
-    private volatile java.util.function.BiConsumer<WalFileName, WalFetcher.Outcome> outcomes = (n, o) -> { };
+    private volatile java.util.function.BiConsumer<WalFileName, WalFetcher.Outcome> outcomes = (n, o) -> {};
     /** Missing answers in a row since the last fetched file: the exponent of the end-of-archive back-off. */
-    private final java.util.concurrent.atomic.AtomicInteger missesInARow = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger missesInARow =
+            new java.util.concurrent.atomic.AtomicInteger();
     /** Why the prefetcher should stop now (what it serves is gone), or empty; see {@link #endWhen}. */
     private volatile java.util.function.Supplier<Optional<String>> endCondition = Optional::empty;
     /** The spool's lock file when this prefetcher was made (after its lock was taken); null if none. */
@@ -94,8 +98,14 @@ public final class Prefetcher {
      * @param workers how many segments are fetched at once; each gets its own fetcher from
      *                {@code fetcherFactory}
      */
-    public Prefetcher(WalSpool spool, Supplier<WalFetcher> fetcherFactory, int depth, int workers,
-                      long segmentSize, Duration idleExit, Clock clock) {
+    public Prefetcher(
+            WalSpool spool,
+            Supplier<WalFetcher> fetcherFactory,
+            int depth,
+            int workers,
+            long segmentSize,
+            Duration idleExit,
+            Clock clock) {
         if (depth < 1 || workers < 1) {
             throw new IllegalArgumentException("prefetch depth and workers must be at least 1");
         }
@@ -118,8 +128,8 @@ public final class Prefetcher {
 
     /** Takes the spool's prefetcher lock, or returns empty when another process holds it. */
     public static Optional<FileLock> tryLock(WalSpool spool) throws IOException {
-        FileChannel channel = FileChannel.open(spool.dir().resolve(WalSpool.LOCK),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel = FileChannel.open(
+                spool.dir().resolve(WalSpool.LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = channel.tryLock();
         if (lock == null) {
             channel.close();
@@ -143,7 +153,7 @@ public final class Prefetcher {
         Optional<java.nio.file.attribute.FileTime> lastAsked = Optional.empty();
         Instant lastChange = clock.instant();
         Instant lastNews = clock.instant();
-        spool.clearInFlightMarks();  // a prefetcher killed before its end may have left some
+        spool.clearInFlightMarks(); // a prefetcher killed before its end may have left some
         long nextOwnershipCheck = System.nanoTime() + OWNERSHIP_CHECK.toNanos();
         try {
             while (!stopping) {
@@ -168,11 +178,13 @@ public final class Prefetcher {
                 // Quiet (nothing in flight, no new segment asked for in a second; the same one asked
                 // again is answered from its mark): a pass now and then is enough, and only one whose
                 // retry is due looks further than .requested (a pass costs a few directory reads).
-                boolean quiet = inFlight.isEmpty() && Duration.between(lastNews, clock.instant()).toMillis() > 1000;
+                boolean quiet = inFlight.isEmpty()
+                        && Duration.between(lastNews, clock.instant()).toMillis() > 1000;
                 if (requested.isPresent() && (!quiet || retryDue(clock.instant()))) {
                     fill(requested.get());
                 }
-                if (inFlight.isEmpty() && Duration.between(lastChange, clock.instant()).compareTo(idleExit) > 0) {
+                if (inFlight.isEmpty()
+                        && Duration.between(lastChange, clock.instant()).compareTo(idleExit) > 0) {
                     LOG.info("no new request for {}; prefetcher stops", idleExit);
                     return;
                 }
@@ -215,7 +227,8 @@ public final class Prefetcher {
         // The requested segment itself is served by the foreground fetch; prefetch what follows --
         // unless it is known to be missing: then keep asking, so the missing mark stays fresh.
         boolean requestedMissing = !present.contains(requested)
-                && (missingUntil.containsKey(requested) || spool.missingSince(requested).isPresent());
+                && (missingUntil.containsKey(requested)
+                        || spool.missingSince(requested).isPresent());
         boolean endInSight = false;
         for (int i = requestedMissing ? 0 : 1; i <= depth; i++) {
             WalFileName next = WalSegments.offset(requested, i, segmentSize);
@@ -277,7 +290,7 @@ public final class Prefetcher {
         WalFetcher fetcher = fetchers.poll();
         try {
             if (fetcher == null) {
-                return;  // more tasks than fetchers can't happen with a fixed pool; be safe anyway
+                return; // more tasks than fetchers can't happen with a fixed pool; be safe anyway
             }
             WalFetcher.Outcome outcome = fetcher.fetch(name, spool.dir().resolve(name.name()));
             outcomes.accept(name, outcome);
@@ -295,8 +308,10 @@ public final class Prefetcher {
                 }
                 case MISSING -> {
                     Instant at = clock.instant();
-                    Duration retry = missingRetry(name.kind() == WalFileName.Kind.SEGMENT
-                            ? missesInARow.getAndIncrement() : missesInARow.get());
+                    Duration retry = missingRetry(
+                            name.kind() == WalFileName.Kind.SEGMENT
+                                    ? missesInARow.getAndIncrement()
+                                    : missesInARow.get());
                     spool.markMissing(name, at, retry.plus(MARK_SLACK));
                     missingUntil.put(name, at.plus(retry));
                 }
@@ -324,8 +339,9 @@ public final class Prefetcher {
     /** The lock file's identity (its inode) now, or null when it cannot be read. */
     private Object lockIdentity() {
         try {
-            return java.nio.file.Files.readAttributes(spool.dir().resolve(WalSpool.LOCK),
-                    java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+            return java.nio.file.Files.readAttributes(
+                            spool.dir().resolve(WalSpool.LOCK), java.nio.file.attribute.BasicFileAttributes.class)
+                    .fileKey();
         } catch (IOException e) {
             return null;
         }
@@ -373,7 +389,8 @@ public final class Prefetcher {
      */
     private void reportTrouble(WalFileName name, WalFetcher.Outcome outcome) {
         List<String> trouble = outcome.lines().stream()
-                .filter(l -> !l.contains(": fetched ") && !l.endsWith(" not found")).toList();
+                .filter(l -> !l.contains(": fetched ") && !l.endsWith(" not found"))
+                .toList();
         boolean news = false;
         for (String line : trouble) {
             int colon = line.indexOf(": ");

@@ -56,6 +56,7 @@ final class ScpTransport implements AutoCloseable {
     private final Path scratchRoot;
     /** location -> private folder holding the fetched bytes; insertion order = age. Guarded by this. */
     private final Map<String, Path> kept = new LinkedHashMap<>();
+
     private Path scratch;
 
     ScpTransport(SshEndpoint endpoint, ProcessRunner runner, Path scratchRoot) {
@@ -84,12 +85,14 @@ final class ScpTransport implements AutoCloseable {
         if (folder == null) {
             folder = fetch(copy.location(), location.file());
             if (folder == null) {
-                throw endpoint.failure(Transport.SCP, copy.location() + " is gone: the host says no such file or"
-                        + " directory (was it removed since it was found?)");
+                throw endpoint.failure(
+                        Transport.SCP,
+                        copy.location() + " is gone: the host says no such file or"
+                                + " directory (was it removed since it was found?)");
             }
         }
-        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        try (OutputStream out = Files.newOutputStream(
+                target, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             Files.copy(folder.resolve(location.file().name()), out);
         } finally {
             deleteTree(folder);
@@ -111,8 +114,10 @@ final class ScpTransport implements AutoCloseable {
                 return "scp: logged in as " + endpoint.config().user() + ", " + path + " is a folder";
             }
             if (result.succeeded()) {
-                throw endpoint.failure(Transport.SCP, path + " is a file, not a folder"
-                        + "\nHINT: path must name the archive folder that archive_command writes to");
+                throw endpoint.failure(
+                        Transport.SCP,
+                        path + " is a file, not a folder"
+                                + "\nHINT: path must name the archive folder that archive_command writes to");
             }
             if (isMissing(stderr, path)) {
                 throw endpoint.failure(Transport.SCP, "the archive folder " + path + " does not exist on the host");
@@ -143,8 +148,10 @@ final class ScpTransport implements AutoCloseable {
             ProcessResult result = scp(location, folder);
             if (result.succeeded()) {
                 if (!Files.isRegularFile(folder.resolve(file.name()))) {
-                    throw endpoint.failure(Transport.SCP, "scp of " + location + " reported success but delivered no "
-                            + file + ": " + result.stderr().strip());
+                    throw endpoint.failure(
+                            Transport.SCP,
+                            "scp of " + location + " reported success but delivered no " + file + ": "
+                                    + result.stderr().strip());
                 }
                 keep = true;
                 return folder;
@@ -167,11 +174,17 @@ final class ScpTransport implements AutoCloseable {
         try {
             return runner.run(Command.of(argv).timeout(COPY_TIME_LIMIT));
         } catch (ProcessTimeoutException e) {
-            throw endpoint.failure(Transport.SCP, "scp of " + remote + " did not finish within "
-                    + COPY_TIME_LIMIT.toMinutes() + " min and was killed", e);
+            throw endpoint.failure(
+                    Transport.SCP,
+                    "scp of " + remote + " did not finish within " + COPY_TIME_LIMIT.toMinutes()
+                            + " min and was killed",
+                    e);
         } catch (ProcessException e) {
-            throw endpoint.failure(Transport.SCP, "cannot run scp: " + e.getMessage()
-                    + "\nHINT: install the OpenSSH client (Debian: apt-get install openssh-client)", e);
+            throw endpoint.failure(
+                    Transport.SCP,
+                    "cannot run scp: " + e.getMessage()
+                            + "\nHINT: install the OpenSSH client (Debian: apt-get install openssh-client)",
+                    e);
         }
     }
 
@@ -185,20 +198,36 @@ final class ScpTransport implements AutoCloseable {
     List<String> argv(String remote, Path localFolder) {
         SshHostConfig config = endpoint.config();
         String host = config.host().indexOf(':') >= 0 ? "[" + config.host() + "]" : config.host();
-        return List.of("scp", "-O", "-B",
-                "-F", "/dev/null",
-                "-i", config.identityFile().toString(),
-                "-o", "IdentitiesOnly=yes",
-                "-o", "PreferredAuthentications=publickey",
-                "-o", "UserKnownHostsFile=" + config.knownHosts(),
-                "-o", "GlobalKnownHostsFile=/dev/null",
-                "-o", "StrictHostKeyChecking=yes",
-                "-o", "BatchMode=yes",
-                "-o", "ConnectTimeout=" + endpoint.connectTimeoutSeconds(),
-                "-o", "ServerAliveInterval=" + keepaliveSeconds(),
-                "-o", "ServerAliveCountMax=" + SshSessions.KEEPALIVE_COUNT_MAX,
-                "-o", "LogLevel=ERROR",
-                "-P", Integer.toString(config.port()),
+        return List.of(
+                "scp",
+                "-O",
+                "-B",
+                "-F",
+                "/dev/null",
+                "-i",
+                config.identityFile().toString(),
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "PreferredAuthentications=publickey",
+                "-o",
+                "UserKnownHostsFile=" + config.knownHosts(),
+                "-o",
+                "GlobalKnownHostsFile=/dev/null",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "ConnectTimeout=" + endpoint.connectTimeoutSeconds(),
+                "-o",
+                "ServerAliveInterval=" + keepaliveSeconds(),
+                "-o",
+                "ServerAliveCountMax=" + SshSessions.KEEPALIVE_COUNT_MAX,
+                "-o",
+                "LogLevel=ERROR",
+                "-P",
+                Integer.toString(config.port()),
                 config.user() + "@" + host + ":" + remote,
                 localFolder.toString());
     }
@@ -226,25 +255,33 @@ final class ScpTransport implements AutoCloseable {
             return hostKeyRefused(stderr);
         }
         if (stderr.contains("Permission denied (")) {
-            return endpoint.failure(Transport.SCP, "public-key authentication as '" + config.user() + "' with "
-                    + config.identityFile() + " was refused (" + firstLine(stderr) + ")"
-                    + "\nHINT: is that key's public half in ~" + config.user() + "/.ssh/authorized_keys on the host?");
+            return endpoint.failure(
+                    Transport.SCP,
+                    "public-key authentication as '" + config.user() + "' with "
+                            + config.identityFile() + " was refused (" + firstLine(stderr) + ")"
+                            + "\nHINT: is that key's public half in ~" + config.user()
+                            + "/.ssh/authorized_keys on the host?");
         }
         if (stderr.contains("Connection timed out during banner exchange") || stderr.contains("not responding")) {
             // Hung after the TCP connect (no banner) or in the middle of the copy (keepalives unanswered).
             endpoint.rememberDown();
-            return new SshNoFallbackException(config.name(), endpoint.where(Transport.SCP)
-                    + ": the host stalled: " + firstLine(stderr) + "; skipping it for archive.down_for"
-                    + "\nHINT: is the host frozen or overloaded? archive.connect_timeout and archive.io_timeout bound the waits");
+            return new SshNoFallbackException(
+                    config.name(),
+                    endpoint.where(Transport.SCP)
+                            + ": the host stalled: " + firstLine(stderr) + "; skipping it for archive.down_for"
+                            + "\nHINT: is the host frozen or overloaded? archive.connect_timeout and archive.io_timeout bound the waits");
         }
         if (stderr.contains("ssh: connect to host")) {
             // It answered the reachability probe a moment ago and not now: remember it as the probe would.
             endpoint.rememberDown();
-            return new SshNoFallbackException(config.name(), endpoint.where(Transport.SCP)
-                    + ": host stopped accepting connections: " + firstLine(stderr));
+            return new SshNoFallbackException(
+                    config.name(),
+                    endpoint.where(Transport.SCP) + ": host stopped accepting connections: " + firstLine(stderr));
         }
-        return endpoint.failure(Transport.SCP, "scp of " + location + " failed (exit " + result.exitCode() + "): "
-                + (stderr.isEmpty() ? "no message" : stderr.replace("\n", " | ")));
+        return endpoint.failure(
+                Transport.SCP,
+                "scp of " + location + " failed (exit " + result.exitCode() + "): "
+                        + (stderr.isEmpty() ? "no message" : stderr.replace("\n", " | ")));
     }
 
     /**
@@ -258,9 +295,12 @@ final class ScpTransport implements AutoCloseable {
         } catch (SourceUnavailableException refusal) {
             return refusal;
         }
-        return new SshNoFallbackException(endpoint.name(), endpoint.where(Transport.SCP)
-                + ": host key refused by ssh: " + stderr.replace("\n", " | ")
-                + "\nHINT: check the entry for " + endpoint.config().knownHostsName() + " in " + endpoint.config().knownHosts());
+        return new SshNoFallbackException(
+                endpoint.name(),
+                endpoint.where(Transport.SCP)
+                        + ": host key refused by ssh: " + stderr.replace("\n", " | ")
+                        + "\nHINT: check the entry for " + endpoint.config().knownHostsName() + " in "
+                        + endpoint.config().knownHosts());
     }
 
     private static String firstLine(String text) {
@@ -309,7 +349,8 @@ final class ScpTransport implements AutoCloseable {
             return;
         }
         try (Stream<Path> paths = Files.walk(root)) {
-            List<Path> all = new ArrayList<>(paths.sorted(Comparator.reverseOrder()).toList());
+            List<Path> all =
+                    new ArrayList<>(paths.sorted(Comparator.reverseOrder()).toList());
             for (Path path : all) {
                 Files.deleteIfExists(path);
             }

@@ -49,8 +49,7 @@ final class SftpTransport implements AutoCloseable {
     }
 
     /** See {@link SshSource#find}; empty when the host answered and lacks the file. */
-    synchronized List<WalCopy> find(WalFileName file)
-            throws SourceUnavailableException, SftpRefusedException {
+    synchronized List<WalCopy> find(WalFileName file) throws SourceUnavailableException, SftpRefusedException {
         try {
             return call("search " + endpoint.config().remotePath() + " for " + file, sftp -> findOn(sftp, file));
         } catch (IOException e) {
@@ -63,8 +62,13 @@ final class SftpTransport implements AutoCloseable {
             throws SourceUnavailableException, SftpRefusedException, IOException {
         call("download " + copy.location(), sftp -> {
             String remote = location.isGlob() ? resolveGlob(sftp, location.file()) : copy.location();
-            try (TargetStream out = new TargetStream(Files.newOutputStream(target, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), this::progress)) {
+            try (TargetStream out = new TargetStream(
+                    Files.newOutputStream(
+                            target,
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.TRUNCATE_EXISTING,
+                            StandardOpenOption.WRITE),
+                    this::progress)) {
                 try {
                     sftp.get(remote, out);
                 } catch (SftpException e) {
@@ -83,8 +87,10 @@ final class SftpTransport implements AutoCloseable {
         try {
             SftpATTRS attrs = call("stat " + path, sftp -> sftp.stat(path));
             if (!attrs.isDir()) {
-                throw endpoint.failure(Transport.SFTP, path + " is not a folder on the host"
-                        + "\nHINT: path must name the archive folder that archive_command writes to");
+                throw endpoint.failure(
+                        Transport.SFTP,
+                        path + " is not a folder on the host"
+                                + "\nHINT: path must name the archive folder that archive_command writes to");
             }
             return "sftp: logged in as " + endpoint.config().user() + ", " + path + " is a folder";
         } catch (IOException e) {
@@ -123,7 +129,10 @@ final class SftpTransport implements AutoCloseable {
             if (!reused || isOpen()) {
                 throw failed(what, e);
             }
-            LOG.info("{}: the SFTP session dropped ({}); reconnecting once", endpoint.where(Transport.SFTP), e.getMessage());
+            LOG.info(
+                    "{}: the SFTP session dropped ({}); reconnecting once",
+                    endpoint.where(Transport.SFTP),
+                    e.getMessage());
         }
         close();
         sftp = open();
@@ -153,10 +162,14 @@ final class SftpTransport implements AutoCloseable {
             } catch (SftpException | IOException | RuntimeException e) {
                 if (w.fired()) {
                     close();
-                    throw new SshNoFallbackException(endpoint.name(), endpoint.where(Transport.SFTP) + ": cannot "
-                            + what + ": the host stalled (nothing for " + endpoint.config().ioTimeout().toMillis()
-                            + " ms); skipping it for archive.down_for"
-                            + "\nHINT: is the host frozen, overloaded or its disk hung? archive.io_timeout bounds each wait", e);
+                    throw new SshNoFallbackException(
+                            endpoint.name(),
+                            endpoint.where(Transport.SFTP) + ": cannot "
+                                    + what + ": the host stalled (nothing for "
+                                    + endpoint.config().ioTimeout().toMillis()
+                                    + " ms); skipping it for archive.down_for"
+                                    + "\nHINT: is the host frozen, overloaded or its disk hung? archive.io_timeout bounds each wait",
+                            e);
                 }
                 throw e;
             }
@@ -173,7 +186,10 @@ final class SftpTransport implements AutoCloseable {
     }
 
     private boolean isOpen() {
-        return session != null && session.isConnected() && channel != null && channel.isConnected()
+        return session != null
+                && session.isConnected()
+                && channel != null
+                && channel.isConnected()
                 && !channel.isClosed();
     }
 
@@ -193,11 +209,13 @@ final class SftpTransport implements AutoCloseable {
             if (sessionAlive) {
                 // Logged in fine, but no SFTP: sshd without (or with a broken) sftp Subsystem line.
                 // JSch reports sshd's SSH_MSG_CHANNEL_FAILURE as "failed to send channel request".
-                throw new SftpRefusedException(endpoint.where(Transport.SFTP)
-                        + ": the host refused the SFTP subsystem (" + e.getMessage() + ")", e);
+                throw new SftpRefusedException(
+                        endpoint.where(Transport.SFTP) + ": the host refused the SFTP subsystem (" + e.getMessage()
+                                + ")",
+                        e);
             }
-            throw endpoint.failure(Transport.SFTP, "the SSH session ended while opening the SFTP channel: "
-                    + e.getMessage(), e);
+            throw endpoint.failure(
+                    Transport.SFTP, "the SSH session ended while opening the SFTP channel: " + e.getMessage(), e);
         }
         session = fresh;
         channel = sftp;
@@ -217,13 +235,16 @@ final class SftpTransport implements AutoCloseable {
         }
         String reason = switch (e.id) {
             case ChannelSftp.SSH_FX_NO_SUCH_FILE -> "no such file or folder (" + e.getMessage() + ")";
-            case ChannelSftp.SSH_FX_PERMISSION_DENIED -> "permission denied (" + e.getMessage() + ")"
-                    + "\nHINT: the login user " + endpoint.config().user() + " must be able to read the archive folder"
-                    + " and its files";
+            case ChannelSftp.SSH_FX_PERMISSION_DENIED ->
+                "permission denied (" + e.getMessage() + ")"
+                        + "\nHINT: the login user " + endpoint.config().user()
+                        + " must be able to read the archive folder"
+                        + " and its files";
             default -> e.getMessage();
         };
         String message = endpoint.where(Transport.SFTP) + ": cannot " + what + ": " + reason;
-        return answered ? new SshNoFallbackException(endpoint.name(), message, e)
+        return answered
+                ? new SshNoFallbackException(endpoint.name(), message, e)
                 : new SourceUnavailableException(endpoint.name(), message, e);
     }
 
@@ -287,7 +308,8 @@ final class SftpTransport implements AutoCloseable {
                 if (SshEndpoint.SAFE_FOLDER.matcher(name).matches()) {
                     names.add(name);
                 } else {
-                    LOG.debug("{}: folder '{}' has an unusual name; not searched", endpoint.where(Transport.SFTP), name);
+                    LOG.debug(
+                            "{}: folder '{}' has an unusual name; not searched", endpoint.where(Transport.SFTP), name);
                 }
             }
             return ChannelSftp.LsEntrySelector.CONTINUE;
@@ -305,8 +327,10 @@ final class SftpTransport implements AutoCloseable {
                 return copy.location();
             }
         }
-        throw endpoint.failure(Transport.SFTP, "no copy of " + file + " is left in any folder below "
-                + endpoint.config().remotePath() + " (it was there moments ago)");
+        throw endpoint.failure(
+                Transport.SFTP,
+                "no copy of " + file + " is left in any folder below "
+                        + endpoint.config().remotePath() + " (it was there moments ago)");
     }
 
     /** The target file's stream, remembering a failed write so it is not mistaken for a remote failure. */

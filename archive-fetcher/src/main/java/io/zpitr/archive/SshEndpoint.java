@@ -66,25 +66,32 @@ final class SshEndpoint {
             if (until.isEmpty()) {
                 return;
             }
-            throw rememberedDown(transport, "remembered as down until " + until.get() + " ("
-                    + reachability.stateFile(config.host(), config.port()) + ")");
+            throw rememberedDown(
+                    transport,
+                    "remembered as down until " + until.get() + " ("
+                            + reachability.stateFile(config.host(), config.port()) + ")");
         }
         HostReachability.Result result = reachability.check(config.host(), config.port(), config.connectTimeout());
         switch (result.status()) {
             case UP -> answeredAtNanos = System.nanoTime();
-            case DOWN -> throw new SshNoFallbackException(config.name(), where(transport)
-                    + ": host did not accept a TCP connection (" + result.reason() + "); skipping it until "
-                    + result.downUntil()
-                    + "\nHINT: check that the host is up and sshd listens on port " + config.port()
-                    + "; zpitr tries it again after archive.down_for");
+            case DOWN ->
+                throw new SshNoFallbackException(
+                        config.name(),
+                        where(transport)
+                                + ": host did not accept a TCP connection (" + result.reason() + "); skipping it until "
+                                + result.downUntil()
+                                + "\nHINT: check that the host is up and sshd listens on port " + config.port()
+                                + "; zpitr tries it again after archive.down_for");
             case REMEMBERED_DOWN -> throw rememberedDown(transport, result.reason());
         }
     }
 
     private SshNoFallbackException rememberedDown(Transport transport, String reason) {
-        return new SshNoFallbackException(config.name(), where(transport)
-                + ": host is skipped without trying: it did not answer earlier and is " + reason
-                + "\nHINT: delete that file to try the host again at once");
+        return new SshNoFallbackException(
+                config.name(),
+                where(transport)
+                        + ": host is skipped without trying: it did not answer earlier and is " + reason
+                        + "\nHINT: delete that file to try the host again at once");
     }
 
     /** Records that the host stopped answering in the middle of an SSH connect. */
@@ -96,13 +103,17 @@ final class SshEndpoint {
     /** Both credentials files must be readable before any attempt: a clear error beats "auth fail". */
     void requireCredentialFiles(Transport transport) throws SourceUnavailableException {
         if (!Files.isReadable(config.identityFile())) {
-            throw failure(transport, "identity_file " + config.identityFile() + " does not exist or is not readable"
-                    + "\nHINT: point identity_file at the private key whose public half is in the host's authorized_keys");
+            throw failure(
+                    transport,
+                    "identity_file " + config.identityFile() + " does not exist or is not readable"
+                            + "\nHINT: point identity_file at the private key whose public half is in the host's authorized_keys");
         }
         if (!Files.isReadable(config.knownHosts())) {
-            throw failure(transport, "known_hosts file " + config.knownHosts() + " does not exist or is not readable"
-                    + "\nHINT: after verifying the host's key fingerprint with its administrator, create it: "
-                    + keyscanCommand("ed25519"));
+            throw failure(
+                    transport,
+                    "known_hosts file " + config.knownHosts() + " does not exist or is not readable"
+                            + "\nHINT: after verifying the host's key fingerprint with its administrator, create it: "
+                            + keyscanCommand("ed25519"));
         }
     }
 
@@ -141,8 +152,8 @@ final class SshEndpoint {
      */
     Location parse(WalCopy copy) {
         if (!config.name().equals(copy.source())) {
-            throw new IllegalArgumentException("copy " + copy + " belongs to source '" + copy.source()
-                    + "', not to '" + config.name() + "'");
+            throw new IllegalArgumentException(
+                    "copy " + copy + " belongs to source '" + copy.source() + "', not to '" + config.name() + "'");
         }
         String prefix = config.remotePath() + "/";
         String location = copy.location();

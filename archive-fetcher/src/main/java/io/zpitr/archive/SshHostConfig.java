@@ -47,17 +47,42 @@ import java.util.regex.Pattern;
  * @param connectTimeout bound of one TCP connect and of the wait for the SSH banner
  * @param ioTimeout      bound of every later network wait ({@code archive.io_timeout})
  */
-public record SshHostConfig(String name, String host, int port, String user, String remotePath,
-                            Path identityFile, Path knownHosts, List<Transport> transports,
-                            Duration connectTimeout, Duration ioTimeout) {
+public record SshHostConfig(
+        String name,
+        String host,
+        int port,
+        String user,
+        String remotePath,
+        Path identityFile,
+        Path knownHosts,
+        List<Transport> transports,
+        Duration connectTimeout,
+        Duration ioTimeout) {
 
     /** {@code archive.io_timeout} when none is configured. */
     public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(10);
 
     /** As the canonical constructor, with {@link #DEFAULT_IO_TIMEOUT}. */
-    public SshHostConfig(String name, String host, int port, String user, String remotePath,
-                         Path identityFile, Path knownHosts, List<Transport> transports, Duration connectTimeout) {
-        this(name, host, port, user, remotePath, identityFile, knownHosts, transports, connectTimeout,
+    public SshHostConfig(
+            String name,
+            String host,
+            int port,
+            String user,
+            String remotePath,
+            Path identityFile,
+            Path knownHosts,
+            List<Transport> transports,
+            Duration connectTimeout) {
+        this(
+                name,
+                host,
+                port,
+                user,
+                remotePath,
+                identityFile,
+                knownHosts,
+                transports,
+                connectTimeout,
                 DEFAULT_IO_TIMEOUT);
     }
 
@@ -98,14 +123,16 @@ public record SshHostConfig(String name, String host, int port, String user, Str
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("an ssh archive source needs a name");
         }
-        if (host == null || !(HOST_NAME.matcher(host).matches() || IPV6.matcher(host).matches())) {
+        if (host == null
+                || !(HOST_NAME.matcher(host).matches() || IPV6.matcher(host).matches())) {
             throw refused(name, "host", host, "a host name (letters, digits, '.', '-') or an IP address");
         }
         if (port < 1 || port > 65535) {
             throw refused(name, "port", Integer.toString(port), "a TCP port, 1 to 65535");
         }
         if (user == null || !USER.matcher(user).matches()) {
-            throw refused(name, "user", user, "a login name of letters, digits, '_', '.', '-', not starting with '-' or '.'");
+            throw refused(
+                    name, "user", user, "a login name of letters, digits, '_', '.', '-', not starting with '-' or '.'");
         }
         remotePath = validRemotePath(name, remotePath);
         requireOpenSshLiteral(name, "identity_file", identityFile);
@@ -167,9 +194,15 @@ public record SshHostConfig(String name, String host, int port, String user, Str
             throw refused(source, key, null, "a file path");
         }
         String text = file.toString();
-        if (text.isEmpty() || OPENSSH_SPECIAL.matcher(text).find() || text.chars().anyMatch(Character::isISOControl)) {
-            throw refused(source, key, text, "a path without whitespace, quotes, '%' or '\\' (OpenSSH splits or"
-                    + " expands those in -i and -o UserKnownHostsFile=)");
+        if (text.isEmpty()
+                || OPENSSH_SPECIAL.matcher(text).find()
+                || text.chars().anyMatch(Character::isISOControl)) {
+            throw refused(
+                    source,
+                    key,
+                    text,
+                    "a path without whitespace, quotes, '%' or '\\' (OpenSSH splits or"
+                            + " expands those in -i and -o UserKnownHostsFile=)");
         }
     }
 

@@ -1,4 +1,5 @@
-// A failure that no other transport may paper over: the host is down, its key was refused, or its archive could not be read.
+// A failure that no other transport may paper over: the host is down, its key was refused, or its archive could not be
+// read.
 package io.zpitr.archive;
 
 /**

@@ -1,4 +1,5 @@
-// Opens a JSch session to an archive host with strict host key checking and key-only authentication, and words its failures.
+// Opens a JSch session to an archive host with strict host key checking and key-only authentication, and words its
+// failures.
 package io.zpitr.archive;
 
 import com.jcraft.jsch.HostKey;
@@ -49,8 +50,8 @@ final class SshSessions {
      * implementation needs Bouncy Castle. {@code -Dzpitr.ssh.ciphers} replaces the list for a
      * measurement.
      */
-    static final String CIPHERS = System.getProperty("zpitr.ssh.ciphers",
-            "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr");
+    static final String CIPHERS = System.getProperty(
+            "zpitr.ssh.ciphers", "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr");
     /**
      * JSch's own MAC order unless a measurement asks for another ({@code -Dzpitr.ssh.macs}); GCM
      * needs none.
@@ -61,8 +62,7 @@ final class SshSessions {
     /** ...sent at this interval; also keeps an idle long-lived session from being dropped by firewalls. */
     static final Duration KEEPALIVE_INTERVAL = Duration.ofSeconds(15);
 
-    private SshSessions() {
-    }
+    private SshSessions() {}
 
     /**
      * A connected, authenticated session; {@code transport} only labels messages (the scp
@@ -86,9 +86,12 @@ final class SshSessions {
             knownHosts = SshKnownHosts.load(jsch, config.knownHosts());
             session = jsch.getSession(config.user(), config.host(), config.port());
         } catch (JSchException e) {
-            throw endpoint.failure(transport, "cannot load identity_file " + config.identityFile() + " or known_hosts "
-                    + config.knownHosts() + ": " + e.getMessage()
-                    + "\nHINT: the identity must be an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')", e);
+            throw endpoint.failure(
+                    transport,
+                    "cannot load identity_file " + config.identityFile() + " or known_hosts "
+                            + config.knownHosts() + ": " + e.getMessage()
+                            + "\nHINT: the identity must be an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N '')",
+                    e);
         }
         session.setHostKeyRepository(knownHosts);
         session.setConfig(sessionConfig());
@@ -126,60 +129,86 @@ final class SshSessions {
         return p;
     }
 
-    private static SourceUnavailableException explain(SshEndpoint endpoint, Transport transport, Session session,
-                                                      HostKeyRepository knownHosts, JSchException e) {
+    private static SourceUnavailableException explain(
+            SshEndpoint endpoint, Transport transport, Session session, HostKeyRepository knownHosts, JSchException e) {
         SshHostConfig config = endpoint.config();
         String message = String.valueOf(e.getMessage());
         HostKey presented = session.getHostKey();
         if (e instanceof JSchRevokedHostKeyException) {
-            return new SshNoFallbackException(config.name(), endpoint.where(transport) + ": host key refused: "
-                    + fingerprintOf(presented) + " is marked @revoked in " + config.knownHosts()
-                    + "\nHINT: the host's key was withdrawn on purpose; ask its administrator for the new one", e);
+            return new SshNoFallbackException(
+                    config.name(),
+                    endpoint.where(transport) + ": host key refused: "
+                            + fingerprintOf(presented) + " is marked @revoked in " + config.knownHosts()
+                            + "\nHINT: the host's key was withdrawn on purpose; ask its administrator for the new one",
+                    e);
         }
-        if (presented != null && (e instanceof JSchHostKeyException || message.startsWith("reject HostKey")
-                || message.startsWith("HostKey has been changed"))) {
+        if (presented != null
+                && (e instanceof JSchHostKeyException
+                        || message.startsWith("reject HostKey")
+                        || message.startsWith("HostKey has been changed"))) {
             return hostKeyRefused(endpoint, transport, presented, knownHosts, e);
         }
         // JSch's auth exception classes are package-private; its messages are all that is visible.
-        if (message.startsWith("Auth fail") || message.startsWith("Auth cancel") || message.startsWith("USERAUTH fail")) {
-            return endpoint.failure(transport, "public-key authentication as '" + config.user() + "' with "
-                    + config.identityFile() + " was refused (" + message + ")"
-                    + "\nHINT: is that key's public half in ~" + config.user() + "/.ssh/authorized_keys on the host,"
-                    + " and is the key without passphrase?", e);
+        if (message.startsWith("Auth fail")
+                || message.startsWith("Auth cancel")
+                || message.startsWith("USERAUTH fail")) {
+            return endpoint.failure(
+                    transport,
+                    "public-key authentication as '" + config.user() + "' with "
+                            + config.identityFile() + " was refused (" + message + ")"
+                            + "\nHINT: is that key's public half in ~" + config.user()
+                            + "/.ssh/authorized_keys on the host,"
+                            + " and is the key without passphrase?",
+                    e);
         }
         if (e instanceof JSchAlgoNegoFailException) {
-            return endpoint.failure(transport, "no algorithm in common with the host: " + message
-                    + "\nHINT: the host's sshd must offer an ed25519, ecdsa or rsa-sha2 host key", e);
+            return endpoint.failure(
+                    transport,
+                    "no algorithm in common with the host: " + message
+                            + "\nHINT: the host's sshd must offer an ed25519, ecdsa or rsa-sha2 host key",
+                    e);
         }
         Throwable cause = e.getCause();
         if (cause instanceof ConnectFailed) {
             // It answered the reachability probe a moment ago and not now: remember it as the probe would.
             endpoint.rememberDown();
-            return new SshNoFallbackException(config.name(), endpoint.where(transport)
-                    + ": host stopped accepting connections: " + cause.getMessage(), e);
+            return new SshNoFallbackException(
+                    config.name(),
+                    endpoint.where(transport) + ": host stopped accepting connections: " + cause.getMessage(),
+                    e);
         }
         if (cause instanceof NoBanner) {
             // A hung host: remembered as down like a refusing one, so later fetches skip it at once.
             endpoint.rememberDown();
-            return new SshNoFallbackException(config.name(), endpoint.where(transport)
-                    + ": host accepted the TCP connection but sent no SSH banner within "
-                    + config.connectTimeout().toMillis() + " ms (hung?); skipping it for archive.down_for"
-                    + "\nHINT: is the host frozen or its sshd stuck? archive.connect_timeout bounds this wait", e);
+            return new SshNoFallbackException(
+                    config.name(),
+                    endpoint.where(transport)
+                            + ": host accepted the TCP connection but sent no SSH banner within "
+                            + config.connectTimeout().toMillis() + " ms (hung?); skipping it for archive.down_for"
+                            + "\nHINT: is the host frozen or its sshd stuck? archive.connect_timeout bounds this wait",
+                    e);
         }
         if (cause instanceof SocketTimeoutException || message.contains("timeout")) {
             endpoint.rememberDown();
-            return new SshNoFallbackException(config.name(), endpoint.where(transport)
-                    + ": the SSH handshake stalled: no answer within " + config.ioTimeout().toMillis() + " ms ("
-                    + message + "); skipping the host for archive.down_for"
-                    + "\nHINT: is an sshd (and not another service) listening on " + config.hostAndPort()
-                    + ", and is the host overloaded? archive.io_timeout bounds each wait", e);
+            return new SshNoFallbackException(
+                    config.name(),
+                    endpoint.where(transport)
+                            + ": the SSH handshake stalled: no answer within "
+                            + config.ioTimeout().toMillis() + " ms ("
+                            + message + "); skipping the host for archive.down_for"
+                            + "\nHINT: is an sshd (and not another service) listening on " + config.hostAndPort()
+                            + ", and is the host overloaded? archive.io_timeout bounds each wait",
+                    e);
         }
         return endpoint.failure(transport, "SSH connection failed: " + message, e);
     }
 
-    private static SourceUnavailableException hostKeyRefused(SshEndpoint endpoint, Transport transport,
-                                                             HostKey presented, HostKeyRepository knownHosts,
-                                                             JSchException e) {
+    private static SourceUnavailableException hostKeyRefused(
+            SshEndpoint endpoint,
+            Transport transport,
+            HostKey presented,
+            HostKeyRepository knownHosts,
+            JSchException e) {
         SshHostConfig config = endpoint.config();
         byte[] blob = Base64.getDecoder().decode(presented.getKey());
         String type = SshKnownHosts.keyType(blob);
@@ -191,19 +220,24 @@ final class SshSessions {
                 ? "host key refused: it does not match the " + type + " key that " + config.knownHosts()
                         + " holds for " + name + "; the host presented " + type + " " + fingerprint
                         + ". Someone may be intercepting the connection, or the host was reinstalled"
-                        + "\nHINT: verify " + fingerprint + " with the host's administrator (on the host: ssh-keygen -lf"
+                        + "\nHINT: verify " + fingerprint
+                        + " with the host's administrator (on the host: ssh-keygen -lf"
                         + " /etc/ssh/ssh_host_" + SshKnownHosts.keyscanType(type) + "_key.pub); only if it is genuine,"
                         + " remove the old key (ssh-keygen -R '" + name + "' -f " + config.knownHosts()
                         + ") and add the new one: " + keyscan
                 : "host key refused: " + config.knownHosts() + " has no key for " + name + "; the host presented "
                         + type + " " + fingerprint
-                        + "\nHINT: verify " + fingerprint + " with the host's administrator (on the host: ssh-keygen -lf"
-                        + " /etc/ssh/ssh_host_" + SshKnownHosts.keyscanType(type) + "_key.pub), then add it: " + keyscan;
+                        + "\nHINT: verify " + fingerprint
+                        + " with the host's administrator (on the host: ssh-keygen -lf"
+                        + " /etc/ssh/ssh_host_" + SshKnownHosts.keyscanType(type) + "_key.pub), then add it: "
+                        + keyscan;
         return new SshNoFallbackException(config.name(), endpoint.where(transport) + ": " + text, e);
     }
 
     private static String fingerprintOf(HostKey key) {
-        return key == null ? "its key" : SshKnownHosts.fingerprint(Base64.getDecoder().decode(key.getKey()));
+        return key == null
+                ? "its key"
+                : SshKnownHosts.fingerprint(Base64.getDecoder().decode(key.getKey()));
     }
 
     /** Milliseconds for a socket or JSch timeout: never 0, which means "wait forever" to both. */
@@ -229,8 +263,11 @@ final class SshSessions {
                 socket.connect(new InetSocketAddress(host, port), timeoutMillis);
             } catch (IOException e) {
                 socket.close();
-                throw new ConnectFailed(e instanceof SocketTimeoutException
-                        ? "no answer within " + timeoutMillis + " ms" : e.getMessage(), e);
+                throw new ConnectFailed(
+                        e instanceof SocketTimeoutException
+                                ? "no answer within " + timeoutMillis + " ms"
+                                : e.getMessage(),
+                        e);
             }
             socket.setTcpNoDelay(true);
             return socket;

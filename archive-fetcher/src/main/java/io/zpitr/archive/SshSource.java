@@ -76,11 +76,11 @@ public final class SshSource implements WalSource {
      * transport's private folders under {@code scratchDir} (say, the spool folder).
      */
     public SshSource(SshHostConfig config, HostReachability reachability, ProcessRunner runner, Path scratchDir) {
-        this.endpoint = new SshEndpoint(Objects.requireNonNull(config, "config"),
-                Objects.requireNonNull(reachability, "reachability"));
+        this.endpoint = new SshEndpoint(
+                Objects.requireNonNull(config, "config"), Objects.requireNonNull(reachability, "reachability"));
         this.sftp = new SftpTransport(endpoint);
-        this.scp = new ScpTransport(endpoint, Objects.requireNonNull(runner, "runner"),
-                Objects.requireNonNull(scratchDir, "scratchDir"));
+        this.scp = new ScpTransport(
+                endpoint, Objects.requireNonNull(runner, "runner"), Objects.requireNonNull(scratchDir, "scratchDir"));
     }
 
     @Override
@@ -182,8 +182,10 @@ public final class SshSource implements WalSource {
                 case SCP -> scp.probe();
             };
         } catch (SftpRefusedException e) {
-            throw new SourceUnavailableException(name(), e.getMessage()
-                    + "\nHINT: enable SFTP on the host (Subsystem sftp internal-sftp) or rely on scp", e);
+            throw new SourceUnavailableException(
+                    name(),
+                    e.getMessage() + "\nHINT: enable SFTP on the host (Subsystem sftp internal-sftp) or rely on scp",
+                    e);
         } catch (IOException e) {
             throw endpoint.failure(transport, "local scratch folder: " + e, e);
         }
@@ -227,22 +229,34 @@ public final class SshSource implements WalSource {
         sftpRefusedAtNanos = System.nanoTime();
         boolean scpConfigured = config().transports().contains(Transport.SCP);
         if (first) {
-            LOG.warn("{}{}", e.getMessage(), scpConfigured
-                    ? "; using scp -O for this host, SFTP is tried again after " + SFTP_RETRY_AFTER.toMinutes() + " min"
-                    : "");
+            LOG.warn(
+                    "{}{}",
+                    e.getMessage(),
+                    scpConfigured
+                            ? "; using scp -O for this host, SFTP is tried again after " + SFTP_RETRY_AFTER.toMinutes()
+                                    + " min"
+                            : "");
         }
-        reasons.add(e.getMessage() + (scpConfigured ? ""
-                : "\nHINT: enable SFTP on the host (Subsystem sftp internal-sftp in sshd_config) or add scp to"
-                + " transports: [sftp, scp]"));
+        reasons.add(e.getMessage()
+                + (scpConfigured
+                        ? ""
+                        : "\nHINT: enable SFTP on the host (Subsystem sftp internal-sftp in sshd_config) or add scp to"
+                                + " transports: [sftp, scp]"));
     }
 
     private SourceUnavailableException noTransport(String what, List<String> reasons) {
         if (reasons.size() == 1) {
             return new SourceUnavailableException(name(), reasons.get(0));
         }
-        StringBuilder message = new StringBuilder("source '").append(name()).append("' (")
-                .append(config().user()).append('@').append(config().hostAndPort())
-                .append("): no transport could ").append(what).append(':');
+        StringBuilder message = new StringBuilder("source '")
+                .append(name())
+                .append("' (")
+                .append(config().user())
+                .append('@')
+                .append(config().hostAndPort())
+                .append("): no transport could ")
+                .append(what)
+                .append(':');
         for (String reason : reasons) {
             message.append("\n  ").append(reason.replace("\n", "\n    "));
         }

@@ -24,8 +24,7 @@ final class StallGuard {
         return t;
     });
 
-    private StallGuard() {
-    }
+    private StallGuard() {}
 
     /** Starts watching; close the watch when the call returns. */
     static Watch watch(Duration limit, Runnable cutOff) {
@@ -64,7 +63,7 @@ final class StallGuard {
 
         private void check() {
             if (System.nanoTime() - lastProgressNanos > limitNanos && fired.compareAndSet(false, true)) {
-                ScheduledFuture<?> self = check;  // null only if this ran before the constructor ended
+                ScheduledFuture<?> self = check; // null only if this ran before the constructor ended
                 if (self != null) {
                     self.cancel(false);
                 }

@@ -12,7 +12,12 @@ import java.util.regex.Pattern;
  */
 public final class WalFileName implements Comparable<WalFileName> {
     /** What kind of file the name denotes. */
-    public enum Kind { SEGMENT, HISTORY, BACKUP, PARTIAL }
+    public enum Kind {
+        SEGMENT,
+        HISTORY,
+        BACKUP,
+        PARTIAL
+    }
 
     private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
     private static final Pattern HISTORY = Pattern.compile("[0-9A-F]{8}\\.history");

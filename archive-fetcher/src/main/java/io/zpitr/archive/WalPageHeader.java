@@ -29,8 +29,8 @@ import java.util.OptionalInt;
  * @param segmentSize      xlp_seg_size (long header), else 0
  * @param blockSize        xlp_xlog_blcksz (long header), else 0
  */
-record WalPageHeader(int magic, int info, long timeline, long pageAddress,
-                     long systemIdentifier, long segmentSize, long blockSize) {
+record WalPageHeader(
+        int magic, int info, long timeline, long pageAddress, long systemIdentifier, long segmentSize, long blockSize) {
     static final int SHORT_SIZE = 24;
     static final int LONG_SIZE = 40;
     /** XLP_LONG_HEADER: the page carries the long header (the first page of a segment). */
@@ -57,16 +57,27 @@ record WalPageHeader(int magic, int info, long timeline, long pageAddress,
     /** The long header at the start of a segment; the caller has checked the file holds LONG_SIZE bytes. */
     static WalPageHeader readLong(FileChannel channel) throws IOException {
         ByteBuffer b = readFully(channel, 0, LONG_SIZE);
-        return new WalPageHeader(Short.toUnsignedInt(b.getShort(0)), Short.toUnsignedInt(b.getShort(2)),
-                Integer.toUnsignedLong(b.getInt(4)), b.getLong(8),
-                b.getLong(24), Integer.toUnsignedLong(b.getInt(32)), Integer.toUnsignedLong(b.getInt(36)));
+        return new WalPageHeader(
+                Short.toUnsignedInt(b.getShort(0)),
+                Short.toUnsignedInt(b.getShort(2)),
+                Integer.toUnsignedLong(b.getInt(4)),
+                b.getLong(8),
+                b.getLong(24),
+                Integer.toUnsignedLong(b.getInt(32)),
+                Integer.toUnsignedLong(b.getInt(36)));
     }
 
     /** The short header of the page at {@code position}; the caller has checked the file is long enough. */
     static WalPageHeader readShort(FileChannel channel, long position) throws IOException {
         ByteBuffer b = readFully(channel, position, SHORT_SIZE);
-        return new WalPageHeader(Short.toUnsignedInt(b.getShort(0)), Short.toUnsignedInt(b.getShort(2)),
-                Integer.toUnsignedLong(b.getInt(4)), b.getLong(8), 0, 0, 0);
+        return new WalPageHeader(
+                Short.toUnsignedInt(b.getShort(0)),
+                Short.toUnsignedInt(b.getShort(2)),
+                Integer.toUnsignedLong(b.getInt(4)),
+                b.getLong(8),
+                0,
+                0,
+                0);
     }
 
     /** The major whose XLOG_PAGE_MAGIC this is, if it is one of the supported ones. */
@@ -81,7 +92,8 @@ record WalPageHeader(int magic, int info, long timeline, long pageAddress,
 
     /** An LSN the way PostgreSQL prints it: {@code 0/3000000}. */
     static String lsn(long lsn) {
-        return Long.toHexString(lsn >>> 32).toUpperCase(Locale.ROOT) + "/" + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase(Locale.ROOT);
+        return Long.toHexString(lsn >>> 32).toUpperCase(Locale.ROOT) + "/"
+                + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase(Locale.ROOT);
     }
 
     private static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
@@ -89,8 +101,8 @@ record WalPageHeader(int magic, int info, long timeline, long pageAddress,
         while (b.hasRemaining()) {
             int n = channel.read(b, position + b.position());
             if (n < 0) {
-                throw new IOException("file ended at byte " + (position + b.position())
-                        + " while reading a WAL page header");
+                throw new IOException(
+                        "file ended at byte " + (position + b.position()) + " while reading a WAL page header");
             }
         }
         return b;

@@ -10,8 +10,7 @@ public final class WalSegments {
     /** PostgreSQL's default segment size (initdb --wal-segsize), the one zpitr assumes unless told. */
     public static final long DEFAULT_SIZE = 16L << 20;
 
-    private WalSegments() {
-    }
+    private WalSegments() {}
 
     /** The name of the segment holding {@code lsn} on {@code timeline}: PostgreSQL's XLByteToSeg and XLogFileName. */
     public static String nameAt(long lsn, long timeline, long segmentSize) {
@@ -38,12 +37,14 @@ public final class WalSegments {
             throw new IllegalArgumentException(segment + " is not a WAL segment");
         }
         String ls = segment.logAndSegment();
-        return Long.parseLong(ls.substring(0, 8), 16) * segmentsPerLog(segmentSize) + Long.parseLong(ls.substring(8), 16);
+        return Long.parseLong(ls.substring(0, 8), 16) * segmentsPerLog(segmentSize)
+                + Long.parseLong(ls.substring(8), 16);
     }
 
     private static long segmentsPerLog(long segmentSize) {
         if (segmentSize < (1 << 20) || segmentSize > (1L << 30) || Long.bitCount(segmentSize) != 1) {
-            throw new IllegalArgumentException("WAL segment size " + segmentSize + " is not a power of two from 1 MB to 1 GB");
+            throw new IllegalArgumentException(
+                    "WAL segment size " + segmentSize + " is not a power of two from 1 MB to 1 GB");
         }
         return 0x1_0000_0000L / segmentSize;
     }

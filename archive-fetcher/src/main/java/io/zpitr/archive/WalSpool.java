@@ -84,7 +84,8 @@ public final class WalSpool {
     /** The last requested segment, if any was recorded and it reads as a segment name. */
     public Optional<WalFileName> lastRequested() throws IOException {
         try {
-            String text = Files.readString(dir.resolve(REQUESTED), StandardCharsets.US_ASCII).strip();
+            String text = Files.readString(dir.resolve(REQUESTED), StandardCharsets.US_ASCII)
+                    .strip();
             WalFileName name = WalFileName.of(text);
             return name.kind() == WalFileName.Kind.SEGMENT ? Optional.of(name) : Optional.empty();
         } catch (NoSuchFileException e) {
@@ -122,7 +123,8 @@ public final class WalSpool {
     /** The recorded system identifier of the cluster this spool serves; empty when unknown or unreadable. */
     public java.util.OptionalLong systemIdentifier() {
         try {
-            String text = Files.readString(dir.resolve(SYSTEM_IDENTIFIER), StandardCharsets.US_ASCII).strip();
+            String text = Files.readString(dir.resolve(SYSTEM_IDENTIFIER), StandardCharsets.US_ASCII)
+                    .strip();
             return java.util.OptionalLong.of(Long.parseUnsignedLong(text));
         } catch (IOException | NumberFormatException e) {
             return java.util.OptionalLong.empty();
@@ -139,7 +141,8 @@ public final class WalSpool {
      * instead of {@link #MISSING_FRESH} (a second line, in milliseconds; the launcher believes at most
      * {@link #MISSING_FRESH_MAX}): the prefetcher asks the sources again before then.
      */
-    public void markMissing(WalFileName name, java.time.Instant when, java.time.Duration answersFor) throws IOException {
+    public void markMissing(WalFileName name, java.time.Instant when, java.time.Duration answersFor)
+            throws IOException {
         long millis = Math.max(MISSING_FRESH.toMillis(), Math.min(MISSING_FRESH_MAX.toMillis(), answersFor.toMillis()));
         writeAtomically(MISSING + name.name(), when.toEpochMilli() + "\n" + millis + "\n");
     }
@@ -162,8 +165,10 @@ public final class WalSpool {
     /** When a source last lacked {@code name}, if a readable mark says so. */
     public Optional<java.time.Instant> missingSince(WalFileName name) throws IOException {
         try {
-            String text = Files.readString(dir.resolve(MISSING + name.name()), StandardCharsets.US_ASCII).strip();
-            return Optional.of(java.time.Instant.ofEpochMilli(Long.parseLong(text.lines().findFirst().orElse(""))));
+            String text = Files.readString(dir.resolve(MISSING + name.name()), StandardCharsets.US_ASCII)
+                    .strip();
+            return Optional.of(java.time.Instant.ofEpochMilli(
+                    Long.parseLong(text.lines().findFirst().orElse(""))));
         } catch (NoSuchFileException | NumberFormatException e) {
             return Optional.empty();
         }
@@ -204,7 +209,8 @@ public final class WalSpool {
         try {
             Files.writeString(temp, content, StandardCharsets.US_ASCII);
             marks.giveTo(temp);
-            Files.move(temp, dir.resolve(fileName), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    temp, dir.resolve(fileName), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(temp);
         }

@@ -45,6 +45,7 @@ import java.util.regex.Pattern;
 public final class WalVerifier {
     /** Far above any real history or backup file (one line per timeline switch); keeps garbage out of memory. */
     private static final int MAX_TEXT_FILE_SIZE = 1 << 20;
+
     private static final long MIN_SEGMENT_SIZE = 1L << 20;
     private static final long MAX_SEGMENT_SIZE = 1L << 30;
     private static final long MIN_BLOCK_SIZE = 1L << 10;
@@ -55,6 +56,7 @@ public final class WalVerifier {
      */
     private static final Pattern HISTORY_ENTRY =
             Pattern.compile("(\\d{1,10})\\s+([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})(?:\\s.*)?");
+
     private static final Pattern BACKUP_START =
             Pattern.compile("START WAL LOCATION: [0-9A-F]{1,8}/[0-9A-F]{1,8} \\(file ([0-9A-F]{24})\\)");
 
@@ -68,8 +70,12 @@ public final class WalVerifier {
      * @param systemIdentifier for a good segment, the system identifier of the cluster that wrote it
      * @param segmentSize      for a good segment, its WAL segment size in bytes
      */
-    public record Result(boolean ok, String reason, OptionalInt postgresMajor,
-                         OptionalLong systemIdentifier, OptionalLong segmentSize) {
+    public record Result(
+            boolean ok,
+            String reason,
+            OptionalInt postgresMajor,
+            OptionalLong systemIdentifier,
+            OptionalLong segmentSize) {
         public Result {
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(postgresMajor, "postgresMajor");
@@ -85,14 +91,18 @@ public final class WalVerifier {
         }
 
         static Result goodSegment(int major, long systemIdentifier, long segmentSize) {
-            return new Result(true, "", OptionalInt.of(major), OptionalLong.of(systemIdentifier),
-                    OptionalLong.of(segmentSize));
+            return new Result(
+                    true, "", OptionalInt.of(major), OptionalLong.of(systemIdentifier), OptionalLong.of(segmentSize));
         }
 
         static Result refused(String reason) {
             // One log line: a reason quoting file content must not break it.
-            return new Result(false, reason.replace('\t', ' ').replaceAll("\\p{Cntrl}", "?"), OptionalInt.empty(),
-                    OptionalLong.empty(), OptionalLong.empty());
+            return new Result(
+                    false,
+                    reason.replace('\t', ' ').replaceAll("\\p{Cntrl}", "?"),
+                    OptionalInt.empty(),
+                    OptionalLong.empty(),
+                    OptionalLong.empty());
         }
     }
 
@@ -156,26 +166,28 @@ public final class WalVerifier {
             throws IOException {
         long size = channel.size();
         if (size < WalPageHeader.LONG_SIZE) {
-            return Result.refused("size " + size + ", too small for a WAL segment's "
-                    + WalPageHeader.LONG_SIZE + "-byte long page header");
+            return Result.refused("size " + size + ", too small for a WAL segment's " + WalPageHeader.LONG_SIZE
+                    + "-byte long page header");
         }
         WalPageHeader first = WalPageHeader.readLong(channel);
         OptionalInt major = first.postgresMajor();
         if (major.isEmpty()) {
-            return Result.refused(String.format("page magic 0x%04X is not the WAL page magic of PostgreSQL 11 to 18"
-                    + " (another major, or not WAL at all)", first.magic()));
+            return Result.refused(String.format(
+                    "page magic 0x%04X is not the WAL page magic of PostgreSQL 11 to 18"
+                            + " (another major, or not WAL at all)",
+                    first.magic()));
         }
         if (!first.hasLongHeaderFlag()) {
             return Result.refused(String.format("first page has no long header (xlp_info 0x%04X)", first.info()));
         }
         if ((first.info() & ~WalPageHeader.XLP_ALL_FLAGS) != 0) {
-            return Result.refused(String.format("invalid flag bits in the first page header (xlp_info 0x%04X)",
-                    first.info()));
+            return Result.refused(
+                    String.format("invalid flag bits in the first page header (xlp_info 0x%04X)", first.info()));
         }
         long segmentSize = first.segmentSize();
         if (!isPowerOfTwoWithin(segmentSize, MIN_SEGMENT_SIZE, MAX_SEGMENT_SIZE)) {
-            return Result.refused("segment size " + segmentSize
-                    + " in its long page header is not a power of two from 1 MB to 1 GB");
+            return Result.refused(
+                    "segment size " + segmentSize + " in its long page header is not a power of two from 1 MB to 1 GB");
         }
         long blockSize = first.blockSize();
         if (!isPowerOfTwoWithin(blockSize, MIN_BLOCK_SIZE, MAX_BLOCK_SIZE)) {
@@ -198,13 +210,14 @@ public final class WalVerifier {
         long segment = Long.parseLong(logAndSegment.substring(8), 16);
         long segmentsPerLog = 0x1_0000_0000L / segmentSize;
         if (segment >= segmentsPerLog) {
-            return Result.refused(String.format("the name's segment part %08X is out of range for %s segments"
-                    + " (at most %08X)", segment, (segmentSize >> 20) + " MB", segmentsPerLog - 1));
+            return Result.refused(String.format(
+                    "the name's segment part %08X is out of range for %s segments" + " (at most %08X)",
+                    segment, (segmentSize >> 20) + " MB", segmentsPerLog - 1));
         }
         long start = (log * segmentsPerLog + segment) * segmentSize;
         if (first.pageAddress() != start) {
-            return Result.refused("page address " + WalPageHeader.lsn(first.pageAddress())
-                    + " in its header, but " + name + " starts at " + WalPageHeader.lsn(start));
+            return Result.refused("page address " + WalPageHeader.lsn(first.pageAddress()) + " in its header, but "
+                    + name + " starts at " + WalPageHeader.lsn(start));
         }
         long nameTimeline = name.timeline();
         if (first.timeline() > nameTimeline) {
@@ -229,8 +242,8 @@ public final class WalVerifier {
      * segment after a WAL switch, headers included) or leftovers of a recycled segment (in a
      * .partial file).
      */
-    private static WalPageHeader lastWrittenPage(FileChannel channel, WalPageHeader first, long start,
-                                                 long blockSize) throws IOException {
+    private static WalPageHeader lastWrittenPage(FileChannel channel, WalPageHeader first, long start, long blockSize)
+            throws IOException {
         for (long page = channel.size() - blockSize; page > 0; page -= blockSize) {
             WalPageHeader header = WalPageHeader.readShort(channel, page);
             if (header.magic() == first.magic() && header.pageAddress() == start + page) {
@@ -272,14 +285,14 @@ public final class WalVerifier {
             int lineNumber = i + 1;
             Matcher m = HISTORY_ENTRY.matcher(line);
             if (!m.matches()) {
-                return Result.refused("line " + lineNumber + " is not 'parentTLI<tab>X/X<tab>reason': '"
-                        + abbreviated(line) + "'");
+                return Result.refused(
+                        "line " + lineNumber + " is not 'parentTLI<tab>X/X<tab>reason': '" + abbreviated(line) + "'");
             }
             long timeline = Long.parseLong(m.group(1));
             long switchPoint = Long.parseLong(m.group(2), 16) << 32 | Long.parseLong(m.group(3), 16);
             if (timeline < 1 || timeline <= previousTimeline) {
-                return Result.refused("line " + lineNumber + ": timeline " + timeline
-                        + " does not ascend from " + previousTimeline);
+                return Result.refused(
+                        "line " + lineNumber + ": timeline " + timeline + " does not ascend from " + previousTimeline);
             }
             if (timeline >= ownTimeline) {
                 return Result.refused("line " + lineNumber + ": parent timeline " + timeline
@@ -313,8 +326,8 @@ public final class WalVerifier {
             if (line.startsWith("START WAL LOCATION:")) {
                 Matcher m = BACKUP_START.matcher(line.strip());
                 if (m.matches() && !m.group(1).equals(expectedSegment)) {
-                    return Result.refused("its START WAL LOCATION is in " + m.group(1)
-                            + ", but the name says " + expectedSegment);
+                    return Result.refused(
+                            "its START WAL LOCATION is in " + m.group(1) + ", but the name says " + expectedSegment);
                 }
                 return Result.good();
             }

@@ -1,4 +1,5 @@
-// The faults of a real archive host, done to a container: each costs its bound once, the next source serves, nothing foreign lands.
+// The faults of a real archive host, done to a container: each costs its bound once, the next source serves, nothing
+// foreign lands.
 package io.zpitr.archive;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,6 +35,7 @@ class ArchiveHostFaultsIT {
     private static final Duration IO_TIMEOUT = Duration.ofSeconds(3);
     /** What a loaded 2-core machine may add to a bound (JVM warm-up, the other tests). */
     private static final long MARGIN_MILLIS = 3000;
+
     private static final long CLUSTER = 7_400_000_000_000_000_001L;
     private static final long SEGMENT_SIZE = 16L << 20;
     /** The host's small disk: two segments fit, the third is cut short. */
@@ -72,13 +74,24 @@ class ArchiveHostFaultsIT {
 
     /** The same, with the host's archive at {@code path}. */
     private WalFetcher process(Transport transport, String path) {
-        SshHostConfig config = new SshHostConfig("host", host.address(), ArchiveHostContainer.PORT,
-                ArchiveHostContainer.USER, path, host.identityFile(), host.knownHostsFile(),
-                List.of(transport), CONNECT_TIMEOUT, IO_TIMEOUT);
-        HostReachability reachability = new HostReachability(local.resolve("state"), Duration.ofSeconds(60),
-                Clock.systemUTC());
-        return new WalFetcher(List.of(new SshSource(config, reachability, new ProcessRunner(), local.resolve("scratch")),
-                new LocalDirectorySource("nfs", nfs)), WalVerifier.forCluster(CLUSTER));
+        SshHostConfig config = new SshHostConfig(
+                "host",
+                host.address(),
+                ArchiveHostContainer.PORT,
+                ArchiveHostContainer.USER,
+                path,
+                host.identityFile(),
+                host.knownHostsFile(),
+                List.of(transport),
+                CONNECT_TIMEOUT,
+                IO_TIMEOUT);
+        HostReachability reachability =
+                new HostReachability(local.resolve("state"), Duration.ofSeconds(60), Clock.systemUTC());
+        return new WalFetcher(
+                List.of(
+                        new SshSource(config, reachability, new ProcessRunner(), local.resolve("scratch")),
+                        new LocalDirectorySource("nfs", nfs)),
+                WalVerifier.forCluster(CLUSTER));
     }
 
     private void onBoth(String name, long size, boolean filled) throws Exception {
@@ -95,7 +108,8 @@ class ArchiveHostFaultsIT {
     }
 
     private static void assertLine(WalFetcher.Outcome outcome, int index, String expected) {
-        assertTrue(outcome.lines().size() > index && outcome.lines().get(index).contains(expected),
+        assertTrue(
+                outcome.lines().size() > index && outcome.lines().get(index).contains(expected),
                 "line " + index + " should contain '" + expected + "': " + outcome.lines());
     }
 
@@ -110,8 +124,10 @@ class ArchiveHostFaultsIT {
         try (WalFetcher first = process(transport)) {
             WalFetcher.Outcome outcome = first.fetch(WalFileName.of("000000010000000000000011"), pgWal.resolve("a"));
             long took = millisSince(start);
-            assertEquals(WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
-            assertLine(outcome, 0, transport == Transport.SFTP ? "sent no SSH banner within 1000 ms" : "the host stalled");
+            assertEquals(
+                    WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
+            assertLine(
+                    outcome, 0, transport == Transport.SFTP ? "sent no SSH banner within 1000 ms" : "the host stalled");
             assertLine(outcome, 1, "nfs: fetched ");
             assertTrue(took < CONNECT_TIMEOUT.toMillis() + MARGIN_MILLIS, "first fetch took " + took + " ms");
         }
@@ -121,7 +137,8 @@ class ArchiveHostFaultsIT {
         try (WalFetcher next = process(transport)) {
             WalFetcher.Outcome outcome = next.fetch(WalFileName.of("000000010000000000000012"), pgWal.resolve("b"));
             long took = millisSince(start);
-            assertEquals(WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
+            assertEquals(
+                    WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
             assertLine(outcome, 0, "host is skipped without trying");
             assertTrue(took < 1000, "a remembered hung host costs nothing; the next fetch took " + took + " ms");
         }
@@ -130,30 +147,35 @@ class ArchiveHostFaultsIT {
     @Test
     void aHostThatHangsInTheMiddleOfATransferFailsThatFileAndTheNextSourceServesIt() throws Exception {
         // Large enough that the transfer is surely under way when the pause lands: 128 MiB of real bytes.
-        String name = "000000010000000000000019";  // at most 1F with 128 MiB segments
+        String name = "000000010000000000000019"; // at most 1F with 128 MiB segments
         onBoth(name, 128L << 20, true);
         AtomicLong bytesWhenPaused = new AtomicLong(-1);
-        Thread pauser = new Thread(() -> {
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
-                long size = partialSize();
-                if (size > 0) {
-                    host.pause();
-                    bytesWhenPaused.set(size);
-                    return;
-                }
-                Thread.onSpinWait();
-            }
-        }, "pause-mid-transfer");
+        Thread pauser = new Thread(
+                () -> {
+                    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                    while (System.nanoTime() < deadline
+                            && !Thread.currentThread().isInterrupted()) {
+                        long size = partialSize();
+                        if (size > 0) {
+                            host.pause();
+                            bytesWhenPaused.set(size);
+                            return;
+                        }
+                        Thread.onSpinWait();
+                    }
+                },
+                "pause-mid-transfer");
         pauser.start();
         long start = System.nanoTime();
         try (WalFetcher fetcher = process(Transport.SFTP)) {
             WalFetcher.Outcome outcome = fetcher.fetch(WalFileName.of(name), pgWal.resolve(name));
             long took = millisSince(start);
             pauser.join(10_000);
-            assertTrue(bytesWhenPaused.get() > 0 && bytesWhenPaused.get() < (128L << 20),
+            assertTrue(
+                    bytesWhenPaused.get() > 0 && bytesWhenPaused.get() < (128L << 20),
                     "paused mid-transfer, at " + bytesWhenPaused.get() + " bytes");
-            assertEquals(WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
+            assertEquals(
+                    WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
             assertLine(outcome, 0, "the host stalled (nothing for 3000 ms)");
             assertLine(outcome, 1, "nfs: fetched ");
             assertTrue(took < IO_TIMEOUT.toMillis() + 2 * MARGIN_MILLIS, "the stalled fetch took " + took + " ms");
@@ -167,13 +189,16 @@ class ArchiveHostFaultsIT {
     /** The size of the download in progress (AtomicLanding's temporary file beside the destination), or 0. */
     private long partialSize() {
         try (Stream<Path> files = Files.list(pgWal)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".tmp")).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (java.io.IOException e) {
-                    return 0;
-                }
-            }).max().orElse(0);
+            return files.filter(p -> p.getFileName().toString().endsWith(".tmp"))
+                    .mapToLong(p -> {
+                        try {
+                            return Files.size(p);
+                        } catch (java.io.IOException e) {
+                            return 0;
+                        }
+                    })
+                    .max()
+                    .orElse(0);
         } catch (java.io.IOException e) {
             return 0;
         }
@@ -188,18 +213,26 @@ class ArchiveHostFaultsIT {
         SyntheticWal.segment(nfs.resolve(name), name, CLUSTER, SEGMENT_SIZE, false);
         try (WalFetcher fetcher = process(transport)) {
             WalFetcher.Outcome outcome = fetcher.fetch(WalFileName.of(name), pgWal.resolve(name));
-            assertEquals(WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
+            assertEquals(
+                    WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
             assertLine(outcome, 0, "host: bad copy ");
-            assertLine(outcome, 0, "system identifier " + foreign + " in its long page header, but the asking"
-                    + " cluster's is " + CLUSTER);
+            assertLine(
+                    outcome,
+                    0,
+                    "system identifier " + foreign + " in its long page header, but the asking" + " cluster's is "
+                            + CLUSTER);
             assertLine(outcome, 1, "nfs: fetched ");
-            assertEquals(java.util.OptionalLong.of(CLUSTER), outcome.verification().systemIdentifier());
+            assertEquals(
+                    java.util.OptionalLong.of(CLUSTER), outcome.verification().systemIdentifier());
         }
         Files.delete(nfs.resolve(name));
         Files.delete(pgWal.resolve(name));
         try (WalFetcher fetcher = process(transport)) {
             WalFetcher.Outcome outcome = fetcher.fetch(WalFileName.of(name), pgWal.resolve(name));
-            assertEquals(WalFetcher.Status.ONLY_BAD_COPIES, outcome.status(), outcome.lines().toString());
+            assertEquals(
+                    WalFetcher.Status.ONLY_BAD_COPIES,
+                    outcome.status(),
+                    outcome.lines().toString());
         }
         assertTrue(Files.notExists(pgWal.resolve(name)), "a foreign copy never reaches %p");
     }
@@ -211,7 +244,8 @@ class ArchiveHostFaultsIT {
         host.stop();
         try (WalFetcher fetcher = process(transport)) {
             WalFetcher.Outcome outcome = fetcher.fetch(WalFileName.of("000000010000000000000041"), pgWal.resolve("x"));
-            assertEquals(WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
+            assertEquals(
+                    WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
             assertLine(outcome, 0, "host did not accept a TCP connection (connection refused)");
             assertLine(outcome, 1, "nfs: fetched ");
         } finally {
@@ -226,7 +260,8 @@ class ArchiveHostFaultsIT {
         host.deleteArchive();
         try (WalFetcher fetcher = process(Transport.SFTP)) {
             WalFetcher.Outcome outcome = fetcher.fetch(WalFileName.of("000000010000000000000051"), pgWal.resolve("y"));
-            assertEquals(WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
+            assertEquals(
+                    WalFetcher.Status.FETCHED, outcome.status(), outcome.lines().toString());
             assertLine(outcome, 0, "no such file or folder");
             assertLine(outcome, 1, "nfs: fetched ");
         }
@@ -234,11 +269,12 @@ class ArchiveHostFaultsIT {
 
     @Test
     void aFullDiskLeftAShortSegmentOnTheHostWhichIsABadCopyOfThatHostAndTheNextSourceServesIt() throws Exception {
-        List<String> names = List.of("000000010000000000000061", "000000010000000000000062", "000000010000000000000063");
+        List<String> names =
+                List.of("000000010000000000000061", "000000010000000000000062", "000000010000000000000063");
         List<Integer> exits = new java.util.ArrayList<>();
         String lastMessage = "";
         for (String name : names) {
-            onBoth(name, SEGMENT_SIZE, true);  // real bytes: a sparse file would not fill the disk
+            onBoth(name, SEGMENT_SIZE, true); // real bytes: a sparse file would not fill the disk
             org.testcontainers.containers.Container.ExecResult cp = host.archiveOnSmallDisk(name);
             exits.add(cp.getExitCode());
             lastMessage = cp.getStderr();
@@ -248,7 +284,8 @@ class ArchiveHostFaultsIT {
 
         try (WalFetcher fetcher = process(Transport.SFTP, host.smallDiskArchivePath())) {
             WalFetcher.Outcome whole = fetcher.fetch(WalFileName.of(names.get(1)), pgWal.resolve("whole"));
-            assertEquals(WalFetcher.Status.FETCHED, whole.status(), whole.lines().toString());
+            assertEquals(
+                    WalFetcher.Status.FETCHED, whole.status(), whole.lines().toString());
             assertLine(whole, 0, "host: fetched ");
 
             WalFetcher.Outcome cut = fetcher.fetch(WalFileName.of(names.get(2)), pgWal.resolve("cut"));

@@ -133,8 +133,8 @@ class AtomicLandingTest {
     @Test
     void refusesATempFileInAnotherFolderWhereTheRenameWouldNotBeAtomic() throws IOException {
         Path elsewhere = Files.write(dataDir.resolve("download.tmp"), new byte[] {1});
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> AtomicLanding.land(elsewhere, destination));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> AtomicLanding.land(elsewhere, destination));
         assertTrue(e.getMessage().contains("is not in the folder of"), e.getMessage());
         assertFalse(Files.exists(elsewhere));
         assertFalse(Files.exists(destination));

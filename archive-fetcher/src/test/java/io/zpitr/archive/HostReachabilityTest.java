@@ -1,4 +1,5 @@
-// Proves the reachability gate on real loopback sockets: refused and blackholed ports, and a memory that outlives the process.
+// Proves the reachability gate on real loopback sockets: refused and blackholed ports, and a memory that outlives the
+// process.
 package io.zpitr.archive;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HostReachabilityTest {
     /** A loopback address of its own, away from the 127.0.0.2-250 range the sshd fixtures use. */
     private static final String HOST = "127.0.0.253";
+
     private static final Duration DOWN_FOR = Duration.ofSeconds(60);
     private static final Duration TIMEOUT = Duration.ofMillis(700);
 
@@ -49,7 +51,9 @@ class HostReachabilityTest {
         assertTrue(took < 1000, "a refused connect must not wait for the 5 s timeout; took " + took + " ms");
         assertEquals(clock.instant().plus(DOWN_FOR), result.downUntil());
         Path record = stateDir.resolve("down").resolve(HOST + "_" + port);
-        assertEquals(Long.toString(clock.instant().plus(DOWN_FOR).toEpochMilli()), Files.readString(record).strip());
+        assertEquals(
+                Long.toString(clock.instant().plus(DOWN_FOR).toEpochMilli()),
+                Files.readString(record).strip());
 
         // Another process: a new instance on the same state dir. The port now accepts connections,
         // yet the verdict comes from memory: nothing connects to it.
@@ -76,7 +80,8 @@ class HostReachabilityTest {
         assertEquals(Status.DOWN, reachability.check(HOST, port, TIMEOUT).status());
 
         clock.advance(DOWN_FOR.minusSeconds(1));
-        assertEquals(Status.REMEMBERED_DOWN, reachability.check(HOST, port, TIMEOUT).status());
+        assertEquals(
+                Status.REMEMBERED_DOWN, reachability.check(HOST, port, TIMEOUT).status());
 
         clock.advance(Duration.ofSeconds(1));
         try (ServerSocket listener = listen(port)) {
@@ -121,7 +126,11 @@ class HostReachabilityTest {
                 assertTrue(took >= 650 && took < 3000, "the connect must be bounded by 700 ms; took " + took + " ms");
 
                 start = System.nanoTime();
-                assertEquals(Status.REMEMBERED_DOWN, reachability.check(HOST, listener.getLocalPort(), TIMEOUT).status());
+                assertEquals(
+                        Status.REMEMBERED_DOWN,
+                        reachability
+                                .check(HOST, listener.getLocalPort(), TIMEOUT)
+                                .status());
                 assertTrue(millisSince(start) < 100);
             } finally {
                 for (Socket s : fillers) {
@@ -137,7 +146,9 @@ class HostReachabilityTest {
         reachability.markDown(HOST, 2222);
         reachability.markDown(HOST, 2222);
         try (Stream<Path> files = Files.list(stateDir.resolve("down"))) {
-            assertEquals(List.of(HOST + "_2222"), files.map(p -> p.getFileName().toString()).toList(),
+            assertEquals(
+                    List.of(HOST + "_2222"),
+                    files.map(p -> p.getFileName().toString()).toList(),
                     "no temporary files are left behind");
         }
         Files.writeString(stateDir.resolve("down").resolve(HOST + "_2222"), "not a number\n");
@@ -148,7 +159,8 @@ class HostReachabilityTest {
     void aStateDirThatCannotBeWrittenDoesNotChangeTheVerdict() throws IOException {
         Path notADir = Files.writeString(stateDir.resolve("file"), "x");
         HostReachability reachability = new HostReachability(notADir, DOWN_FOR, clock);
-        assertEquals(Status.DOWN, reachability.check(HOST, closedPort(), TIMEOUT).status());
+        assertEquals(
+                Status.DOWN, reachability.check(HOST, closedPort(), TIMEOUT).status());
     }
 
     @Test

@@ -24,7 +24,8 @@ class JvmCpuTest {
         assertTrue(jit.isPresent(), "this is Linux: /proc/self/task is readable");
         assertTrue(process.isPresent());
         assertTrue(jit.getAsDouble() > 0, "a test JVM has compiled code by now: " + jit.getAsDouble());
-        assertTrue(jit.getAsDouble() <= process.getAsDouble() + 0.02,
+        assertTrue(
+                jit.getAsDouble() <= process.getAsDouble() + 0.02,
                 "the compilers' CPU is part of the process's: " + jit.getAsDouble() + " > " + process.getAsDouble());
     }
 

@@ -56,15 +56,16 @@ class LocalDirectorySourceTest {
         Files.createDirectory(arch.resolve("20261120"));
         write(arch.resolve("20261122").resolve("000000010000000000000004"), new byte[1]);
 
-        List<String> locations = source.find(SEGMENT).stream().map(WalCopy::location).toList();
+        List<String> locations =
+                source.find(SEGMENT).stream().map(WalCopy::location).toList();
 
         assertEquals(List.of(top.toString(), newest.toString(), older.toString()), locations);
     }
 
     @Test
     void findsHistoryBackupAndPartialNamesLikeSegments() throws Exception {
-        for (String name : List.of("00000002.history", "000000010000000000000002.00000028.backup",
-                "000000010000000000000005.partial")) {
+        for (String name : List.of(
+                "00000002.history", "000000010000000000000002.00000028.backup", "000000010000000000000005.partial")) {
             Path file = write(arch.resolve("2026").resolve(name), new byte[7]);
             assertEquals(List.of(new WalCopy("nfs", file.toString(), 7)), source.find(WalFileName.of(name)), name);
         }
@@ -96,7 +97,10 @@ class LocalDirectorySourceTest {
         Path elsewhere = write(root.resolve("disk2").resolve("2026").resolve(SEGMENT.name()), new byte[5]);
         Files.createSymbolicLink(arch.resolve("2026"), elsewhere.getParent());
         List<WalCopy> copies = source.find(SEGMENT);
-        assertEquals(List.of(new WalCopy("nfs", arch.resolve("2026").resolve(SEGMENT.name()).toString(), 5)), copies);
+        assertEquals(
+                List.of(new WalCopy(
+                        "nfs", arch.resolve("2026").resolve(SEGMENT.name()).toString(), 5)),
+                copies);
     }
 
     @Test
@@ -104,8 +108,11 @@ class LocalDirectorySourceTest {
         LocalDirectorySource gone = new LocalDirectorySource("nfs", root.resolve("not-mounted"));
         SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> gone.find(SEGMENT));
         assertEquals("nfs", e.source());
-        assertTrue(e.getMessage().startsWith("archive folder '" + root.resolve("not-mounted") + "' of source 'nfs'"
-                + " does not exist\nHINT: "), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .startsWith("archive folder '" + root.resolve("not-mounted") + "' of source 'nfs'"
+                                + " does not exist\nHINT: "),
+                e.getMessage());
     }
 
     @Test
@@ -133,8 +140,8 @@ class LocalDirectorySourceTest {
         WalCopy copy = source.find(SEGMENT).get(0);
         Files.delete(file);
         Path target = Files.createFile(root.resolve("target.tmp"));
-        SourceUnavailableException e = assertThrows(SourceUnavailableException.class,
-                () -> source.download(copy, target));
+        SourceUnavailableException e =
+                assertThrows(SourceUnavailableException.class, () -> source.download(copy, target));
         assertTrue(e.getMessage().contains("is gone since it was found"), e.getMessage());
     }
 
@@ -151,8 +158,10 @@ class LocalDirectorySourceTest {
         Path secret = write(root.resolve("secret"), "do not copy".getBytes(StandardCharsets.UTF_8));
         Path target = Files.createFile(root.resolve("target.tmp"));
         for (String location : List.of(arch + "/../secret", secret.toString(), arch.toString(), "/etc/passwd")) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> source.download(new WalCopy("nfs", location, -1), target), location);
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> source.download(new WalCopy("nfs", location, -1), target),
+                    location);
             assertTrue(e.getMessage().contains("is not inside source 'nfs' folder"), e.getMessage());
         }
         assertEquals(0, Files.size(target));

@@ -28,10 +28,17 @@ class PrefetcherTest {
             Files.writeString(dir.resolve(n), "x");
         }
         // No sources: every prefetch ends at once as "unavailable"; only the dropping is under test.
-        Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(List.of(), new WalVerifier()), 2, 1,
-                SEGMENT, Duration.ofSeconds(1), Clock.systemUTC());
+        Prefetcher prefetcher = new Prefetcher(
+                spool,
+                () -> new WalFetcher(List.of(), new WalVerifier()),
+                2,
+                1,
+                SEGMENT,
+                Duration.ofSeconds(1),
+                Clock.systemUTC());
         prefetcher.fill(WalFileName.of("000000010000000000000004"));
-        assertEquals(List.of("000000010000000000000003", "000000010000000000000004"),
+        assertEquals(
+                List.of("000000010000000000000003", "000000010000000000000004"),
                 spool.segments().stream().map(WalFileName::name).toList());
     }
 
@@ -39,10 +46,18 @@ class PrefetcherTest {
     void theVeryFirstSegmentHasNoneBeforeIt() throws IOException {
         WalSpool spool = new WalSpool(dir);
         Files.writeString(dir.resolve("000000010000000000000000"), "x");
-        Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(List.of(), new WalVerifier()), 1, 1,
-                SEGMENT, Duration.ofSeconds(1), Clock.systemUTC());
+        Prefetcher prefetcher = new Prefetcher(
+                spool,
+                () -> new WalFetcher(List.of(), new WalVerifier()),
+                1,
+                1,
+                SEGMENT,
+                Duration.ofSeconds(1),
+                Clock.systemUTC());
         prefetcher.fill(WalFileName.of("000000010000000000000000"));
-        assertEquals(List.of("000000010000000000000000"), spool.segments().stream().map(WalFileName::name).toList());
+        assertEquals(
+                List.of("000000010000000000000000"),
+                spool.segments().stream().map(WalFileName::name).toList());
     }
 
     /** An archive folder that has nothing: every fetch from it ends "missing". */
@@ -52,8 +67,14 @@ class PrefetcherTest {
 
     private Prefetcher overEmptyArchive(WalSpool spool, int depth, Duration idleExit) throws IOException {
         Path archive = Files.createDirectories(dir.resolve("archive-empty"));
-        return new Prefetcher(spool, () -> new WalFetcher(List.of(new LocalDirectorySource("nfs", archive)), new WalVerifier()),
-                depth, 2, SEGMENT, idleExit, Clock.systemUTC());
+        return new Prefetcher(
+                spool,
+                () -> new WalFetcher(List.of(new LocalDirectorySource("nfs", archive)), new WalVerifier()),
+                depth,
+                2,
+                SEGMENT,
+                idleExit,
+                Clock.systemUTC());
     }
 
     /** Calls fill until {@code done} holds (the fetches run on the prefetcher's worker threads). */
@@ -81,7 +102,10 @@ class PrefetcherTest {
         WalFileName ownTimeline = WalFileName.of("00000001.history");
         Instant before = Instant.now().minusMillis(1);
 
-        fillUntil(prefetcher, requested, () -> marked(spool, next) && marked(spool, nextTimeline) && marked(spool, ownTimeline));
+        fillUntil(
+                prefetcher,
+                requested,
+                () -> marked(spool, next) && marked(spool, nextTimeline) && marked(spool, ownTimeline));
 
         assertTrue(spool.missingSince(next).orElseThrow().isAfter(before));
         // The launcher reads the mark as digits of epoch milliseconds.
@@ -98,13 +122,22 @@ class PrefetcherTest {
         WalSpool spool = new WalSpool(spoolDir);
         WalFileName requested = WalFileName.of("000000010000000000000005");
         Instant old = Instant.now().minusSeconds(5);
-        spool.markMissing(requested, old);  // a JVM fetch found it missing; PostgreSQL asks again and again
+        spool.markMissing(requested, old); // a JVM fetch found it missing; PostgreSQL asks again and again
         Prefetcher prefetcher = overEmptyArchive(spool, 2);
 
-        fillUntil(prefetcher, requested, () -> since(spool, requested).map(t -> t.isAfter(old)).orElse(false));
+        fillUntil(
+                prefetcher,
+                requested,
+                () -> since(spool, requested).map(t -> t.isAfter(old)).orElse(false));
         Instant first = spool.missingSince(requested).orElseThrow();
-        fillUntil(prefetcher, requested, () -> since(spool, requested).map(t -> t.isAfter(first)).orElse(false));
-        assertTrue(Duration.between(first, spool.missingSince(requested).orElseThrow()).compareTo(answersFor(spool, requested)) < 0,
+        fillUntil(
+                prefetcher,
+                requested,
+                () -> since(spool, requested).map(t -> t.isAfter(first)).orElse(false));
+        assertTrue(
+                Duration.between(first, spool.missingSince(requested).orElseThrow())
+                                .compareTo(answersFor(spool, requested))
+                        < 0,
                 "asked again within the time the mark says it answers for");
     }
 
@@ -121,7 +154,8 @@ class PrefetcherTest {
         assertEquals(Duration.ofSeconds(2), Prefetcher.missingRetry(3));
         assertEquals(Prefetcher.MISSING_RETRY_MAX, Prefetcher.missingRetry(4));
         assertEquals(Prefetcher.MISSING_RETRY_MAX, Prefetcher.missingRetry(1000));
-        assertTrue(Prefetcher.MISSING_RETRY_MAX.plus(Prefetcher.MARK_SLACK).compareTo(WalSpool.MISSING_FRESH_MAX) <= 0,
+        assertTrue(
+                Prefetcher.MISSING_RETRY_MAX.plus(Prefetcher.MARK_SLACK).compareTo(WalSpool.MISSING_FRESH_MAX) <= 0,
                 "a mark always answers until the next question to the sources");
     }
 
@@ -133,8 +167,14 @@ class PrefetcherTest {
             WalFileName missing = WalFileName.of("000000010000000000000005");
             spool.recordRequested(missing);
             var lock = Prefetcher.tryLock(spool).orElseThrow();
-            Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(List.of(), new WalVerifier()), 2, 1,
-                    SEGMENT, Duration.ofMinutes(10), Clock.systemUTC());
+            Prefetcher prefetcher = new Prefetcher(
+                    spool,
+                    () -> new WalFetcher(List.of(), new WalVerifier()),
+                    2,
+                    1,
+                    SEGMENT,
+                    Duration.ofMinutes(10),
+                    Clock.systemUTC());
             Thread running = new Thread(() -> {
                 try {
                     prefetcher.run();
@@ -155,12 +195,14 @@ class PrefetcherTest {
                     }
                 }
             } else {
-                Files.delete(spoolDir.resolve(WalSpool.LOCK));  // a new spool's prefetcher may lock a new file
+                Files.delete(spoolDir.resolve(WalSpool.LOCK)); // a new spool's prefetcher may lock a new file
                 Files.writeString(spoolDir.resolve(WalSpool.LOCK), "");
             }
             long start = System.nanoTime();
             running.join(10_000);
-            assertFalse(running.isAlive(), "still running 10 s after " + (removeWholeSpool ? "its spool" : "its lock") + " went");
+            assertFalse(
+                    running.isAlive(),
+                    "still running 10 s after " + (removeWholeSpool ? "its spool" : "its lock") + " went");
             assertTrue((System.nanoTime() - start) / 1_000_000 < 5_000, "stopped within a few seconds");
             lock.channel().close();
         }
@@ -171,8 +213,14 @@ class PrefetcherTest {
         Path spoolDir = Files.createDirectories(dir.resolve("spool"));
         WalSpool spool = new WalSpool(spoolDir);
         spool.recordRequested(WalFileName.of("000000010000000000000005"));
-        Prefetcher prefetcher = new Prefetcher(spool, () -> new WalFetcher(List.of(), new WalVerifier()), 2, 1,
-                SEGMENT, Duration.ofMinutes(10), Clock.systemUTC());
+        Prefetcher prefetcher = new Prefetcher(
+                spool,
+                () -> new WalFetcher(List.of(), new WalVerifier()),
+                2,
+                1,
+                SEGMENT,
+                Duration.ofMinutes(10),
+                Clock.systemUTC());
         java.util.concurrent.atomic.AtomicBoolean standbyUp = new java.util.concurrent.atomic.AtomicBoolean(true);
         prefetcher.endWhen(() -> standbyUp.get() ? Optional.empty() : Optional.of("the standby stopped"));
         Thread running = new Thread(() -> {
@@ -194,10 +242,13 @@ class PrefetcherTest {
         WalSpool spool = new WalSpool(spoolDir);
         Files.writeString(spoolDir.resolve("000000010000000000000004"), "x");
         spool.recordRequested(WalFileName.of("000000010000000000000004"));
-        overEmptyArchive(spool, 2).run();  // no new request: stops after 300 ms
+        overEmptyArchive(spool, 2).run(); // no new request: stops after 300 ms
         try (var files = Files.list(spoolDir)) {
-            assertEquals(List.of(), files.map(p -> p.getFileName().toString())
-                    .filter(n -> n.startsWith(WalSpool.MISSING) || n.startsWith(WalSpool.IN_FLIGHT)).toList());
+            assertEquals(
+                    List.of(),
+                    files.map(p -> p.getFileName().toString())
+                            .filter(n -> n.startsWith(WalSpool.MISSING) || n.startsWith(WalSpool.IN_FLIGHT))
+                            .toList());
         }
     }
 
@@ -231,8 +282,8 @@ class PrefetcherTest {
         });
         running.start();
         long asking = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-        while (System.nanoTime() < asking) {  // a standby asking again, as the launcher records it: 4 s in all
-            Thread.sleep(100);  // the pace of the questions, not a wait for anything
+        while (System.nanoTime() < asking) { // a standby asking again, as the launcher records it: 4 s in all
+            Thread.sleep(100); // the pace of the questions, not a wait for anything
             spool.recordRequested(missing);
         }
         assertTrue(running.isAlive(), "still serving after 4 s of the same question (twice its idle exit)");

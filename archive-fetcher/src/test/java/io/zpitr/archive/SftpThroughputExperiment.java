@@ -33,14 +33,16 @@ class SftpThroughputExperiment {
 
     /** CPU jiffies of the sshd listener's reaped children: the sessions that have ended. */
     private static long sshdSessions(SshServer host) throws java.io.IOException {
-        String pid = Files.readString(host.hostKeyFile().resolveSibling("sshd.pid")).strip();
+        String pid =
+                Files.readString(host.hostKeyFile().resolveSibling("sshd.pid")).strip();
         String stat = Files.readString(Path.of("/proc", pid, "stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[13]) + Long.parseLong(f[14]);
     }
 
     private static long jvmCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
 
@@ -56,7 +58,10 @@ class SftpThroughputExperiment {
         int rounds = Integer.getInteger("rounds", 3);
         try (SshServer host = SshServer.builder().build().start()) {
             for (int i = 0; i < n; i++) {
-                SshTestHosts.writeRandom(host.dataDir().resolve(String.format("00000001000000000000%04X", i)), SshTestHosts.SEGMENT_SIZE, i);
+                SshTestHosts.writeRandom(
+                        host.dataDir().resolve(String.format("00000001000000000000%04X", i)),
+                        SshTestHosts.SEGMENT_SIZE,
+                        i);
             }
             Path out = Files.createTempDirectory(Path.of("/var/tmp"), "tp");
             try {
@@ -64,7 +69,8 @@ class SftpThroughputExperiment {
             } finally {
                 // Up to n x 16 MiB: not left behind in /var/tmp.
                 try (java.util.stream.Stream<Path> all = Files.walk(out)) {
-                    all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    all.sorted(java.util.Comparator.reverseOrder())
+                            .forEach(p -> p.toFile().delete());
                 }
             }
         }
@@ -74,14 +80,23 @@ class SftpThroughputExperiment {
         {
             // sshd offers every cipher and MAC JSch knows: the first of each list is what is negotiated.
             String negotiated = "cipher " + SshSessions.CIPHERS.split(",")[0] + " mac "
-                    + (SshSessions.MACS.isEmpty() ? "JSch's first" : SshSessions.MACS.split(",")[0]);
+                    + (SshSessions.MACS.isEmpty()
+                            ? "JSch's first"
+                            : SshSessions.MACS.split(",")[0]);
             for (int round = 0; round < rounds; round++) {
                 ExecutorService pool = Executors.newFixedThreadPool(workers);
                 List<SshSource> sources = new ArrayList<>();
                 for (int w = 0; w < workers; w++) {
-                    sources.add(new SshSource(SshTestHosts.config(host, Transport.SFTP), new HostReachability(out.resolve("state"), java.time.Duration.ofSeconds(60), java.time.Clock.systemUTC()), new ProcessRunner()));
+                    sources.add(new SshSource(
+                            SshTestHosts.config(host, Transport.SFTP),
+                            new HostReachability(
+                                    out.resolve("state"),
+                                    java.time.Duration.ofSeconds(60),
+                                    java.time.Clock.systemUTC()),
+                            new ProcessRunner()));
                 }
-                java.util.concurrent.BlockingQueue<SshSource> q = new java.util.concurrent.LinkedBlockingQueue<>(sources);
+                java.util.concurrent.BlockingQueue<SshSource> q =
+                        new java.util.concurrent.LinkedBlockingQueue<>(sources);
                 long machine0 = machineBusy();
                 long sshd0 = sshdSessions(host);
                 long jvm0 = jvmCpuNanos();
@@ -125,10 +140,22 @@ class SftpThroughputExperiment {
                 }
                 double machine = (machineBusy() - machine0) / 100.0;
                 double gib = n * 16.0 / 1024;
-                System.out.printf(java.util.Locale.ROOT, "RESULT %s workers %d round %d: %d x 16 MiB in %.2f s = %.0f MB/s; CPU per GiB:"
-                        + " JVM %.2f s (JIT %.2f s), sshd %.2f s, machine %.2f s; load %s; per file ms %s%n",
-                        negotiated, workers, round, n, secs, n * 16.777216 / secs, jvm / gib, jit / gib, sshd / 100.0 / gib,
-                        machine / gib, Files.readString(Path.of("/proc/loadavg")).split(" ")[0], each);
+                System.out.printf(
+                        java.util.Locale.ROOT,
+                        "RESULT %s workers %d round %d: %d x 16 MiB in %.2f s = %.0f MB/s; CPU per GiB:"
+                                + " JVM %.2f s (JIT %.2f s), sshd %.2f s, machine %.2f s; load %s; per file ms %s%n",
+                        negotiated,
+                        workers,
+                        round,
+                        n,
+                        secs,
+                        n * 16.777216 / secs,
+                        jvm / gib,
+                        jit / gib,
+                        sshd / 100.0 / gib,
+                        machine / gib,
+                        Files.readString(Path.of("/proc/loadavg")).split(" ")[0],
+                        each);
             }
         }
     }

@@ -1,4 +1,5 @@
-// Proves strict host key checking against real sshd instances: unknown and changed keys are refused with their fingerprint, nothing is fetched.
+// Proves strict host key checking against real sshd instances: unknown and changed keys are refused with their
+// fingerprint, nothing is fetched.
 package io.zpitr.archive;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,9 +33,11 @@ class SshHostKeyTest {
     Path local;
 
     private SshSource source(SshServer server, Path knownHosts, Transport transport) {
-        return new SshSource(SshTestHosts.config(server, knownHosts, transport),
+        return new SshSource(
+                SshTestHosts.config(server, knownHosts, transport),
                 new HostReachability(local.resolve("state"), Duration.ofSeconds(60), Clock.systemUTC()),
-                new ProcessRunner(), local.resolve("scratch"));
+                new ProcessRunner(),
+                local.resolve("scratch"));
     }
 
     @ParameterizedTest
@@ -47,12 +50,16 @@ class SshHostKeyTest {
             SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
 
             String message = e.getMessage();
-            assertTrue(message.startsWith("source '" + source.name() + "' (" + host.user() + "@" + host.address() + ":"
-                    + host.port() + ", " + transport + "): host key refused: " + empty + " has no key for ["
-                    + host.address() + "]:" + host.port() + "; the host presented ssh-ed25519 "
-                    + host.hostKeyFingerprint()), message);
+            assertTrue(
+                    message.startsWith("source '" + source.name() + "' (" + host.user() + "@" + host.address() + ":"
+                            + host.port() + ", " + transport + "): host key refused: " + empty + " has no key for ["
+                            + host.address() + "]:" + host.port() + "; the host presented ssh-ed25519 "
+                            + host.hostKeyFingerprint()),
+                    message);
             assertTrue(message.contains("\nHINT: verify " + host.hostKeyFingerprint()), message);
-            assertTrue(message.contains("ssh-keyscan -p " + host.port() + " -t ed25519 " + host.address() + " >> " + empty),
+            assertTrue(
+                    message.contains(
+                            "ssh-keyscan -p " + host.port() + " -t ed25519 " + host.address() + " >> " + empty),
                     message);
 
             Path target = local.resolve("target");
@@ -67,9 +74,10 @@ class SshHostKeyTest {
     @Test
     void anotherHostsKnownHostsDoesNotVouchForThisOne() throws Exception {
         try (SshServer other = SshServer.builder().build().start();
-             SshSource source = source(host, other.knownHostsFile(), Transport.SFTP)) {
+                SshSource source = source(host, other.knownHostsFile(), Transport.SFTP)) {
             SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
-            assertTrue(e.getMessage().contains("has no key for [" + host.address() + "]:" + host.port()), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("has no key for [" + host.address() + "]:" + host.port()), e.getMessage());
             assertTrue(e.getMessage().contains(host.hostKeyFingerprint()), e.getMessage());
         }
     }
@@ -100,11 +108,14 @@ class SshHostKeyTest {
 
             for (Transport transport : Transport.values()) {
                 try (SshSource source = source(host, bare, transport)) {
-                    SourceUnavailableException e = assertThrows(SourceUnavailableException.class,
-                            () -> source.find(SEGMENT));
-                    assertTrue(e.getMessage().contains(transport + "): host key refused: " + bare + " has no key for ["
-                            + host.address() + "]:" + host.port() + "; the host presented ssh-ed25519 "
-                            + host.hostKeyFingerprint()), e.getMessage());
+                    SourceUnavailableException e =
+                            assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
+                    assertTrue(
+                            e.getMessage()
+                                    .contains(transport + "): host key refused: " + bare + " has no key for ["
+                                            + host.address() + "]:" + host.port() + "; the host presented ssh-ed25519 "
+                                            + host.hostKeyFingerprint()),
+                            e.getMessage());
                 }
             }
         }
@@ -114,7 +125,9 @@ class SshHostKeyTest {
     void hashedKnownHostsLinesAreMatched() throws Exception {
         Path hashed = local.resolve("known_hosts");
         Files.copy(host.knownHostsFile(), hashed);
-        new ProcessRunner().run(io.zpitr.process.Command.of("ssh-keygen", "-H", "-f", hashed.toString())).requireSuccess();
+        new ProcessRunner()
+                .run(io.zpitr.process.Command.of("ssh-keygen", "-H", "-f", hashed.toString()))
+                .requireSuccess();
         assertTrue(Files.readString(hashed).startsWith("|1|"), Files.readString(hashed));
         SshTestHosts.writeRandom(host.dataDir().resolve(SEGMENT.name()), 1000, 21);
 
@@ -134,21 +147,33 @@ class SshHostKeyTest {
             Path knownHosts = Files.copy(original.knownHostsFile(), local.resolve("known_hosts"));
             SshTestHosts.writeRandom(original.dataDir().resolve(SEGMENT.name()), 1000, 22);
             original.stop();
-            try (SshServer impostor = SshServer.builder().address(original.address()).port(original.port())
-                    .identity(original.identityFile()).user(original.user()).dataDir(original.dataDir()).build().start();
-                 SshSource source = source(impostor, knownHosts, transport)) {
+            try (SshServer impostor = SshServer.builder()
+                            .address(original.address())
+                            .port(original.port())
+                            .identity(original.identityFile())
+                            .user(original.user())
+                            .dataDir(original.dataDir())
+                            .build()
+                            .start();
+                    SshSource source = source(impostor, knownHosts, transport)) {
                 assertTrue(!impostor.hostKeyFingerprint().equals(original.hostKeyFingerprint()));
 
-                SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
+                SourceUnavailableException e =
+                        assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
 
                 String message = e.getMessage();
-                assertTrue(message.contains(transport + "): host key refused: it does not match the ssh-ed25519 key that "
-                        + knownHosts + " holds for [" + impostor.address() + "]:" + impostor.port()
-                        + "; the host presented ssh-ed25519 " + impostor.hostKeyFingerprint()), message);
+                assertTrue(
+                        message.contains(transport + "): host key refused: it does not match the ssh-ed25519 key that "
+                                + knownHosts + " holds for [" + impostor.address() + "]:" + impostor.port()
+                                + "; the host presented ssh-ed25519 " + impostor.hostKeyFingerprint()),
+                        message);
                 assertTrue(message.contains("Someone may be intercepting the connection"), message);
-                assertTrue(message.contains("ssh-keygen -R '[" + impostor.address() + "]:" + impostor.port() + "' -f "
-                        + knownHosts), message);
-                assertTrue(message.contains("ssh-keyscan -p " + impostor.port() + " -t ed25519 " + impostor.address()),
+                assertTrue(
+                        message.contains("ssh-keygen -R '[" + impostor.address() + "]:" + impostor.port() + "' -f "
+                                + knownHosts),
+                        message);
+                assertTrue(
+                        message.contains("ssh-keyscan -p " + impostor.port() + " -t ed25519 " + impostor.address()),
                         message);
                 assertEquals(List.of(), files(local.resolve("scratch")));
             }
@@ -160,7 +185,8 @@ class SshHostKeyTest {
         Path missing = local.resolve("no_known_hosts");
         try (SshSource source = source(host, missing, Transport.SFTP)) {
             SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
-            assertTrue(e.getMessage().contains("sftp): known_hosts file " + missing + " does not exist"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("sftp): known_hosts file " + missing + " does not exist"), e.getMessage());
         }
     }
 
@@ -168,16 +194,31 @@ class SshHostKeyTest {
     @EnumSource(Transport.class)
     void aKeyTheHostDoesNotAuthorizeIsAnAuthenticationFailure(Transport transport) throws Exception {
         Path stranger = local.resolve("id_ed25519");
-        new ProcessRunner().run(io.zpitr.process.Command.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                stranger.toString())).requireSuccess();
-        SshHostConfig config = new SshHostConfig("arch", host.address(), host.port(), host.user(),
-                host.dataDir().toString(), stranger, host.knownHostsFile(), List.of(transport), Duration.ofSeconds(2));
-        try (SshSource source = new SshSource(config,
+        new ProcessRunner()
+                .run(io.zpitr.process.Command.of(
+                        "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stranger.toString()))
+                .requireSuccess();
+        SshHostConfig config = new SshHostConfig(
+                "arch",
+                host.address(),
+                host.port(),
+                host.user(),
+                host.dataDir().toString(),
+                stranger,
+                host.knownHostsFile(),
+                List.of(transport),
+                Duration.ofSeconds(2));
+        try (SshSource source = new SshSource(
+                config,
                 new HostReachability(local.resolve("state"), Duration.ofSeconds(60), Clock.systemUTC()),
-                new ProcessRunner(), local.resolve("scratch"))) {
+                new ProcessRunner(),
+                local.resolve("scratch"))) {
             SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
-            assertTrue(e.getMessage().contains(transport + "): public-key authentication as '" + host.user() + "' with "
-                    + stranger + " was refused"), e.getMessage());
+            assertTrue(
+                    e.getMessage()
+                            .contains(transport + "): public-key authentication as '" + host.user() + "' with "
+                                    + stranger + " was refused"),
+                    e.getMessage());
             assertTrue(e.getMessage().contains("\nHINT: "), e.getMessage());
         }
     }

@@ -1,4 +1,5 @@
-// Proves that a dead archive host costs one connect, is skipped by later processes at once, and is tried again after down_for.
+// Proves that a dead archive host costs one connect, is skipped by later processes at once, and is tried again after
+// down_for.
 package io.zpitr.archive;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,8 +33,11 @@ class SshSourceHostDownTest {
 
     /** One wal-fetch process: its own source and reachability, the shared state dir. */
     private SshSource process(Transport... transports) {
-        return new SshSource(SshTestHosts.config(host, transports),
-                new HostReachability(local.resolve("state"), DOWN_FOR, clock), new ProcessRunner(), local.resolve("scratch"));
+        return new SshSource(
+                SshTestHosts.config(host, transports),
+                new HostReachability(local.resolve("state"), DOWN_FOR, clock),
+                new ProcessRunner(),
+                local.resolve("scratch"));
     }
 
     @ParameterizedTest
@@ -45,9 +49,14 @@ class SshSourceHostDownTest {
             String where = "source 'arch-" + host.address() + "' (" + host.user() + "@" + host.address() + ":"
                     + host.port() + ", " + transport + ")";
             try (SshSource first = process(transport, transport == Transport.SFTP ? Transport.SCP : Transport.SFTP)) {
-                SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> first.find(SEGMENT));
-                assertTrue(e.getMessage().startsWith(where + ": host did not accept a TCP connection (connection refused);"
-                        + " skipping it until " + clock.instant().plus(DOWN_FOR)), e.getMessage());
+                SourceUnavailableException e =
+                        assertThrows(SourceUnavailableException.class, () -> first.find(SEGMENT));
+                assertTrue(
+                        e.getMessage()
+                                .startsWith(where + ": host did not accept a TCP connection (connection refused);"
+                                        + " skipping it until "
+                                        + clock.instant().plus(DOWN_FOR)),
+                        e.getMessage());
                 assertTrue(e.getMessage().contains("\nHINT: "), e.getMessage());
             }
             Path record = local.resolve("state").resolve("down").resolve(host.address() + "_" + host.port());
@@ -57,7 +66,8 @@ class SshSourceHostDownTest {
             host.start();
             try (SshSource second = process(transport)) {
                 long start = System.nanoTime();
-                SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> second.find(SEGMENT));
+                SourceUnavailableException e =
+                        assertThrows(SourceUnavailableException.class, () -> second.find(SEGMENT));
                 long took = (System.nanoTime() - start) / 1_000_000;
                 // Generous for a loaded machine; a connect attempt would say otherwise in the message below.
                 assertTrue(took < 1000, "a remembered host must be skipped at once; took " + took + " ms");
@@ -87,9 +97,12 @@ class SshSourceHostDownTest {
             assertEquals(1, source.find(SEGMENT).size());
             host.stop();
             try {
-                SourceUnavailableException e = assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
-                assertTrue(e.getMessage().contains(transport + "): host stopped accepting connections"), e.getMessage());
-                assertTrue(Files.exists(local.resolve("state").resolve("down").resolve(host.address() + "_" + host.port())));
+                SourceUnavailableException e =
+                        assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
+                assertTrue(
+                        e.getMessage().contains(transport + "): host stopped accepting connections"), e.getMessage());
+                assertTrue(Files.exists(
+                        local.resolve("state").resolve("down").resolve(host.address() + "_" + host.port())));
 
                 e = assertThrows(SourceUnavailableException.class, () -> source.find(SEGMENT));
                 assertTrue(e.getMessage().contains(transport + "): host is skipped without trying"), e.getMessage());

@@ -53,10 +53,22 @@ class SshSourceHungHostTest {
     }
 
     private SshSource process(Transport transport) {
-        SshHostConfig config = new SshHostConfig("hung", "127.0.0.1", silent.getLocalPort(), keys.user(), "/arch",
-                keys.identityFile(), keys.knownHostsFile(), List.of(transport), CONNECT_TIMEOUT, Duration.ofSeconds(30));
-        return new SshSource(config, new HostReachability(local.resolve("state"), Duration.ofSeconds(60),
-                Clock.systemUTC()), new ProcessRunner(), local.resolve("scratch"));
+        SshHostConfig config = new SshHostConfig(
+                "hung",
+                "127.0.0.1",
+                silent.getLocalPort(),
+                keys.user(),
+                "/arch",
+                keys.identityFile(),
+                keys.knownHostsFile(),
+                List.of(transport),
+                CONNECT_TIMEOUT,
+                Duration.ofSeconds(30));
+        return new SshSource(
+                config,
+                new HostReachability(local.resolve("state"), Duration.ofSeconds(60), Clock.systemUTC()),
+                new ProcessRunner(),
+                local.resolve("scratch"));
     }
 
     @ParameterizedTest
@@ -68,8 +80,13 @@ class SshSourceHungHostTest {
             long took = (System.nanoTime() - start) / 1_000_000;
             // scp rounds ConnectTimeout up to whole seconds; io_timeout (30 s) must play no part.
             assertTrue(took < 1000 + 3000, "the first call waits about one connect_timeout, took " + took + " ms");
-            assertTrue(e.getMessage().contains(transport == Transport.SFTP ? "sent no SSH banner within 700 ms"
-                    : "the host stalled: "), e.getMessage());
+            assertTrue(
+                    e.getMessage()
+                            .contains(
+                                    transport == Transport.SFTP
+                                            ? "sent no SSH banner within 700 ms"
+                                            : "the host stalled: "),
+                    e.getMessage());
             assertTrue(e.getMessage().contains("\nHINT: "), e.getMessage());
         }
         Path record = local.resolve("state").resolve("down").resolve("127.0.0.1_" + silent.getLocalPort());

@@ -1,4 +1,5 @@
-// Proves the scp -O fallback against a real sshd that refuses the SFTP subsystem, and transports: [sftp] without fallback.
+// Proves the scp -O fallback against a real sshd that refuses the SFTP subsystem, and transports: [sftp] without
+// fallback.
 package io.zpitr.archive;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -39,21 +40,25 @@ class SshSourceScpFallbackTest {
     }
 
     private SshSource open(SshServer server, Transport... transports) {
-        source = new SshSource(SshTestHosts.config(server, transports),
+        source = new SshSource(
+                SshTestHosts.config(server, transports),
                 new HostReachability(local.resolve("state"), Duration.ofSeconds(60), Clock.systemUTC()),
-                new ProcessRunner(), local.resolve("scratch"));
+                new ProcessRunner(),
+                local.resolve("scratch"));
         return source;
     }
 
     @Test
     void sftpRefusedThenScpDeliversTheSameBytesFromTheTopLevel() throws Exception {
         WalFileName segment = WalFileName.of("000000010000000000000010");
-        byte[] bytes = SshTestHosts.writeRandom(scpOnlyHost.dataDir().resolve(segment.name()), SshTestHosts.SEGMENT_SIZE, 10);
+        byte[] bytes =
+                SshTestHosts.writeRandom(scpOnlyHost.dataDir().resolve(segment.name()), SshTestHosts.SEGMENT_SIZE, 10);
         open(scpOnlyHost, Transport.SFTP, Transport.SCP);
 
         List<WalCopy> copies = source.find(segment);
 
-        assertEquals(List.of(new WalCopy(source.name(), scpOnlyHost.dataDir() + "/" + segment.name(), bytes.length)),
+        assertEquals(
+                List.of(new WalCopy(source.name(), scpOnlyHost.dataDir() + "/" + segment.name(), bytes.length)),
                 copies);
         Path target = local.resolve("target");
         source.download(copies.get(0), target);
@@ -66,7 +71,8 @@ class SshSourceScpFallbackTest {
         WalFileName segment = WalFileName.of("000000010000000000000011");
         Path arch = scpOnlyHost.dataDir();
         SshTestHosts.writeRandom(arch.resolve("20261119").resolve(segment.name()), SshTestHosts.SEGMENT_SIZE, 110);
-        byte[] newest = SshTestHosts.writeRandom(arch.resolve("20261120").resolve(segment.name()), SshTestHosts.SEGMENT_SIZE, 111);
+        byte[] newest = SshTestHosts.writeRandom(
+                arch.resolve("20261120").resolve(segment.name()), SshTestHosts.SEGMENT_SIZE, 111);
         open(scpOnlyHost, Transport.SFTP, Transport.SCP);
 
         List<WalCopy> copies = source.find(segment);
@@ -89,7 +95,8 @@ class SshSourceScpFallbackTest {
     @Test
     void aCopyNoLongerKeptIsFetchedAgainOnDownload() throws Exception {
         WalFileName segment = WalFileName.of("000000010000000000000013");
-        byte[] bytes = SshTestHosts.writeRandom(scpOnlyHost.dataDir().resolve("20261120").resolve(segment.name()), 50_000, 13);
+        byte[] bytes = SshTestHosts.writeRandom(
+                scpOnlyHost.dataDir().resolve("20261120").resolve(segment.name()), 50_000, 13);
         open(scpOnlyHost, Transport.SCP);
         WalCopy copy = new WalCopy(source.name(), scpOnlyHost.dataDir() + "/*/" + segment.name(), -1);
 
@@ -103,8 +110,8 @@ class SshSourceScpFallbackTest {
         SshTestHosts.writeRandom(scpOnlyHost.dataDir().resolve("000000010000000000000014"), 1000, 14);
         open(scpOnlyHost, Transport.SFTP);
 
-        SourceUnavailableException e = assertThrows(SourceUnavailableException.class,
-                () -> source.find(WalFileName.of("000000010000000000000014")));
+        SourceUnavailableException e = assertThrows(
+                SourceUnavailableException.class, () -> source.find(WalFileName.of("000000010000000000000014")));
 
         String where = "source '" + source.name() + "' (" + scpOnlyHost.user() + "@" + scpOnlyHost.address() + ":"
                 + scpOnlyHost.port() + ", sftp)";
@@ -124,8 +131,12 @@ class SshSourceScpFallbackTest {
 
             // The same host (address, port, keys) comes back without SFTP; the old session is gone.
             withSftp.stop();
-            try (SshServer same = SshServer.builder().sameHostAs(withSftp).dataDir(withSftp.dataDir()).sftp(false)
-                    .build().start()) {
+            try (SshServer same = SshServer.builder()
+                    .sameHostAs(withSftp)
+                    .dataDir(withSftp.dataDir())
+                    .sftp(false)
+                    .build()
+                    .start()) {
                 assertEquals(withSftp.hostKeyFingerprint(), same.hostKeyFingerprint());
                 List<WalCopy> copies = source.find(segment);
                 assertEquals(1, copies.size());

@@ -44,9 +44,11 @@ class SshSourceSftpTest {
     }
 
     private SshSource open(Transport... transports) {
-        source = new SshSource(SshTestHosts.config(host, transports),
+        source = new SshSource(
+                SshTestHosts.config(host, transports),
                 new HostReachability(local.resolve("state"), Duration.ofSeconds(60), Clock.systemUTC()),
-                new ProcessRunner(), local.resolve("scratch"));
+                new ProcessRunner(),
+                local.resolve("scratch"));
         return source;
     }
 
@@ -68,25 +70,33 @@ class SshSourceSftpTest {
     void searchesDatedFoldersNewestNamedFirstAfterTheTopLevel() throws Exception {
         WalFileName segment = WalFileName.of("000000010000000000000004");
         Path arch = host.dataDir();
-        byte[] older = SshTestHosts.writeRandom(arch.resolve("20261119").resolve(segment.name()), SshTestHosts.SEGMENT_SIZE, 41);
-        byte[] newer = SshTestHosts.writeRandom(arch.resolve("20261120").resolve(segment.name()), SshTestHosts.SEGMENT_SIZE, 42);
+        byte[] older = SshTestHosts.writeRandom(
+                arch.resolve("20261119").resolve(segment.name()), SshTestHosts.SEGMENT_SIZE, 41);
+        byte[] newer = SshTestHosts.writeRandom(
+                arch.resolve("20261120").resolve(segment.name()), SshTestHosts.SEGMENT_SIZE, 42);
         byte[] top = SshTestHosts.writeRandom(arch.resolve(segment.name()), 1000, 40);
-        Files.createDirectories(arch.resolve("20261121"));            // a dated folder without it
-        Files.createDirectories(arch.resolve(".hidden"));             // skipped, as a shell's * skips it
+        Files.createDirectories(arch.resolve("20261121")); // a dated folder without it
+        Files.createDirectories(arch.resolve(".hidden")); // skipped, as a shell's * skips it
         Files.writeString(arch.resolve("readme.txt"), "not a folder");
         open(Transport.SFTP);
 
         List<WalCopy> copies = source.find(segment);
 
-        assertEquals(List.of(arch + "/" + segment.name(), arch + "/20261120/" + segment.name(),
-                arch + "/20261119/" + segment.name()), copies.stream().map(WalCopy::location).toList());
-        assertEquals(List.of(1000L, (long) SshTestHosts.SEGMENT_SIZE, (long) SshTestHosts.SEGMENT_SIZE),
+        assertEquals(
+                List.of(
+                        arch + "/" + segment.name(),
+                        arch + "/20261120/" + segment.name(),
+                        arch + "/20261119/" + segment.name()),
+                copies.stream().map(WalCopy::location).toList());
+        assertEquals(
+                List.of(1000L, (long) SshTestHosts.SEGMENT_SIZE, (long) SshTestHosts.SEGMENT_SIZE),
                 copies.stream().map(WalCopy::size).toList());
         byte[][] expected = {top, newer, older};
         for (int i = 0; i < copies.size(); i++) {
             Path target = local.resolve("target" + i);
             source.download(copies.get(i), target);
-            assertArrayEquals(expected[i], Files.readAllBytes(target), copies.get(i).location());
+            assertArrayEquals(
+                    expected[i], Files.readAllBytes(target), copies.get(i).location());
         }
     }
 
@@ -94,7 +104,7 @@ class SshSourceSftpTest {
     void aMissingFileIsAnEmptyListQuickly() throws Exception {
         Files.createDirectories(host.dataDir().resolve("20261120"));
         open(Transport.SFTP, Transport.SCP);
-        source.find(WalFileName.of("00000002.history"));               // connects
+        source.find(WalFileName.of("00000002.history")); // connects
 
         long start = System.nanoTime();
         assertEquals(List.of(), source.find(WalFileName.of("000000010000000000000099")));
@@ -123,8 +133,8 @@ class SshSourceSftpTest {
         open(Transport.SFTP);
         assertEquals(1, source.find(segment).size());
 
-        host.stop();                    // kills the daemon and our session's sshd child
-        host.start();                   // same address, port and keys
+        host.stop(); // kills the daemon and our session's sshd child
+        host.start(); // same address, port and keys
 
         List<WalCopy> copies = source.find(segment);
         assertEquals(1, copies.size());
@@ -137,52 +147,70 @@ class SshSourceSftpTest {
         Files.createDirectories(host.dataDir().resolve("20261120"));
         open(Transport.SFTP);
         WalFileName segment = WalFileName.of("000000010000000000000006");
-        assertEquals(List.of(), source.find(segment));                 // lists 20261120 only
+        assertEquals(List.of(), source.find(segment)); // lists 20261120 only
 
         Path late = host.dataDir().resolve("20261121").resolve(segment.name());
         Files.createDirectories(late.getParent());
         Files.writeString(late, "late");
 
-        List<WalCopy> copies = source.find(segment);                   // the cached listing misses it: re-read
-        assertEquals(List.of(host.dataDir() + "/20261121/" + segment.name()),
+        List<WalCopy> copies = source.find(segment); // the cached listing misses it: re-read
+        assertEquals(
+                List.of(host.dataDir() + "/20261121/" + segment.name()),
                 copies.stream().map(WalCopy::location).toList());
     }
 
     @Test
     void scpOnlyAlsoWorksAgainstAnSftpHost() throws Exception {
         WalFileName segment = WalFileName.of("000000010000000000000007");
-        byte[] bytes = SshTestHosts.writeRandom(host.dataDir().resolve("20261120").resolve(segment.name()), 70_000, 7);
+        byte[] bytes =
+                SshTestHosts.writeRandom(host.dataDir().resolve("20261120").resolve(segment.name()), 70_000, 7);
         open(Transport.SCP);
         long loginsBefore = logins();
 
         List<WalCopy> copies = source.find(segment);
 
-        assertEquals(List.of(new WalCopy(source.name(), host.dataDir() + "/*/" + segment.name(), bytes.length)), copies);
+        assertEquals(
+                List.of(new WalCopy(source.name(), host.dataDir() + "/*/" + segment.name(), bytes.length)), copies);
         source.download(copies.get(0), local.resolve("t"));
         assertArrayEquals(bytes, Files.readAllBytes(local.resolve("t")));
-        assertEquals(loginsBefore + 2, logins(), "top level, then the glob; the download used the bytes already fetched");
+        assertEquals(
+                loginsBefore + 2, logins(), "top level, then the glob; the download used the bytes already fetched");
     }
 
     /** scp, which cannot list, would call the file missing here: it must not be asked. */
     @Test
     void aMissingArchiveFolderIsAFailureNotAMissingFileEvenWithScpConfigured() {
-        source = new SshSource(new SshHostConfig("arch", host.address(), host.port(), host.user(),
-                host.dataDir() + "/no-such-folder", host.identityFile(), host.knownHostsFile(),
-                List.of(Transport.SFTP, Transport.SCP), Duration.ofSeconds(2)),
+        source = new SshSource(
+                new SshHostConfig(
+                        "arch",
+                        host.address(),
+                        host.port(),
+                        host.user(),
+                        host.dataDir() + "/no-such-folder",
+                        host.identityFile(),
+                        host.knownHostsFile(),
+                        List.of(Transport.SFTP, Transport.SCP),
+                        Duration.ofSeconds(2)),
                 new HostReachability(local.resolve("state"), Duration.ofSeconds(60), Clock.systemUTC()),
                 new ProcessRunner());
-        SourceUnavailableException e = assertThrows(SourceUnavailableException.class,
-                () -> source.find(WalFileName.of("000000010000000000000008")));
-        assertTrue(e.getMessage().startsWith("source 'arch' (" + host.user() + "@" + host.address() + ":" + host.port()
-                + ", sftp): cannot search " + host.dataDir() + "/no-such-folder"), e.getMessage());
+        SourceUnavailableException e = assertThrows(
+                SourceUnavailableException.class, () -> source.find(WalFileName.of("000000010000000000000008")));
+        assertTrue(
+                e.getMessage()
+                        .startsWith("source 'arch' (" + host.user() + "@" + host.address() + ":" + host.port()
+                                + ", sftp): cannot search " + host.dataDir() + "/no-such-folder"),
+                e.getMessage());
     }
 
     @Test
     void aCopyOfAnotherSourceOrOutsideTheArchiveIsRefused() {
         open(Transport.SFTP);
-        assertThrows(IllegalArgumentException.class,
-                () -> source.download(new WalCopy("other", host.dataDir() + "/000000010000000000000001", 1), local.resolve("t")));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> source.download(
+                        new WalCopy("other", host.dataDir() + "/000000010000000000000001", 1), local.resolve("t")));
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> source.download(new WalCopy(source.name(), "/etc/passwd", 1), local.resolve("t")));
         assertTrue(Files.notExists(local.resolve("t")));
     }
@@ -190,9 +218,11 @@ class SshSourceSftpTest {
     @Test
     void probeConfirmsLoginAndFolderForEachTransport() throws Exception {
         open(Transport.SFTP, Transport.SCP);
-        assertEquals("sftp: logged in as " + host.user() + ", " + host.dataDir() + " is a folder",
+        assertEquals(
+                "sftp: logged in as " + host.user() + ", " + host.dataDir() + " is a folder",
                 source.probe(Transport.SFTP));
-        assertEquals("scp: logged in as " + host.user() + ", " + host.dataDir() + " is a folder",
+        assertEquals(
+                "scp: logged in as " + host.user() + ", " + host.dataDir() + " is a folder",
                 source.probe(Transport.SCP));
     }
 

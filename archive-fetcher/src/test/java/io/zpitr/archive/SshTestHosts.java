@@ -19,8 +19,7 @@ final class SshTestHosts {
     /** A WAL segment is 16 MB by default; the fetch tests move real-sized files. */
     static final int SEGMENT_SIZE = 16 * 1024 * 1024;
 
-    private SshTestHosts() {
-    }
+    private SshTestHosts() {}
 
     /** A source for {@code server}'s data dir, verified against its own known_hosts. */
     static SshHostConfig config(SshServer server, Transport... transports) {
@@ -28,8 +27,15 @@ final class SshTestHosts {
     }
 
     static SshHostConfig config(SshServer server, Path knownHosts, Transport... transports) {
-        return new SshHostConfig("arch-" + server.address(), server.address(), server.port(), server.user(),
-                server.dataDir().toString(), server.identityFile(), knownHosts, List.of(transports),
+        return new SshHostConfig(
+                "arch-" + server.address(),
+                server.address(),
+                server.port(),
+                server.user(),
+                server.dataDir().toString(),
+                server.identityFile(),
+                knownHosts,
+                List.of(transports),
                 Duration.ofSeconds(2));
     }
 

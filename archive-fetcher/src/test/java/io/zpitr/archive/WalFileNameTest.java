@@ -42,14 +42,30 @@ class WalFileNameTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "", " ", "00000001000000000000000", "0000000100000000000000030", "000000010000000000000003 ",
-        "000000010000000000000003\n", "00000001000000000000000g", "00000001000000000000000a",
-        "../../etc/passwd", "pg_wal/000000010000000000000003", "/000000010000000000000003",
-        "00000001.History", "1.history", "00000001.history.tmp", "000000010000000000000003.backup",
-        "000000010000000000000003.0000028.backup", "000000010000000000000003.PARTIAL", "RECOVERYXLOG",
-        "000000010000000000000003;rm -rf /", "archive_status", "000000010000000000000003.ready",
-    })
+    @ValueSource(
+            strings = {
+                "",
+                " ",
+                "00000001000000000000000",
+                "0000000100000000000000030",
+                "000000010000000000000003 ",
+                "000000010000000000000003\n",
+                "00000001000000000000000g",
+                "00000001000000000000000a",
+                "../../etc/passwd",
+                "pg_wal/000000010000000000000003",
+                "/000000010000000000000003",
+                "00000001.History",
+                "1.history",
+                "00000001.history.tmp",
+                "000000010000000000000003.backup",
+                "000000010000000000000003.0000028.backup",
+                "000000010000000000000003.PARTIAL",
+                "RECOVERYXLOG",
+                "000000010000000000000003;rm -rf /",
+                "archive_status",
+                "000000010000000000000003.ready",
+            })
     void refusesEverythingElse(String name) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WalFileName.of(name));
         assertTrue(e.getMessage().contains("is not a WAL file name\nHINT: "), e.getMessage());
@@ -63,8 +79,8 @@ class WalFileNameTest {
 
     @Test
     void aRefusalQuotesTheNameWithoutControlCharactersAndShortened() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> WalFileName.of("bad\nname\u001b[31m"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> WalFileName.of("bad\nname\u001b[31m"));
         assertTrue(e.getMessage().startsWith("'bad?name?[31m' is not a WAL file name"), e.getMessage());
 
         e = assertThrows(IllegalArgumentException.class, () -> WalFileName.of("x".repeat(500)));
@@ -84,7 +100,8 @@ class WalFileNameTest {
                 WalFileName.of("000000020000000000000001"),
                 WalFileName.of("000000010000000000000010"),
                 WalFileName.of("000000010000000000000003")));
-        assertEquals(List.of("000000010000000000000003", "000000010000000000000010", "000000020000000000000001"),
+        assertEquals(
+                List.of("000000010000000000000003", "000000010000000000000010", "000000020000000000000001"),
                 sorted.stream().map(WalFileName::name).toList());
     }
 }

@@ -24,10 +24,11 @@ class WalSpoolTest {
         Files.writeString(dir.resolve("00000002.history"), "1\t0/3000000\tno recovery target specified\n");
         assertEquals(Optional.empty(), spool.lastRequested());
         spool.recordRequested(WalFileName.of("000000010000000000000003"));
-        spool.recordRequested(WalFileName.of("00000002.history"));  // only segments move the mark
+        spool.recordRequested(WalFileName.of("00000002.history")); // only segments move the mark
         assertEquals(Optional.of(WalFileName.of("000000010000000000000003")), spool.lastRequested());
         assertEquals(1, spool.dropOlderThan(spool.lastRequested().orElseThrow()));
-        assertEquals(List.of("000000010000000000000003", "000000010000000000000004"),
+        assertEquals(
+                List.of("000000010000000000000003", "000000010000000000000004"),
                 spool.segments().stream().map(WalFileName::name).toList());
         assertTrue(spool.lookup(WalFileName.of("000000010000000000000004")).isPresent());
         assertTrue(spool.lookup(WalFileName.of("000000010000000000000002")).isEmpty());
@@ -54,7 +55,7 @@ class WalSpoolTest {
         assertEquals("1763776000123\n", Files.readString(dir.resolve(".inflight-000000010000000000000006")));
         assertTrue(spool.segments().isEmpty(), "marks are not segments");
 
-        spool.dropOlderThan(WalFileName.of("000000010000000000000006"));  // replay has passed five
+        spool.dropOlderThan(WalFileName.of("000000010000000000000006")); // replay has passed five
         assertEquals(Optional.empty(), spool.missingSince(five));
         assertEquals(Optional.of(at), spool.missingSince(history));
         spool.clearMarks();

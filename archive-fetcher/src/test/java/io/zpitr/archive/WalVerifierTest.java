@@ -54,22 +54,24 @@ class WalVerifierTest {
     private static String forkSegment;
     /** Timeline 1's last segment, archived as .partial when recovery ended on timeline 2. */
     private static String partialSegment;
+
     private static String backupFile;
 
     @BeforeAll
     static void archiveRealWal() throws Exception {
         workDir = Files.createTempDirectory(Path.of("/var/tmp"), "zpitr-walverifier-");
         archive = Files.createDirectory(workDir.resolve("archive"));
-        UserPrincipal postgres = archive.getFileSystem().getUserPrincipalLookupService()
-                .lookupPrincipalByName("postgres");
+        UserPrincipal postgres =
+                archive.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
         Files.setOwner(workDir, postgres);
         Files.setOwner(archive, postgres);
 
         try (PostgresCluster pg = PostgresCluster.builder()
                 .setting("archive_mode", "on")
                 // Copy, then rename: a file that exists in the archive is complete.
-                .setting("archive_command", "cp %p " + archive + "/%f.tmp && mv " + archive + "/%f.tmp "
-                        + archive + "/%f")
+                .setting(
+                        "archive_command",
+                        "cp %p " + archive + "/%f.tmp && mv " + archive + "/%f.tmp " + archive + "/%f")
                 // Used only when recovery.signal asks for archive recovery, below.
                 .setting("restore_command", "cp " + archive + "/%f %p")
                 .build()) {
@@ -85,7 +87,8 @@ class WalVerifierTest {
                     + " select 'stopped' from pg_backup_stop()");
             // pg_backup_stop waits until the backup's WAL is archived, the .backup file included.
             backupFile = archivedNameEndingWith(".backup");
-            assertTrue(backupFile != null && backupFile.startsWith(backupLine.substring(0, 24)),
+            assertTrue(
+                    backupFile != null && backupFile.startsWith(backupLine.substring(0, 24)),
                     backupFile + " for a backup starting at " + backupLine);
             awaitArchived(timeline1Segments);
 
@@ -120,8 +123,10 @@ class WalVerifierTest {
 
     private static String archivedNameEndingWith(String suffix) {
         try (Stream<Path> files = Files.list(archive)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(suffix))
-                    .findFirst().orElse(null);
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(suffix))
+                    .findFirst()
+                    .orElse(null);
         } catch (IOException e) {
             throw new AssertionError(e);
         }
@@ -149,7 +154,8 @@ class WalVerifierTest {
 
     private static void assertRefused(WalVerifier.Result result, String expectedReason) {
         assertFalse(result.ok(), "accepted, expected refusal: " + expectedReason);
-        assertTrue(result.reason().contains(expectedReason),
+        assertTrue(
+                result.reason().contains(expectedReason),
                 "reason '" + result.reason() + "' should contain '" + expectedReason + "'");
         assertFalse(result.reason().contains("\n"), "reason must fit one log line: " + result.reason());
         assertTrue(result.postgresMajor().isEmpty() && result.systemIdentifier().isEmpty());
@@ -195,12 +201,14 @@ class WalVerifierTest {
 
         long other = systemIdentifier + 1;
         WalVerifier.Result foreign = WalVerifier.forCluster(other).verify(archived(name), WalFileName.of(name));
-        assertRefused(foreign, "system identifier " + Long.toUnsignedString(systemIdentifier)
-                + " in its long page header, but the asking cluster's is " + Long.toUnsignedString(other)
-                + ": another cluster's WAL under the same name");
+        assertRefused(
+                foreign,
+                "system identifier " + Long.toUnsignedString(systemIdentifier)
+                        + " in its long page header, but the asking cluster's is " + Long.toUnsignedString(other)
+                        + ": another cluster's WAL under the same name");
         // History files carry no identifier: the check is for segments.
-        WalVerifier.Result history = WalVerifier.forCluster(other).verify(archived("00000002.history"),
-                WalFileName.of("00000002.history"));
+        WalVerifier.Result history =
+                WalVerifier.forCluster(other).verify(archived("00000002.history"), WalFileName.of("00000002.history"));
         assertTrue(history.ok(), history.reason());
     }
 
@@ -250,7 +258,8 @@ class WalVerifierTest {
     @Test
     void refusesAnEmptyCopy() throws IOException {
         Path empty = Files.createFile(scratch.resolve("empty"));
-        assertRefused(verify(empty, timeline1Segments.get(0)),
+        assertRefused(
+                verify(empty, timeline1Segments.get(0)),
                 "size 0, too small for a WAL segment's 40-byte long page header");
     }
 
@@ -270,8 +279,11 @@ class WalVerifierTest {
         long segment = Long.parseLong(name.substring(16), 16);
         String next = name.substring(0, 16) + String.format("%08X", segment + 1);
         WalVerifier.Result result = verify(copyAs(name, next), next);
-        assertRefused(result, String.format("page address 0/%X000000 in its header, but %s starts at 0/%X000000",
-                segment, next, segment + 1));
+        assertRefused(
+                result,
+                String.format(
+                        "page address 0/%X000000 in its header, but %s starts at 0/%X000000",
+                        segment, next, segment + 1));
     }
 
     @Test
@@ -288,7 +300,8 @@ class WalVerifierTest {
     void refusesATimeline2SegmentServedUnderATimeline1Name() throws IOException {
         String name = timeline2Segments.get(1);
         String renamed = "00000001" + name.substring(8);
-        assertRefused(verify(copyAs(name, renamed), renamed),
+        assertRefused(
+                verify(copyAs(name, renamed), renamed),
                 "timeline 2 in its first page header, but the name says timeline 1");
     }
 
@@ -296,8 +309,8 @@ class WalVerifierTest {
     void refusesTheForkSegmentServedUnderItsParentTimelinesName() throws IOException {
         // Same first page as timeline 1's segment; the pages after the switch point tell them apart.
         String renamed = "00000001" + forkSegment.substring(8);
-        assertRefused(verify(copyAs(forkSegment, renamed), renamed),
-                "timeline 2 in its last written page header (at 0/");
+        assertRefused(
+                verify(copyAs(forkSegment, renamed), renamed), "timeline 2 in its last written page header (at 0/");
     }
 
     @Test
@@ -305,8 +318,7 @@ class WalVerifierTest {
         String segment = timeline1Segments.get(0);
         assertRefused(verify(archived("00000002.history"), segment), "is not the WAL page magic");
         assertRefused(verify(archived(segment), "00000002.history"), "size 16777216, too large");
-        assertRefused(verify(archived("00000002.history"), backupFile),
-                "no 'START WAL LOCATION:' line");
+        assertRefused(verify(archived("00000002.history"), backupFile), "no 'START WAL LOCATION:' line");
     }
 
     private static int readHeaderInt(Path file, int offset) throws IOException {
@@ -335,6 +347,7 @@ class WalVerifierTest {
         long fileSize = -1;
         /** The last page's timeline; 0 leaves the last page zeroed, as in a sparse file. */
         long lastPageTimeline;
+
         long lastPageAddress = -1;
 
         Path writeTo(Path file) throws IOException {
@@ -342,14 +355,21 @@ class WalVerifierTest {
             try (RandomAccessFile out = new RandomAccessFile(file.toFile(), "rw")) {
                 out.setLength(size);
                 ByteBuffer b = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
-                b.putShort(0, (short) magic).putShort(2, (short) info).putInt(4, (int) timeline)
-                        .putLong(8, pageAddress).putInt(16, 0).putLong(24, systemIdentifier)
-                        .putInt(32, (int) segmentSize).putInt(36, (int) blockSize);
+                b.putShort(0, (short) magic)
+                        .putShort(2, (short) info)
+                        .putInt(4, (int) timeline)
+                        .putLong(8, pageAddress)
+                        .putInt(16, 0)
+                        .putLong(24, systemIdentifier)
+                        .putInt(32, (int) segmentSize)
+                        .putInt(36, (int) blockSize);
                 out.write(b.array());
                 if (lastPageTimeline != 0) {
                     long lastPage = size - blockSize;
                     ByteBuffer s = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
-                    s.putShort(0, (short) magic).putShort(2, (short) 0).putInt(4, (int) lastPageTimeline)
+                    s.putShort(0, (short) magic)
+                            .putShort(2, (short) 0)
+                            .putInt(4, (int) lastPageTimeline)
                             .putLong(8, lastPageAddress < 0 ? pageAddress + lastPage : lastPageAddress);
                     out.seek(lastPage);
                     out.write(s.array());
@@ -364,9 +384,15 @@ class WalVerifierTest {
     }
 
     static Stream<Arguments> supportedMagics() {
-        return Stream.of(Arguments.of(11, 0xD098), Arguments.of(12, 0xD101), Arguments.of(13, 0xD106),
-                Arguments.of(14, 0xD10D), Arguments.of(15, 0xD110), Arguments.of(16, 0xD113),
-                Arguments.of(17, 0xD116), Arguments.of(18, 0xD118));
+        return Stream.of(
+                Arguments.of(11, 0xD098),
+                Arguments.of(12, 0xD101),
+                Arguments.of(13, 0xD106),
+                Arguments.of(14, 0xD10D),
+                Arguments.of(15, 0xD110),
+                Arguments.of(16, 0xD113),
+                Arguments.of(17, 0xD116),
+                Arguments.of(18, 0xD118));
     }
 
     @ParameterizedTest(name = "PostgreSQL {0}: magic {1}")
@@ -387,7 +413,8 @@ class WalVerifierTest {
         SegmentFile segment = new SegmentFile();
         segment.magic = magic;
         segment.pageAddress = 0x3000000L;
-        assertRefused(verifyBuilt(segment, "000000010000000000000003"),
+        assertRefused(
+                verifyBuilt(segment, "000000010000000000000003"),
                 String.format("page magic 0x%04X is not the WAL page magic of PostgreSQL 11 to 18", magic));
     }
 
@@ -410,7 +437,8 @@ class WalVerifierTest {
         SegmentFile segment = new SegmentFile();
         segment.segmentSize = 64 * MB;
         segment.pageAddress = 3L * 64 * MB * 64;
-        assertRefused(verifyBuilt(segment, "000000010000000200000040"),
+        assertRefused(
+                verifyBuilt(segment, "000000010000000200000040"),
                 "the name's segment part 00000040 is out of range for 64 MB segments (at most 0000003F)");
     }
 
@@ -419,7 +447,8 @@ class WalVerifierTest {
         SegmentFile segment = new SegmentFile();
         segment.segmentSize = 64 * MB;
         segment.fileSize = SEGMENT_16MB;
-        assertRefused(verifyBuilt(segment, "000000010000000000000000"),
+        assertRefused(
+                verifyBuilt(segment, "000000010000000000000000"),
                 "size 16777216, expected 67108864 from its long page header");
     }
 
@@ -429,7 +458,8 @@ class WalVerifierTest {
         SegmentFile segment = new SegmentFile();
         segment.segmentSize = segmentSize;
         segment.fileSize = MB;
-        assertRefused(verifyBuilt(segment, "000000010000000000000000"),
+        assertRefused(
+                verifyBuilt(segment, "000000010000000000000000"),
                 "segment size " + (segmentSize & 0xFFFFFFFFL) + " in its long page header is not a power of two"
                         + " from 1 MB to 1 GB");
     }
@@ -439,7 +469,8 @@ class WalVerifierTest {
     void refusesImpossibleBlockSizes(long blockSize) throws IOException {
         SegmentFile segment = new SegmentFile();
         segment.blockSize = blockSize;
-        assertRefused(verifyBuilt(segment, "000000010000000000000000"),
+        assertRefused(
+                verifyBuilt(segment, "000000010000000000000000"),
                 "WAL block size " + blockSize + " in its long page header is not a power of two from 1 kB to 64 kB");
     }
 
@@ -447,15 +478,16 @@ class WalVerifierTest {
     void refusesAFirstPageWithoutTheLongHeaderFlag() throws IOException {
         SegmentFile segment = new SegmentFile();
         segment.info = 0x0001;
-        assertRefused(verifyBuilt(segment, "000000010000000000000000"),
-                "first page has no long header (xlp_info 0x0001)");
+        assertRefused(
+                verifyBuilt(segment, "000000010000000000000000"), "first page has no long header (xlp_info 0x0001)");
     }
 
     @Test
     void refusesUndefinedFlagBits() throws IOException {
         SegmentFile segment = new SegmentFile();
         segment.info = 0x0012;
-        assertRefused(verifyBuilt(segment, "000000010000000000000000"),
+        assertRefused(
+                verifyBuilt(segment, "000000010000000000000000"),
                 "invalid flag bits in the first page header (xlp_info 0x0012)");
     }
 
@@ -509,21 +541,31 @@ class WalVerifierTest {
     static Stream<Arguments> malformedHistories() {
         return Stream.of(
                 Arguments.of("00000002.history", "", "empty"),
-                Arguments.of("00000002.history", "1\t0/3000000\tno recovery target",
+                Arguments.of(
+                        "00000002.history",
+                        "1\t0/3000000\tno recovery target",
                         "last line has no newline: the file was cut short"),
                 Arguments.of("00000002.history", "# nothing but a comment\n", "no 'parentTLI<tab>X/X<tab>reason' line"),
                 Arguments.of("00000002.history", "1\n", "line 1 is not 'parentTLI<tab>X/X<tab>reason': '1'"),
-                Arguments.of("00000002.history", "1\tzero\tx\n",
-                        "line 1 is not 'parentTLI<tab>X/X<tab>reason': '1 zero x'"),
+                Arguments.of(
+                        "00000002.history", "1\tzero\tx\n", "line 1 is not 'parentTLI<tab>X/X<tab>reason': '1 zero x'"),
                 Arguments.of("00000002.history", "hello world\n", "line 1 is not"),
-                Arguments.of("00000003.history", "2\t0/3000000\tx\n1\t0/4000000\tx\n",
+                Arguments.of(
+                        "00000003.history",
+                        "2\t0/3000000\tx\n1\t0/4000000\tx\n",
                         "line 2: timeline 1 does not ascend from 2"),
-                Arguments.of("00000003.history", "1\t0/3000000\tx\n1\t0/4000000\tx\n",
+                Arguments.of(
+                        "00000003.history",
+                        "1\t0/3000000\tx\n1\t0/4000000\tx\n",
                         "line 2: timeline 1 does not ascend from 1"),
-                Arguments.of("00000003.history", "1\t0/3000000\tx\n3\t0/5000000\tx\n",
+                Arguments.of(
+                        "00000003.history",
+                        "1\t0/3000000\tx\n3\t0/5000000\tx\n",
                         "line 2: parent timeline 3 is not below the file's own timeline 3"),
                 Arguments.of("00000002.history", "0\t0/3000000\tx\n", "line 1: timeline 0 does not ascend from 0"),
-                Arguments.of("00000003.history", "1\t0/5000000\tx\n2\t0/3000000\tx\n",
+                Arguments.of(
+                        "00000003.history",
+                        "1\t0/5000000\tx\n2\t0/3000000\tx\n",
                         "line 2: switch point 0/3000000 lies before the previous one, 0/5000000"),
                 Arguments.of("00000001.history", "1\t0/3000000\tx\n", "timeline 1 has no history file"));
     }
@@ -595,15 +637,16 @@ class WalVerifierTest {
 
         @Test
         void refusesABackupLabelOfAnotherSegment() throws IOException {
-            assertRefused(verifyText("START WAL LOCATION: 0/7000028 (file 000000010000000000000007)\n"),
+            assertRefused(
+                    verifyText("START WAL LOCATION: 0/7000028 (file 000000010000000000000007)\n"),
                     "its START WAL LOCATION is in 000000010000000000000007,"
                             + " but the name says 000000010000000000000002");
         }
 
         @Test
         void refusesTextWithoutAStartLocation() throws IOException {
-            assertRefused(verifyText("LABEL: nothing else\n"),
-                    "no 'START WAL LOCATION:' line: not a backup history file");
+            assertRefused(
+                    verifyText("LABEL: nothing else\n"), "no 'START WAL LOCATION:' line: not a backup history file");
         }
     }
 

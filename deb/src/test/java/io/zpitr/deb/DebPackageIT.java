@@ -31,13 +31,17 @@ import org.testcontainers.utility.MountableFile;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DebPackageIT {
-    static final String BASE_IMAGE = System.getenv().getOrDefault("ZPITR_TEST_BASE_IMAGE", "zpitr-test/debian:bookworm");
+    static final String BASE_IMAGE =
+            System.getenv().getOrDefault("ZPITR_TEST_BASE_IMAGE", "zpitr-test/debian:bookworm");
     static final String VERSION = System.getProperty("zpitr.version");
     /** Debian's form of the Maven version: "~SNAPSHOT" sorts before the release. */
     static final String DEB_VERSION = VERSION.replace("-SNAPSHOT", "~SNAPSHOT");
-    static final Path ROOT = Path.of(System.getProperty("zpitr.root", "..")).toAbsolutePath().normalize();
+
+    static final Path ROOT =
+            Path.of(System.getProperty("zpitr.root", "..")).toAbsolutePath().normalize();
     /** apt over the network on a loaded machine: generous, but bounded (coreutils timeout in the container). */
     static final String APT_TIMEOUT = "900";
+
     static final String CMD_TIMEOUT = "120";
     static final String UNITS = "/lib/systemd/system/";
 
@@ -49,7 +53,7 @@ class DebPackageIT {
         Path deb = builtDeb();
         debInContainer = "/tmp/" + deb.getFileName();
         debian = new GenericContainer<>(DockerImageName.parse(BASE_IMAGE))
-                .withNetworkMode("host")   // Debian's mirror, as the host reaches it
+                .withNetworkMode("host") // Debian's mirror, as the host reaches it
                 .withCommand("sleep", "infinity")
                 .withCopyFileToContainer(MountableFile.forHostPath(deb), debInContainer);
         debian.start();
@@ -82,7 +86,8 @@ class DebPackageIT {
         ExecResult install = apt("install", "--no-install-recommends", debInContainer);
         ok(install);
         for (String pkg : List.of("zpitr", "openssh-client", "openjdk-17-jre-headless")) {
-            assertTrue(install.getStdout().lines().anyMatch(l -> l.matches("Setting up " + pkg + "(:amd64)? \\(.*")),
+            assertTrue(
+                    install.getStdout().lines().anyMatch(l -> l.matches("Setting up " + pkg + "(:amd64)? \\(.*")),
                     pkg + " installed:\n" + install.getStdout());
         }
         assertTrue(exists("/usr/bin/ssh") && exists("/usr/bin/scp"), "ssh and scp, for the archive hosts");
@@ -96,14 +101,21 @@ class DebPackageIT {
         ok(java);
         assertTrue(java.getStderr().contains("version \"17"), java.getStderr());
 
-        assertEquals("root root 755", ok(run("stat", "-c", "%U %G %a", "/var/lib/zpitr")).strip());
+        assertEquals(
+                "root root 755",
+                ok(run("stat", "-c", "%U %G %a", "/var/lib/zpitr")).strip());
         for (String d : List.of("spool", "down", "counters")) {
-            assertEquals("postgres postgres 750", ok(run("stat", "-c", "%U %G %a", "/var/lib/zpitr/" + d)).strip(), d);
+            assertEquals(
+                    "postgres postgres 750",
+                    ok(run("stat", "-c", "%U %G %a", "/var/lib/zpitr/" + d)).strip(),
+                    d);
         }
         // No unit enabled, no configuration written: the operator chooses the daemon or the timer.
         assertFalse(exists("/etc/zpitr/zpitr.yaml"));
         assertTrue(exists("/etc/zpitr/zpitr.yaml.example"));
-        assertEquals("/etc/zpitr/zpitr.yaml.example", ok(run("cat", "/var/lib/dpkg/info/zpitr.conffiles")).strip());
+        assertEquals(
+                "/etc/zpitr/zpitr.yaml.example",
+                ok(run("cat", "/var/lib/dpkg/info/zpitr.conffiles")).strip());
         String wants = run("find", "/etc/systemd/system", "-name", "zpitr*").getStdout();
         assertEquals("", wants.strip(), "no zpitr unit enabled");
     }
@@ -128,24 +140,50 @@ class DebPackageIT {
         // so that zpitr's own installation above pulled in only its declared dependencies.
         ok(apt("install", "--no-install-recommends", "man-db", "systemd", "lintian"));
 
-        assertEquals("/usr/share/man/man1/zpitr.1.gz", ok(run("man", "-w", "zpitr")).strip());
+        assertEquals(
+                "/usr/share/man/man1/zpitr.1.gz", ok(run("man", "-w", "zpitr")).strip());
         String page = ok(run("man", "-P", "cat", "zpitr"));
         assertTrue(page.contains("EXIT CODES") && page.contains("no source could be asked"), page);
-        for (String command : List.of("check", "status", "snapshot", "list", "prune", "hold", "release", "audit",
-                "restore", "restores", "restore-drop", "standby", "daemon", "demo", "wal-fetch")) {
-            assertTrue(page.lines().anyMatch(l -> l.strip().equals(command)), "zpitr(1) lists " + command + ":\n" + page);
-            assertEquals("/usr/share/man/man1/zpitr-" + command + ".1.gz",
+        for (String command : List.of(
+                "check",
+                "status",
+                "snapshot",
+                "list",
+                "prune",
+                "hold",
+                "release",
+                "audit",
+                "restore",
+                "restores",
+                "restore-drop",
+                "standby",
+                "daemon",
+                "demo",
+                "wal-fetch")) {
+            assertTrue(
+                    page.lines().anyMatch(l -> l.strip().equals(command)), "zpitr(1) lists " + command + ":\n" + page);
+            assertEquals(
+                    "/usr/share/man/man1/zpitr-" + command + ".1.gz",
                     ok(run("man", "-w", "zpitr-" + command)).strip());
         }
 
         assertTrue(exists("/usr/share/bash-completion/completions/zpitr"));
         // What bash offers after "zpitr res<TAB>".
-        String offered = ok(run("bash", "-c", "source /usr/share/bash-completion/completions/zpitr"
-                + " && COMP_WORDS=(zpitr res) COMP_CWORD=1 && _complete_zpitr zpitr res zpitr 2>/dev/null"
-                + " ; printf '%s\\n' \"${COMPREPLY[@]}\""));
-        assertEquals(List.of("restore", "restores", "restore-drop"), offered.strip().lines().toList());
+        String offered = ok(run(
+                "bash",
+                "-c",
+                "source /usr/share/bash-completion/completions/zpitr"
+                        + " && COMP_WORDS=(zpitr res) COMP_CWORD=1 && _complete_zpitr zpitr res zpitr 2>/dev/null"
+                        + " ; printf '%s\\n' \"${COMPREPLY[@]}\""));
+        assertEquals(
+                List.of("restore", "restores", "restore-drop"),
+                offered.strip().lines().toList());
 
-        ExecResult verify = run("systemd-analyze", "verify", UNITS + "zpitr.service", UNITS + "zpitr-snapshot.service",
+        ExecResult verify = run(
+                "systemd-analyze",
+                "verify",
+                UNITS + "zpitr.service",
+                UNITS + "zpitr-snapshot.service",
                 UNITS + "zpitr-snapshot.timer");
         ok(verify);
         assertEquals("", verify.getStderr().strip(), "no warnings");
@@ -176,7 +214,8 @@ class DebPackageIT {
         assertTrue(out.contains("OK    config"), out);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("FAIL  zfs") && l.contains("cannot run 'zfs'")), out);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("FAIL  standby")), out);
-        assertTrue(out.lines().anyMatch(l -> l.startsWith("FAIL  archive nowhere") && l.contains("/srv/no-archive")), out);
+        assertTrue(
+                out.lines().anyMatch(l -> l.startsWith("FAIL  archive nowhere") && l.contains("/srv/no-archive")), out);
         assertTrue(out.contains("HINT: install ZFS"), out);
         assertTrue(out.contains("3 failed"), out);
 
@@ -191,7 +230,7 @@ class DebPackageIT {
     @Test
     @Order(5)
     void removeKeepsTheConfigurationAndPurgeRemovesIt() throws Exception {
-        ok(run("cp", "/etc/hostname", "/var/lib/zpitr/audit.jsonl"));   // any audit log
+        ok(run("cp", "/etc/hostname", "/var/lib/zpitr/audit.jsonl")); // any audit log
 
         ok(apt("remove", "zpitr"));
         assertFalse(exists("/usr/bin/zpitr"));
@@ -214,8 +253,15 @@ class DebPackageIT {
     @Order(6)
     void lintianFindsNothingThatIsNotExplained() throws Exception {
         // Overridden tags are explained in deb/src/deb/lintian-overrides; anything else fails.
-        ExecResult lint = run("timeout", CMD_TIMEOUT, "lintian", "--pedantic", "--info",
-                "--fail-on", "error,warning,info,pedantic", debInContainer);
+        ExecResult lint = run(
+                "timeout",
+                CMD_TIMEOUT,
+                "lintian",
+                "--pedantic",
+                "--info",
+                "--fail-on",
+                "error,warning,info,pedantic",
+                debInContainer);
         assertEquals(0, lint.getExitCode(), lint.getStdout() + lint.getStderr());
         assertTrue(lint.getStdout().lines().noneMatch(l -> l.matches("^[EWIP]: .*")), lint.getStdout());
     }
@@ -231,14 +277,25 @@ class DebPackageIT {
     }
 
     static ExecResult apt(String... args) throws IOException, InterruptedException {
-        List<String> argv = new ArrayList<>(List.of("timeout", APT_TIMEOUT, "env", "DEBIAN_FRONTEND=noninteractive",
-                "apt-get", "-y", "-q", "-o", "Acquire::Retries=3"));
+        List<String> argv = new ArrayList<>(List.of(
+                "timeout",
+                APT_TIMEOUT,
+                "env",
+                "DEBIAN_FRONTEND=noninteractive",
+                "apt-get",
+                "-y",
+                "-q",
+                "-o",
+                "Acquire::Retries=3"));
         argv.addAll(List.of(args));
         return debian.execInContainer(argv.toArray(String[]::new));
     }
 
     static String ok(ExecResult r) {
-        assertEquals(0, r.getExitCode(), "exit " + r.getExitCode() + "\nstdout:\n" + r.getStdout() + "\nstderr:\n" + r.getStderr());
+        assertEquals(
+                0,
+                r.getExitCode(),
+                "exit " + r.getExitCode() + "\nstdout:\n" + r.getStdout() + "\nstderr:\n" + r.getStderr());
         return r.getStdout();
     }
 

@@ -32,13 +32,26 @@ public final class Command {
     private final java.util.Map<String, String> environment;
     private final KillSwitch killSwitch;
 
-    private Command(List<String> argv, Duration timeout, InputStream stdin, OutputStream stdout,
-                    int stderrLimit, int stdoutLimit, java.util.Map<String, String> environment) {
+    private Command(
+            List<String> argv,
+            Duration timeout,
+            InputStream stdin,
+            OutputStream stdout,
+            int stderrLimit,
+            int stdoutLimit,
+            java.util.Map<String, String> environment) {
         this(argv, timeout, stdin, stdout, stderrLimit, stdoutLimit, environment, null);
     }
 
-    private Command(List<String> argv, Duration timeout, InputStream stdin, OutputStream stdout,
-                    int stderrLimit, int stdoutLimit, java.util.Map<String, String> environment, KillSwitch killSwitch) {
+    private Command(
+            List<String> argv,
+            Duration timeout,
+            InputStream stdin,
+            OutputStream stdout,
+            int stderrLimit,
+            int stdoutLimit,
+            java.util.Map<String, String> environment,
+            KillSwitch killSwitch) {
         if (argv.isEmpty()) {
             throw new IllegalArgumentException("a command needs at least the program name");
         }
@@ -89,7 +102,8 @@ public final class Command {
 
     /** Replaces the child's environment with exactly these variables; default: inherit ours. */
     public Command environment(java.util.Map<String, String> env) {
-        return new Command(argv, timeout, stdin, stdout, stderrLimit, stdoutLimit, java.util.Map.copyOf(env), killSwitch);
+        return new Command(
+                argv, timeout, stdin, stdout, stderrLimit, stdoutLimit, java.util.Map.copyOf(env), killSwitch);
     }
 
     /** Lets another thread end this command early ({@link KillSwitch#kill}). */

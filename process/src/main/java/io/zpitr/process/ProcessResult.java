@@ -14,8 +14,8 @@ import java.util.List;
  * @param stderrTruncated whether stderr was longer than the limit
  * @param duration  wall time from start to exit
  */
-public record ProcessResult(List<String> argv, int exitCode, String stdout, String stderr,
-                            boolean stderrTruncated, Duration duration) {
+public record ProcessResult(
+        List<String> argv, int exitCode, String stdout, String stderr, boolean stderrTruncated, Duration duration) {
 
     public boolean succeeded() {
         return exitCode == 0;

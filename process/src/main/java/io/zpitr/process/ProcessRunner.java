@@ -41,15 +41,17 @@ public class ProcessRunner {
         BoundedBuffer stdout = command.stdout() == null ? new BoundedBuffer(command.stdoutLimit()) : null;
         DefaultExecutor executor = DefaultExecutor.builder().get();
         executor.setExitValues(null);
-        executor.setStreamHandler(new PumpStreamHandler(
-                stdout != null ? stdout : command.stdout(), stderr, command.stdin()));
+        executor.setStreamHandler(
+                new PumpStreamHandler(stdout != null ? stdout : command.stdout(), stderr, command.stdin()));
         Duration limit = command.timeout();
         ExecuteWatchdog watchdog = null;
         KillSwitch kill = command.killSwitch();
         if (limit != null && !limit.isZero()) {
             watchdog = ExecuteWatchdog.builder().setTimeout(limit).get();
         } else if (kill != null) {
-            watchdog = ExecuteWatchdog.builder().setTimeout(ExecuteWatchdog.INFINITE_TIMEOUT_DURATION).get();
+            watchdog = ExecuteWatchdog.builder()
+                    .setTimeout(ExecuteWatchdog.INFINITE_TIMEOUT_DURATION)
+                    .get();
         }
         if (watchdog != null) {
             executor.setWatchdog(watchdog);
@@ -66,8 +68,9 @@ public class ProcessRunner {
         } catch (IOException e) {
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             LOG.debug("{} (could not run, {} ms)", command, took.toMillis());
-            throw new ProcessException("cannot run '" + argv.get(0) + "': " + e.getMessage()
-                    + "\nHINT: is it installed and on the PATH?", e);
+            throw new ProcessException(
+                    "cannot run '" + argv.get(0) + "': " + e.getMessage() + "\nHINT: is it installed and on the PATH?",
+                    e);
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         if (kill != null && kill.reason() != null && watchdog.killedProcess()) {
@@ -84,8 +87,8 @@ public class ProcessRunner {
             throw new ProcessException("'" + command + "' wrote more than " + command.stdoutLimit()
                     + " bytes to stdout; refusing to keep it in memory");
         }
-        return new ProcessResult(argv, exit, stdout == null ? "" : stdout.text(), stderr.text(),
-                stderr.truncated(), took);
+        return new ProcessResult(
+                argv, exit, stdout == null ? "" : stdout.text(), stderr.text(), stderr.truncated(), took);
     }
 
     private static void killWhenStarted(ExecuteWatchdog watchdog) {
@@ -116,7 +119,11 @@ public class ProcessRunner {
         long start = System.nanoTime();
         try {
             Process p = builder.start();
-            LOG.debug("{} (started detached as pid {}, {} ms)", command, p.pid(), (System.nanoTime() - start) / 1_000_000);
+            LOG.debug(
+                    "{} (started detached as pid {}, {} ms)",
+                    command,
+                    p.pid(),
+                    (System.nanoTime() - start) / 1_000_000);
         } catch (IOException e) {
             throw new ProcessException("cannot start '" + command.argv().get(0) + "': " + e.getMessage(), e);
         }

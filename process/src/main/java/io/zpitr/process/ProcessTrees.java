@@ -16,8 +16,7 @@ import java.util.function.Predicate;
 
 /** Stopping a process means SIGTERM to it and its descendants, then SIGKILL to whatever outlives the grace period. */
 public final class ProcessTrees {
-    private ProcessTrees() {
-    }
+    private ProcessTrees() {}
 
     /** The pid in a pid file (first line), if the file exists and holds one. */
     public static Optional<Long> pidIn(Path pidFile) {
@@ -52,7 +51,8 @@ public final class ProcessTrees {
     public static String commandLine(ProcessHandle h) {
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(h.pid()), "cmdline"));
-            String text = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip();
+            String text =
+                    new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').strip();
             if (!text.isEmpty()) {
                 return text;
             }
@@ -68,7 +68,9 @@ public final class ProcessTrees {
      */
     public static List<ProcessHandle> mentioning(String text) {
         Set<Long> us = new HashSet<>();
-        for (Optional<ProcessHandle> p = Optional.of(ProcessHandle.current()); p.isPresent(); p = p.get().parent()) {
+        for (Optional<ProcessHandle> p = Optional.of(ProcessHandle.current());
+                p.isPresent();
+                p = p.get().parent()) {
             us.add(p.get().pid());
         }
         return ProcessHandle.allProcesses()
@@ -111,7 +113,7 @@ public final class ProcessTrees {
                 }
             }
         } catch (IOException | SecurityException e) {
-            return false;  // gone, or not ours to inspect
+            return false; // gone, or not ours to inspect
         }
         return false;
     }
@@ -152,7 +154,8 @@ public final class ProcessTrees {
      * milliseconds (for {@link #runs}; a mark or a property names its writer this way).
      */
     public static String identity(ProcessHandle process) {
-        return process.pid() + "/" + process.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+        return process.pid() + "/"
+                + process.info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
     }
 
     /**
@@ -165,7 +168,10 @@ public final class ProcessTrees {
             return false;
         }
         long pid = Long.parseLong(identity.substring(0, identity.indexOf('/')));
-        return ProcessHandle.of(pid).filter(h -> alive(h.pid())).map(ProcessTrees::identity).filter(identity::equals)
+        return ProcessHandle.of(pid)
+                .filter(h -> alive(h.pid()))
+                .map(ProcessTrees::identity)
+                .filter(identity::equals)
                 .isPresent();
     }
 

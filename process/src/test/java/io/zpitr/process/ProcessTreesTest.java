@@ -19,10 +19,14 @@ class ProcessTreesTest {
         Path inside = Files.createDirectories(dir.resolve("clone/pgdata"));
         Path log = Files.writeString(dir.resolve("clone/log"), "x\n", StandardCharsets.UTF_8);
         Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
-        Process working = new ProcessBuilder("sleep", "60").directory(inside.toFile()).start();
-        Process holding = new ProcessBuilder("tail", "-f", log.toString()).directory(elsewhere.toFile())
-                .redirectOutput(new File("/dev/null")).start();
-        Process unrelated = new ProcessBuilder("sleep", "60").directory(elsewhere.toFile()).start();
+        Process working =
+                new ProcessBuilder("sleep", "60").directory(inside.toFile()).start();
+        Process holding = new ProcessBuilder("tail", "-f", log.toString())
+                .directory(elsewhere.toFile())
+                .redirectOutput(new File("/dev/null"))
+                .start();
+        Process unrelated =
+                new ProcessBuilder("sleep", "60").directory(elsewhere.toFile()).start();
         try {
             // tail opens its file a moment after it starts: wait for that, bounded.
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -30,7 +34,9 @@ class ProcessTreesTest {
                     && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            var holders = ProcessTrees.holding(dir.resolve("clone")).stream().map(ProcessHandle::pid).toList();
+            var holders = ProcessTrees.holding(dir.resolve("clone")).stream()
+                    .map(ProcessHandle::pid)
+                    .toList();
             assertTrue(holders.contains(working.pid()), "cwd inside: " + holders);
             assertTrue(holders.contains(holding.pid()), "open file inside: " + holders);
             assertFalse(holders.contains(unrelated.pid()), "neither: " + holders);
@@ -53,7 +59,8 @@ class ProcessTreesTest {
             while (ProcessTrees.mentioning(marker).isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            assertTrue(ProcessTrees.mentioning(marker).stream().anyMatch(h -> h.pid() == p.pid()),
+            assertTrue(
+                    ProcessTrees.mentioning(marker).stream().anyMatch(h -> h.pid() == p.pid()),
                     ProcessTrees.commandLine(p.toHandle()));
         } finally {
             ProcessTrees.stop(p.toHandle(), Duration.ofSeconds(5));

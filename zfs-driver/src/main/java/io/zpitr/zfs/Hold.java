@@ -8,5 +8,4 @@ package io.zpitr.zfs;
  * @param tag       the hold's tag
  * @param timestamp when it was placed, as ZFS printed it
  */
-public record Hold(SnapshotName snapshot, String tag, String timestamp) {
-}
+public record Hold(SnapshotName snapshot, String tag, String timestamp) {}

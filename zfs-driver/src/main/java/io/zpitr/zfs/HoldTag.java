@@ -13,7 +13,9 @@ public record HoldTag(String value) {
 
     public HoldTag {
         if (value == null || !VALID.matcher(value).matches()) {
-            throw new InvalidNameException("hold tag", String.valueOf(value),
+            throw new InvalidNameException(
+                    "hold tag",
+                    String.valueOf(value),
                     "use 1 to 255 letters, digits and _ . : -, starting with a letter or digit");
         }
     }

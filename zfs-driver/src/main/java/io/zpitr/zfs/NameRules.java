@@ -13,13 +13,13 @@ import java.util.regex.Pattern;
 final class NameRules {
     /** ZFS_MAX_DATASET_NAME_LEN is 256 including the terminating NUL. */
     static final int MAX_NAME_LENGTH = 255;
+
     private static final Pattern COMPONENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]*");
     private static final Pattern POOL = Pattern.compile("[A-Za-z][A-Za-z0-9_.:-]*");
-    private static final Set<String> RESERVED_POOLS = Set.of("mirror", "raidz", "raidz1", "raidz2",
-            "raidz3", "draid", "spare", "log", "cache", "special", "dedup");
+    private static final Set<String> RESERVED_POOLS = Set.of(
+            "mirror", "raidz", "raidz1", "raidz2", "raidz3", "draid", "spare", "log", "cache", "special", "dedup");
 
-    private NameRules() {
-    }
+    private NameRules() {}
 
     static void checkComponent(String kind, String whole, String component) {
         if (component.isEmpty()) {

@@ -13,12 +13,13 @@ public final class UserProperty {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]*:[a-z0-9_.:-]+");
     static final int MAX_VALUE_LENGTH = 8191;
 
-    private UserProperty() {
-    }
+    private UserProperty() {}
 
     public static String checkName(String name) {
         if (name == null || name.length() > 256 || !NAME.matcher(name).matches()) {
-            throw new InvalidNameException("user property", String.valueOf(name),
+            throw new InvalidNameException(
+                    "user property",
+                    String.valueOf(name),
                     "expected module:property in lower-case letters, digits and _ . : -");
         }
         return name;
@@ -33,8 +34,8 @@ public final class UserProperty {
         }
         for (int i = 0; i < value.length(); i++) {
             if (Character.isISOControl(value.charAt(i))) {
-                throw new IllegalArgumentException("user property " + name
-                        + ": value contains a control character at index " + i);
+                throw new IllegalArgumentException(
+                        "user property " + name + ": value contains a control character at index " + i);
             }
         }
         return value;

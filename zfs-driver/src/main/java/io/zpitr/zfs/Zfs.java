@@ -39,7 +39,11 @@ import java.util.stream.Collectors;
  */
 public final class Zfs {
     /** Kinds of dataset for {@link #list}. */
-    public enum Type { FILESYSTEM, VOLUME, SNAPSHOT }
+    public enum Type {
+        FILESYSTEM,
+        VOLUME,
+        SNAPSHOT
+    }
 
     private static final Pattern NATIVE_PROPERTY = Pattern.compile("[a-z][a-z0-9_]*");
     private static final Duration BUSY_RETRY_FOR = Duration.ofSeconds(15);
@@ -69,7 +73,8 @@ public final class Zfs {
     /** As {@link #detect(ProcessRunner, String)}, on the machine {@code launcher} reaches. */
     public static Zfs detect(ProcessRunner runner, String binary, ZfsLauncher launcher) {
         List<String> argv = List.of(binary, "version");
-        ProcessResult probe = rebased(argv, runner.run(Command.of(launcher.argv(argv)).timeout(Duration.ofSeconds(30))));
+        ProcessResult probe =
+                rebased(argv, runner.run(Command.of(launcher.argv(argv)).timeout(Duration.ofSeconds(30))));
         return new Zfs(runner, binary, ZfsDialect.fromVersionProbe(probe), launcher);
     }
 
@@ -91,24 +96,46 @@ public final class Zfs {
         List<String> depth = recursive ? List.of("-r") : List.of("-d", "1");
         List<ZfsEntry> entries;
         if (dialect.parsableList()) {
-            entries = parseList(zfs(concat(List.of(binary, "list", "-H", "-p", "-o",
-                    "name,type" + (props.isEmpty() ? "" : "," + String.join(",", props)), "-t", typeList(types)),
-                    depth, List.of(root.full()))).stdout(), props);
+            entries = parseList(
+                    zfs(concat(
+                                    List.of(
+                                            binary,
+                                            "list",
+                                            "-H",
+                                            "-p",
+                                            "-o",
+                                            "name,type" + (props.isEmpty() ? "" : "," + String.join(",", props)),
+                                            "-t",
+                                            typeList(types)),
+                                    depth,
+                                    List.of(root.full())))
+                            .stdout(),
+                    props);
         } else {
             // zfs-fuse: `zfs list` has no -p and `zfs get` has no -t, so get every row and filter by type.
             Set<String> asked = new LinkedHashSet<>(props);
             asked.add("type");
-            Set<String> wanted = types.stream().map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
-            entries = parseGet(zfs(concat(List.of(binary, "get", "-H", "-p"), depth,
-                    List.of("-o", "name,property,value,source", String.join(",", asked), root.full()))).stdout()).stream()
+            Set<String> wanted =
+                    types.stream().map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+            entries = parseGet(zfs(concat(
+                                    List.of(binary, "get", "-H", "-p"),
+                                    depth,
+                                    List.of("-o", "name,property,value,source", String.join(",", asked), root.full())))
+                            .stdout())
+                    .stream()
                     .filter(e -> wanted.contains(e.type()))
-                    .map(e -> new ZfsEntry(e.name(), e.type(), props.contains("type") ? e.properties() : without(e.properties(), "type")))
+                    .map(e -> new ZfsEntry(
+                            e.name(),
+                            e.type(),
+                            props.contains("type") ? e.properties() : without(e.properties(), "type")))
                     .toList();
         }
         if (recursive) {
             return entries;
         }
-        return entries.stream().filter(e -> e.name().equals(root.full()) || e.name().startsWith(root.full() + "@")).toList();
+        return entries.stream()
+                .filter(e -> e.name().equals(root.full()) || e.name().startsWith(root.full() + "@"))
+                .toList();
     }
 
     /** Snapshots of {@code root} (and below it, if recursive), with the given exact properties. */
@@ -135,7 +162,8 @@ public final class Zfs {
      */
     public Optional<String> get(ZfsName name, String property) {
         String prop = checkedProperties(List.of(property)).get(0);
-        String out = zfs(List.of(binary, "get", "-H", "-p", "-o", "value,source", prop, name.full())).stdout();
+        String out = zfs(List.of(binary, "get", "-H", "-p", "-o", "value,source", prop, name.full()))
+                .stdout();
         String line = out.lines().findFirst().orElse("");
         int tab = line.lastIndexOf('\t');
         String value = tab < 0 ? line : line.substring(0, tab);
@@ -168,7 +196,8 @@ public final class Zfs {
             UserProperty.checkValue(k, v);
             assignments.add(k + "=" + v);
         });
-        List<List<String>> calls = dialect.multiPropertySet() ? List.of(assignments)
+        List<List<String>> calls = dialect.multiPropertySet()
+                ? List.of(assignments)
                 : assignments.stream().map(List::of).toList();
         for (List<String> call : calls) {
             List<String> argv = new ArrayList<>(List.of(binary, "set"));
@@ -216,7 +245,8 @@ public final class Zfs {
      * </ol>
      * User properties are set at creation, on every snapshot of the set.
      */
-    public SnapshotSetResult snapshotSet(List<DatasetName> datasets, String shortName, Map<String, String> userProperties) {
+    public SnapshotSetResult snapshotSet(
+            List<DatasetName> datasets, String shortName, Map<String, String> userProperties) {
         if (datasets.isEmpty()) {
             throw new IllegalArgumentException("no datasets to snapshot");
         }
@@ -228,24 +258,32 @@ public final class Zfs {
             UserProperty.checkName(key);
         }
         List<String> props = propertyOptions(userProperties);
-        List<SnapshotName> names = datasets.stream().map(d -> d.snapshot(shortName)).toList();
+        List<SnapshotName> names =
+                datasets.stream().map(d -> d.snapshot(shortName)).toList();
         if (datasets.size() == 1) {
             zfs(concat(List.of(binary, "snapshot"), props, List.of(names.get(0).full())));
             return new SnapshotSetResult(names, SnapshotSetResult.Atomicity.ATOMIC, "single dataset");
         }
         if (dialect.multiSnapshot()) {
-            zfs(concat(List.of(binary, "snapshot"), props, names.stream().map(SnapshotName::full).toList()));
+            zfs(concat(
+                    List.of(binary, "snapshot"),
+                    props,
+                    names.stream().map(SnapshotName::full).toList()));
             return new SnapshotSetResult(names, SnapshotSetResult.Atomicity.ATOMIC, "one multi-name zfs snapshot");
         }
         Optional<DatasetName> ancestor = commonAncestor(datasets);
         if (ancestor.isPresent()) {
             DatasetName top = ancestor.get();
             Set<String> subtree = list(top, true, Set.of(Type.FILESYSTEM, Type.VOLUME), List.of()).stream()
-                    .map(ZfsEntry::name).collect(Collectors.toCollection(LinkedHashSet::new));
+                    .map(ZfsEntry::name)
+                    .collect(Collectors.toCollection(LinkedHashSet::new));
             datasets.forEach(d -> subtree.remove(d.full()));
             boolean topIsExtra = subtree.remove(top.full());
             if (subtree.isEmpty()) {
-                zfs(concat(List.of(binary, "snapshot", "-r"), props, List.of(top.snapshot(shortName).full())));
+                zfs(concat(
+                        List.of(binary, "snapshot", "-r"),
+                        props,
+                        List.of(top.snapshot(shortName).full())));
                 if (topIsExtra) {
                     destroy(top.snapshot(shortName));
                 }
@@ -334,8 +372,12 @@ public final class Zfs {
             }
             // A held snapshot says "dataset is busy" too; that one never clears by waiting.
             if (snapshot != null && holdCount(snapshot) > 0) {
-                throw new ZfsException.SnapshotHeldException("cannot destroy " + snapshot + ": it has user holds"
-                        + "\nHINT: zpitr release the snapshot set first, if the hold may end", argv, r.exitCode(), r.stderr());
+                throw new ZfsException.SnapshotHeldException(
+                        "cannot destroy " + snapshot + ": it has user holds"
+                                + "\nHINT: zpitr release the snapshot set first, if the hold may end",
+                        argv,
+                        r.exitCode(),
+                        r.stderr());
             }
             if (System.nanoTime() > deadline) {
                 throw e;
@@ -394,7 +436,12 @@ public final class Zfs {
             argv.addAll(List.of("-i", from.full()));
         }
         argv.add(snapshot.full());
-        streaming(argv, Command.of(launcher.argv(argv)).timeout(Duration.ZERO).stdoutTo(out).killSwitch(kill));
+        streaming(
+                argv,
+                Command.of(launcher.argv(argv))
+                        .timeout(Duration.ZERO)
+                        .stdoutTo(out)
+                        .killSwitch(kill));
     }
 
     /** Receives a send stream into {@code target}; {@code force} rolls it back first ({@code -F}). */
@@ -411,7 +458,12 @@ public final class Zfs {
             argv.add("-u");
         }
         argv.add(target.full());
-        streaming(argv, Command.of(launcher.argv(argv)).timeout(Duration.ZERO).stdinFrom(in).killSwitch(kill));
+        streaming(
+                argv,
+                Command.of(launcher.argv(argv))
+                        .timeout(Duration.ZERO)
+                        .stdinFrom(in)
+                        .killSwitch(kill));
     }
 
     private void streaming(List<String> zfsArgv, Command command) {
@@ -436,8 +488,13 @@ public final class Zfs {
      * of the stream. When the receive ends first (its host died, say), the send is killed rather
      * than left blocked on a pipe nobody reads.
      */
-    public long sendTo(SnapshotName snapshot, SnapshotName from, Zfs receiver, DatasetName target, boolean force,
-                       boolean unmounted) {
+    public long sendTo(
+            SnapshotName snapshot,
+            SnapshotName from,
+            Zfs receiver,
+            DatasetName target,
+            boolean force,
+            boolean unmounted) {
         PipedInputStream in = new PipedInputStream(1 << 20);
         CountingOutputStream out;
         try {
@@ -476,7 +533,8 @@ public final class Zfs {
             throw new IllegalStateException("interrupted while sending " + snapshot, e);
         }
         if (receiveFailure != null && (sendFailure == null || !sendFailedFirst.get())) {
-            // The receive failed first (its host died, say) and the send was stopped for it: the receive's error is the story.
+            // The receive failed first (its host died, say) and the send was stopped for it: the receive's error is the
+            // story.
             throw receiveFailure;
         }
         if (sendFailure != null) {
@@ -546,7 +604,8 @@ public final class Zfs {
             }
             String[] f = line.split("\t", -1);
             if (f.length != 4) {
-                throw new IllegalStateException("unexpected zfs get line (" + f.length + " fields, expected 4): " + line);
+                throw new IllegalStateException(
+                        "unexpected zfs get line (" + f.length + " fields, expected 4): " + line);
             }
             putValue(byName.computeIfAbsent(f[0], k -> new LinkedHashMap<>()), f[1], f[2], f[3]);
         }
@@ -609,7 +668,9 @@ public final class Zfs {
 
     private static List<String> checkedProperties(List<String> properties) {
         for (String p : properties) {
-            if (!(isUserProperty(p) ? p.equals(UserProperty.checkName(p)) : NATIVE_PROPERTY.matcher(p).matches())) {
+            if (!(isUserProperty(p)
+                    ? p.equals(UserProperty.checkName(p))
+                    : NATIVE_PROPERTY.matcher(p).matches())) {
                 throw new InvalidNameException("property", p, "expected a native property or module:property");
             }
         }
@@ -640,7 +701,10 @@ public final class Zfs {
         if (types.isEmpty()) {
             throw new IllegalArgumentException("no dataset types to list");
         }
-        return types.stream().sorted().map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(","));
+        return types.stream()
+                .sorted()
+                .map(t -> t.name().toLowerCase(Locale.ROOT))
+                .collect(Collectors.joining(","));
     }
 
     private static Optional<DatasetName> commonAncestor(List<DatasetName> datasets) {

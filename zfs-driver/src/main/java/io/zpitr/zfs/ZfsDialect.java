@@ -24,8 +24,12 @@ public enum ZfsDialect {
     private final boolean receiveUnmounted;
     private final boolean multiPropertySet;
 
-    ZfsDialect(boolean multiSnapshot, boolean parsableList, boolean holdsListing, boolean receiveUnmounted,
-               boolean multiPropertySet) {
+    ZfsDialect(
+            boolean multiSnapshot,
+            boolean parsableList,
+            boolean holdsListing,
+            boolean receiveUnmounted,
+            boolean multiPropertySet) {
         this.multiPropertySet = multiPropertySet;
         this.multiSnapshot = multiSnapshot;
         this.parsableList = parsableList;
@@ -71,9 +75,17 @@ public enum ZfsDialect {
         if (!probe.succeeded() && probe.stderr().contains("unrecognized command 'version'")) {
             return ZFS_FUSE;
         }
-        throw new ZfsException("cannot tell which ZFS this is from 'zfs version' (exit " + probe.exitCode()
-                + "): " + (probe.stdout() + probe.stderr()).strip().lines().findFirst().orElse("no output")
-                + "\nHINT: is the ZFS daemon or kernel module running? (zfs-fuse: start 'zfs-fuse')",
-                probe.argv(), probe.exitCode(), probe.stderr());
+        throw new ZfsException(
+                "cannot tell which ZFS this is from 'zfs version' (exit " + probe.exitCode()
+                        + "): "
+                        + (probe.stdout() + probe.stderr())
+                                .strip()
+                                .lines()
+                                .findFirst()
+                                .orElse("no output")
+                        + "\nHINT: is the ZFS daemon or kernel module running? (zfs-fuse: start 'zfs-fuse')",
+                probe.argv(),
+                probe.exitCode(),
+                probe.stderr());
     }
 }

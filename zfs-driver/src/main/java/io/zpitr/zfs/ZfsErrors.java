@@ -11,8 +11,7 @@ import java.util.List;
  * real-pool tests prove each one against zfs-fuse. Unknown texts stay generic.
  */
 final class ZfsErrors {
-    private ZfsErrors() {
-    }
+    private ZfsErrors() {}
 
     static ZfsException classify(ProcessResult result) {
         String err = result.stderr().strip();
@@ -20,22 +19,29 @@ final class ZfsErrors {
         int status = result.exitCode();
         String message = "zfs " + String.join(" ", argv.subList(1, argv.size())) + " failed (exit " + status + "): "
                 + (err.isEmpty() ? "no message" : firstLine(err));
-        if (err.contains("dataset does not exist") || err.contains("source (@") && err.contains("does not exist") || err.contains("could not find any snapshots to destroy")) {
+        if (err.contains("dataset does not exist")
+                || err.contains("source (@") && err.contains("does not exist")
+                || err.contains("could not find any snapshots to destroy")) {
             return new ZfsException.NoSuchDatasetException(message, argv, status, err);
         }
         if (err.contains("dataset already exists") || err.contains("destination exists")) {
             return new ZfsException.DatasetExistsException(message, argv, status, err);
         }
         if (err.contains("has dependent clones")) {
-            return new ZfsException.DependentClonesException(message
-                    + "\nHINT: destroy the clones first (zpitr restore-drop), or keep the snapshot",
-                    argv, status, err, listedAfterUseHint(err));
+            return new ZfsException.DependentClonesException(
+                    message + "\nHINT: destroy the clones first (zpitr restore-drop), or keep the snapshot",
+                    argv,
+                    status,
+                    err,
+                    listedAfterUseHint(err));
         }
         if (err.contains("it's being held") || err.contains("is being held")) {
             return new ZfsException.SnapshotHeldException(message, argv, status, err);
         }
         // zfs-fuse says it through umount(8): "umount: <mountpoint>: target is busy."
-        if (err.contains("dataset is busy") || err.contains("pool or dataset is busy") || err.contains("target is busy")) {
+        if (err.contains("dataset is busy")
+                || err.contains("pool or dataset is busy")
+                || err.contains("target is busy")) {
             return new ZfsException.DatasetBusyException(message, argv, status, err);
         }
         if (err.contains("has children")) {

@@ -51,8 +51,8 @@ public class ZfsException extends RuntimeException {
     public static class DependentClonesException extends ZfsException {
         private final List<String> clones;
 
-        public DependentClonesException(String message, List<String> argv, int status, String stderr,
-                                        List<String> clones) {
+        public DependentClonesException(
+                String message, List<String> argv, int status, String stderr, List<String> clones) {
             super(message, argv, status, stderr);
             this.clones = List.copyOf(clones);
         }

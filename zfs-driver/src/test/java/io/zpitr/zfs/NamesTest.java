@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class NamesTest {
     @ParameterizedTest
@@ -18,10 +18,36 @@ class NamesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "tank/", "/tank", "tank//a", "tank/../etc", "tank/.", "tank/a b", "tank/a\tb",
-            "tank/a;rm -rf /", "tank/$(id)", "tank/`id`", "tank/a|b", "tank/a&b", "tank/a>b", "tank/a'b", "tank/a\"b",
-            "tank/a\nb", "tank/-o", "-tank", "9tank", "mirror/a", "c0t0d0", "tank/a@b", "tank/a#b", "tank/é",
-            "tank/a\\b", "tank/*"})
+    @ValueSource(
+            strings = {
+                "",
+                "tank/",
+                "/tank",
+                "tank//a",
+                "tank/../etc",
+                "tank/.",
+                "tank/a b",
+                "tank/a\tb",
+                "tank/a;rm -rf /",
+                "tank/$(id)",
+                "tank/`id`",
+                "tank/a|b",
+                "tank/a&b",
+                "tank/a>b",
+                "tank/a'b",
+                "tank/a\"b",
+                "tank/a\nb",
+                "tank/-o",
+                "-tank",
+                "9tank",
+                "mirror/a",
+                "c0t0d0",
+                "tank/a@b",
+                "tank/a#b",
+                "tank/é",
+                "tank/a\\b",
+                "tank/*"
+            })
     void refusesInvalidDatasetNames(String name) {
         InvalidNameException e = assertThrows(InvalidNameException.class, () -> DatasetName.of(name));
         assertTrue(e.getMessage().startsWith("invalid dataset name"), e.getMessage());
@@ -49,7 +75,8 @@ class NamesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tank", "tank@", "@s", "tank@a@b", "tank@a b", "tank@..", "tank@-r", "tank@$(x)", "tank@a/b"})
+    @ValueSource(
+            strings = {"tank", "tank@", "@s", "tank@a@b", "tank@a b", "tank@..", "tank@-r", "tank@$(x)", "tank@a/b"})
     void refusesInvalidSnapshotNames(String name) {
         assertThrows(InvalidNameException.class, () -> SnapshotName.parse(name));
     }
@@ -62,7 +89,8 @@ class NamesTest {
 
     @Test
     void acceptsHoldTags() {
-        assertEquals("zpitr-legal:2026.q4_x", HoldTag.of("zpitr-legal:2026.q4_x").value());
+        assertEquals(
+                "zpitr-legal:2026.q4_x", HoldTag.of("zpitr-legal:2026.q4_x").value());
     }
 
     @Test

@@ -30,8 +30,8 @@ class ParsingTest {
 
     @Test
     void openZfsListWithExactValues() throws IOException {
-        List<ZfsEntry> entries = Zfs.parseList(resource("list-snapshots.txt"),
-                List.of("creation", "used", "userrefs", "zpitr:redo_lsn"));
+        List<ZfsEntry> entries = Zfs.parseList(
+                resource("list-snapshots.txt"), List.of("creation", "used", "userrefs", "zpitr:redo_lsn"));
         assertEquals(3, entries.size());
         ZfsEntry first = entries.get(0);
         assertEquals("tank/pg/data@zpitr-20261120T040100Z", first.name());
@@ -60,35 +60,73 @@ class ParsingTest {
         List<Hold> holds = Zfs.parseHolds(resource("holds.txt"));
         assertEquals(2, holds.size());
         assertEquals("legal-2026", holds.get(0).tag());
-        assertEquals(SnapshotName.parse("tank/pg/data@zpitr-20261120T040100Z"), holds.get(0).snapshot());
+        assertEquals(
+                SnapshotName.parse("tank/pg/data@zpitr-20261120T040100Z"),
+                holds.get(0).snapshot());
     }
 
     @Test
     void dialectFromVersionOutput() throws IOException {
-        assertEquals(ZfsDialect.OPENZFS, ZfsDialect.fromVersionProbe(result(0, resource("version.txt"), "", "zfs", "version")));
-        assertEquals(ZfsDialect.ZFS_FUSE, ZfsDialect.fromVersionProbe(result(2, "",
-                "unrecognized command 'version'\nusage: zfs command args ...\n", "zfs", "version")));
-        assertThrows(ZfsException.class, () -> ZfsDialect.fromVersionProbe(result(127, "", "zfs: not found", "zfs", "version")));
+        assertEquals(
+                ZfsDialect.OPENZFS,
+                ZfsDialect.fromVersionProbe(result(0, resource("version.txt"), "", "zfs", "version")));
+        assertEquals(
+                ZfsDialect.ZFS_FUSE,
+                ZfsDialect.fromVersionProbe(result(
+                        2, "", "unrecognized command 'version'\nusage: zfs command args ...\n", "zfs", "version")));
+        assertThrows(
+                ZfsException.class,
+                () -> ZfsDialect.fromVersionProbe(result(127, "", "zfs: not found", "zfs", "version")));
     }
 
     @Test
     void knownMessagesBecomeTypedErrors() {
-        assertInstanceOf(ZfsException.NoSuchDatasetException.class, ZfsErrors.classify(result(1, "",
-                "cannot open 'tank/nope': dataset does not exist\n", "zfs", "get", "type", "tank/nope")));
-        assertInstanceOf(ZfsException.NoSuchDatasetException.class, ZfsErrors.classify(result(1, "",
-                "could not find any snapshots to destroy; check snapshot names.\n", "zfs", "destroy", "tank@x")));
-        assertInstanceOf(ZfsException.DatasetExistsException.class, ZfsErrors.classify(result(1, "",
-                "cannot create snapshots : dataset already exists\n", "zfs", "snapshot", "a@s", "b@s")));
-        ZfsException clones = ZfsErrors.classify(result(1, "",
+        assertInstanceOf(
+                ZfsException.NoSuchDatasetException.class,
+                ZfsErrors.classify(result(
+                        1,
+                        "",
+                        "cannot open 'tank/nope': dataset does not exist\n",
+                        "zfs",
+                        "get",
+                        "type",
+                        "tank/nope")));
+        assertInstanceOf(
+                ZfsException.NoSuchDatasetException.class,
+                ZfsErrors.classify(result(
+                        1,
+                        "",
+                        "could not find any snapshots to destroy; check snapshot names.\n",
+                        "zfs",
+                        "destroy",
+                        "tank@x")));
+        assertInstanceOf(
+                ZfsException.DatasetExistsException.class,
+                ZfsErrors.classify(result(
+                        1, "", "cannot create snapshots : dataset already exists\n", "zfs", "snapshot", "a@s", "b@s")));
+        ZfsException clones = ZfsErrors.classify(result(
+                1,
+                "",
                 "cannot destroy 't1/a@s1': snapshot has dependent clones\nuse '-R' to destroy the following datasets:\nt1/c\nt1/d\n",
-                "zfs", "destroy", "t1/a@s1"));
+                "zfs",
+                "destroy",
+                "t1/a@s1"));
         assertEquals(List.of("t1/c", "t1/d"), ((ZfsException.DependentClonesException) clones).clones());
-        assertInstanceOf(ZfsException.DatasetBusyException.class, ZfsErrors.classify(result(1, "",
-                "cannot destroy 't1/c': dataset is busy\n", "zfs", "destroy", "t1/c")));
-        assertInstanceOf(ZfsException.DatasetHasChildrenException.class, ZfsErrors.classify(result(1, "",
-                "cannot destroy 't1/a': filesystem has children\nuse '-r' to destroy the following datasets:\nt1/a/b\n",
-                "zfs", "destroy", "t1/a")));
-        ZfsException other = ZfsErrors.classify(result(1, "", "cannot mount 't1/x': out of space\n", "zfs", "mount", "t1/x"));
+        assertInstanceOf(
+                ZfsException.DatasetBusyException.class,
+                ZfsErrors.classify(
+                        result(1, "", "cannot destroy 't1/c': dataset is busy\n", "zfs", "destroy", "t1/c")));
+        assertInstanceOf(
+                ZfsException.DatasetHasChildrenException.class,
+                ZfsErrors.classify(result(
+                        1,
+                        "",
+                        "cannot destroy 't1/a': filesystem has children\nuse '-r' to destroy the following datasets:\nt1/a/b\n",
+                        "zfs",
+                        "destroy",
+                        "t1/a")));
+        ZfsException other =
+                ZfsErrors.classify(result(1, "", "cannot mount 't1/x': out of space\n", "zfs", "mount", "t1/x"));
         assertEquals(ZfsException.class, other.getClass());
         assertEquals(List.of("zfs", "mount", "t1/x"), other.argv());
         assertEquals(1, other.exitStatus());

@@ -37,13 +37,15 @@ class ZfsLauncherTest {
         return all;
     };
 
-    static final List<SnapshotName> SNAPS = List.of(SnapshotName.parse("b/pg/data@s1"), SnapshotName.parse("b/pg/tbl@s1"));
+    static final List<SnapshotName> SNAPS =
+            List.of(SnapshotName.parse("b/pg/data@s1"), SnapshotName.parse("b/pg/tbl@s1"));
 
     @Test
     void openZfsSetsEveryPropertyInOneCallThroughTheLauncher() {
         RecordingRunner runner = new RecordingRunner();
         new Zfs(runner, "zfs", ZfsDialect.OPENZFS, WRAPPED).setUserProperties(SNAPS, Map.of("zpitr:a", "1"));
-        assertEquals(List.of(List.of("ssh", "host", "--", "zfs set zpitr:a=1 b/pg/data@s1 b/pg/tbl@s1")), runner.started);
+        assertEquals(
+                List.of(List.of("ssh", "host", "--", "zfs set zpitr:a=1 b/pg/data@s1 b/pg/tbl@s1")), runner.started);
     }
 
     @Test
@@ -53,8 +55,11 @@ class ZfsLauncherTest {
         props.put("zpitr:a", "1");
         props.put("zpitr:b", "2");
         new Zfs(runner, "zfs", ZfsDialect.ZFS_FUSE).setUserProperties(SNAPS, props);
-        assertEquals(List.of(List.of("zfs", "set", "zpitr:a=1", "b/pg/data@s1", "b/pg/tbl@s1"),
-                List.of("zfs", "set", "zpitr:b=2", "b/pg/data@s1", "b/pg/tbl@s1")), runner.started);
+        assertEquals(
+                List.of(
+                        List.of("zfs", "set", "zpitr:a=1", "b/pg/data@s1", "b/pg/tbl@s1"),
+                        List.of("zfs", "set", "zpitr:b=2", "b/pg/data@s1", "b/pg/tbl@s1")),
+                runner.started);
     }
 
     @Test
@@ -62,8 +67,10 @@ class ZfsLauncherTest {
         RecordingRunner runner = new RecordingRunner();
         runner.exit = 255;
         runner.stderr = "ssh: connect to host 192.0.2.40 port 22: Connection refused";
-        ZfsException e = assertThrows(ZfsException.class, () -> new Zfs(runner, "zfs", ZfsDialect.OPENZFS, WRAPPED)
-                .setUserProperties(SNAPS, Map.of("zpitr:a", "1")));
+        ZfsException e = assertThrows(
+                ZfsException.class,
+                () -> new Zfs(runner, "zfs", ZfsDialect.OPENZFS, WRAPPED)
+                        .setUserProperties(SNAPS, Map.of("zpitr:a", "1")));
         assertTrue(e.getMessage().startsWith("zfs set zpitr:a=1"), e.getMessage());
         assertTrue(e.getMessage().contains("Connection refused"), e.getMessage());
         assertEquals(List.of("zfs", "set", "zpitr:a=1", "b/pg/data@s1", "b/pg/tbl@s1"), e.argv());
@@ -72,8 +79,10 @@ class ZfsLauncherTest {
     @Test
     void aPropertyValueWithAControlCharacterNeverReachesTheLauncher() {
         RecordingRunner runner = new RecordingRunner();
-        assertThrows(IllegalArgumentException.class, () -> new Zfs(runner, "zfs", ZfsDialect.OPENZFS, WRAPPED)
-                .setUserProperties(SNAPS, Map.of("zpitr:a", "x\ny")));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new Zfs(runner, "zfs", ZfsDialect.OPENZFS, WRAPPED)
+                        .setUserProperties(SNAPS, Map.of("zpitr:a", "x\ny")));
         assertTrue(runner.started.isEmpty());
     }
 }

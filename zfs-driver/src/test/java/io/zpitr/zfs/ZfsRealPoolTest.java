@@ -28,6 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ZfsRealPoolTest {
     @RegisterExtension
     static final ZfsPool POOL = ZfsPool.create();
+
     @RegisterExtension
     static final ZfsPool SECOND_POOL = ZfsPool.create();
 
@@ -75,13 +76,19 @@ class ZfsRealPoolTest {
         zfs.create(data, Map.of(), false);
         zfs.create(tblspc, Map.of(), false);
 
-        SnapshotSetResult set = zfs.snapshotSet(List.of(data, tblspc), "zpitr-s1", Map.of("zpitr:redo_lsn", "0/3000028"));
+        SnapshotSetResult set =
+                zfs.snapshotSet(List.of(data, tblspc), "zpitr-s1", Map.of("zpitr:redo_lsn", "0/3000028"));
 
         assertEquals(SnapshotSetResult.Atomicity.ATOMIC, set.atomicity());
         assertEquals(List.of(data.snapshot("zpitr-s1"), tblspc.snapshot("zpitr-s1")), set.snapshots());
         assertTrue(set.method().contains("recursive snapshot of " + parent), set.method());
-        List<String> names = zfs.listSnapshots(parent, true, List.of()).stream().map(ZfsEntry::name).sorted().toList();
-        assertEquals(List.of(data + "@zpitr-s1", tblspc + "@zpitr-s1"), names,
+        List<String> names = zfs.listSnapshots(parent, true, List.of()).stream()
+                .map(ZfsEntry::name)
+                .sorted()
+                .toList();
+        assertEquals(
+                List.of(data + "@zpitr-s1", tblspc + "@zpitr-s1"),
+                names,
                 "both datasets have the snapshot and the parent's extra one is gone");
         for (SnapshotName s : set.snapshots()) {
             assertEquals("0/3000028", zfs.get(s, "zpitr:redo_lsn").orElseThrow());
@@ -119,8 +126,8 @@ class ZfsRealPoolTest {
             zfs.create(d, Map.of(), false);
         }
         zfs.snapshotSet(List.of(b), "zpitr-s3", Map.of());
-        assertThrows(ZfsException.DatasetExistsException.class,
-                () -> zfs.snapshotSet(List.of(a, b), "zpitr-s3", Map.of()));
+        assertThrows(
+                ZfsException.DatasetExistsException.class, () -> zfs.snapshotSet(List.of(a, b), "zpitr-s3", Map.of()));
         assertFalse(zfs.exists(a.snapshot("zpitr-s3")), "the first snapshot was undone");
     }
 
@@ -145,8 +152,8 @@ class ZfsRealPoolTest {
         assertEquals(origin + "@zpitr-c1", zfs.get(clone, "origin").orElseThrow());
         assertEquals("r1", zfs.get(clone, "zpitr:restore").orElseThrow());
 
-        ZfsException.DependentClonesException e = assertThrows(ZfsException.DependentClonesException.class,
-                () -> zfs.destroy(origin.snapshot("zpitr-c1")));
+        ZfsException.DependentClonesException e = assertThrows(
+                ZfsException.DependentClonesException.class, () -> zfs.destroy(origin.snapshot("zpitr-c1")));
         assertEquals(List.of(clone.full()), e.clones());
         zfs.destroy(clone, false);
         assertFalse(Files.exists(where.resolve("PG_VERSION")));
@@ -162,15 +169,16 @@ class ZfsRealPoolTest {
         HoldTag tag = HoldTag.of("legal-2026");
 
         zfs.hold(s, tag);
-        zfs.hold(s, tag);  // idempotent
+        zfs.hold(s, tag); // idempotent
         assertEquals(1, zfs.holdCount(s));
-        ZfsException.SnapshotHeldException e = assertThrows(ZfsException.SnapshotHeldException.class, () -> zfs.destroy(s));
+        ZfsException.SnapshotHeldException e =
+                assertThrows(ZfsException.SnapshotHeldException.class, () -> zfs.destroy(s));
         assertTrue(e.getMessage().contains(s.full()), e.getMessage());
         assertTrue(zfs.exists(s));
         assertThrows(ZfsException.FeatureUnavailableException.class, () -> zfs.holds(s));
 
         zfs.release(s, tag);
-        zfs.release(s, tag);  // idempotent
+        zfs.release(s, tag); // idempotent
         assertEquals(0, zfs.holdCount(s));
         zfs.destroy(s);
         assertFalse(zfs.exists(s));
@@ -187,7 +195,9 @@ class ZfsRealPoolTest {
         assertEquals("1", zfs.get(s, "zpitr:timeline").orElseThrow());
         assertTrue(zfs.get(s, "zpitr:absent").isEmpty());
         ZfsEntry listed = zfs.listSnapshots(d, false, List.of("zpitr:commit_time", "zpitr:absent", "creation")).stream()
-                .filter(x -> x.name().equals(s.full())).findFirst().orElseThrow();
+                .filter(x -> x.name().equals(s.full()))
+                .findFirst()
+                .orElseThrow();
         assertEquals(awkward, listed.property("zpitr:commit_time").orElseThrow());
         assertTrue(listed.property("zpitr:absent").isEmpty());
         assertTrue(listed.longProperty("creation") > 1_700_000_000L, "creation is exact epoch seconds");
@@ -219,16 +229,23 @@ class ZfsRealPoolTest {
     @Test
     void hostileNamesNeverReachAProcess() {
         int before = RUNNER.started.size();
-        for (String hostile : List.of(POOL.name() + "/a;touch /tmp/zpitr-pwned", POOL.name() + "/$(reboot)",
-                POOL.name() + "/../etc", POOL.name() + "/a b", POOL.name() + "//x", "-o")) {
+        for (String hostile : List.of(
+                POOL.name() + "/a;touch /tmp/zpitr-pwned",
+                POOL.name() + "/$(reboot)",
+                POOL.name() + "/../etc",
+                POOL.name() + "/a b",
+                POOL.name() + "//x",
+                "-o")) {
             assertThrows(InvalidNameException.class, () -> zfs.create(DatasetName.of(hostile), Map.of(), false));
         }
         DatasetName ok = DatasetName.of(POOL.name());
         assertThrows(InvalidNameException.class, () -> zfs.snapshotSet(List.of(ok), "s;id", Map.of()));
         assertThrows(InvalidNameException.class, () -> zfs.snapshotSet(List.of(ok), "s1", Map.of("bad", "x")));
-        assertThrows(IllegalArgumentException.class, () -> zfs.snapshotSet(List.of(ok), "s1", Map.of("zpitr:x", "a\nb")));
+        assertThrows(
+                IllegalArgumentException.class, () -> zfs.snapshotSet(List.of(ok), "s1", Map.of("zpitr:x", "a\nb")));
         assertThrows(InvalidNameException.class, () -> zfs.hold(ok.snapshot("s1"), HoldTag.of("-r")));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> zfs.clone(ok.snapshot("s1"), ok.child("c"), Path.of("/tmp/../etc"), Map.of()));
         assertEquals(before, RUNNER.started.size(), "no process was started for a refused name");
         assertFalse(Files.exists(Path.of("/tmp/zpitr-pwned")));
@@ -271,7 +288,8 @@ class ZfsRealPoolTest {
         DatasetName d = fresh();
         zfs.snapshotSet(List.of(d), "zpitr-y2", Map.of());
         DatasetName target = DatasetName.of(SECOND_POOL.name()).child("copy-y");
-        ZfsException e = assertThrows(ZfsException.class,
+        ZfsException e = assertThrows(
+                ZfsException.class,
                 () -> zfs.sendTo(d.snapshot("zpitr-y2"), d.snapshot("zpitr-never"), zfs, target, false));
         assertInstanceOf(ZfsException.NoSuchDatasetException.class, e, e.getMessage());
         assertFalse(zfs.exists(target));

@@ -26,7 +26,10 @@ public record Actor(String user, long pid, String host, String sudoUser) {
     /** This process. */
     public static Actor current() {
         String sudo = System.getenv("SUDO_USER");
-        return new Actor(System.getProperty("user.name", "unknown"), ProcessHandle.current().pid(), hostName(),
+        return new Actor(
+                System.getProperty("user.name", "unknown"),
+                ProcessHandle.current().pid(),
+                hostName(),
                 sudo == null || sudo.isBlank() ? null : sudo);
     }
 

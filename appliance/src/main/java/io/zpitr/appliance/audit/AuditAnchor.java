@@ -1,4 +1,5 @@
-// The audit log's head anchored outside the log, on each snapshot set, so that cutting off its newest lines is detected.
+// The audit log's head anchored outside the log, on each snapshot set, so that cutting off its newest lines is
+// detected.
 package io.zpitr.appliance.audit;
 
 import java.nio.charset.StandardCharsets;
@@ -38,7 +39,9 @@ public record AuditAnchor(String set, long line, String hash) {
             return Optional.empty();
         }
         Matcher m = FORM.matcher(value.strip());
-        return m.matches() ? Optional.of(new AuditAnchor(set, Long.parseLong(m.group(1)), m.group(2))) : Optional.empty();
+        return m.matches()
+                ? Optional.of(new AuditAnchor(set, Long.parseLong(m.group(1)), m.group(2)))
+                : Optional.empty();
     }
 
     /**
@@ -57,13 +60,15 @@ public record AuditAnchor(String set, long line, String hash) {
             }
             AuditAnchor x = anchor.get();
             if (x.line() > entries.size()) {
-                problems.add("snapshot set " + x.set() + " anchored line " + x.line() + " of the audit log, which now has "
-                        + entries.size() + " line(s): its newest lines were cut off");
+                problems.add(
+                        "snapshot set " + x.set() + " anchored line " + x.line() + " of the audit log, which now has "
+                                + entries.size() + " line(s): its newest lines were cut off");
                 continue;
             }
             String text = entries.get((int) (x.line() - 1)).text();
             if (!AuditRecord.sha256Hex(text.getBytes(StandardCharsets.UTF_8)).equals(x.hash())) {
-                problems.add("snapshot set " + x.set() + " anchored line " + x.line() + " with hash " + x.hash().substring(0, 12)
+                problems.add("snapshot set " + x.set() + " anchored line " + x.line() + " with hash "
+                        + x.hash().substring(0, 12)
                         + "…, but that line now hashes otherwise: the log was rewritten from there");
             }
         }

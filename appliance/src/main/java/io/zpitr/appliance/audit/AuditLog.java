@@ -118,17 +118,19 @@ public final class AuditLog {
                         seq = lastRecord(log, size - 1 - last.length, last).seq() + 1;
                         prev = AuditRecord.sha256Hex(last);
                     }
-                    AuditRecord record = new AuditRecord(clock.instant(), event.wireName(), actor, argv, outcome,
-                            detailsNode, seq, prev);
+                    AuditRecord record = new AuditRecord(
+                            clock.instant(), event.wireName(), actor, argv, outcome, detailsNode, seq, prev);
                     write(log, size, record.toLine());
                     return record;
                 }
             });
         } catch (IOException e) {
-            throw new AuditLogException("cannot append to audit log " + file + ": " + describe(e)
-                    + "\nHINT: zpitr needs to create and write " + file + " and " + lockFile.getFileName()
-                    + " beside it (audit.log in the config); check the folder exists or can be created, its owner and"
-                    + " mode, and free space", e);
+            throw new AuditLogException(
+                    "cannot append to audit log " + file + ": " + describe(e)
+                            + "\nHINT: zpitr needs to create and write " + file + " and " + lockFile.getFileName()
+                            + " beside it (audit.log in the config); check the folder exists or can be created, its owner and"
+                            + " mode, and free space",
+                    e);
         }
     }
 
@@ -144,7 +146,8 @@ public final class AuditLog {
                     for (LineReader.Line line = lines.next(); line != null; line = lines.next()) {
                         String text = AuditRecord.utf8(line.bytes());
                         if (!line.terminated()) {
-                            entries.add(new Entry(line.number(), text, null, "no trailing newline: an interrupted write"));
+                            entries.add(
+                                    new Entry(line.number(), text, null, "no trailing newline: an interrupted write"));
                             continue;
                         }
                         try {
@@ -164,8 +167,7 @@ public final class AuditLog {
     }
 
     /** One line of the log: its record, or why it is not one. */
-    public record Entry(long line, String text, AuditRecord record, String problem) {
-    }
+    public record Entry(long line, String text, AuditRecord record, String problem) {}
 
     /**
      * Checks the chain: every line ends with a newline, parses as a record, and carries the
@@ -212,15 +214,16 @@ public final class AuditLog {
         }
     }
 
-    private record Finding(long line, String problem, String hint) {
-    }
+    private record Finding(long line, String problem, String hint) {}
 
     private Finding finding(LineReader.Line line, byte[] before, long beforeSeq, LineReader.Line next) {
         long n = line.number();
         if (!line.terminated()) {
-            return new Finding(n, "has no trailing newline: the write of this record was interrupted (a crash or a full disk)",
-                    "keep a copy of the log as evidence, then cut the partial line off with 'truncate -s " + line.offset()
-                            + " " + file + "'; zpitr refuses to append until then");
+            return new Finding(
+                    n,
+                    "has no trailing newline: the write of this record was interrupted (a crash or a full disk)",
+                    "keep a copy of the log as evidence, then cut the partial line off with 'truncate -s "
+                            + line.offset() + " " + file + "'; zpitr refuses to append until then");
         }
         if (line.bytes().length == 0) {
             return edited(n, "is empty");
@@ -239,44 +242,61 @@ public final class AuditLog {
             return null;
         }
         if (prevOk) {
-            return edited(n, "was changed: its seq is " + seq + ", not " + expectedSeq
-                    + ", though its prev matches the line before it");
+            return edited(
+                    n,
+                    "was changed: its seq is " + seq + ", not " + expectedSeq
+                            + ", though its prev matches the line before it");
         }
         if (seq > expectedSeq) {
             long gone = seq - expectedSeq;
             String lines = gone == 1 ? "1 line" : gone + " lines";
             if (n == 1) {
-                return edited(1, "the first " + lines + " of the log " + (gone == 1 ? "was" : "were")
-                        + " removed: line 1 has seq " + seq + " and its prev is not 64 zeros");
+                return edited(
+                        1,
+                        "the first " + lines + " of the log " + (gone == 1 ? "was" : "were")
+                                + " removed: line 1 has seq " + seq + " and its prev is not 64 zeros");
             }
-            return edited(n, lines + " before it " + (gone == 1 ? "was" : "were") + " removed: seq jumps from "
-                    + beforeSeq + " on line " + (n - 1) + " to " + seq + ", and its prev does not match line " + (n - 1));
+            return edited(
+                    n,
+                    lines + " before it " + (gone == 1 ? "was" : "were") + " removed: seq jumps from " + beforeSeq
+                            + " on line " + (n - 1) + " to " + seq + ", and its prev does not match line " + (n - 1));
         }
         if (seq < expectedSeq) {
-            return edited(n, "is out of order: seq " + seq + " follows seq " + beforeSeq
-                    + " and its prev does not match line " + (n - 1) + ": lines were inserted, duplicated or moved");
+            return edited(
+                    n,
+                    "is out of order: seq " + seq + " follows seq " + beforeSeq + " and its prev does not match line "
+                            + (n - 1) + ": lines were inserted, duplicated or moved");
         }
         if (n == 1) {
             return edited(1, "was changed: the first line's prev must be 64 zeros");
         }
         // seq fits but prev does not: line n-1 changed, or line n's own prev did. Line n+1 tells.
         if (next == null || !next.terminated()) {
-            return edited(n - 1, "was changed, or line " + n + "'s prev was: line " + n
-                    + "'s prev does not match the hash of line " + (n - 1));
+            return edited(
+                    n - 1,
+                    "was changed, or line " + n + "'s prev was: line " + n + "'s prev does not match the hash of line "
+                            + (n - 1));
         }
         if (linksTo(next, line)) {
-            return edited(n - 1, "was changed: line " + n + "'s prev does not match its hash (line " + n
-                    + " itself is intact: line " + (n + 1) + "'s prev matches it)");
+            return edited(
+                    n - 1,
+                    "was changed: line " + n + "'s prev does not match its hash (line " + n + " itself is intact: line "
+                            + (n + 1) + "'s prev matches it)");
         }
-        return edited(n, "was changed: its prev does not match line " + (n - 1) + ", and line " + (n + 1)
-                + "'s prev does not match it");
+        return edited(
+                n,
+                "was changed: its prev does not match line " + (n - 1) + ", and line " + (n + 1)
+                        + "'s prev does not match it");
     }
 
     /** A line changed, removed or added by hand: say which lines can still be trusted. */
     private Finding edited(long line, String problem) {
-        return new Finding(line, problem, "the log was edited or damaged outside zpitr"
-                + (line > 1 ? "; lines 1 to " + (line - 1) + " are intact" : "")
-                + ". Compare it with a backup or a ZFS snapshot of " + file + ", and keep a copy as evidence");
+        return new Finding(
+                line,
+                problem,
+                "the log was edited or damaged outside zpitr"
+                        + (line > 1 ? "; lines 1 to " + (line - 1) + " are intact" : "")
+                        + ". Compare it with a backup or a ZFS snapshot of " + file + ", and keep a copy as evidence");
     }
 
     private static boolean linksTo(LineReader.Line line, LineReader.Line before) {
@@ -374,7 +394,8 @@ public final class AuditLog {
 
     /** Writes the line and its newline at {@code size} and fsyncs; on failure cuts the file back. */
     private static void write(FileChannel log, long size, byte[] line) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate(line.length + 1).put(line).put((byte) '\n').flip();
+        ByteBuffer buffer =
+                ByteBuffer.allocate(line.length + 1).put(line).put((byte) '\n').flip();
         try {
             while (buffer.hasRemaining()) {
                 log.write(buffer, size + buffer.position());
@@ -407,7 +428,8 @@ public final class AuditLog {
             return body.run();
         }
         Object key = Files.readAttributes(lockFile, BasicFileAttributes.class).fileKey();
-        ReentrantLock mutex = IN_PROCESS.computeIfAbsent(key != null ? key : lockFile.toRealPath(), k -> new ReentrantLock());
+        ReentrantLock mutex =
+                IN_PROCESS.computeIfAbsent(key != null ? key : lockFile.toRealPath(), k -> new ReentrantLock());
         mutex.lock();
         try (FileChannel channel = exclusive ? FileChannel.open(lockFile, READ, WRITE) : openForReading(lockFile)) {
             if (channel == null) {
@@ -440,16 +462,16 @@ public final class AuditLog {
         Path folder = path.getParent();
         if (!Files.isDirectory(folder)) {
             Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(FOLDER_MODE));
-            Files.setPosixFilePermissions(folder, FOLDER_MODE);  // whatever the umask
+            Files.setPosixFilePermissions(folder, FOLDER_MODE); // whatever the umask
         }
         try {
             Files.createFile(path, PosixFilePermissions.asFileAttribute(FILE_MODE));
         } catch (FileAlreadyExistsException e) {
-            return;  // another process was first
+            return; // another process was first
         }
         Files.setPosixFilePermissions(path, FILE_MODE);
         try (FileChannel dir = FileChannel.open(folder, READ)) {
-            dir.force(true);  // the new name survives a crash too
+            dir.force(true); // the new name survives a crash too
         }
     }
 

@@ -15,8 +15,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
@@ -36,13 +36,20 @@ import java.util.regex.Pattern;
  *
  * @param details free-form; treat it as read-only
  */
-public record AuditRecord(Instant time, String event, Actor actor, List<String> command, Outcome outcome,
-                          ObjectNode details, long seq, String prev) {
+public record AuditRecord(
+        Instant time,
+        String event,
+        Actor actor,
+        List<String> command,
+        Outcome outcome,
+        ObjectNode details,
+        long seq,
+        String prev) {
     /** The {@code prev} of the first line. */
     public static final String FIRST_PREV = "0".repeat(64);
 
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
-            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
     private static final Pattern TIME_TEXT = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
     private static final Pattern EVENT = Pattern.compile("[a-z][a-z0-9_]{0,63}");
     private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
@@ -52,7 +59,7 @@ public record AuditRecord(Instant time, String event, Actor actor, List<String> 
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
     public AuditRecord {
-        time = Objects.requireNonNull(time, "time").truncatedTo(ChronoUnit.MILLIS);  // what the line holds
+        time = Objects.requireNonNull(time, "time").truncatedTo(ChronoUnit.MILLIS); // what the line holds
         Objects.requireNonNull(actor, "actor");
         Objects.requireNonNull(outcome, "outcome");
         command = List.copyOf(command);
@@ -81,9 +88,9 @@ public record AuditRecord(Instant time, String event, Actor actor, List<String> 
                 text.append(' ');
             }
             JsonNode v = e.getValue();
-            String value = v.isTextual() ? v.textValue() : v.toString();  // compact JSON for the rest
+            String value = v.isTextual() ? v.textValue() : v.toString(); // compact JSON for the rest
             if (v.isTextual() && (value.isEmpty() || value.chars().anyMatch(c -> c <= ' ' || c == '"'))) {
-                value = v.toString();  // quoted and escaped: stays one line, and spaces can't blur pairs
+                value = v.toString(); // quoted and escaped: stays one line, and spaces can't blur pairs
             }
             text.append(e.getKey()).append('=').append(value);
         });
@@ -109,7 +116,7 @@ public record AuditRecord(Instant time, String event, Actor actor, List<String> 
         line.put("seq", seq);
         line.put("prev", prev);
         try {
-            return JSON.writeValueAsBytes(line);  // compact: control characters are escaped, so one line
+            return JSON.writeValueAsBytes(line); // compact: control characters are escaped, so one line
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write an audit record as JSON: " + e.getOriginalMessage(), e);
         }
@@ -126,7 +133,8 @@ public record AuditRecord(Instant time, String event, Actor actor, List<String> 
             node = JSON.readTree(line);
         } catch (java.io.IOException e) {
             String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw new IllegalArgumentException("not valid JSON (" + why.lines().findFirst().orElse("") + ")");
+            throw new IllegalArgumentException(
+                    "not valid JSON (" + why.lines().findFirst().orElse("") + ")");
         }
         if (node == null || !node.isObject()) {
             throw new IllegalArgumentException("not a JSON object");
@@ -153,7 +161,8 @@ public record AuditRecord(Instant time, String event, Actor actor, List<String> 
         if (sudo != null && !sudo.isTextual()) {
             throw new IllegalArgumentException("'actor.sudo_user' is not a string");
         }
-        Actor actor = new Actor(text(who, "user"), pid.longValue(), text(who, "host"), sudo == null ? null : sudo.textValue());
+        Actor actor = new Actor(
+                text(who, "user"), pid.longValue(), text(who, "host"), sudo == null ? null : sudo.textValue());
         JsonNode argv = node.get("command");
         if (argv == null || !argv.isArray()) {
             throw new IllegalArgumentException("'command' is missing or not an array");
@@ -181,8 +190,15 @@ public record AuditRecord(Instant time, String event, Actor actor, List<String> 
         if (!EVENT.matcher(event).matches()) {
             throw new IllegalArgumentException("'event' is not a lowercase name: '" + event + "'");
         }
-        return new AuditRecord(time, event, actor, command, Outcome.ofWireName(text(node, "outcome")),
-                (ObjectNode) details, seq.longValue(), prev);
+        return new AuditRecord(
+                time,
+                event,
+                actor,
+                command,
+                Outcome.ofWireName(text(node, "outcome")),
+                (ObjectNode) details,
+                seq.longValue(),
+                prev);
     }
 
     private static String text(JsonNode node, String field) {

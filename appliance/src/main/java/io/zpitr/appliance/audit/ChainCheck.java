@@ -15,7 +15,8 @@ import java.nio.file.Path;
  * @param head    the SHA-256 of the last line when intact (null otherwise, or when empty): record
  *                it elsewhere to detect later removal of the newest lines, which no chain can
  */
-public record ChainCheck(Path file, boolean exists, long lines, long badLine, String problem, String hint, String head) {
+public record ChainCheck(
+        Path file, boolean exists, long lines, long badLine, String problem, String hint, String head) {
     static ChainCheck missing(Path file) {
         return new ChainCheck(file, false, 0, 0, null, null, null);
     }

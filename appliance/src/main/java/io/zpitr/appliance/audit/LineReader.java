@@ -9,8 +9,7 @@ import java.io.InputStream;
 /** Streams lines so a long log is never held whole; the hash chain needs each line's exact bytes. */
 final class LineReader implements Closeable {
     /** One line without its newline; {@code terminated} is false for a last line cut short. */
-    record Line(long number, long offset, byte[] bytes, boolean terminated) {
-    }
+    record Line(long number, long offset, byte[] bytes, boolean terminated) {}
 
     private final InputStream in;
     private final byte[] buffer = new byte[64 * 1024];

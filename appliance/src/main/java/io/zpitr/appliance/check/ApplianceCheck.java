@@ -1,4 +1,5 @@
-// The probes behind `zpitr check`: ZFS, datasets, the standby, each archive source per transport, spool, clock, snapshots.
+// The probes behind `zpitr check`: ZFS, datasets, the standby, each archive source per transport, spool, clock,
+// snapshots.
 package io.zpitr.appliance.check;
 
 import io.zpitr.appliance.Appliance;
@@ -49,16 +50,21 @@ public final class ApplianceCheck {
         Zfs zfs = null;
         try {
             zfs = appliance.zfs();
-            results.add(CheckResult.ok("zfs", "'" + settings.zfsCommand() + "' speaks the " + zfs.dialect() + " dialect"));
+            results.add(
+                    CheckResult.ok("zfs", "'" + settings.zfsCommand() + "' speaks the " + zfs.dialect() + " dialect"));
         } catch (RuntimeException e) {
-            results.add(CheckResult.fail("zfs", firstLine(e), "install ZFS (zfs-fuse or OpenZFS) and start it; zfs.command names the binary"));
+            results.add(CheckResult.fail(
+                    "zfs",
+                    firstLine(e),
+                    "install ZFS (zfs-fuse or OpenZFS) and start it; zfs.command names the binary"));
         }
         if (zfs != null) {
             for (DatasetName d : settings.datasets()) {
                 results.add(dataset(zfs, d));
             }
             if (settings.datasets().isEmpty()) {
-                results.add(CheckResult.fail("datasets", "zfs.datasets is empty", "list the standby's datasets, PGDATA's first"));
+                results.add(CheckResult.fail(
+                        "datasets", "zfs.datasets is empty", "list the standby's datasets, PGDATA's first"));
             }
         }
         results.add(standby());
@@ -66,7 +72,8 @@ public final class ApplianceCheck {
             results.addAll(source(s));
         }
         if (settings.archive().sources().isEmpty()) {
-            results.add(CheckResult.warn("archive", "no archive sources configured", "add archive.sources: wal-fetch has nowhere to look"));
+            results.add(CheckResult.warn(
+                    "archive", "no archive sources configured", "add archive.sources: wal-fetch has nowhere to look"));
         }
         results.add(spool());
         results.add(clockSkew());
@@ -82,7 +89,10 @@ public final class ApplianceCheck {
                 return CheckResult.fail("dataset " + d, "does not exist", "create it, or correct zfs.datasets");
             }
             String mounted = zfs.get(d, "mounted").orElse("?");
-            return mounted.equals("yes") ? CheckResult.ok("dataset " + d, "mounted at " + zfs.get(d, "mountpoint").orElse("?"))
+            return mounted.equals("yes")
+                    ? CheckResult.ok(
+                            "dataset " + d,
+                            "mounted at " + zfs.get(d, "mountpoint").orElse("?"))
                     : CheckResult.fail("dataset " + d, "not mounted", "zfs mount " + d);
         } catch (RuntimeException e) {
             return CheckResult.fail("dataset " + d, firstLine(e), null);
@@ -91,23 +101,30 @@ public final class ApplianceCheck {
 
     private CheckResult standby() {
         if (settings.postgres().standby().isEmpty()) {
-            return CheckResult.warn("standby", "postgres.standby is not configured",
+            return CheckResult.warn(
+                    "standby",
+                    "postgres.standby is not configured",
                     "snapshots then read pg_controldata only; configure the standby to record its live position");
         }
         try (Connection c = PgConnections.open(settings.postgres().standby().get(), "zpitr check");
-             Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn(),"
-                     + " extract(epoch from now() - pg_last_xact_replay_timestamp())")) {
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select pg_is_in_recovery(), pg_last_wal_replay_lsn(),"
+                        + " extract(epoch from now() - pg_last_xact_replay_timestamp())")) {
             rs.next();
             if (!rs.getBoolean(1)) {
-                return CheckResult.fail("standby", "answers but is not in recovery (a primary?)",
+                return CheckResult.fail(
+                        "standby",
+                        "answers but is not in recovery (a primary?)",
                         "point postgres.standby at the standby whose data directory is on the datasets");
             }
             double lag = rs.getDouble(3);
-            return CheckResult.ok("standby", "in recovery, replayed to " + rs.getString(2)
-                    + (rs.wasNull() ? "" : String.format(", last replayed commit %.0f s ago", lag)));
+            return CheckResult.ok(
+                    "standby",
+                    "in recovery, replayed to " + rs.getString(2)
+                            + (rs.wasNull() ? "" : String.format(", last replayed commit %.0f s ago", lag)));
         } catch (SQLException e) {
-            return CheckResult.fail("standby", firstLine(e), "is the standby running? check postgres.standby (host, port, user)");
+            return CheckResult.fail(
+                    "standby", firstLine(e), "is the standby running? check postgres.standby (host, port, user)");
         }
     }
 
@@ -115,39 +132,62 @@ public final class ApplianceCheck {
         List<CheckResult> results = new ArrayList<>();
         if (s.type().equals("local")) {
             Path p = s.path();
-            results.add(Files.isDirectory(p) && Files.isReadable(p)
-                    ? CheckResult.ok("archive " + s.name() + " (local)", p + " is readable")
-                    : CheckResult.fail("archive " + s.name() + " (local)", p + " is not a readable folder",
-                    "mount it (NFS?) or correct archive.sources[].path"));
+            results.add(
+                    Files.isDirectory(p) && Files.isReadable(p)
+                            ? CheckResult.ok("archive " + s.name() + " (local)", p + " is readable")
+                            : CheckResult.fail(
+                                    "archive " + s.name() + " (local)",
+                                    p + " is not a readable folder",
+                                    "mount it (NFS?) or correct archive.sources[].path"));
             return results;
         }
         String what = "archive " + s.name() + " (" + s.host() + ":" + s.port() + ")";
         long start = System.nanoTime();
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(s.host(), s.port()), (int) settings.archive().connectTimeout().toMillis());
+            socket.connect(new InetSocketAddress(s.host(), s.port()), (int)
+                    settings.archive().connectTimeout().toMillis());
         } catch (IOException e) {
-            results.add(CheckResult.fail(what, "no TCP connection within " + settings.archive().connectTimeout().toMillis()
-                    + " ms: " + e.getMessage(), "is the host up and sshd listening? wal-fetch skips it for "
-                    + settings.archive().downFor().toSeconds() + " s after each failure"));
+            results.add(CheckResult.fail(
+                    what,
+                    "no TCP connection within "
+                            + settings.archive().connectTimeout().toMillis() + " ms: " + e.getMessage(),
+                    "is the host up and sshd listening? wal-fetch skips it for "
+                            + settings.archive().downFor().toSeconds() + " s after each failure"));
             return results;
         }
         results.add(CheckResult.ok(what, "TCP connect in " + (System.nanoTime() - start) / 1_000_000 + " ms"));
-        HostReachability reachability = new HostReachability(settings.stateDir(), settings.archive().downFor(), Clock.systemUTC());
+        HostReachability reachability =
+                new HostReachability(settings.stateDir(), settings.archive().downFor(), Clock.systemUTC());
         reachability.markUp(s.host(), s.port());
-        SshHostConfig config = new SshHostConfig(s.name(), s.host(), s.port(), s.user(), s.remotePath(), s.identityFile(),
-                s.knownHosts(), s.transports().stream().map(SshHostConfig.Transport::parse).toList(),
-                settings.archive().connectTimeout(), settings.archive().ioTimeout());
+        SshHostConfig config = new SshHostConfig(
+                s.name(),
+                s.host(),
+                s.port(),
+                s.user(),
+                s.remotePath(),
+                s.identityFile(),
+                s.knownHosts(),
+                s.transports().stream().map(SshHostConfig.Transport::parse).toList(),
+                settings.archive().connectTimeout(),
+                settings.archive().ioTimeout());
         try (SshSource source = new SshSource(config, reachability, appliance.runner())) {
             for (SshHostConfig.Transport t : config.transports()) {
                 try {
                     results.add(CheckResult.ok(what + " " + t, source.probe(t)));
                 } catch (SourceUnavailableException e) {
                     String message = e.getMessage();
-                    String hint = message.lines().filter(l -> l.startsWith("HINT:")).map(l -> l.substring(5).strip())
-                            .findFirst().orElse(null);
-                    results.add(new CheckResult(config.transports().size() > 1 && t == SshHostConfig.Transport.SFTP
-                            ? CheckResult.Level.WARN : CheckResult.Level.FAIL, what + " " + t,
-                            message.lines().findFirst().orElse(""), hint));
+                    String hint = message.lines()
+                            .filter(l -> l.startsWith("HINT:"))
+                            .map(l -> l.substring(5).strip())
+                            .findFirst()
+                            .orElse(null);
+                    results.add(new CheckResult(
+                            config.transports().size() > 1 && t == SshHostConfig.Transport.SFTP
+                                    ? CheckResult.Level.WARN
+                                    : CheckResult.Level.FAIL,
+                            what + " " + t,
+                            message.lines().findFirst().orElse(""),
+                            hint));
                 }
             }
         }
@@ -164,7 +204,10 @@ public final class ApplianceCheck {
             long free = Files.getFileStore(existing).getUsableSpace();
             String detail = spool + ": " + (free >> 20) + " MiB free";
             return free < SPOOL_WARN_BYTES
-                    ? CheckResult.warn("spool", detail, "prefetch keeps archive.prefetch segments (16 MB each) there; free some space")
+                    ? CheckResult.warn(
+                            "spool",
+                            detail,
+                            "prefetch keeps archive.prefetch segments (16 MB each) there; free some space")
                     : CheckResult.ok("spool", detail);
         } catch (IOException | RuntimeException e) {
             return CheckResult.warn("spool", spool + ": " + firstLine(e), "check archive.spool_dir");
@@ -176,7 +219,7 @@ public final class ApplianceCheck {
             return CheckResult.ok("clock", "no primary configured; skew not measured");
         }
         try (Connection c = PgConnections.open(settings.postgres().primary().get(), "zpitr check");
-             Statement st = c.createStatement()) {
+                Statement st = c.createStatement()) {
             Instant before = Instant.now();
             ResultSet rs = st.executeQuery("select extract(epoch from clock_timestamp())");
             Instant after = Instant.now();
@@ -186,7 +229,8 @@ public final class ApplianceCheck {
             double skew = Math.abs(primary - local);
             String detail = String.format("%.3f s against the primary", skew);
             return skew > SKEW_WARN.toMillis() / 1000.0
-                    ? CheckResult.warn("clock", detail, "time targets are read in this machine's clock: run NTP/chrony on both")
+                    ? CheckResult.warn(
+                            "clock", detail, "time targets are read in this machine's clock: run NTP/chrony on both")
                     : CheckResult.ok("clock", detail);
         } catch (SQLException e) {
             return CheckResult.warn("clock", "primary not reachable: " + firstLine(e), "check postgres.primary");
@@ -201,7 +245,8 @@ public final class ApplianceCheck {
             }
             SnapshotSet newest = sets.get(sets.size() - 1);
             Duration age = Duration.between(newest.created(), appliance.clock().instant());
-            String detail = sets.size() + " set(s); newest " + newest.id() + ", " + age.toHours() + " h " + age.toMinutesPart() + " min old";
+            String detail = sets.size() + " set(s); newest " + newest.id() + ", " + age.toHours() + " h "
+                    + age.toMinutesPart() + " min old";
             return age.compareTo(SNAPSHOT_AGE_WARN) > 0
                     ? CheckResult.warn("snapshots", detail, "is the daemon running? (systemctl status zpitr)")
                     : CheckResult.ok("snapshots", detail);
@@ -211,6 +256,9 @@ public final class ApplianceCheck {
     }
 
     private static String firstLine(Throwable e) {
-        return String.valueOf(e.getMessage()).lines().findFirst().orElse(e.getClass().getSimpleName());
+        return String.valueOf(e.getMessage())
+                .lines()
+                .findFirst()
+                .orElse(e.getClass().getSimpleName());
     }
 }

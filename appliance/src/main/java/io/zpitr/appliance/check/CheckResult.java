@@ -9,7 +9,11 @@ package io.zpitr.appliance.check;
  */
 public record CheckResult(Level level, String what, String detail, String hint) {
     /** How a check went. */
-    public enum Level { OK, WARN, FAIL }
+    public enum Level {
+        OK,
+        WARN,
+        FAIL
+    }
 
     static CheckResult ok(String what, String detail) {
         return new CheckResult(Level.OK, what, detail, null);

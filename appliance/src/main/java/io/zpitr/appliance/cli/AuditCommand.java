@@ -16,26 +16,36 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Shows auditors what zpitr did, and whether the log is still as zpitr wrote it. */
-@Command(name = "audit", mixinStandardHelpOptions = true,
-        description = {"Prints the audit log, or verifies its hash chain.",
-                "One line per snapshot, prune, hold, release, restore,",
-                "restore drop and failed job, with its time (UTC), who ran it (user@host; the",
-                "sudo user when run through sudo), the outcome and the details. The log is",
-                "audit.log in the config (default <state_dir>/audit.jsonl).",
-                "",
-                "--verify checks the hash chain instead: every line must parse and carry the",
-                "SHA-256 of the line before it and the next sequence number, so a changed,",
-                "removed or inserted line is found and named. The chain cannot show that the",
-                "newest lines were removed: keep the line count and head that",
-                "'--verify --format json' prints, to compare later.",
-                "",
-                "No log yet is not an error: both forms say 'no audit log at FILE yet'",
-                "and exit 0."},
-        footer = {"", "Exit codes: 0 printed, chain intact, or no log yet; 1 chain broken (the first",
-                "bad line is named) or log unreadable; 2 usage or config error."})
+@Command(
+        name = "audit",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Prints the audit log, or verifies its hash chain.",
+            "One line per snapshot, prune, hold, release, restore,",
+            "restore drop and failed job, with its time (UTC), who ran it (user@host; the",
+            "sudo user when run through sudo), the outcome and the details. The log is",
+            "audit.log in the config (default <state_dir>/audit.jsonl).",
+            "",
+            "--verify checks the hash chain instead: every line must parse and carry the",
+            "SHA-256 of the line before it and the next sequence number, so a changed,",
+            "removed or inserted line is found and named. The chain cannot show that the",
+            "newest lines were removed: keep the line count and head that",
+            "'--verify --format json' prints, to compare later.",
+            "",
+            "No log yet is not an error: both forms say 'no audit log at FILE yet'",
+            "and exit 0."
+        },
+        footer = {
+            "",
+            "Exit codes: 0 printed, chain intact, or no log yet; 1 chain broken (the first",
+            "bad line is named) or log unreadable; 2 usage or config error."
+        })
 final class AuditCommand implements Callable<Integer> {
     /** How to print. */
-    enum Format { TABLE, JSON }
+    enum Format {
+        TABLE,
+        JSON
+    }
 
     private static final int DETAILS_WIDTH = 80;
 
@@ -45,7 +55,10 @@ final class AuditCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--format", paramLabel = "table|json", converter = FormatConverter.class,
+    @Option(
+            names = "--format",
+            paramLabel = "table|json",
+            converter = FormatConverter.class,
             description = "table (default); json: the log's lines exactly as stored (JSON Lines), or with --verify one"
                     + " JSON object: file, exists, lines, intact, head, and bad_line, problem, hint when broken.")
     Format format = Format.TABLE;
@@ -122,19 +135,18 @@ final class AuditCommand implements Callable<Integer> {
     }
 
     /** What the anchors on the retained snapshot sets say (docs/audit-guide.md). */
-    private record Anchors(int checked, String note, List<String> problems) {
-    }
+    private record Anchors(int checked, String note, List<String> problems) {}
 
     private Anchors anchors(AuditLog audit) {
         if (log != null) {
-            return new Anchors(0, null, List.of());  // a log given without a configuration: no pool to read anchors from
+            return new Anchors(0, null, List.of()); // a log given without a configuration: no pool to read anchors from
         }
         List<String[]> found = new ArrayList<>();
         String newest = null;
         try {
             io.zpitr.appliance.Appliance appliance = main.appliance();
             if (appliance.settings().datasets().isEmpty()) {
-                return new Anchors(0, null, List.of());  // no datasets, no snapshot sets: nothing anchored
+                return new Anchors(0, null, List.of()); // no datasets, no snapshot sets: nothing anchored
             }
             for (io.zpitr.appliance.snapshot.SnapshotSet s : appliance.catalog().list()) {
                 if (s.auditHead() != null) {
@@ -143,12 +155,21 @@ final class AuditCommand implements Callable<Integer> {
                 }
             }
         } catch (RuntimeException e) {
-            return new Anchors(0, "audit anchors: not checked (" + e.getMessage().lines().findFirst().orElse("") + ")", List.of());
+            return new Anchors(
+                    0,
+                    "audit anchors: not checked ("
+                            + e.getMessage().lines().findFirst().orElse("") + ")",
+                    List.of());
         }
         List<String> problems = io.zpitr.appliance.audit.AuditAnchor.check(audit, found);
-        return new Anchors(found.size(), found.isEmpty() ? "audit anchors: none on the retained snapshot sets yet"
-                : "audit anchors: " + found.size() + " on retained snapshot sets, " + (problems.isEmpty() ? "all in the log"
-                : problems.size() + " NOT in the log") + "; newest " + newest, problems);
+        return new Anchors(
+                found.size(),
+                found.isEmpty()
+                        ? "audit anchors: none on the retained snapshot sets yet"
+                        : "audit anchors: " + found.size() + " on retained snapshot sets, "
+                                + (problems.isEmpty() ? "all in the log" : problems.size() + " NOT in the log")
+                                + "; newest " + newest,
+                problems);
     }
 
     private static ObjectNode json(ChainCheck check) {
@@ -172,10 +193,19 @@ final class AuditCommand implements Callable<Integer> {
         rows.add(new String[] {"LINE", "TIME (UTC)", "EVENT", "OUTCOME", "ACTOR", "DETAILS"});
         for (AuditLog.Entry e : entries) {
             AuditRecord r = e.record();
-            rows.add(r == null
-                    ? new String[] {Long.toString(e.line()), "-", "?", "?", "?", shorten("damaged: " + e.problem())}
-                    : new String[] {Long.toString(e.line()), r.timeText(), r.event(), r.outcome().wireName(),
-                            r.actor().display(), shorten(r.detailsText())});
+            rows.add(
+                    r == null
+                            ? new String[] {
+                                Long.toString(e.line()), "-", "?", "?", "?", shorten("damaged: " + e.problem())
+                            }
+                            : new String[] {
+                                Long.toString(e.line()),
+                                r.timeText(),
+                                r.event(),
+                                r.outcome().wireName(),
+                                r.actor().display(),
+                                shorten(r.detailsText())
+                            });
         }
         int[] widths = new int[rows.get(0).length];
         for (String[] row : rows) {
@@ -208,7 +238,8 @@ final class AuditCommand implements Callable<Integer> {
             return switch (value) {
                 case "table" -> Format.TABLE;
                 case "json" -> Format.JSON;
-                default -> throw new CommandLine.TypeConversionException("'" + value + "' is not a format: use table or json");
+                default ->
+                    throw new CommandLine.TypeConversionException("'" + value + "' is not a format: use table or json");
             };
         }
     }

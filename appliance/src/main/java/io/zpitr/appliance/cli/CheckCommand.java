@@ -10,11 +10,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Validates the config and probes everything zpitr depends on. */
-@Command(name = "check", mixinStandardHelpOptions = true,
-        description = {"Validates the config and probes everything zpitr depends on.",
-                "zfs, each dataset, the standby, every archive source (each transport, host keys), spool space,",
-                "clock skew against the primary and the last snapshot's age.",
-                "One line per check. Exit 1 on any FAIL, 2 if the config itself is invalid."})
+@Command(
+        name = "check",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Validates the config and probes everything zpitr depends on.",
+            "zfs, each dataset, the standby, every archive source (each transport, host keys), spool space,",
+            "clock skew against the primary and the last snapshot's age.",
+            "One line per check. Exit 1 on any FAIL, 2 if the config itself is invalid."
+        })
 final class CheckCommand implements Callable<Integer> {
     @CommandLine.ParentCommand
     Main main;
@@ -33,8 +37,12 @@ final class CheckCommand implements Callable<Integer> {
                 out.printf("      %" + width + "s  HINT: %s%n", "", r.hint());
             }
         }
-        long failed = results.stream().filter(r -> r.level() == CheckResult.Level.FAIL).count();
-        long warned = results.stream().filter(r -> r.level() == CheckResult.Level.WARN).count();
+        long failed = results.stream()
+                .filter(r -> r.level() == CheckResult.Level.FAIL)
+                .count();
+        long warned = results.stream()
+                .filter(r -> r.level() == CheckResult.Level.WARN)
+                .count();
         out.println(failed + " failed, " + warned + " warning(s), " + (results.size() - failed - warned) + " ok.");
         out.flush();
         return failed > 0 ? Main.FAILED : Main.OK;

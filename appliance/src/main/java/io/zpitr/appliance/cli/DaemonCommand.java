@@ -8,11 +8,16 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Starts the scheduler daemon and waits for the signal to stop it (docs/daemon.md). */
-@Command(name = "daemon", mixinStandardHelpOptions = true,
-        description = {"Runs the snapshot and prune schedules until stopped (systemd Type=notify).", "Runs schedule.snapshot and schedule.prune until stopped (SIGTERM or SIGINT): one job at a time,"
-                + " a run missed while the daemon was down made up once at start-up, a failed job retried after"
-                + " 1, 5 and 15 minutes. Tells systemd when it is ready (Type=notify) and feeds its watchdog."
-                + " Each job's last run is kept in <state_dir>/schedule-state.json; see docs/daemon.md."})
+@Command(
+        name = "daemon",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs the snapshot and prune schedules until stopped (systemd Type=notify).",
+            "Runs schedule.snapshot and schedule.prune until stopped (SIGTERM or SIGINT): one job at a time,"
+                    + " a run missed while the daemon was down made up once at start-up, a failed job retried after"
+                    + " 1, 5 and 15 minutes. Tells systemd when it is ready (Type=notify) and feeds its watchdog."
+                    + " Each job's last run is kept in <state_dir>/schedule-state.json; see docs/daemon.md."
+        })
 final class DaemonCommand implements Callable<Integer> {
     /** The daemon's own log level unless the operator chose one: its lines are the journal's record of each run. */
     private static final String DAEMON_LOG_LEVEL = "org.slf4j.simpleLogger.log.io.zpitr.appliance.daemon";

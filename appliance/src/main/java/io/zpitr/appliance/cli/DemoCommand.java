@@ -11,14 +11,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Builds a throw-away sandbox and narrates zpitr's life cycle in it. */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs zpitr's whole life cycle on a throw-away sandbox, narrated step by step.",
-                "The sandbox: a file-backed ZFS pool, a PostgreSQL 15 primary archiving into dated folders on two archive"
-                        + " hosts (sshd on 127.0.0.x), and a standby on ZFS fed only by zpitr wal-fetch.",
-                "The life cycle: check, snapshot, two writes at known times, the first archive host failing,"
-                        + " restore --to-time between the writes, the restored rows, a legal hold, list, audit --verify.",
-                "Needs root; installs zfs-fuse, postgresql-15 and openssh-server when missing (apt-get, no questions)."
-                        + " The sandbox keeps running until zpitr demo --clean; a new demo first removes an earlier one."})
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs zpitr's whole life cycle on a throw-away sandbox, narrated step by step.",
+            "The sandbox: a file-backed ZFS pool, a PostgreSQL 15 primary archiving into dated folders on two archive"
+                    + " hosts (sshd on 127.0.0.x), and a standby on ZFS fed only by zpitr wal-fetch.",
+            "The life cycle: check, snapshot, two writes at known times, the first archive host failing,"
+                    + " restore --to-time between the writes, the restored rows, a legal hold, list, audit --verify.",
+            "Needs root; installs zfs-fuse, postgresql-15 and openssh-server when missing (apt-get, no questions)."
+                    + " The sandbox keeps running until zpitr demo --clean; a new demo first removes an earlier one."
+        })
 final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -8,7 +8,9 @@ import io.zpitr.zfs.HoldTag;
 import picocli.CommandLine.Command;
 
 /** Places a ZFS user hold on every dataset's snapshot of the set; holding again is fine. */
-@Command(name = "hold", mixinStandardHelpOptions = true,
+@Command(
+        name = "hold",
+        mixinStandardHelpOptions = true,
         description = "Places a legal hold (a ZFS user hold) on every snapshot of the set. Idempotent.")
 final class HoldCommand extends HoldTagCommand {
     @Override
@@ -23,6 +25,7 @@ final class HoldCommand extends HoldTagCommand {
 
     @Override
     String done(SnapshotSet set, HoldTag holdTag) {
-        return "held " + set.id() + " with tag " + holdTag + " on " + set.snapshots().size() + " snapshot(s)";
+        return "held " + set.id() + " with tag " + holdTag + " on "
+                + set.snapshots().size() + " snapshot(s)";
     }
 }

@@ -43,7 +43,9 @@ abstract class HoldTagCommand implements Callable<Integer> {
         AuditTrail.run(appliance, spec, event(), known, () -> {
             found[0] = SetLookup.find(appliance, id);
             apply(appliance, found[0], holdTag);
-            return Map.of("snapshots", found[0].snapshots().stream().map(Object::toString).toList());
+            return Map.of(
+                    "snapshots",
+                    found[0].snapshots().stream().map(Object::toString).toList());
         });
         spec.commandLine().getOut().println(done(found[0], holdTag));
         return Main.OK;

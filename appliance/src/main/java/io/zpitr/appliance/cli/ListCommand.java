@@ -9,7 +9,6 @@ import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.appliance.time.TimeArgument;
 import java.io.PrintWriter;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -22,14 +21,23 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Lists retained snapshot sets and the recoverable window; field names are documented in docs/list-format.md. */
-@Command(name = "list", mixinStandardHelpOptions = true,
-        description = {"Lists retained snapshot sets and the recoverable window.",
-                "For each set: id, created (UTC), datasets, timeline, redo LSN, replay LSN and last replayed commit time",
-                "at the snapshot, holds, why retention keeps it, space used."})
+@Command(
+        name = "list",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Lists retained snapshot sets and the recoverable window.",
+            "For each set: id, created (UTC), datasets, timeline, redo LSN, replay LSN and last replayed commit time",
+            "at the snapshot, holds, why retention keeps it, space used."
+        })
 final class ListCommand implements Callable<Integer> {
-    enum Format { table, json, csv }
+    enum Format {
+        table,
+        json,
+        csv
+    }
 
-    private static final DateTimeFormatter UTC = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter UTC =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
 
     @CommandLine.ParentCommand
     Main main;
@@ -49,8 +57,12 @@ final class ListCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Appliance appliance = main.appliance();
-        Instant from = since == null ? null : TimeArgument.parse(since, appliance.settings().timezone()).toInstant();
-        Instant to = until == null ? null : TimeArgument.parse(until, appliance.settings().timezone()).toInstant();
+        Instant from = since == null
+                ? null
+                : TimeArgument.parse(since, appliance.settings().timezone()).toInstant();
+        Instant to = until == null
+                ? null
+                : TimeArgument.parse(until, appliance.settings().timezone()).toInstant();
         List<SnapshotSet> all = appliance.catalog().list();
         RecoverableWindow window = RecoverableWindow.of(all, appliance.standby().replayTime());
         List<SnapshotSet> sets = all.stream()
@@ -79,7 +91,9 @@ final class ListCommand implements Callable<Integer> {
         m.put("timeline", s.timeline() < 0 ? null : s.timeline());
         m.put("redo_lsn", s.redoLsn());
         m.put("replay_lsn", s.replayLsn());
-        m.put("replay_time", s.replayTime() == null ? null : s.replayTime().toInstant().toString());
+        m.put(
+                "replay_time",
+                s.replayTime() == null ? null : s.replayTime().toInstant().toString());
         m.put("system_identifier", s.systemId());
         m.put("pg_version", s.pgVersion() == 0 ? null : s.pgVersion());
         m.put("metadata_source", s.source());
@@ -92,7 +106,8 @@ final class ListCommand implements Callable<Integer> {
         return m;
     }
 
-    private static void json(PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window, Map<String, String> keptBy)
+    private static void json(
+            PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window, Map<String, String> keptBy)
             throws Exception {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("snapshot_sets", sets.stream().map(s -> fields(s, keptBy)).toList());
@@ -102,34 +117,69 @@ final class ListCommand implements Callable<Integer> {
         w.put("latest", window.latest() == null ? null : window.latest().toString());
         w.put("latest_from", window.latestFrom());
         doc.put("recoverable_window", w);
-        out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+        out.println(
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
     }
 
     private static void csv(PrintWriter out, List<SnapshotSet> sets, Map<String, String> keptBy) {
-        out.println("id,created,datasets,atomic,timeline,redo_lsn,replay_lsn,replay_time,holds,hold_count,used_bytes,retention,verified_at,verified_outcome");
+        out.println(
+                "id,created,datasets,atomic,timeline,redo_lsn,replay_lsn,replay_time,holds,hold_count,used_bytes,retention,verified_at,verified_outcome");
         for (SnapshotSet s : sets) {
-            out.println(String.join(",", s.id(), s.created().toString(),
-                    quote(String.join(" ", s.snapshots().stream().map(x -> x.dataset().full()).toList())),
-                    Boolean.toString(s.atomic()), s.timeline() < 0 ? "" : Long.toString(s.timeline()),
-                    nz(s.redoLsn()), nz(s.replayLsn()), s.replayTime() == null ? "" : s.replayTime().toInstant().toString(),
-                    quote(String.join(" ", s.holds())), Long.toString(s.holdCount()), Long.toString(s.usedBytes()),
-                    quote(keptBy.getOrDefault(s.id(), "")), s.verifiedAt() == null ? "" : s.verifiedAt().toString(),
+            out.println(String.join(
+                    ",",
+                    s.id(),
+                    s.created().toString(),
+                    quote(String.join(
+                            " ",
+                            s.snapshots().stream().map(x -> x.dataset().full()).toList())),
+                    Boolean.toString(s.atomic()),
+                    s.timeline() < 0 ? "" : Long.toString(s.timeline()),
+                    nz(s.redoLsn()),
+                    nz(s.replayLsn()),
+                    s.replayTime() == null ? "" : s.replayTime().toInstant().toString(),
+                    quote(String.join(" ", s.holds())),
+                    Long.toString(s.holdCount()),
+                    Long.toString(s.usedBytes()),
+                    quote(keptBy.getOrDefault(s.id(), "")),
+                    s.verifiedAt() == null ? "" : s.verifiedAt().toString(),
                     nz(s.verified())));
         }
     }
 
-    private static void table(PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window, Map<String, String> keptBy) {
+    private static void table(
+            PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window, Map<String, String> keptBy) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"ID", "CREATED (UTC)", "TL", "REDO LSN", "REPLAY LSN", "LAST COMMIT (UTC)", "DATASETS", "HOLDS",
-            "KEPT BY", "VERIFIED (UTC)", "USED"});
+        rows.add(new String[] {
+            "ID",
+            "CREATED (UTC)",
+            "TL",
+            "REDO LSN",
+            "REPLAY LSN",
+            "LAST COMMIT (UTC)",
+            "DATASETS",
+            "HOLDS",
+            "KEPT BY",
+            "VERIFIED (UTC)",
+            "USED"
+        });
         for (SnapshotSet s : sets) {
-            rows.add(new String[] {s.id(), UTC.format(s.created()), s.timeline() < 0 ? "-" : Long.toString(s.timeline()),
-                    dash(s.redoLsn()), dash(s.replayLsn()),
-                    s.replayTime() == null ? "-" : UTC.format(s.replayTime().toInstant()),
-                    s.snapshots().size() + (s.missing().isEmpty() ? "" : " (" + s.missing().size() + " MISSING)")
-                            + (s.atomic() ? "" : " ordered"),
-                    s.holds().isEmpty() ? (s.holdCount() > 0 ? s.holdCount() + " hold(s)" : "-") : String.join(",", s.holds()),
-                    keptBy.getOrDefault(s.id(), "-"), verified(s), humanBytes(s.usedBytes())});
+            rows.add(new String[] {
+                s.id(),
+                UTC.format(s.created()),
+                s.timeline() < 0 ? "-" : Long.toString(s.timeline()),
+                dash(s.redoLsn()),
+                dash(s.replayLsn()),
+                s.replayTime() == null ? "-" : UTC.format(s.replayTime().toInstant()),
+                s.snapshots().size()
+                        + (s.missing().isEmpty() ? "" : " (" + s.missing().size() + " MISSING)")
+                        + (s.atomic() ? "" : " ordered"),
+                s.holds().isEmpty()
+                        ? (s.holdCount() > 0 ? s.holdCount() + " hold(s)" : "-")
+                        : String.join(",", s.holds()),
+                keptBy.getOrDefault(s.id(), "-"),
+                verified(s),
+                humanBytes(s.usedBytes())
+            });
         }
         int[] width = new int[rows.get(0).length];
         for (String[] r : rows) {
@@ -141,7 +191,9 @@ final class ListCommand implements Callable<Integer> {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < r.length; i++) {
                 boolean right = i == r.length - 1;
-                String cell = right ? " ".repeat(width[i] - r[i].length()) + r[i] : r[i] + " ".repeat(width[i] - r[i].length());
+                String cell = right
+                        ? " ".repeat(width[i] - r[i].length()) + r[i]
+                        : r[i] + " ".repeat(width[i] - r[i].length());
                 line.append(cell).append(i == r.length - 1 ? "" : "  ");
             }
             out.println(line.toString().stripTrailing());
@@ -161,7 +213,8 @@ final class ListCommand implements Callable<Integer> {
         if (s.verifiedAt() == null) {
             return "-";
         }
-        return UTC.format(s.verifiedAt()) + " " + (s.verified() == null ? "?" : s.verified().replace('_', ' '));
+        return UTC.format(s.verifiedAt()) + " "
+                + (s.verified() == null ? "?" : s.verified().replace('_', ' '));
     }
 
     static String humanBytes(long bytes) {
@@ -186,5 +239,4 @@ final class ListCommand implements Callable<Integer> {
     private static String quote(String s) {
         return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
-
 }

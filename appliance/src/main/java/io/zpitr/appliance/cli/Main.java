@@ -22,15 +22,33 @@ import picocli.CommandLine.Command;
  * the error catalog ({@link ZpitrError}; docs/exit-codes.md lists the same, and a test compares
  * them with the list below).
  */
-@Command(name = "zpitr",
+@Command(
+        name = "zpitr",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
-        subcommands = {CheckCommand.class, StatusCommand.class, SnapshotCommand.class, ListCommand.class, PruneCommand.class,
-                HoldCommand.class, ReleaseCommand.class, AuditCommand.class, RestoreCommand.class, RestoresCommand.class,
-                RestoreDropCommand.class, DrillCommand.class, ReportCommand.class, ReplicateCommand.class, StandbyCommand.class,
-                DaemonCommand.class,
-                DemoCommand.class, WalFetchCommand.class, WalPrefetchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {
+            CheckCommand.class,
+            StatusCommand.class,
+            SnapshotCommand.class,
+            ListCommand.class,
+            PruneCommand.class,
+            HoldCommand.class,
+            ReleaseCommand.class,
+            AuditCommand.class,
+            RestoreCommand.class,
+            RestoresCommand.class,
+            RestoreDropCommand.class,
+            DrillCommand.class,
+            ReportCommand.class,
+            ReplicateCommand.class,
+            StandbyCommand.class,
+            DaemonCommand.class,
+            DemoCommand.class,
+            WalFetchCommand.class,
+            WalPrefetchCommand.class,
+            CommandLine.HelpCommand.class
+        },
         // ZpitrError.EXIT_STATUS, word for word (MainTest checks); also the EXIT STATUS section of zpitr(1).
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -39,7 +57,8 @@ import picocli.CommandLine.Command;
             "2:usage or configuration error; nothing was changed",
             "3:restore, drill: the target is not restorable",
             "4:wal-fetch: no source could be asked",
-            "5:wal-fetch: copies were found, but none passed verification"})
+            "5:wal-fetch: copies were found, but none passed verification"
+        })
 public final class Main implements Runnable {
     public static final int OK = 0;
     public static final int FAILED = ZpitrError.FAILED.exitStatus();
@@ -48,13 +67,16 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @CommandLine.Option(names = "--config", paramLabel = "FILE",
+    @CommandLine.Option(
+            names = "--config",
+            paramLabel = "FILE",
             description = "Configuration file (default: $ZPITR_CONFIG, else /etc/zpitr/zpitr.yaml).")
     Path config;
 
     /** The appliance for the configuration, built when a command first needs it. */
     io.zpitr.appliance.Appliance appliance() {
-        return new io.zpitr.appliance.Appliance(settings(), new io.zpitr.process.ProcessRunner(), java.time.Clock.systemUTC());
+        return new io.zpitr.appliance.Appliance(
+                settings(), new io.zpitr.process.ProcessRunner(), java.time.Clock.systemUTC());
     }
 
     /** The configuration, read when a command first needs it. */
@@ -64,7 +86,9 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         // The terminal's encoding, as System.out itself uses.
-        int code = run(args, new PrintWriter(System.out, true, java.nio.charset.Charset.defaultCharset()),
+        int code = run(
+                args,
+                new PrintWriter(System.out, true, java.nio.charset.Charset.defaultCharset()),
                 new PrintWriter(System.err, true, java.nio.charset.Charset.defaultCharset()));
         io.zpitr.appliance.wal.LauncherHandoff.exiting(code);
         System.exit(code);
@@ -121,9 +145,12 @@ public final class Main implements Runnable {
         ZpitrError error = classify(e);
         String message = e.getMessage() == null ? "" : e.getMessage();
         if (error == ZpitrError.INTERNAL) {
-            message = "unexpected " + e.getClass().getName() + (message.isEmpty() ? "" : ": " + message.lines().findFirst().orElse(""));
+            message = "unexpected " + e.getClass().getName()
+                    + (message.isEmpty()
+                            ? ""
+                            : ": " + message.lines().findFirst().orElse(""));
         } else if (e instanceof IOException || e instanceof UncheckedIOException || e instanceof SQLException) {
-            message = e.getClass().getSimpleName() + ": " + message;  // a JDK exception's message alone is only a path
+            message = e.getClass().getSimpleName() + ": " + message; // a JDK exception's message alone is only a path
         }
         err.println("zpitr: [" + error.code() + "] " + message);
         if (!message.contains("HINT:") && !error.hint().isEmpty()) {

@@ -15,9 +15,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Destroys the snapshot sets retention no longer keeps; each destroyed set is one audit line. */
-@Command(name = "prune", mixinStandardHelpOptions = true,
-        description = {"Applies the retention policy to the snapshot sets.",
-                "Never destroys a held set, a set with restore clones, or the newest set. Prints each set destroyed (or, with --dry-run, that would be) and why each kept set is kept."})
+@Command(
+        name = "prune",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Applies the retention policy to the snapshot sets.",
+            "Never destroys a held set, a set with restore clones, or the newest set. Prints each set destroyed (or, with --dry-run, that would be) and why each kept set is kept."
+        })
 final class PruneCommand implements Callable<Integer> {
     @CommandLine.ParentCommand
     Main main;
@@ -36,17 +40,33 @@ final class PruneCommand implements Callable<Integer> {
         List<String> argv = spec.root().commandLine().getParseResult().originalArgs();
         List<PruneService.Outcome> outcomes;
         try {
-            outcomes = dryRun ? pruning.plan() : pruning.prune(o -> {
-                Map<String, Object> d = new LinkedHashMap<>();
-                d.put("id", o.set().id());
-                d.put("created", o.set().created().toString());
-                d.put("reason", o.decision().reasonText());
-                d.put("snapshots", o.set().snapshots().stream().map(Object::toString).toList());
-                appliance.audit().append(AuditEvent.PRUNE_DESTROY, argv, Outcome.OK, d);
-            });
+            outcomes = dryRun
+                    ? pruning.plan()
+                    : pruning.prune(o -> {
+                        Map<String, Object> d = new LinkedHashMap<>();
+                        d.put("id", o.set().id());
+                        d.put("created", o.set().created().toString());
+                        d.put("reason", o.decision().reasonText());
+                        d.put(
+                                "snapshots",
+                                o.set().snapshots().stream()
+                                        .map(Object::toString)
+                                        .toList());
+                        appliance.audit().append(AuditEvent.PRUNE_DESTROY, argv, Outcome.OK, d);
+                    });
         } catch (RuntimeException e) {
-            appliance.audit().append(AuditEvent.PRUNE_DESTROY, argv, Outcome.FAILED,
-                    Map.of("error", String.valueOf(e.getMessage()).lines().findFirst().orElse("")));
+            appliance
+                    .audit()
+                    .append(
+                            AuditEvent.PRUNE_DESTROY,
+                            argv,
+                            Outcome.FAILED,
+                            Map.of(
+                                    "error",
+                                    String.valueOf(e.getMessage())
+                                            .lines()
+                                            .findFirst()
+                                            .orElse("")));
             throw e;
         }
         int destroyed = 0;
@@ -66,8 +86,10 @@ final class PruneCommand implements Callable<Integer> {
                 refused++;
             }
         }
-        out.println((dryRun ? "dry run: " + destroyed + " set(s) would be destroyed, " : destroyed + " set(s) destroyed, ")
-                + (outcomes.size() - destroyed) + " kept" + (refused > 0 ? " (" + refused + " refused by ZFS)" : "") + ".");
+        out.println(
+                (dryRun ? "dry run: " + destroyed + " set(s) would be destroyed, " : destroyed + " set(s) destroyed, ")
+                        + (outcomes.size() - destroyed) + " kept"
+                        + (refused > 0 ? " (" + refused + " refused by ZFS)" : "") + ".");
         out.flush();
         return Main.OK;
     }

@@ -8,7 +8,9 @@ import io.zpitr.zfs.HoldTag;
 import picocli.CommandLine.Command;
 
 /** Releases a ZFS user hold on every dataset's snapshot of the set; releasing again is fine. */
-@Command(name = "release", mixinStandardHelpOptions = true,
+@Command(
+        name = "release",
+        mixinStandardHelpOptions = true,
         description = "Releases a hold placed by zpitr hold on every snapshot of the set. Idempotent.")
 final class ReleaseCommand extends HoldTagCommand {
     @Override

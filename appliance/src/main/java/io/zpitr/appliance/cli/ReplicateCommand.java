@@ -15,11 +15,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** One audit line ({@code replicate}) per target; a target that fails does not stop the others. */
-@Command(name = "replicate", mixinStandardHelpOptions = true,
-        description = {"Sends the snapshot sets a replication target lacks, oldest first: a full stream for the first,",
-                "then incremental from the newest set both sides hold, with their zpitr: properties.",
-                "Keeps the hold zpitr-repl-<target> on the source's newest set complete on each target (prune keeps it).",
-                "A target holding snapshots the source does not have after the newest common set is refused."})
+@Command(
+        name = "replicate",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Sends the snapshot sets a replication target lacks, oldest first: a full stream for the first,",
+            "then incremental from the newest set both sides hold, with their zpitr: properties.",
+            "Keeps the hold zpitr-repl-<target> on the source's newest set complete on each target (prune keeps it).",
+            "A target holding snapshots the source does not have after the newest common set is refused."
+        })
 final class ReplicateCommand implements Callable<Integer> {
     @CommandLine.ParentCommand
     Main main;
@@ -27,14 +31,19 @@ final class ReplicateCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--target", paramLabel = "NAME", description = "Only this target (default: every configured target).")
+    @Option(
+            names = "--target",
+            paramLabel = "NAME",
+            description = "Only this target (default: every configured target).")
     String target;
 
     @Option(names = "--dry-run", description = "Show what would be sent, destroyed or rolled back; change nothing.")
     boolean dryRun;
 
-    @Option(names = "--force-rollback",
-            description = "Roll a diverged target back to the newest common set (destroying its later snapshots) instead of refusing.")
+    @Option(
+            names = "--force-rollback",
+            description =
+                    "Roll a diverged target back to the newest common set (destroying its later snapshots) instead of refusing.")
     boolean forceRollback;
 
     @Override
@@ -48,9 +57,10 @@ final class ReplicateCommand implements Callable<Integer> {
         for (ReplicationTarget t : targets) {
             try {
                 ReplicationRun.audited(appliance, service, t, dryRun, forceRollback, argv, Map.of(), line -> {
-                    out.println(line);
-                    out.flush();
-                }).forEach(out::println);
+                            out.println(line);
+                            out.flush();
+                        })
+                        .forEach(out::println);
             } catch (RuntimeException e) {
                 failures.add(e);
                 Main.report(e, spec.commandLine().getErr(), System.getenv());
@@ -62,8 +72,9 @@ final class ReplicateCommand implements Callable<Integer> {
         }
         // A configuration problem (exit 2) outranks a failed run (exit 1): it needs the operator first.
         boolean config = failures.stream().anyMatch(e -> Main.exitCode(e) == Main.USAGE);
-        spec.commandLine().getErr().println("zpitr: replication failed for " + failures.size() + " of " + targets.size()
-                + " target(s)");
+        spec.commandLine()
+                .getErr()
+                .println("zpitr: replication failed for " + failures.size() + " of " + targets.size() + " target(s)");
         return config ? Main.USAGE : Main.FAILED;
     }
 }

@@ -19,12 +19,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Reads only; the HTML file lands whole or not at all. Field names: docs/report.md. */
-@Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"The auditor's report: snapshot sets along time by retention class, holds, drills, the recoverable",
-                "window and its gaps, archive hosts, the audit log's verification and head hash.",
-                "--html FILE writes one self-contained page (inline CSS and SVG); --format json prints the same data."})
+@Command(
+        name = "report",
+        mixinStandardHelpOptions = true,
+        description = {
+            "The auditor's report: snapshot sets along time by retention class, holds, drills, the recoverable",
+            "window and its gaps, archive hosts, the audit log's verification and head hash.",
+            "--html FILE writes one self-contained page (inline CSS and SVG); --format json prints the same data."
+        })
 final class ReportCommand implements Callable<Integer> {
-    enum Format { text, json }
+    enum Format {
+        text,
+        json
+    }
 
     @CommandLine.ParentCommand
     Main main;
@@ -41,7 +48,8 @@ final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (html == null && format != Format.json) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "say where the report goes: --html FILE or --format json");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "say where the report goes: --html FILE or --format json");
         }
         Path target = html == null ? null : html.toAbsolutePath().normalize();
         if (target != null) {
@@ -54,12 +62,15 @@ final class ReportCommand implements Callable<Integer> {
             Files.writeString(temp, ReportHtml.render(report), StandardCharsets.UTF_8);
             AtomicLanding.land(temp, target);
             if (format != Format.json) {
-                out.println("wrote " + target + " (" + report.sets().size() + " set(s), " + report.drills().size() + " drill(s), "
-                        + report.gaps().size() + " gap(s); audit chain " + (report.audit().intact() ? "intact" : "BROKEN") + ")");
+                out.println("wrote " + target + " (" + report.sets().size() + " set(s), "
+                        + report.drills().size() + " drill(s), " + report.gaps().size() + " gap(s); audit chain "
+                        + (report.audit().intact() ? "intact" : "BROKEN") + ")");
             }
         }
         if (format == Format.json) {
-            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(ReportJson.fields(report)));
+            out.println(new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(ReportJson.fields(report)));
         }
         out.flush();
         return Main.OK;
@@ -69,7 +80,8 @@ final class ReportCommand implements Callable<Integer> {
     private static void requireWritable(Path target) {
         Path folder = target.getParent();
         if (Files.isDirectory(target)) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("--html " + target + " is a folder\nHINT: name a file, e.g. " + target.resolve("zpitr-report.html"));
+            throw ZpitrError.INVALID_ARGUMENT.exception("--html " + target + " is a folder\nHINT: name a file, e.g. "
+                    + target.resolve("zpitr-report.html"));
         }
         if (folder == null || !Files.isDirectory(folder) || !Files.isWritable(folder)) {
             throw ZpitrError.INVALID_ARGUMENT.exception("cannot write the report to " + target + ": its folder "
@@ -77,8 +89,8 @@ final class ReportCommand implements Callable<Integer> {
                     + "\nHINT: choose a file in a folder that exists and you can write to");
         }
         if (Files.exists(target) && !Files.isWritable(target)) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("cannot write the report to " + target + ": the file is not writable"
-                    + "\nHINT: choose another file, or remove this one");
+            throw ZpitrError.INVALID_ARGUMENT.exception("cannot write the report to " + target
+                    + ": the file is not writable" + "\nHINT: choose another file, or remove this one");
         }
     }
 }

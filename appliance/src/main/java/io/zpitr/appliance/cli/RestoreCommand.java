@@ -25,11 +25,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Plans, clones, configures recovery, starts PostgreSQL on the clone and waits for the target. */
-@Command(name = "restore", mixinStandardHelpOptions = true,
-        description = {"Restores to a point in time on clones of a snapshot set, beside the live standby.",
-                "clones are O(1); PostgreSQL then replays archived WAL (through zpitr wal-fetch) to the target.",
-                "Exit 3 when the target is not restorable (no snapshot before it, WAL missing, replay ended early);",
-                "exit 2 when postgres.bin_dir holds another PostgreSQL major than the snapshot set's."})
+@Command(
+        name = "restore",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Restores to a point in time on clones of a snapshot set, beside the live standby.",
+            "clones are O(1); PostgreSQL then replays archived WAL (through zpitr wal-fetch) to the target.",
+            "Exit 3 when the target is not restorable (no snapshot before it, WAL missing, replay ended early);",
+            "exit 2 when postgres.bin_dir holds another PostgreSQL major than the snapshot set's."
+        })
 final class RestoreCommand implements Callable<Integer> {
     static final int NOT_RESTORABLE = ZpitrError.NOT_RESTORABLE.exitStatus();
 
@@ -43,27 +47,48 @@ final class RestoreCommand implements Callable<Integer> {
     Target target;
 
     static final class Target {
-        @Option(names = "--to-time", paramLabel = "T", description = "ISO-8601 with offset, psql's form, or local time in the configured timezone.")
+        @Option(
+                names = "--to-time",
+                paramLabel = "T",
+                description = "ISO-8601 with offset, psql's form, or local time in the configured timezone.")
         String time;
+
         @Option(names = "--to-lsn", paramLabel = "LSN", description = "A WAL location, e.g. 0/3000028.")
         String lsn;
+
         @Option(names = "--to-xid", paramLabel = "XID", description = "Stop at the commit of this transaction.")
         Long xid;
-        @Option(names = "--to-name", paramLabel = "NAME", description = "A restore point made with pg_create_restore_point().")
+
+        @Option(
+                names = "--to-name",
+                paramLabel = "NAME",
+                description = "A restore point made with pg_create_restore_point().")
         String name;
-        @Option(names = "--latest", description = "Replay all archived WAL; PostgreSQL promotes where the archive ends.")
+
+        @Option(
+                names = "--latest",
+                description = "Replay all archived WAL; PostgreSQL promotes where the archive ends.")
         boolean latest;
-        @Option(names = "--immediate", description = "Replay only until the snapshot is consistent (the quickest copy of a set).")
+
+        @Option(
+                names = "--immediate",
+                description = "Replay only until the snapshot is consistent (the quickest copy of a set).")
         boolean immediate;
     }
 
-    @Option(names = "--snapshot", paramLabel = "ID", description = "Start from this snapshot set instead of the newest that can reach the target.")
+    @Option(
+            names = "--snapshot",
+            paramLabel = "ID",
+            description = "Start from this snapshot set instead of the newest that can reach the target.")
     String snapshot;
 
     @Option(names = "--name", paramLabel = "N", description = "The restore's name (default: r<UTC yyyyMMdd-HHmmss>).")
     String name;
 
-    @Option(names = "--port", paramLabel = "P", description = "Port for the restored instance (default: first free from restore.port).")
+    @Option(
+            names = "--port",
+            paramLabel = "P",
+            description = "Port for the restored instance (default: first free from restore.port).")
     int port;
 
     @Option(names = "--action", description = "At the target: promote (default), pause or shutdown.")
@@ -75,7 +100,11 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--keep-failed", description = "Keep the clones of a failed restore for inspection.")
     boolean keepFailed;
 
-    @Option(names = "--ttl", paramLabel = "D", description = "The daemon drops the restore after this long (e.g. 4h; default restore.default_ttl, empty: never).")
+    @Option(
+            names = "--ttl",
+            paramLabel = "D",
+            description =
+                    "The daemon drops the restore after this long (e.g. 4h; default restore.default_ttl, empty: never).")
     String ttl;
 
     @Option(names = "--dry-run", description = "Print the plan; change nothing.")
@@ -83,17 +112,27 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        long calledAt = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+        long calledAt =
+                java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
         Appliance appliance = main.appliance();
         RecoveryTarget recoveryTarget = parseTarget(appliance);
-        String restoreName = name != null ? name
-                : "r" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(appliance.clock().instant());
-        java.time.Instant expires = (ttl != null ? Optional.of(DrillCommand.positive(ttl))
-                : RestoreService.defaultTtl(appliance.settings())).map(d -> appliance.clock().instant().plus(d)).orElse(null);
+        String restoreName = name != null
+                ? name
+                : "r"
+                        + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                                .withZone(ZoneOffset.UTC)
+                                .format(appliance.clock().instant());
+        java.time.Instant expires = (ttl != null
+                        ? Optional.of(DrillCommand.positive(ttl))
+                        : RestoreService.defaultTtl(appliance.settings()))
+                .map(d -> appliance.clock().instant().plus(d))
+                .orElse(null);
         RestoreRequest request = new RestoreRequest(restoreName, port, action, exclusive, keepFailed, expires);
         if (recoveryTarget instanceof RecoveryTarget.Latest && action == RestoreRequest.Action.pause) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--latest cannot pause: without a target PostgreSQL"
-                    + " ends recovery where the archive ends\nHINT: --action promote (the default) or shutdown, or give a target");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--latest cannot pause: without a target PostgreSQL"
+                            + " ends recovery where the archive ends\nHINT: --action promote (the default) or shutdown, or give a target");
         }
         if (snapshot != null) {
             io.zpitr.zfs.SnapshotName.checkShortName(snapshot);
@@ -104,8 +143,15 @@ final class RestoreCommand implements Callable<Integer> {
         }
     }
 
-    private Integer restore(Appliance appliance, RestoreService service, RecoveryTarget recoveryTarget, String restoreName,
-                            RestoreRequest request, PrintWriter out, long calledAt) throws Exception {
+    private Integer restore(
+            Appliance appliance,
+            RestoreService service,
+            RecoveryTarget recoveryTarget,
+            String restoreName,
+            RestoreRequest request,
+            PrintWriter out,
+            long calledAt)
+            throws Exception {
         long planStart = System.nanoTime();
         RestorePlan plan = service.plan(recoveryTarget, Optional.ofNullable(snapshot), dryRun);
         long planMillis = (System.nanoTime() - planStart) / 1_000_000;
@@ -113,8 +159,11 @@ final class RestoreCommand implements Callable<Integer> {
         MajorCheck.requireSameMajor(appliance.settings(), appliance.runner(), plan.base());
         out.println("target:   " + recoveryTarget.describe());
         out.println("snapshot: " + plan.base().id() + " (consistent from "
-                + (plan.base().replayTime() != null ? plan.base().replayTime() : plan.base().created())
-                + ", LSN " + plan.base().replayLsn() + ", timeline " + plan.base().timeline() + ")");
+                + (plan.base().replayTime() != null
+                        ? plan.base().replayTime()
+                        : plan.base().created())
+                + ", LSN " + plan.base().replayLsn() + ", timeline "
+                + plan.base().timeline() + ")");
         out.println("WAL:      " + plan.describeWal());
         if (dryRun) {
             out.println("dry run: nothing was changed.");
@@ -134,32 +183,45 @@ final class RestoreCommand implements Callable<Integer> {
             return d;
         });
         out.println("reached:  " + result[0].stoppedAt());
-        out.println("state:    " + result[0].instance().state() + " (" + result[0].instance().dataset() + ", port "
+        out.println("state:    " + result[0].instance().state() + " ("
+                + result[0].instance().dataset() + ", port "
                 + result[0].instance().port() + ")");
         if (!result[0].instance().state().equals("shut down")) {
             out.println("connect:  " + result[0].psql());
         }
         out.println("drop it:  zpitr restore-drop " + restoreName
                 + (request.expiresAt() == null ? "" : " (the daemon drops it after " + request.expiresAt() + ")"));
-        long jvmMillis = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
-        StringBuilder took = new StringBuilder(String.format(java.util.Locale.ROOT, "plan %.2f s; restore: ", planMillis / 1000.0));
-        result[0].timings().forEach((step, ms) -> took.append(took.length() == 0 ? "" : ", ").append(step).append(' ')
-                .append(String.format(java.util.Locale.ROOT, "%.2f s", ms / 1000.0)));
-        out.println("timings:  " + took + String.format(java.util.Locale.ROOT, " (process: command called at %.2f s, ended at %.2f s)",
-                calledAt / 1000.0, jvmMillis / 1000.0));
+        long jvmMillis =
+                java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+        StringBuilder took =
+                new StringBuilder(String.format(java.util.Locale.ROOT, "plan %.2f s; restore: ", planMillis / 1000.0));
+        result[0]
+                .timings()
+                .forEach((step, ms) -> took.append(took.length() == 0 ? "" : ", ")
+                        .append(step)
+                        .append(' ')
+                        .append(String.format(java.util.Locale.ROOT, "%.2f s", ms / 1000.0)));
+        out.println("timings:  " + took
+                + String.format(
+                        java.util.Locale.ROOT,
+                        " (process: command called at %.2f s, ended at %.2f s)",
+                        calledAt / 1000.0,
+                        jvmMillis / 1000.0));
         return Main.OK;
     }
 
     private RecoveryTarget parseTarget(Appliance appliance) {
         if (target.time != null) {
-            return new RecoveryTarget.Time(TimeArgument.parse(target.time, appliance.settings().timezone()));
+            return new RecoveryTarget.Time(
+                    TimeArgument.parse(target.time, appliance.settings().timezone()));
         }
         if (target.lsn != null) {
             return new RecoveryTarget.AtLsn(Lsn.parse(target.lsn));
         }
         if (target.xid != null) {
             if (target.xid < 3) {
-                throw ZpitrError.INVALID_ARGUMENT.exception("transaction id " + target.xid + " is not a normal transaction id");
+                throw ZpitrError.INVALID_ARGUMENT.exception(
+                        "transaction id " + target.xid + " is not a normal transaction id");
             }
             return new RecoveryTarget.Xid(target.xid);
         }

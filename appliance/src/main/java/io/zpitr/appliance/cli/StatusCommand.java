@@ -20,14 +20,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Prints the appliance's health, one line per part (table) or one document (json); see docs/daemon.md. */
-@Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Shows how the appliance is doing: standby lag, snapshots, window, archive hosts, jobs.",
-                "The standby's replay lag (and how far it is behind the primary, when one is configured),"
-                + " the newest snapshot set and its age, the recoverable window, whether each archive source answers,"
-                + " and each scheduled job's next run and last outcome. Exits 0 whenever it could report;"
-                + " read the fields for health. Table times are in the configured timezone, JSON times in UTC."})
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Shows how the appliance is doing: standby lag, snapshots, window, archive hosts, jobs.",
+            "The standby's replay lag (and how far it is behind the primary, when one is configured),"
+                    + " the newest snapshot set and its age, the recoverable window, whether each archive source answers,"
+                    + " and each scheduled job's next run and last outcome. Exits 0 whenever it could report;"
+                    + " read the fields for health. Table times are in the configured timezone, JSON times in UTC."
+        })
 final class StatusCommand implements Callable<Integer> {
-    enum Format { table, json }
+    enum Format {
+        table,
+        json
+    }
 
     @CommandLine.ParentCommand
     Main main;
@@ -48,11 +55,15 @@ final class StatusCommand implements Callable<Integer> {
         if (format == Format.json) {
             Map<String, Object> doc = json(report);
             doc.put("replication", io.zpitr.appliance.replication.ReplicationStatus.json(replication, report.time()));
-            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+            out.println(new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(doc));
         } else {
             List<String[]> more = new ArrayList<>();
             for (var t : replication) {
-                more.add(new String[] {"replica " + t.name(), io.zpitr.appliance.replication.ReplicationStatus.line(t, report.time())});
+                more.add(new String[] {
+                    "replica " + t.name(), io.zpitr.appliance.replication.ReplicationStatus.line(t, report.time())
+                });
             }
             table(out, report, more);
         }
@@ -72,7 +83,11 @@ final class StatusCommand implements Callable<Integer> {
         standby.put("in_recovery", s.inRecovery());
         standby.put("replay_lsn", s.replayLsn());
         standby.put("receive_lsn", s.receiveLsn());
-        standby.put("last_replayed_commit", s.lastReplayedCommit() == null ? null : s.lastReplayedCommit().toInstant().toString());
+        standby.put(
+                "last_replayed_commit",
+                s.lastReplayedCommit() == null
+                        ? null
+                        : s.lastReplayedCommit().toInstant().toString());
         standby.put("replay_lag_seconds", s.replayLagSeconds());
         doc.put("standby", standby);
         StatusReport.Primary p = r.primary();
@@ -92,7 +107,9 @@ final class StatusCommand implements Callable<Integer> {
             Map<String, Object> last = new LinkedHashMap<>();
             last.put("id", snaps.lastId());
             last.put("created", snaps.lastCreated().toString());
-            last.put("age_seconds", Math.max(0, Duration.between(snaps.lastCreated(), r.time()).toSeconds()));
+            last.put(
+                    "age_seconds",
+                    Math.max(0, Duration.between(snaps.lastCreated(), r.time()).toSeconds()));
             doc.put("last_snapshot", last);
         }
         RecoverableWindow window = snaps.window();
@@ -160,13 +177,19 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private static void table(PrintWriter out, StatusReport r, List<String[]> replicaRows) {
-        DateTimeFormatter local = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssXXX").withZone(r.zone());
+        DateTimeFormatter local =
+                DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssXXX").withZone(r.zone());
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"standby", standby(r, local)});
         StatusReport.Primary p = r.primary();
         if (p.configured()) {
-            rows.add(new String[] {"primary", p.error() != null ? "UNREACHABLE: " + p.error()
-                    : "at " + p.currentLsn() + (p.lagBytes() == null ? "" : "; standby replay " + bytes(p.lagBytes()) + " behind")});
+            rows.add(new String[] {
+                "primary",
+                p.error() != null
+                        ? "UNREACHABLE: " + p.error()
+                        : "at " + p.currentLsn()
+                                + (p.lagBytes() == null ? "" : "; standby replay " + bytes(p.lagBytes()) + " behind")
+            });
         }
         StatusReport.Snapshots s = r.snapshots();
         if (s.error() != null) {
@@ -174,18 +197,28 @@ final class StatusCommand implements Callable<Integer> {
         } else if (s.lastId() == null) {
             rows.add(new String[] {"snapshots", "none yet"});
         } else {
-            rows.add(new String[] {"snapshots", s.count() + " set(s); newest " + s.lastId() + ", created "
-                    + local.format(s.lastCreated()) + ", " + age(Duration.between(s.lastCreated(), r.time())) + " ago"});
+            rows.add(new String[] {
+                "snapshots",
+                s.count() + " set(s); newest " + s.lastId() + ", created " + local.format(s.lastCreated()) + ", "
+                        + age(Duration.between(s.lastCreated(), r.time())) + " ago"
+            });
         }
         RecoverableWindow w = s.window();
-        rows.add(new String[] {"recoverable window", w.earliest() == null ? "none (no snapshot set)"
-                : local.format(w.earliest()) + " (" + w.earliestFrom() + ") to " + local.format(w.latest()) + " (" + w.latestFrom() + ")"});
+        rows.add(new String[] {
+            "recoverable window",
+            w.earliest() == null
+                    ? "none (no snapshot set)"
+                    : local.format(w.earliest()) + " (" + w.earliestFrom() + ") to " + local.format(w.latest()) + " ("
+                            + w.latestFrom() + ")"
+        });
         for (StatusReport.ArchiveSource a : r.archiveSources()) {
             String where = "(" + a.type() + " " + a.location() + ")";
             String text = switch (a.state()) {
                 case "up" -> "up " + where;
-                case "down" -> "DOWN: " + a.detail() + " " + where + "; wal-fetch skips it until " + local.format(a.downUntil());
-                case "remembered-down" -> "DOWN (not asked: wal-fetch skips it until " + local.format(a.downUntil()) + ") " + where;
+                case "down" ->
+                    "DOWN: " + a.detail() + " " + where + "; wal-fetch skips it until " + local.format(a.downUntil());
+                case "remembered-down" ->
+                    "DOWN (not asked: wal-fetch skips it until " + local.format(a.downUntil()) + ") " + where;
                 default -> a.state().toUpperCase(java.util.Locale.ROOT) + ": " + a.detail() + " " + where;
             };
             rows.add(new String[] {"archive " + a.name(), text});
@@ -194,16 +227,22 @@ final class StatusCommand implements Callable<Integer> {
             rows.add(new String[] {"job " + j.name(), job(j, local)});
         }
         rows.addAll(replicaRows);
-        rows.add(new String[] {"daemon", r.daemonPid() == null ? "not running" : "running (pid " + r.daemonPid() + ")"});
+        rows.add(
+                new String[] {"daemon", r.daemonPid() == null ? "not running" : "running (pid " + r.daemonPid() + ")"});
         if (r.prefetchers().isEmpty()) {
             rows.add(new String[] {"prefetchers", "none running"});
         }
         for (var f : r.prefetchers()) {
-            rows.add(new String[] {"prefetcher pid " + f.pid(), "serves "
-                    + (f.dataDir() == null ? "(PostgreSQL not known)" : f.dataDir().toString())
-                    + (f.lastRequested() == null ? "" : ", asked last for " + f.lastRequested())
-                    + (f.systemIdentifier() == null ? "" : ", cluster " + f.systemIdentifier())
-                    + "; spool " + f.spool() + (f.since() == null ? "" : ", since " + local.format(f.since()))});
+            rows.add(new String[] {
+                "prefetcher pid " + f.pid(),
+                "serves "
+                        + (f.dataDir() == null
+                                ? "(PostgreSQL not known)"
+                                : f.dataDir().toString())
+                        + (f.lastRequested() == null ? "" : ", asked last for " + f.lastRequested())
+                        + (f.systemIdentifier() == null ? "" : ", cluster " + f.systemIdentifier())
+                        + "; spool " + f.spool() + (f.since() == null ? "" : ", since " + local.format(f.since()))
+            });
         }
         int width = rows.stream().mapToInt(x -> x[0].length()).max().orElse(0) + 2;
         for (String[] row : rows) {
@@ -219,8 +258,8 @@ final class StatusCommand implements Callable<Integer> {
         if (s.error() != null) {
             return "UNREACHABLE: " + s.error();
         }
-        StringBuilder text = new StringBuilder(Boolean.TRUE.equals(s.inRecovery()) ? "in recovery, replayed to "
-                : "NOT IN RECOVERY (promoted?), at ");
+        StringBuilder text = new StringBuilder(
+                Boolean.TRUE.equals(s.inRecovery()) ? "in recovery, replayed to " : "NOT IN RECOVERY (promoted?), at ");
         text.append(s.replayLsn());
         if (s.receiveLsn() != null) {
             text.append(", received to ").append(s.receiveLsn());
@@ -228,8 +267,11 @@ final class StatusCommand implements Callable<Integer> {
         if (s.lastReplayedCommit() == null) {
             text.append("; no commit replayed yet");
         } else {
-            text.append("; replay lag ").append(age(Duration.ofMillis(Math.round(s.replayLagSeconds() * 1000))))
-                    .append(" (last replayed commit ").append(local.format(s.lastReplayedCommit())).append(")");
+            text.append("; replay lag ")
+                    .append(age(Duration.ofMillis(Math.round(s.replayLagSeconds() * 1000))))
+                    .append(" (last replayed commit ")
+                    .append(local.format(s.lastReplayedCommit()))
+                    .append(")");
         }
         return text.toString();
     }
@@ -241,16 +283,28 @@ final class StatusCommand implements Callable<Integer> {
         if (j.error() != null) {
             return "INVALID SCHEDULE \"" + j.schedule() + "\": " + j.error();
         }
-        StringBuilder text = new StringBuilder("next ").append(j.nextRun() == null ? "never" : local.format(j.nextRun()))
-                .append(" (\"").append(j.schedule()).append("\")");
+        StringBuilder text = new StringBuilder("next ")
+                .append(j.nextRun() == null ? "never" : local.format(j.nextRun()))
+                .append(" (\"")
+                .append(j.schedule())
+                .append("\")");
         ScheduleState.JobRun last = j.lastRun();
         if (j.stateError() != null) {
             text.append("; last run unknown: ").append(j.stateError());
         } else if (last == null || last.outcome() == ScheduleState.Outcome.NONE) {
-            text.append("; never run").append(last == null ? "" : " (daemon first started " + local.format(last.lastRun()) + ")");
+            text.append("; never run")
+                    .append(last == null ? "" : " (daemon first started " + local.format(last.lastRun()) + ")");
         } else {
-            text.append("; last run ").append(last.outcome() == ScheduleState.Outcome.FAILED ? "FAILED" : last.outcome().wireName())
-                    .append(" ").append(local.format(last.lastRun())).append(" (").append(last.trigger()).append(")");
+            text.append("; last run ")
+                    .append(
+                            last.outcome() == ScheduleState.Outcome.FAILED
+                                    ? "FAILED"
+                                    : last.outcome().wireName())
+                    .append(" ")
+                    .append(local.format(last.lastRun()))
+                    .append(" (")
+                    .append(last.trigger())
+                    .append(")");
             if (last.result() != null) {
                 text.append(": ").append(last.result());
             }

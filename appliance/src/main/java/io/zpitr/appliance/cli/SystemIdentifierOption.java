@@ -5,8 +5,7 @@ import io.zpitr.appliance.error.ZpitrError;
 
 /** The value of {@code --system-identifier}: an unsigned 64-bit decimal, as PostgreSQL prints it. */
 final class SystemIdentifierOption {
-    private SystemIdentifierOption() {
-    }
+    private SystemIdentifierOption() {}
 
     static long parse(String text) {
         try {

@@ -13,7 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Internal: started by wal-fetch; exits by itself when replay stops asking. */
-@Command(name = "wal-prefetch", hidden = true, mixinStandardHelpOptions = true,
+@Command(
+        name = "wal-prefetch",
+        hidden = true,
+        mixinStandardHelpOptions = true,
         description = "Keeps the next archive.prefetch segments in the spool (started by wal-fetch).")
 final class WalPrefetchCommand implements Callable<Integer> {
     @CommandLine.ParentCommand
@@ -22,10 +25,14 @@ final class WalPrefetchCommand implements Callable<Integer> {
     @Option(names = "--segment-size", description = "WAL segment size in bytes (default: ${DEFAULT-VALUE}).")
     long segmentSize = WalSegments.DEFAULT_SIZE;
 
-    @Option(names = "--idle-exit", description = "Stop after this long without a new request (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--idle-exit",
+            description = "Stop after this long without a new request (default: ${DEFAULT-VALUE}).")
     String idleExit = io.zpitr.appliance.wal.WalFetchService.PREFETCH_IDLE_EXIT.toSeconds() + "s";
 
-    @Option(names = "--system-identifier", paramLabel = "ID",
+    @Option(
+            names = "--system-identifier",
+            paramLabel = "ID",
             description = "Spool only WAL of the cluster with this system identifier (recorded in the spool).")
     String systemIdentifier;
 
@@ -43,11 +50,12 @@ final class WalPrefetchCommand implements Callable<Integer> {
         WalSpool spool = new WalSpool(settings.archive().spoolDir());
         Optional<java.nio.channels.FileChannel> lock = PrefetcherProcess.claim(spool);
         if (lock.isEmpty()) {
-            return Main.OK;  // another prefetcher serves this spool
+            return Main.OK; // another prefetcher serves this spool
         }
         try (var channel = lock.get()) {
             Duration idle = io.zpitr.appliance.config.DurationText.parse(idleExit);
-            PrefetcherProcess.create(settings, spool, segmentSize, idle, Optional.empty()).run();
+            PrefetcherProcess.create(settings, spool, segmentSize, idle, Optional.empty())
+                    .run();
         }
         return Main.OK;
     }

@@ -23,8 +23,7 @@ import java.util.stream.Collectors;
 public final class ConfigLoader {
     public static final Path DEFAULT = Path.of("/etc/zpitr/zpitr.yaml");
 
-    private ConfigLoader() {
-    }
+    private ConfigLoader() {}
 
     /** The file to read: the option, else the environment variable, else the default. */
     public static Path locate(Path option, Map<String, String> env) {
@@ -52,8 +51,10 @@ public final class ConfigLoader {
             Settings settings = Settings.from(absolute, raw);
             // A restored instance's restore_command names its own spool, beside its clone.
             String spool = System.getenv("ZPITR_SPOOL_DIR");
-            return spool == null || spool.isBlank() ? settings : settings.withSpoolDir(Path.of(spool).toAbsolutePath().normalize());
-        } catch (ConfigException | IllegalArgumentException e) {  // an invalid value, or an invalid dataset name
+            return spool == null || spool.isBlank()
+                    ? settings
+                    : settings.withSpoolDir(Path.of(spool).toAbsolutePath().normalize());
+        } catch (ConfigException | IllegalArgumentException e) { // an invalid value, or an invalid dataset name
             throw new ConfigException("config " + absolute + ": " + e.getMessage(), e);
         }
     }
@@ -71,16 +72,27 @@ public final class ConfigLoader {
             }
             return config;
         } catch (UnrecognizedPropertyException e) {
-            String known = e.getKnownPropertyIds() == null ? "" : e.getKnownPropertyIds().stream()
-                    .map(Object::toString).sorted().collect(Collectors.joining(", "));
-            throw new ConfigException("config " + file + " line " + line(text, e) + ": unknown key '"
-                    + e.getPropertyName() + "'" + section(e) + (known.isEmpty() ? "" : "\nHINT: known keys here: " + known), e);
+            String known = e.getKnownPropertyIds() == null
+                    ? ""
+                    : e.getKnownPropertyIds().stream()
+                            .map(Object::toString)
+                            .sorted()
+                            .collect(Collectors.joining(", "));
+            throw new ConfigException(
+                    "config " + file + " line " + line(text, e) + ": unknown key '" + e.getPropertyName() + "'"
+                            + section(e) + (known.isEmpty() ? "" : "\nHINT: known keys here: " + known),
+                    e);
         } catch (JsonMappingException e) {
-            throw new ConfigException("config " + file + " line " + line(text, e) + ": " + section(e).strip()
-                    + " " + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+            throw new ConfigException(
+                    "config " + file + " line " + line(text, e) + ": "
+                            + section(e).strip() + " "
+                            + e.getOriginalMessage().lines().findFirst().orElse(""),
+                    e);
         } catch (JsonProcessingException e) {
-            throw new ConfigException("config " + file + " line " + line(e.getLocation()) + ": not valid YAML: "
-                    + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+            throw new ConfigException(
+                    "config " + file + " line " + line(e.getLocation()) + ": not valid YAML: "
+                            + e.getOriginalMessage().lines().findFirst().orElse(""),
+                    e);
         }
     }
 
@@ -97,13 +109,15 @@ public final class ConfigLoader {
                     org.yaml.snakeyaml.nodes.NodeTuple found = map.getValue().stream()
                             .filter(t -> t.getKeyNode() instanceof org.yaml.snakeyaml.nodes.ScalarNode k
                                     && k.getValue().equals(ref.getFieldName()))
-                            .findFirst().orElse(null);
+                            .findFirst()
+                            .orElse(null);
                     if (found == null) {
                         break;
                     }
                     keyNode = found.getKeyNode();
                     node = found.getValueNode();
-                } else if (node instanceof org.yaml.snakeyaml.nodes.SequenceNode seq && ref.getIndex() >= 0
+                } else if (node instanceof org.yaml.snakeyaml.nodes.SequenceNode seq
+                        && ref.getIndex() >= 0
                         && ref.getIndex() < seq.getValue().size()) {
                     node = seq.getValue().get(ref.getIndex());
                     keyNode = node;
@@ -128,7 +142,8 @@ public final class ConfigLoader {
         String path = e.getPath().stream()
                 .limit(Math.max(0, e.getPath().size() - (e instanceof UnrecognizedPropertyException ? 1 : 0)))
                 .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                .collect(Collectors.joining(".")).replace(".[", "[");
+                .collect(Collectors.joining("."))
+                .replace(".[", "[");
         return path.isEmpty() ? "" : " in " + path;
     }
 }

@@ -9,8 +9,7 @@ import java.util.regex.Pattern;
 public final class DurationText {
     private static final Pattern FORM = Pattern.compile("([0-9]{1,9})(ms|s|m|h|d)");
 
-    private DurationText() {
-    }
+    private DurationText() {}
 
     public static Duration parse(String text) {
         Matcher m = text == null ? null : FORM.matcher(text.strip());

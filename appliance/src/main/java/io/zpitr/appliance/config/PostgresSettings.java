@@ -11,8 +11,12 @@ import java.util.Optional;
  * @param standby {@code postgres.standby}: how zpitr reaches the standby, when configured
  * @param primary {@code postgres.primary}: how zpitr reaches the primary, when configured
  */
-public record PostgresSettings(Path binDir, Optional<Path> dataDir, String osUser, Optional<Connection> standby,
-                               Optional<Connection> primary) {
+public record PostgresSettings(
+        Path binDir,
+        Optional<Path> dataDir,
+        String osUser,
+        Optional<Connection> standby,
+        Optional<Connection> primary) {
     /** Debian's PostgreSQL 15, the appliance's default major. */
     public static final Path DEFAULT_BIN_DIR = Path.of("/usr/lib/postgresql/15/bin");
 
@@ -22,8 +26,7 @@ public record PostgresSettings(Path binDir, Optional<Path> dataDir, String osUse
      *
      * @param passwordFile the file holding the password, when one is needed; read only when connecting
      */
-    public record Connection(String host, int port, String user, String database, Optional<Path> passwordFile) {
-    }
+    public record Connection(String host, int port, String user, String database, Optional<Path> passwordFile) {}
 
     /** No postgres section: the defaults. */
     static PostgresSettings defaults() {
@@ -35,18 +38,20 @@ public record PostgresSettings(Path binDir, Optional<Path> dataDir, String osUse
             return defaults();
         }
         Path binDir = pg.binDir() == null ? DEFAULT_BIN_DIR : Settings.resolve(folder, pg.binDir());
-        Optional<Path> dataDir = pg.dataDir() == null || pg.dataDir().isBlank() ? Optional.empty()
+        Optional<Path> dataDir = pg.dataDir() == null || pg.dataDir().isBlank()
+                ? Optional.empty()
                 : Optional.of(Settings.resolve(folder, pg.dataDir()));
         String osUser = pg.osUser() == null || pg.osUser().isBlank() ? "postgres" : pg.osUser();
-        return new PostgresSettings(binDir, dataDir, osUser, connection(folder, pg.standby()),
-                connection(folder, pg.primary()));
+        return new PostgresSettings(
+                binDir, dataDir, osUser, connection(folder, pg.standby()), connection(folder, pg.primary()));
     }
 
     private static Optional<Connection> connection(Path folder, ZpitrConfig.Connection c) {
         if (c == null) {
             return Optional.empty();
         }
-        return Optional.of(new Connection(c.host() == null ? "/var/run/postgresql" : c.host(),
+        return Optional.of(new Connection(
+                c.host() == null ? "/var/run/postgresql" : c.host(),
                 c.port() == null ? 5432 : c.port(),
                 c.user() == null ? "postgres" : c.user(),
                 c.database() == null ? "postgres" : c.database(),
@@ -55,7 +60,7 @@ public record PostgresSettings(Path binDir, Optional<Path> dataDir, String osUse
 
     /** {@code postgres.data_dir}, which the command cannot do without. */
     public Path requireDataDir(Path configFile, String why) {
-        return dataDir.orElseThrow(() -> new ConfigException("postgres.data_dir is not configured in " + configFile + ": "
-                + why + "\nHINT: set postgres.data_dir to the standby's PGDATA"));
+        return dataDir.orElseThrow(() -> new ConfigException("postgres.data_dir is not configured in " + configFile
+                + ": " + why + "\nHINT: set postgres.data_dir to the standby's PGDATA"));
     }
 }

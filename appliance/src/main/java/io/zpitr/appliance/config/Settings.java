@@ -48,8 +48,13 @@ public record Settings(
         io.zpitr.appliance.replication.ReplicationTargets replication) {
 
     /** The archive section, validated. */
-    public record Archive(List<Source> sources, Duration connectTimeout, Duration downFor, Path spoolDir, int prefetch,
-                          Duration ioTimeout) {
+    public record Archive(
+            List<Source> sources,
+            Duration connectTimeout,
+            Duration downFor,
+            Path spoolDir,
+            int prefetch,
+            Duration ioTimeout) {
         /** As the canonical constructor, with the default {@code io_timeout}. */
         public Archive(List<Source> sources, Duration connectTimeout, Duration downFor, Path spoolDir, int prefetch) {
             this(sources, connectTimeout, downFor, spoolDir, prefetch, SshHostConfig.DEFAULT_IO_TIMEOUT);
@@ -57,17 +62,29 @@ public record Settings(
     }
 
     /** One archive source, validated; ssh-only fields are null for a local source. */
-    public record Source(String name, String type, Path path, String remotePath, String host, int port, String user,
-                         Path identityFile, Path knownHosts, List<String> transports) {
-    }
+    public record Source(
+            String name,
+            String type,
+            Path path,
+            String remotePath,
+            String host,
+            int port,
+            String user,
+            Path identityFile,
+            Path knownHosts,
+            List<String> transports) {}
 
     /** The {@code schedule} section: 5-field cron or Quartz expressions, as written; empty when not set. */
-    public record Schedules(Optional<String> snapshot, Optional<String> prune, Optional<String> drill,
-                            Optional<String> replicate) {
+    public record Schedules(
+            Optional<String> snapshot, Optional<String> prune, Optional<String> drill, Optional<String> replicate) {
         static Schedules from(ZpitrConfig.Schedule s) {
-            return s == null ? new Schedules(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())
-                    : new Schedules(Optional.ofNullable(s.snapshot()), Optional.ofNullable(s.prune()),
-                            Optional.ofNullable(s.drill()).filter(d -> !d.isBlank()), Optional.ofNullable(s.replicate()));
+            return s == null
+                    ? new Schedules(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())
+                    : new Schedules(
+                            Optional.ofNullable(s.snapshot()),
+                            Optional.ofNullable(s.prune()),
+                            Optional.ofNullable(s.drill()).filter(d -> !d.isBlank()),
+                            Optional.ofNullable(s.replicate()));
         }
     }
 
@@ -92,7 +109,8 @@ public record Settings(
             if (port < 1 || port > 65535) {
                 throw new ConfigException("restore.port " + port + " is out of range");
             }
-            Optional<Duration> ttl = r.defaultTtl() == null || r.defaultTtl().isBlank() ? Optional.empty()
+            Optional<Duration> ttl = r.defaultTtl() == null || r.defaultTtl().isBlank()
+                    ? Optional.empty()
                     : Optional.of(positive("restore.default_ttl", r.defaultTtl().strip()));
             return Optional.of(new Restore(DatasetName.of(r.datasetRoot()), resolve(folder, r.mountRoot()), port, ttl));
         }
@@ -107,7 +125,8 @@ public record Settings(
         try {
             zone = ZoneId.of(raw.timezone() == null ? "UTC" : raw.timezone());
         } catch (DateTimeException e) {
-            throw new ConfigException("timezone '" + raw.timezone() + "' is not a known zone (e.g. UTC, Asia/Singapore)");
+            throw new ConfigException(
+                    "timezone '" + raw.timezone() + "' is not a known zone (e.g. UTC, Asia/Singapore)");
         }
         Path stateDir = resolve(folder, raw.stateDir() == null ? "/var/lib/zpitr" : raw.stateDir());
         String zfsCommand = "zfs";
@@ -132,14 +151,25 @@ public record Settings(
                 }
             }
         }
-        return new Settings(file, zone, stateDir, zfsCommand, List.copyOf(datasets), prefix,
-                archive(folder, stateDir, raw.archive()), PostgresSettings.from(folder, raw.postgres()),
-                retention(raw.retention()), Schedules.from(raw.schedule()), Restore.from(folder, raw.restore()),
+        return new Settings(
+                file,
+                zone,
+                stateDir,
+                zfsCommand,
+                List.copyOf(datasets),
+                prefix,
+                archive(folder, stateDir, raw.archive()),
+                PostgresSettings.from(folder, raw.postgres()),
+                retention(raw.retention()),
+                Schedules.from(raw.schedule()),
+                Restore.from(folder, raw.restore()),
                 auditLog(file, stateDir, raw.audit()),
-                raw.metrics() == null || raw.metrics().textfile() == null ? stateDir.resolve("zpitr.prom")
+                raw.metrics() == null || raw.metrics().textfile() == null
+                        ? stateDir.resolve("zpitr.prom")
                         : resolve(folder, raw.metrics().textfile()),
                 ConfiguredCheck.from(raw.drill()),
-                io.zpitr.appliance.replication.ReplicationTargets.from(folder, List.copyOf(datasets), raw.replication()));
+                io.zpitr.appliance.replication.ReplicationTargets.from(
+                        folder, List.copyOf(datasets), raw.replication()));
     }
 
     /** The retention policy (missing counts are 0; keep_within defaults to 0). */
@@ -149,8 +179,8 @@ public record Settings(
         }
         Duration within = r.keepWithin() == null ? Duration.ZERO : duration("retention.keep_within", r.keepWithin());
         try {
-            return Optional.of(new RetentionPolicy(within, n(r.hourly()), n(r.daily()), n(r.weekly()), n(r.monthly()),
-                    n(r.yearly())));
+            return Optional.of(new RetentionPolicy(
+                    within, n(r.hourly()), n(r.daily()), n(r.weekly()), n(r.monthly()), n(r.yearly())));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage(), e);
         }
@@ -169,8 +199,8 @@ public record Settings(
             return stateDir.resolve("audit.jsonl");
         }
         if (audit.log().isBlank()) {
-            throw new ConfigException("audit.log is empty; name a file, or leave the key out for "
-                    + stateDir.resolve("audit.jsonl"));
+            throw new ConfigException(
+                    "audit.log is empty; name a file, or leave the key out for " + stateDir.resolve("audit.jsonl"));
         }
         return resolve(file.getParent(), audit.log());
     }
@@ -179,9 +209,13 @@ public record Settings(
         if (a == null) {
             return new Archive(List.of(), Duration.ofSeconds(1), Duration.ofSeconds(60), stateDir.resolve("spool"), 8);
         }
-        Duration connect = a.connectTimeout() == null ? Duration.ofSeconds(1) : positive("archive.connect_timeout", a.connectTimeout());
+        Duration connect = a.connectTimeout() == null
+                ? Duration.ofSeconds(1)
+                : positive("archive.connect_timeout", a.connectTimeout());
         Duration down = a.downFor() == null ? Duration.ofSeconds(60) : duration("archive.down_for", a.downFor());
-        Duration io = a.ioTimeout() == null ? SshHostConfig.DEFAULT_IO_TIMEOUT : positive("archive.io_timeout", a.ioTimeout());
+        Duration io = a.ioTimeout() == null
+                ? SshHostConfig.DEFAULT_IO_TIMEOUT
+                : positive("archive.io_timeout", a.ioTimeout());
         Path spool = a.spoolDir() == null ? stateDir.resolve("spool") : resolve(folder, a.spoolDir());
         if (Boolean.TRUE.equals(a.cleanup())) {
             throw new ConfigException("archive.cleanup: true is not supported by this version: zpitr deletes no"
@@ -219,7 +253,8 @@ public record Settings(
                         throw new ConfigException(where + ": a local source takes only name, type and path");
                     }
                 }
-                return new Source(s.name(), type, resolve(folder, s.path()), null, null, 0, null, null, null, List.of());
+                return new Source(
+                        s.name(), type, resolve(folder, s.path()), null, null, 0, null, null, null, List.of());
             }
             case "ssh" -> {
                 require(where, "host", s.host());
@@ -237,18 +272,31 @@ public record Settings(
                 if (!s.user().matches("[a-z_][a-z0-9_.-]{0,31}")) {
                     throw new ConfigException(where + ": user '" + s.user() + "' is not a user name");
                 }
-                if (!s.path().startsWith("/") || !s.path().matches("[A-Za-z0-9/_.+-]+") || s.path().contains("/../")
+                if (!s.path().startsWith("/")
+                        || !s.path().matches("[A-Za-z0-9/_.+-]+")
+                        || s.path().contains("/../")
                         || s.path().endsWith("/..")) {
                     throw new ConfigException(where + ": path '" + s.path()
                             + "' must be absolute, without '..', in letters, digits and / _ . + -");
                 }
                 List<String> transports = s.transports() == null ? List.of("sftp", "scp") : List.copyOf(s.transports());
-                if (transports.isEmpty() || !Set.of("sftp", "scp").containsAll(transports)
+                if (transports.isEmpty()
+                        || !Set.of("sftp", "scp").containsAll(transports)
                         || new HashSet<>(transports).size() != transports.size()) {
-                    throw new ConfigException(where + ": transports must list sftp and/or scp once each, not " + transports);
+                    throw new ConfigException(
+                            where + ": transports must list sftp and/or scp once each, not " + transports);
                 }
-                return new Source(s.name(), type, null, s.path(), s.host(), port, s.user(),
-                        resolve(folder, s.identityFile()), resolve(folder, s.knownHosts()), transports);
+                return new Source(
+                        s.name(),
+                        type,
+                        null,
+                        s.path(),
+                        s.host(),
+                        port,
+                        s.user(),
+                        resolve(folder, s.identityFile()),
+                        resolve(folder, s.knownHosts()),
+                        transports);
             }
             default -> throw new ConfigException(where + ": type must be 'local' or 'ssh', not '" + type + "'");
         }
@@ -290,9 +338,28 @@ public record Settings(
 
     /** The same settings with another prefetch spool (a restore's own, so it never mixes with the standby's). */
     public Settings withSpoolDir(Path spoolDir) {
-        Archive a = new Archive(archive.sources(), archive.connectTimeout(), archive.downFor(), spoolDir, archive.prefetch(),
+        Archive a = new Archive(
+                archive.sources(),
+                archive.connectTimeout(),
+                archive.downFor(),
+                spoolDir,
+                archive.prefetch(),
                 archive.ioTimeout());
-        return new Settings(file, timezone, stateDir, zfsCommand, datasets, snapshotPrefix, a, postgres, retention, schedule,
-                restore, auditLog, metricsFile, drillChecks, replication);
+        return new Settings(
+                file,
+                timezone,
+                stateDir,
+                zfsCommand,
+                datasets,
+                snapshotPrefix,
+                a,
+                postgres,
+                retention,
+                schedule,
+                restore,
+                auditLog,
+                metricsFile,
+                drillChecks,
+                replication);
     }
 }

@@ -26,23 +26,24 @@ import java.util.function.Function;
  * Jobs run in the order the schedules are given (snapshot before prune).
  */
 public final class CatchUp {
-    private CatchUp() {
-    }
+    private CatchUp() {}
 
     /**
      * @param runNow   jobs to run once at start-up, with why, in order
      * @param baseline jobs without a record, whose baseline is now
      */
-    public record Plan(Map<JobKind, String> runNow, List<JobKind> baseline) {
-    }
+    public record Plan(Map<JobKind, String> runNow, List<JobKind> baseline) {}
 
     /**
      * @param schedules   the scheduled jobs, in run order
      * @param lastRun     each job's recorded last run
      * @param stateLost   whether the state file was damaged (nothing is known)
      */
-    public static Plan decide(Map<JobKind, Schedule> schedules, Function<JobKind, Optional<ScheduleState.JobRun>> lastRun,
-                              boolean stateLost, Instant now) {
+    public static Plan decide(
+            Map<JobKind, Schedule> schedules,
+            Function<JobKind, Optional<ScheduleState.JobRun>> lastRun,
+            boolean stateLost,
+            Instant now) {
         Map<JobKind, String> runNow = new LinkedHashMap<>();
         List<JobKind> baseline = new ArrayList<>();
         schedules.forEach((kind, schedule) -> {
@@ -57,12 +58,17 @@ public final class CatchUp {
             }
             ScheduleState.JobRun run = last.get();
             if (schedule.missedSince(run.lastRun(), now)) {
-                runNow.put(kind, "missed the run due at " + schedule.nextAfter(run.lastRun()).orElseThrow()
-                        + " (last run " + run.lastRun() + ")");
+                runNow.put(
+                        kind,
+                        "missed the run due at "
+                                + schedule.nextAfter(run.lastRun()).orElseThrow() + " (last run " + run.lastRun()
+                                + ")");
             } else if (run.outcome() == ScheduleState.Outcome.FAILED) {
                 runNow.put(kind, "its last run, at " + run.lastRun() + ", failed");
             } else if (run.outcome() == ScheduleState.Outcome.RUNNING) {
-                runNow.put(kind, "its last run, started " + run.lastRun() + ", never finished (the daemon stopped during it)");
+                runNow.put(
+                        kind,
+                        "its last run, started " + run.lastRun() + ", never finished (the daemon stopped during it)");
             }
         });
         return new Plan(runNow, baseline);

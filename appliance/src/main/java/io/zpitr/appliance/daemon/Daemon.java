@@ -73,7 +73,9 @@ public final class Daemon {
     public record Options(RetryPolicy retry, SystemdNotifier notifier, Optional<Duration> watchdog) {
         /** For this process as started: {@code NOTIFY_SOCKET}, {@code WATCHDOG_USEC} from {@code env}; the default retries. */
         public static Options forThisProcess(Map<String, String> env) {
-            return new Options(RetryPolicy.DEFAULT, SystemdNotifier.forThisProcess(env.get("NOTIFY_SOCKET")),
+            return new Options(
+                    RetryPolicy.DEFAULT,
+                    SystemdNotifier.forThisProcess(env.get("NOTIFY_SOCKET")),
                     Watchdog.interval(env, ProcessHandle.current().pid()));
         }
     }
@@ -134,11 +136,13 @@ public final class Daemon {
                     + "\nHINT: set schedule.snapshot (and schedule.prune), e.g. snapshot: \"1 4 * * *\"");
         }
         if (out.containsKey(JobKind.SNAPSHOT) && appliance.settings().datasets().isEmpty()) {
-            throw new ConfigException("config " + appliance.settings().file()
-                    + ": schedule.snapshot is set but zfs.datasets is empty\nHINT: list the standby's datasets, PGDATA's first");
+            throw new ConfigException(
+                    "config " + appliance.settings().file()
+                            + ": schedule.snapshot is set but zfs.datasets is empty\nHINT: list the standby's datasets, PGDATA's first");
         }
         if (out.containsKey(JobKind.PRUNE)) {
-            appliance.retentionPolicy();  // refuses a prune schedule without a retention section, now rather than at 04:30
+            appliance.retentionPolicy(); // refuses a prune schedule without a retention section, now rather than at
+            // 04:30
         }
         return out;
     }
@@ -175,7 +179,10 @@ public final class Daemon {
             } catch (ZpitrException e) {
                 Path aside = stateDir.resolve(ScheduleState.FILE_NAME + ".damaged-" + clock.millis());
                 Files.move(ScheduleState.fileIn(stateDir), aside, StandardCopyOption.REPLACE_EXISTING);
-                LOG.warn("{}; moved it to {} and starting afresh", e.getMessage().lines().findFirst().orElse(""), aside);
+                LOG.warn(
+                        "{}; moved it to {} and starting afresh",
+                        e.getMessage().lines().findFirst().orElse(""),
+                        aside);
                 state = ScheduleState.empty(stateDir);
                 stateLost = true;
             }
@@ -189,10 +196,16 @@ public final class Daemon {
             scheduler.setJobFactory((bundle, s) -> new QuartzJob(this));
             for (Map.Entry<JobKind, Schedule> e : schedules.entrySet()) {
                 JobKind kind = e.getKey();
-                JobDetail job = JobBuilder.newJob(QuartzJob.class).withIdentity(jobKey(kind)).storeDurably()
-                        .usingJobData(QuartzJob.JOBS, kind.wireName()).build();
-                Trigger cron = TriggerBuilder.newTrigger().withIdentity(kind.wireName() + "-schedule").forJob(job)
-                        .withSchedule(CronScheduleBuilder.cronSchedule(e.getValue().quartz())
+                JobDetail job = JobBuilder.newJob(QuartzJob.class)
+                        .withIdentity(jobKey(kind))
+                        .storeDurably()
+                        .usingJobData(QuartzJob.JOBS, kind.wireName())
+                        .build();
+                Trigger cron = TriggerBuilder.newTrigger()
+                        .withIdentity(kind.wireName() + "-schedule")
+                        .forJob(job)
+                        .withSchedule(CronScheduleBuilder.cronSchedule(
+                                        e.getValue().quartz())
                                 .inTimeZone(TimeZone.getTimeZone(zone))
                                 // A run delayed past the misfire threshold (a long job before it) runs once, late.
                                 .withMisfireHandlingInstructionFireAndProceed())
@@ -202,11 +215,23 @@ public final class Daemon {
             }
             if (!plan.runNow().isEmpty()) {
                 plan.runNow().forEach((k, why) -> LOG.info("{} job: running once now: {}", k, why));
-                JobDetail catchUp = JobBuilder.newJob(QuartzJob.class).withIdentity(CATCH_UP)
-                        .usingJobData(QuartzJob.JOBS, String.join(",", plan.runNow().keySet().stream().map(JobKind::wireName).toList()))
+                JobDetail catchUp = JobBuilder.newJob(QuartzJob.class)
+                        .withIdentity(CATCH_UP)
+                        .usingJobData(
+                                QuartzJob.JOBS,
+                                String.join(
+                                        ",",
+                                        plan.runNow().keySet().stream()
+                                                .map(JobKind::wireName)
+                                                .toList()))
                         .build();
-                scheduler.scheduleJob(catchUp, TriggerBuilder.newTrigger().withIdentity(CATCH_UP).startNow()
-                        .usingJobData(QuartzJob.TRIGGER, CATCH_UP).build());
+                scheduler.scheduleJob(
+                        catchUp,
+                        TriggerBuilder.newTrigger()
+                                .withIdentity(CATCH_UP)
+                                .startNow()
+                                .usingJobData(QuartzJob.TRIGGER, CATCH_UP)
+                                .build());
             }
             scheduler.start();
         } catch (IOException | SchedulerException | RuntimeException e) {
@@ -215,10 +240,14 @@ public final class Daemon {
         }
         String status = nextRuns();
         options.notifier().ready(status);
-        options.watchdog().ifPresent(every -> watchdog = Watchdog.start(every, this::alive, options.notifier()::watchdog));
+        options.watchdog()
+                .ifPresent(every -> watchdog = Watchdog.start(every, this::alive, options.notifier()::watchdog));
         startPrefetchKeeper();
-        LOG.info("zpitr daemon started (pid {}, config {}): {}", ProcessHandle.current().pid(),
-                appliance.settings().file(), status);
+        LOG.info(
+                "zpitr daemon started (pid {}, config {}): {}",
+                ProcessHandle.current().pid(),
+                appliance.settings().file(),
+                status);
     }
 
     private Scheduler newScheduler() throws SchedulerException {
@@ -260,9 +289,13 @@ public final class Daemon {
                 LOG.info("{} job not started: the daemon is stopping", kind);
                 return;
             }
-            String triggerText = attempt == 0 ? trigger : "retry " + attempt + " of " + options.retry().retries();
+            String triggerText = attempt == 0
+                    ? trigger
+                    : "retry " + attempt + " of " + options.retry().retries();
             Instant start = clock.instant();
-            record(kind, new JobRun(start, ScheduleState.Outcome.RUNNING, null, triggerText, attempt, null, null, null));
+            record(
+                    kind,
+                    new JobRun(start, ScheduleState.Outcome.RUNNING, null, triggerText, attempt, null, null, null));
             LOG.info("{} job started ({})", kind, triggerText);
             try {
                 String result = switch (kind) {
@@ -273,8 +306,15 @@ public final class Daemon {
                 };
                 cancelRetries(kind);
                 Instant end = clock.instant();
-                record(kind, new JobRun(start, ScheduleState.Outcome.OK, end, triggerText, attempt, result, null, null));
-                LOG.info("{} job ok in {} ms ({}): {}", kind, Duration.between(start, end).toMillis(), triggerText, result);
+                record(
+                        kind,
+                        new JobRun(start, ScheduleState.Outcome.OK, end, triggerText, attempt, result, null, null));
+                LOG.info(
+                        "{} job ok in {} ms ({}): {}",
+                        kind,
+                        Duration.between(start, end).toMillis(),
+                        triggerText,
+                        result);
             } catch (Exception e) {
                 failed(kind, start, triggerText, attempt, e);
             }
@@ -300,14 +340,22 @@ public final class Daemon {
                 scheduleRetry(kind, attempt + 1, at);
                 retryAt = at;
             } catch (SchedulerException | RuntimeException s) {
-                LOG.warn("{} job: retry {} not scheduled ({}); the next start or scheduled run tries again", kind,
-                        attempt + 1, s.getMessage());
+                LOG.warn(
+                        "{} job: retry {} not scheduled ({}); the next start or scheduled run tries again",
+                        kind,
+                        attempt + 1,
+                        s.getMessage());
             }
         }
         int left = Math.max(0, options.retry().retries() - attempt);
-        LOG.error("{} job failed ({}): {}{}", kind, triggerText, error, retryAt != null
-                ? "; retry " + (attempt + 1) + " of " + options.retry().retries() + " at " + retryAt
-                : "; no retry left: it runs again at its next scheduled time (" + next(kind) + ")");
+        LOG.error(
+                "{} job failed ({}): {}{}",
+                kind,
+                triggerText,
+                error,
+                retryAt != null
+                        ? "; retry " + (attempt + 1) + " of " + options.retry().retries() + " at " + retryAt
+                        : "; no retry left: it runs again at its next scheduled time (" + next(kind) + ")");
         LOG.debug("{} job failure", kind, e);
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("job", kind.wireName());
@@ -321,12 +369,24 @@ public final class Daemon {
         } catch (RuntimeException a) {
             LOG.error("{} job failure could not be audited: {}", kind, a.getMessage());
         }
-        record(kind, new JobRun(start, ScheduleState.Outcome.FAILED, clock.instant(), triggerText, attempt, null, error, retryAt));
+        record(
+                kind,
+                new JobRun(
+                        start,
+                        ScheduleState.Outcome.FAILED,
+                        clock.instant(),
+                        triggerText,
+                        attempt,
+                        null,
+                        error,
+                        retryAt));
     }
 
     private void scheduleRetry(JobKind kind, int attempt, Instant at) throws SchedulerException {
-        Trigger retry = TriggerBuilder.newTrigger().withIdentity(kind.wireName() + "-retry-" + attempt)
-                .forJob(jobKey(kind)).startAt(Date.from(at))
+        Trigger retry = TriggerBuilder.newTrigger()
+                .withIdentity(kind.wireName() + "-retry-" + attempt)
+                .forJob(jobKey(kind))
+                .startAt(Date.from(at))
                 .withSchedule(SimpleScheduleBuilder.simpleSchedule().withMisfireHandlingInstructionFireNow())
                 .usingJobData(QuartzJob.TRIGGER, "retry")
                 .usingJobData(QuartzJob.ATTEMPT, attempt)
@@ -352,8 +412,10 @@ public final class Daemon {
         try {
             state.put(kind, run);
         } catch (RuntimeException e) {
-            LOG.error("{}\nHINT: check state_dir's owner, mode and free space; until then a restart cannot tell"
-                    + " which runs it missed", e.getMessage());
+            LOG.error(
+                    "{}\nHINT: check state_dir's owner, mode and free space; until then a restart cannot tell"
+                            + " which runs it missed",
+                    e.getMessage());
         }
     }
 
@@ -386,7 +448,9 @@ public final class Daemon {
     }
 
     private String local(Instant i) {
-        return DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssXXX").withZone(zone).format(i);
+        return DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssXXX")
+                .withZone(zone)
+                .format(i);
     }
 
     /** Asks the daemon to stop; {@link #awaitStopRequest()} returns. Safe from a signal handler. */
@@ -444,22 +508,30 @@ public final class Daemon {
             t.setDaemon(true);
             return t;
         });
-        prefetchKeeper.scheduleWithFixedDelay(() -> {
-            try {
-                io.zpitr.appliance.wal.StandbyPrefetch.keep(appliance.settings(), appliance.runner(), clock)
-                        .ifPresent(LOG::info);
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("WAL prefetch check failed: {}", e.toString());
-            }
-        }, 0, PREFETCH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+        prefetchKeeper.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        io.zpitr.appliance.wal.StandbyPrefetch.keep(appliance.settings(), appliance.runner(), clock)
+                                .ifPresent(LOG::info);
+                    } catch (IOException | RuntimeException e) {
+                        LOG.warn("WAL prefetch check failed: {}", e.toString());
+                    }
+                },
+                0,
+                PREFETCH_CHECK.toMillis(),
+                TimeUnit.MILLISECONDS);
         // Restores whose --ttl (or restore.default_ttl) has passed: dropped on the same quiet thread.
-        prefetchKeeper.scheduleWithFixedDelay(() -> {
-            try {
-                new ExpiredRestores(appliance).sweep().forEach(LOG::info);
-            } catch (RuntimeException e) {
-                LOG.warn("expired restores not swept: {}", e.toString());
-            }
-        }, 0, EXPIRY_SWEEP.toMillis(), TimeUnit.MILLISECONDS);
+        prefetchKeeper.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        new ExpiredRestores(appliance).sweep().forEach(LOG::info);
+                    } catch (RuntimeException e) {
+                        LOG.warn("expired restores not swept: {}", e.toString());
+                    }
+                },
+                0,
+                EXPIRY_SWEEP.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     private synchronized void shutDownQuietly() {
@@ -473,7 +545,7 @@ public final class Daemon {
         }
         if (scheduler != null) {
             try {
-                scheduler.shutdown(true);  // waits for a running job
+                scheduler.shutdown(true); // waits for a running job
             } catch (SchedulerException e) {
                 LOG.warn("Quartz did not shut down cleanly: {}", e.getMessage());
             }

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
@@ -49,23 +48,27 @@ public final class DaemonLock implements AutoCloseable {
     static DaemonLock acquire(Path stateDir) throws IOException {
         Files.createDirectories(stateDir);
         Path file = stateDir.resolve(FILE_NAME);
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel =
+                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
-            lock = null;  // this JVM runs a daemon on this state_dir already
+            lock = null; // this JVM runs a daemon on this state_dir already
         }
         if (lock == null) {
             channel.close();
-            throw ZpitrError.LOCKED.exception("another zpitr daemon is running on state_dir " + stateDir
-                    + pidText(stateDir.resolve(PID_FILE)) + "\nHINT: stop it first (systemctl stop zpitr), or give this one its own config and state_dir");
+            throw ZpitrError.LOCKED.exception(
+                    "another zpitr daemon is running on state_dir " + stateDir + pidText(stateDir.resolve(PID_FILE))
+                            + "\nHINT: stop it first (systemctl stop zpitr), or give this one its own config and state_dir");
         }
         Path pidFile = stateDir.resolve(PID_FILE);
         try {
-            AtomicLanding.write(pidFile, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII),
-                    PosixFilePermissions.fromString("rw-r--r--"), Landing.QUICK);
+            AtomicLanding.write(
+                    pidFile,
+                    (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII),
+                    PosixFilePermissions.fromString("rw-r--r--"),
+                    Landing.QUICK);
         } catch (IOException e) {
             lock.release();
             channel.close();
@@ -84,10 +87,14 @@ public final class DaemonLock implements AutoCloseable {
      * get in a starting daemon's way.
      */
     public static Optional<Long> runningPid(Path stateDir) {
-        return readPid(stateDir.resolve(PID_FILE)).filter(pid -> ProcessHandle.of(pid)
-                .filter(ProcessHandle::isAlive)
-                .map(h -> h.info().command().map(c -> c.endsWith("/java") || c.endsWith("java")).orElse(true))
-                .orElse(false));
+        return readPid(stateDir.resolve(PID_FILE))
+                .filter(pid -> ProcessHandle.of(pid)
+                        .filter(ProcessHandle::isAlive)
+                        .map(h -> h.info()
+                                .command()
+                                .map(c -> c.endsWith("/java") || c.endsWith("java"))
+                                .orElse(true))
+                        .orElse(false));
     }
 
     private static Optional<Long> readPid(Path file) {

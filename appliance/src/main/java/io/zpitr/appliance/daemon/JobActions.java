@@ -49,8 +49,14 @@ final class JobActions {
         known.put("trigger", trigger);
         SnapshotService.Taken t;
         try {
-            t = appliance.snapshots().take(null, null, appliance.standby()::position, Actor.current().display(),
-                    SnapshotProperties.auditHead(appliance.audit()));
+            t = appliance
+                    .snapshots()
+                    .take(
+                            null,
+                            null,
+                            appliance.standby()::position,
+                            Actor.current().display(),
+                            SnapshotProperties.auditHead(appliance.audit()));
         } catch (Exception e) {
             Map<String, Object> failure = new LinkedHashMap<>(known);
             failure.put("error", firstLine(e));
@@ -78,7 +84,9 @@ final class JobActions {
                 d.put("id", o.set().id());
                 d.put("created", o.set().created().toString());
                 d.put("reason", o.decision().reasonText());
-                d.put("snapshots", o.set().snapshots().stream().map(Object::toString).toList());
+                d.put(
+                        "snapshots",
+                        o.set().snapshots().stream().map(Object::toString).toList());
                 d.put("job", JobKind.PRUNE.wireName());
                 d.put("trigger", trigger);
                 appliance.audit().append(AuditEvent.PRUNE_DESTROY, argv, Outcome.OK, d);
@@ -91,8 +99,11 @@ final class JobActions {
             appliance.audit().append(AuditEvent.PRUNE_DESTROY, argv, Outcome.FAILED, failure);
             throw e;
         }
-        long destroyed = outcomes.stream().filter(PruneService.Outcome::destroyed).count();
-        long refused = outcomes.stream().filter(o -> !o.decision().kept() && !o.destroyed()).count();
+        long destroyed =
+                outcomes.stream().filter(PruneService.Outcome::destroyed).count();
+        long refused = outcomes.stream()
+                .filter(o -> !o.decision().kept() && !o.destroyed())
+                .count();
         return destroyed + " set(s) destroyed, " + (outcomes.size() - destroyed) + " kept"
                 + (refused > 0 ? " (" + refused + " refused by ZFS)" : "");
     }
@@ -105,16 +116,33 @@ final class JobActions {
      */
     String drill(String trigger) throws Exception {
         SnapshotSet next = DrillRotation.next(appliance.catalog().list())
-                .orElseThrow(() -> ZpitrError.SET_NOT_FOUND.exception("there is no snapshot set to drill\nHINT: schedule.snapshot takes them"));
+                .orElseThrow(() -> ZpitrError.SET_NOT_FOUND.exception(
+                        "there is no snapshot set to drill\nHINT: schedule.snapshot takes them"));
         DrillResult r = new DrillService(appliance, new PrintWriter(new StringWriter()), false, LauncherPath.find())
-                .drill(new DrillRequest(DrillRequest.Pick.ID, Optional.of(next.id()), new RecoveryTarget.Immediate(), false,
-                        Optional.empty()), JobKind.DRILL.auditCommand());
-        String summary = "drill of " + next.id() + " " + r.outcome() + " in " + r.timings().get("done") + " ms";
+                .drill(
+                        new DrillRequest(
+                                DrillRequest.Pick.ID,
+                                Optional.of(next.id()),
+                                new RecoveryTarget.Immediate(),
+                                false,
+                                Optional.empty()),
+                        JobKind.DRILL.auditCommand());
+        String summary = "drill of " + next.id() + " " + r.outcome() + " in "
+                + r.timings().get("done") + " ms";
         if (r.outcome() != DrillResult.Outcome.passed) {
             // The first line of each failed check's finding: pg_amcheck's names the relation on its second.
-            throw ZpitrError.FAILED.exception(summary + ": " + String.join("; ", r.checks().stream().filter(CheckResult::failed)
-                    .map(c -> c.name() + ": " + c.detail().lines().skip(c.detail().lines().count() > 1 ? 1 : 0)
-                            .findFirst().orElse("")).toList()));
+            throw ZpitrError.FAILED.exception(summary + ": "
+                    + String.join(
+                            "; ",
+                            r.checks().stream()
+                                    .filter(CheckResult::failed)
+                                    .map(c -> c.name() + ": "
+                                            + c.detail()
+                                                    .lines()
+                                                    .skip(c.detail().lines().count() > 1 ? 1 : 0)
+                                                    .findFirst()
+                                                    .orElse(""))
+                                    .toList()));
         }
         return summary;
     }
@@ -125,15 +153,16 @@ final class JobActions {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("job", JobKind.REPLICATE.wireName());
         extra.put("trigger", trigger);
-        io.zpitr.appliance.replication.ReplicationService service = io.zpitr.appliance.replication.ReplicationService.of(appliance);
+        io.zpitr.appliance.replication.ReplicationService service =
+                io.zpitr.appliance.replication.ReplicationService.of(appliance);
         List<String> done = new java.util.ArrayList<>();
         List<String> failed = new java.util.ArrayList<>();
         RuntimeException first = null;
-        for (io.zpitr.appliance.replication.ReplicationTarget t
-                : appliance.settings().replication().select(null)) {
+        for (io.zpitr.appliance.replication.ReplicationTarget t :
+                appliance.settings().replication().select(null)) {
             try {
-                done.addAll(io.zpitr.appliance.replication.ReplicationRun.audited(appliance, service, t, false, false, argv,
-                        extra, line -> { }));
+                done.addAll(io.zpitr.appliance.replication.ReplicationRun.audited(
+                        appliance, service, t, false, false, argv, extra, line -> {}));
             } catch (RuntimeException e) {
                 failed.add(t.name() + ": " + firstLine(e));
                 first = first == null ? e : first;
@@ -147,6 +176,8 @@ final class JobActions {
 
     static String firstLine(Throwable e) {
         String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+        return m == null || m.isBlank()
+                ? e.getClass().getSimpleName()
+                : m.lines().findFirst().orElse(m);
     }
 }

@@ -31,7 +31,9 @@ final class QuartzJob implements Job {
         String trigger = data.containsKey(TRIGGER) ? data.getString(TRIGGER) : "schedule";
         int attempt = data.containsKey(ATTEMPT) ? data.getInt(ATTEMPT) : 0;
         for (String name : data.getString(JOBS).split(",")) {
-            daemon.run(JobKind.of(name).orElseThrow(() -> new IllegalStateException("unknown job " + name)), trigger,
+            daemon.run(
+                    JobKind.of(name).orElseThrow(() -> new IllegalStateException("unknown job " + name)),
+                    trigger,
                     attempt);
         }
     }

@@ -15,8 +15,8 @@ import java.util.Optional;
  */
 public record RetryPolicy(List<Duration> delays) {
     /** What the daemon uses: retries 1, 5 and 15 minutes after each failure (documented in docs/daemon.md). */
-    public static final RetryPolicy DEFAULT = new RetryPolicy(List.of(Duration.ofMinutes(1), Duration.ofMinutes(5),
-            Duration.ofMinutes(15)));
+    public static final RetryPolicy DEFAULT =
+            new RetryPolicy(List.of(Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(15)));
 
     public RetryPolicy {
         delays = List.copyOf(delays);
@@ -37,6 +37,8 @@ public record RetryPolicy(List<Duration> delays) {
      * scheduled or catch-up run, n = retry n); empty when no retry is left.
      */
     public Optional<Duration> after(int failedAttempt) {
-        return failedAttempt >= 0 && failedAttempt < delays.size() ? Optional.of(delays.get(failedAttempt)) : Optional.empty();
+        return failedAttempt >= 0 && failedAttempt < delays.size()
+                ? Optional.of(delays.get(failedAttempt))
+                : Optional.empty();
     }
 }

@@ -11,14 +11,9 @@ import io.zpitr.archive.AtomicLanding;
 import io.zpitr.archive.Landing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -88,8 +83,15 @@ public final class ScheduleState {
      * @param error     the first line of the error on failure, or null
      * @param nextRetry when the next retry runs after a failure, or null when none is pending
      */
-    public record JobRun(Instant lastRun, Outcome outcome, Instant finished, String trigger, int attempt, String result,
-                         String error, Instant nextRetry) {
+    public record JobRun(
+            Instant lastRun,
+            Outcome outcome,
+            Instant finished,
+            String trigger,
+            int attempt,
+            String result,
+            String error,
+            Instant nextRetry) {
         /** The entry a first start writes: no run yet, and nothing before now to make up. */
         public static JobRun baseline(Instant now) {
             return new JobRun(now, Outcome.NONE, null, "baseline", 0, null, null, null);
@@ -123,7 +125,8 @@ public final class ScheduleState {
         } catch (NoSuchFileException e) {
             return new ScheduleState(file, new LinkedHashMap<>());
         } catch (IOException e) {
-            throw ZpitrError.STATE_DAMAGED.exception("cannot read the schedule state " + file + ": " + e.getMessage(), e);
+            throw ZpitrError.STATE_DAMAGED.exception(
+                    "cannot read the schedule state " + file + ": " + e.getMessage(), e);
         }
         try {
             JsonNode root = JSON.readTree(bytes);
@@ -134,8 +137,10 @@ public final class ScheduleState {
             root.get("jobs").fields().forEachRemaining(e -> jobs.put(e.getKey(), parse(e.getValue())));
             return new ScheduleState(file, jobs);
         } catch (IOException | IllegalArgumentException | DateTimeParseException e) {
-            throw ZpitrError.STATE_DAMAGED.exception("the schedule state " + file + " is damaged: " + e.getMessage()
-                    + "\nHINT: the daemon moves a damaged file aside and runs each job once at start-up", e);
+            throw ZpitrError.STATE_DAMAGED.exception(
+                    "the schedule state " + file + " is damaged: " + e.getMessage()
+                            + "\nHINT: the daemon moves a damaged file aside and runs each job once at start-up",
+                    e);
         }
     }
 
@@ -185,8 +190,8 @@ public final class ScheduleState {
         try {
             Path folder = file.getParent();
             Files.createDirectories(folder);
-            AtomicLanding.write(file, JSON.writeValueAsBytes(root), PosixFilePermissions.fromString("rw-r-----"),
-                    Landing.DURABLE);
+            AtomicLanding.write(
+                    file, JSON.writeValueAsBytes(root), PosixFilePermissions.fromString("rw-r-----"), Landing.DURABLE);
         } catch (IOException e) {
             throw ZpitrError.FAILED.exception("cannot write the schedule state " + file + ": " + e.getMessage(), e);
         }
@@ -200,9 +205,15 @@ public final class ScheduleState {
         if (lastRun == null) {
             throw new IllegalArgumentException("a job entry has no last_run");
         }
-        return new JobRun(lastRun, Outcome.of(j.path("outcome").asText("none")), instant(j, "finished"),
-                j.path("trigger").asText(null), j.path("attempt").asInt(0), textOrNull(j, "result"),
-                textOrNull(j, "error"), instant(j, "next_retry"));
+        return new JobRun(
+                lastRun,
+                Outcome.of(j.path("outcome").asText("none")),
+                instant(j, "finished"),
+                j.path("trigger").asText(null),
+                j.path("attempt").asInt(0),
+                textOrNull(j, "result"),
+                textOrNull(j, "error"),
+                instant(j, "next_retry"));
     }
 
     private static Instant instant(JsonNode j, String field) {

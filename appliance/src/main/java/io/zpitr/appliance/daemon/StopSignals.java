@@ -25,8 +25,7 @@ public final class StopSignals implements AutoCloseable {
     /** Longer than the snapshot lock wait (60 s), shorter than systemd's default stop timeout (90 s). */
     private static final Duration HOOK_WAIT = Duration.ofSeconds(85);
 
-    private record Installed(Signal signal, SignalHandler previous) {
-    }
+    private record Installed(Signal signal, SignalHandler previous) {}
 
     private final List<Installed> installed;
     private final Thread hook;
@@ -41,22 +40,27 @@ public final class StopSignals implements AutoCloseable {
         for (String name : new String[] {"TERM", "INT"}) {
             try {
                 Signal signal = new Signal(name);
-                installed.add(new Installed(signal, Signal.handle(signal, s -> daemon.requestStop("SIG" + s.getName()))));
+                installed.add(new Installed(
+                        signal, Signal.handle(signal, s -> daemon.requestStop("SIG" + s.getName()))));
             } catch (IllegalArgumentException e) {
-                LOG.warn("cannot handle SIG{} ({}); a stop through it exits with the JVM's status, after a clean stop",
-                        name, e.getMessage());
+                LOG.warn(
+                        "cannot handle SIG{} ({}); a stop through it exits with the JVM's status, after a clean stop",
+                        name,
+                        e.getMessage());
             }
         }
-        Thread hook = new Thread(() -> {
-            daemon.requestStop("JVM shutdown");
-            try {
-                if (!daemon.awaitStopped(HOOK_WAIT)) {
-                    LOG.warn("the daemon did not stop within {} s; exiting anyway", HOOK_WAIT.toSeconds());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "zpitr-stop");
+        Thread hook = new Thread(
+                () -> {
+                    daemon.requestStop("JVM shutdown");
+                    try {
+                        if (!daemon.awaitStopped(HOOK_WAIT)) {
+                            LOG.warn("the daemon did not stop within {} s; exiting anyway", HOOK_WAIT.toSeconds());
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "zpitr-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         return new StopSignals(installed, hook);
     }

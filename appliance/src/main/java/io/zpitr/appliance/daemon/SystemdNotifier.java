@@ -34,7 +34,8 @@ public final class SystemdNotifier {
         try {
             return new SystemdNotifier(Native.load("libsystemd.so.0", LibSystemd.class));
         } catch (UnsatisfiedLinkError e) {
-            LOG.warn("NOTIFY_SOCKET is set but libsystemd.so.0 cannot be loaded ({}); systemd will not hear from zpitr",
+            LOG.warn(
+                    "NOTIFY_SOCKET is set but libsystemd.so.0 cannot be loaded ({}); systemd will not hear from zpitr",
                     e.getMessage());
             return new SystemdNotifier(null);
         }

@@ -49,11 +49,15 @@ final class Watchdog implements AutoCloseable {
             return t;
         });
         long nanos = Math.max(1_000_000, every.toNanos());
-        pinger.scheduleAtFixedRate(() -> {
-            if (alive.getAsBoolean()) {
-                ping.run();
-            }
-        }, 0, nanos, TimeUnit.NANOSECONDS);
+        pinger.scheduleAtFixedRate(
+                () -> {
+                    if (alive.getAsBoolean()) {
+                        ping.run();
+                    }
+                },
+                0,
+                nanos,
+                TimeUnit.NANOSECONDS);
         return new Watchdog(pinger);
     }
 

@@ -74,7 +74,8 @@ final class ArchiveHost {
         Keys.generate(runner, hostKey(), "zpitr-demo " + name);
         Files.writeString(home.resolve("authorized_keys"), Files.readString(clientPublicKey));
         Files.createDirectories(archive());
-        runner.run(Command.of("chown", archiveOwner + ":", archive().toString())).requireSuccess();
+        runner.run(Command.of("chown", archiveOwner + ":", archive().toString()))
+                .requireSuccess();
         // sshd refuses to start without its privilege separation folder.
         Files.createDirectories(Path.of("/run/sshd"));
     }
@@ -95,8 +96,8 @@ final class ArchiveHost {
             failures.add(candidate + ": " + failure);
             address = null;
         }
-        throw ZpitrError.FAILED.exception("sshd for archive host " + name + " did not start:\n  " + String.join("\n  ", failures)
-                + "\nHINT: see " + log());
+        throw ZpitrError.FAILED.exception("sshd for archive host " + name + " did not start:\n  "
+                + String.join("\n  ", failures) + "\nHINT: see " + log());
     }
 
     /** Runs sshd at {@link #address}; null when it is up, else why not (the caller tries another address). */
@@ -156,7 +157,8 @@ final class ArchiveHost {
     }
 
     static boolean stop(Path hostHome) {
-        var sshd = ProcessTrees.pidIn(pidFile(hostHome)).flatMap(pid -> ProcessTrees.live(pid, ProcessTrees.executableEndsWith("sshd")));
+        var sshd = ProcessTrees.pidIn(pidFile(hostHome))
+                .flatMap(pid -> ProcessTrees.live(pid, ProcessTrees.executableEndsWith("sshd")));
         sshd.ifPresent(h -> ProcessTrees.stop(h, Duration.ofSeconds(10)));
         return sshd.isPresent();
     }

@@ -10,8 +10,7 @@ import java.util.function.Supplier;
 final class Deadline {
     private static final long POLL_MILLIS = 100;
 
-    private Deadline() {
-    }
+    private Deadline() {}
 
     /**
      * Returns once {@code condition} holds.

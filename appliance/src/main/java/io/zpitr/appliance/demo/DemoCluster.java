@@ -72,8 +72,20 @@ final class DemoCluster {
         Files.createDirectories(dataDir);
         Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
         chownPostgres(dataDir);
-        run(asPostgres("initdb", "-A", "trust", "-U", "postgres", "--locale=C", "--encoding=UTF8", "--no-sync",
-                "-D", dataDir.toString()), Duration.ofMinutes(2)).requireSuccess();
+        run(
+                        asPostgres(
+                                "initdb",
+                                "-A",
+                                "trust",
+                                "-U",
+                                "postgres",
+                                "--locale=C",
+                                "--encoding=UTF8",
+                                "--no-sync",
+                                "-D",
+                                dataDir.toString()),
+                        Duration.ofMinutes(2))
+                .requireSuccess();
     }
 
     /** Writes this cluster's settings (port and sockets included) and makes postgresql.conf include them. */
@@ -90,7 +102,8 @@ final class DemoCluster {
         all.put("timezone", "UTC");
         all.put("log_timezone", "UTC");
         all.putAll(settings);
-        all.forEach((k, v) -> text.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
+        all.forEach((k, v) ->
+                text.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
         Path file = dataDir.resolve(SETTINGS_FILE);
         Files.writeString(file, text);
         Path main = dataDir.resolve("postgresql.conf");
@@ -110,9 +123,13 @@ final class DemoCluster {
             Files.createFile(log);
         }
         chownPostgres(log);
-        run(asPostgres("pg_ctl", "start", "-W", "-D", dataDir.toString(), "-l", log.toString()), PG_CTL_TIMEOUT).requireSuccess();
-        Deadline.await("the " + role + " to accept connections", limit,
-                () -> trySql("select 1").isPresent() || exited(), this::logTail);
+        run(asPostgres("pg_ctl", "start", "-W", "-D", dataDir.toString(), "-l", log.toString()), PG_CTL_TIMEOUT)
+                .requireSuccess();
+        Deadline.await(
+                "the " + role + " to accept connections",
+                limit,
+                () -> trySql("select 1").isPresent() || exited(),
+                this::logTail);
         if (exited()) {
             throw ZpitrError.FAILED.exception("the " + role + " stopped while starting\n" + logTail());
         }
@@ -127,7 +144,8 @@ final class DemoCluster {
     String sql(String sql) {
         ProcessResult r = run(psqlArgv(sql), Duration.ofSeconds(60));
         if (!r.succeeded()) {
-            throw ZpitrError.FAILED.exception("SQL on the " + role + " failed: " + sql + "\n" + r.stderr().strip());
+            throw ZpitrError.FAILED.exception(
+                    "SQL on the " + role + " failed: " + sql + "\n" + r.stderr().strip());
         }
         return r.stdout().strip();
     }
@@ -138,13 +156,31 @@ final class DemoCluster {
     }
 
     private List<String> psqlArgv(String sql) {
-        return asPostgres("psql", "-X", "-A", "-t", "-F", " | ", "-v", "ON_ERROR_STOP=1", "-h", socketDir.toString(),
-                "-p", Integer.toString(port), "-U", "postgres", "-d", "postgres", "-c", sql);
+        return asPostgres(
+                "psql",
+                "-X",
+                "-A",
+                "-t",
+                "-F",
+                " | ",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                socketDir.toString(),
+                "-p",
+                Integer.toString(port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-c",
+                sql);
     }
 
     /** Makes the running server re-read its settings. */
     void reload() {
-        run(asPostgres("pg_ctl", "reload", "-D", dataDir.toString()), PG_CTL_TIMEOUT).requireSuccess();
+        run(asPostgres("pg_ctl", "reload", "-D", dataDir.toString()), PG_CTL_TIMEOUT)
+                .requireSuccess();
     }
 
     /** Stops the server (fast shutdown) if it runs. */
@@ -158,13 +194,16 @@ final class DemoCluster {
      */
     static boolean stop(ProcessRunner runner, Path dataDir) {
         Path pidFile = dataDir.resolve("postmaster.pid");
-        var postmaster = ProcessTrees.pidIn(pidFile).flatMap(pid -> ProcessTrees.live(pid, ProcessTrees.executableEndsWith("postgres")));
+        var postmaster = ProcessTrees.pidIn(pidFile)
+                .flatMap(pid -> ProcessTrees.live(pid, ProcessTrees.executableEndsWith("postgres")));
         if (postmaster.isEmpty()) {
             return false;
         }
         for (String mode : List.of("fast", "immediate")) {
-            ProcessResult r = runner.run(Command.of(asPostgres(BIN, "pg_ctl", "stop", "-D", dataDir.toString(), "-m", mode,
-                    "-w", "-t", "60")).timeout(PG_CTL_TIMEOUT).environment(cleanEnvironment()));
+            ProcessResult r = runner.run(Command.of(
+                            asPostgres(BIN, "pg_ctl", "stop", "-D", dataDir.toString(), "-m", mode, "-w", "-t", "60"))
+                    .timeout(PG_CTL_TIMEOUT)
+                    .environment(cleanEnvironment()));
             if (r.succeeded() && !ProcessTrees.alive(postmaster.get().pid())) {
                 return true;
             }
@@ -181,7 +220,8 @@ final class DemoCluster {
                 .forEach(h -> {
                     String[] args = h.info().arguments().orElse(new String[0]);
                     for (int i = 0; i + 1 < args.length; i++) {
-                        if (args[i].equals("-D") && Path.of(args[i + 1]).normalize().startsWith(folder)) {
+                        if (args[i].equals("-D")
+                                && Path.of(args[i + 1]).normalize().startsWith(folder)) {
                             found.add(Path.of(args[i + 1]).normalize());
                         }
                     }
@@ -208,7 +248,8 @@ final class DemoCluster {
     }
 
     static List<String> asPostgres(Path bin, String program, String... args) {
-        List<String> argv = new ArrayList<>(List.of("runuser", "-u", OS_USER, "--", bin.resolve(program).toString()));
+        List<String> argv = new ArrayList<>(
+                List.of("runuser", "-u", OS_USER, "--", bin.resolve(program).toString()));
         argv.addAll(List.of(args));
         return argv;
     }

@@ -35,12 +35,15 @@ final class DemoPool {
             return false;
         }
         try {
-            Files.deleteIfExists(ZFS_FUSE_PID);  // a stale pid file makes zfs-fuse exit 1 silently
+            Files.deleteIfExists(ZFS_FUSE_PID); // a stale pid file makes zfs-fuse exit 1 silently
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove the stale " + ZFS_FUSE_PID, e);
         }
         runner.run(Command.of("zfs-fuse", "-p", ZFS_FUSE_PID.toString())).requireSuccess();
-        Deadline.await("the zfs-fuse daemon to answer 'zpool list'", Duration.ofSeconds(30), this::daemonAnswers,
+        Deadline.await(
+                "the zfs-fuse daemon to answer 'zpool list'",
+                Duration.ofSeconds(30),
+                this::daemonAnswers,
                 () -> "HINT: is /dev/fuse there? zfs-fuse needs FUSE (modprobe fuse, or a container with /dev/fuse)");
         return true;
     }
@@ -50,7 +53,9 @@ final class DemoPool {
     }
 
     boolean exists() {
-        return runner.run(Command.of("zpool", "list", "-H", "-o", "name")).stdoutLines().contains(layout.pool());
+        return runner.run(Command.of("zpool", "list", "-H", "-o", "name"))
+                .stdoutLines()
+                .contains(layout.pool());
     }
 
     /** A sparse file of {@code bytes} and a pool on it, mounted at the sandbox's mnt folder. */
@@ -77,8 +82,9 @@ final class DemoPool {
             r = runner.run(Command.of("zpool", "destroy", "-f", layout.pool()));
         }
         if (!r.succeeded()) {
-            throw ZpitrError.FAILED.exception("cannot destroy pool " + layout.pool() + ": " + r.stderr().strip()
-                    + "\nHINT: is a shell or a process still inside " + layout.mnt() + "? (fuser -vm " + layout.mnt() + ")");
+            throw ZpitrError.FAILED.exception("cannot destroy pool " + layout.pool() + ": "
+                    + r.stderr().strip() + "\nHINT: is a shell or a process still inside " + layout.mnt()
+                    + "? (fuser -vm " + layout.mnt() + ")");
         }
     }
 
@@ -91,7 +97,8 @@ final class DemoPool {
         if (!status.succeeded() || !status.stdout().contains(layout.poolImage().toString())) {
             return false;
         }
-        runner.run(Command.of("zpool", "destroy", "-f", SandboxLayout.EARLIER_POOL)).requireSuccess();
+        runner.run(Command.of("zpool", "destroy", "-f", SandboxLayout.EARLIER_POOL))
+                .requireSuccess();
         return true;
     }
 
@@ -107,12 +114,17 @@ final class DemoPool {
         } catch (IOException | NumberFormatException e) {
             return false;
         }
-        var handle = ProcessHandle.of(pid).filter(h -> h.info().command().map(c -> c.endsWith("zfs-fuse")).orElse(false));
+        var handle = ProcessHandle.of(pid)
+                .filter(h -> h.info().command().map(c -> c.endsWith("zfs-fuse")).orElse(false));
         if (handle.isEmpty()) {
             return false;
         }
         handle.get().destroy();
-        Deadline.await("the zfs-fuse daemon " + pid + " to exit", Duration.ofSeconds(30), () -> !handle.get().isAlive(), () -> "");
+        Deadline.await(
+                "the zfs-fuse daemon " + pid + " to exit",
+                Duration.ofSeconds(30),
+                () -> !handle.get().isAlive(),
+                () -> "");
         return true;
     }
 }

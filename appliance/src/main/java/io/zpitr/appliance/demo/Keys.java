@@ -11,8 +11,7 @@ import java.time.Duration;
 
 /** Fresh ed25519 keys without passphrase, and private copies for another OS user. */
 final class Keys {
-    private Keys() {
-    }
+    private Keys() {}
 
     /** A fresh key pair at {@code privateKey} and {@code privateKey.pub}. */
     static void generate(ProcessRunner runner, Path privateKey, String comment) throws IOException {
@@ -20,7 +19,8 @@ final class Keys {
         Files.deleteIfExists(privateKey);
         Files.deleteIfExists(publicKeyOf(privateKey));
         runner.run(Command.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", privateKey.toString())
-                .timeout(Duration.ofSeconds(30))).requireSuccess();
+                        .timeout(Duration.ofSeconds(30)))
+                .requireSuccess();
     }
 
     static Path publicKeyOf(Path privateKey) {

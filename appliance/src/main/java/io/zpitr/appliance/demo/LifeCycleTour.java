@@ -47,8 +47,7 @@ public final class LifeCycleTour {
     }
 
     /** A zpitr command's exit code and output. */
-    public record Outcome(int code, String out, String err) {
-    }
+    public record Outcome(int code, String out, String err) {}
 
     private static final long POOL_BYTES = 512L << 20;
     private static final String OS_USER = DemoCluster.OS_USER;
@@ -99,7 +98,9 @@ public final class LifeCycleTour {
         boolean earlierStartedZfsFuse = cleanSlate();
         Files.createDirectories(layout.dir());
         Files.setPosixFilePermissions(layout.dir(), PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.writeString(layout.marker(), "a zpitr demo sandbox; remove it with: zpitr demo --clean --dir " + layout.dir() + "\n");
+        Files.writeString(
+                layout.marker(),
+                "a zpitr demo sandbox; remove it with: zpitr demo --clean --dir " + layout.dir() + "\n");
         try {
             pool(earlierStartedZfsFuse);
             archiveHosts();
@@ -117,7 +118,8 @@ public final class LifeCycleTour {
             summary(start);
         } catch (IOException | RuntimeException e) {
             say.out().println();
-            say.say("The demo stopped in step " + stepNumber + "; what it built stays in " + layout.dir() + " for a look.");
+            say.say("The demo stopped in step " + stepNumber + "; what it built stays in " + layout.dir()
+                    + " for a look.");
             say.say("Remove it with: zpitr demo --clean" + dirOption());
             throw e;
         }
@@ -138,7 +140,8 @@ public final class LifeCycleTour {
     // ------------------------------------------------------------------ the steps
 
     private void packages() {
-        step("What the demo needs",
+        step(
+                "What the demo needs",
                 "zpitr stands on ZFS, PostgreSQL and OpenSSH. As root, the demo installs what is missing, without asking.");
         Packages packages = new Packages(runner);
         List<Packages.Needed> missing = packages.missing();
@@ -165,21 +168,27 @@ public final class LifeCycleTour {
         if (!cleaner.present()) {
             return false;
         }
-        step("A clean slate", "An earlier sandbox is in " + layout.dir() + ": it goes first, so that the demo starts from nothing.");
+        step(
+                "A clean slate",
+                "An earlier sandbox is in " + layout.dir() + ": it goes first, so that the demo starts from nothing.");
         return cleaner.clean(false);
     }
 
     private void pool(boolean earlierStartedZfsFuse) throws IOException {
-        step("A throw-away ZFS pool",
+        step(
+                "A throw-away ZFS pool",
                 "The appliance keeps the standby's data directory on ZFS: a snapshot is instant, a restore is a clone.",
                 "A 512 MB sparse file stands in for the standby VM's disk.");
         DemoPool pool = new DemoPool(runner, layout);
         boolean started = pool.ensureDaemon();
         if (started) {
-            say.say("Started the zfs-fuse daemon (ZFS in user space, for machines where the kernel module cannot load).");
+            say.say(
+                    "Started the zfs-fuse daemon (ZFS in user space, for machines where the kernel module cannot load).");
         }
         if (started || earlierStartedZfsFuse) {
-            Files.writeString(layout.startedZfsFuse(), "zpitr demo started zfs-fuse; --clean stops it if no other pool uses it\n");
+            Files.writeString(
+                    layout.startedZfsFuse(),
+                    "zpitr demo started zfs-fuse; --clean stops it if no other pool uses it\n");
         }
         pool.create(POOL_BYTES);
         Zfs zfs = Zfs.detect(runner, "zfs");
@@ -189,11 +198,13 @@ public final class LifeCycleTour {
         }
         say.say("Pool " + layout.pool() + " on " + layout.poolImage() + ", mounted at " + layout.mnt()
                 + "; the zfs command speaks the " + zfs.dialect() + " dialect.");
-        say.say("Datasets: " + layout.dataDataset() + " for PGDATA, " + layout.tablespaceDataset() + " for a tablespace.");
+        say.say("Datasets: " + layout.dataDataset() + " for PGDATA, " + layout.tablespaceDataset()
+                + " for a tablespace.");
     }
 
     private void archiveHosts() throws IOException {
-        step("Two archive hosts",
+        step(
+                "Two archive hosts",
                 "The primary ships each finished WAL segment to archive hosts; zpitr fetches segments back over SSH",
                 "(SFTP first, scp as fallback). Two hosts, so that one can fail.");
         Path keys = layout.keys();
@@ -216,21 +227,30 @@ public final class LifeCycleTour {
         Files.writeString(knownHosts(), knownHosts);
         Files.setPosixFilePermissions(knownHosts(), PosixFilePermissions.fromString("rw-r--r--"));
         Files.createDirectories(layout.state().resolve("down"));
-        runner.run(Command.of("chown", "-R", OS_USER + ":", layout.state().toString())).requireSuccess();
+        runner.run(Command.of("chown", "-R", OS_USER + ":", layout.state().toString()))
+                .requireSuccess();
         Path copy = Keys.copyFor(runner, clientKey, OS_USER, layout.postgresKeys());
-        say.say("Each host has a fresh host key, pinned in " + knownHosts() + ": zpitr never trusts a host key blindly.");
+        say.say("Each host has a fresh host key, pinned in " + knownHosts()
+                + ": zpitr never trusts a host key blindly.");
         say.say("PostgreSQL runs wal-fetch as postgres, so postgres gets its own 0600 copy of the client key: " + copy);
     }
 
     private void primary() throws IOException {
-        step("The primary",
+        step(
+                "The primary",
                 "A PostgreSQL 15 primary, run as postgres on a private port and socket folder. Its archive_command",
                 "copies every finished WAL segment into a dated folder on both hosts, as many sites do.");
         Path home = layout.primaryHome();
         Path tablespace = home.resolve("ts");
         Files.createDirectories(tablespace);
-        runner.run(Command.of("chown", OS_USER + ":", home.toString(), tablespace.toString())).requireSuccess();
-        primary = new DemoCluster(runner, "primary", home.resolve("data"), home.resolve("run"), home.resolve("postgresql.log"),
+        runner.run(Command.of("chown", OS_USER + ":", home.toString(), tablespace.toString()))
+                .requireSuccess();
+        primary = new DemoCluster(
+                runner,
+                "primary",
+                home.resolve("data"),
+                home.resolve("run"),
+                home.resolve("postgresql.log"),
                 freePort());
         primary.initdb();
         String archiveCommand = archiveCommand();
@@ -243,7 +263,8 @@ public final class LifeCycleTour {
         primary.sql("create tablespace ts1 location '" + tablespace + "'");
         primary.sql("create table ledger (id int primary key, note text not null,"
                 + " at timestamptz not null default clock_timestamp()) tablespace ts1");
-        say.say("initdb in " + primary.dataDir() + "; running on port " + primary.port() + ", socket in " + primary.socketDir() + ".");
+        say.say("initdb in " + primary.dataDir() + "; running on port " + primary.port() + ", socket in "
+                + primary.socketDir() + ".");
         say.say("archive_command = '" + archiveCommand + "'");
         say.say("Table ledger lives in tablespace ts1 (" + tablespace + ").");
     }
@@ -259,22 +280,34 @@ public final class LifeCycleTour {
         }
         for (ArchiveHost h : hosts) {
             String into = h.archive() + "/$d/%f";
-            c.append(" && cp %p ").append(into).append(".part && mv ").append(into).append(".part ").append(into);
+            c.append(" && cp %p ")
+                    .append(into)
+                    .append(".part && mv ")
+                    .append(into)
+                    .append(".part ")
+                    .append(into);
         }
         return c.toString();
     }
 
     private void configuration() throws IOException {
-        standby = new DemoCluster(runner, "standby", layout.standbyData(), layout.standbyHome().resolve("run"),
-                layout.standbyHome().resolve("postgresql.log"), freePort());
-        step("The zpitr configuration",
+        standby = new DemoCluster(
+                runner,
+                "standby",
+                layout.standbyData(),
+                layout.standbyHome().resolve("run"),
+                layout.standbyHome().resolve("postgresql.log"),
+                freePort());
+        step(
+                "The zpitr configuration",
                 "One YAML file describes the appliance: the datasets to snapshot (PGDATA's first), the standby, the",
                 "archive hosts in the order to try them, where restores go, retention and the audit log.");
         Files.writeString(layout.config(), configText());
         Files.setPosixFilePermissions(layout.config(), PosixFilePermissions.fromString("rw-r--r--"));
         say.say("Written to " + layout.config() + ":");
         say.block(Files.readString(layout.config()));
-        say.say("Every zpitr command below runs with this file; to type them yourself: export ZPITR_CONFIG=" + layout.config());
+        say.say("Every zpitr command below runs with this file; to type them yourself: export ZPITR_CONFIG="
+                + layout.config());
     }
 
     private String configText() {
@@ -282,14 +315,24 @@ public final class LifeCycleTour {
         y.append("# zpitr demo sandbox: ").append(layout.dir()).append(" (remove with: zpitr demo --clean)\n");
         y.append("timezone: UTC\n");
         y.append("state_dir: ").append(layout.state()).append('\n');
-        y.append("zfs:\n  datasets: [").append(layout.dataDataset()).append(", ").append(layout.tablespaceDataset()).append("]\n");
+        y.append("zfs:\n  datasets: [")
+                .append(layout.dataDataset())
+                .append(", ")
+                .append(layout.tablespaceDataset())
+                .append("]\n");
         y.append("postgres:\n");
         y.append("  bin_dir: ").append(DemoCluster.BIN).append('\n');
         y.append("  data_dir: ").append(layout.standbyData()).append('\n');
         y.append("  os_user: ").append(OS_USER).append('\n');
-        y.append("  standby: {host: ").append(standby.socketDir()).append(", port: ").append(standby.port())
+        y.append("  standby: {host: ")
+                .append(standby.socketDir())
+                .append(", port: ")
+                .append(standby.port())
                 .append(", user: postgres, database: postgres}\n");
-        y.append("  primary: {host: ").append(primary.socketDir()).append(", port: ").append(primary.port())
+        y.append("  primary: {host: ")
+                .append(primary.socketDir())
+                .append(", port: ")
+                .append(primary.port())
                 .append(", user: postgres, database: postgres}\n");
         y.append("archive:\n  sources:\n");
         for (ArchiveHost h : hosts) {
@@ -299,7 +342,9 @@ public final class LifeCycleTour {
             y.append("      port: ").append(ArchiveHost.PORT).append('\n');
             y.append("      user: root\n");
             y.append("      path: ").append(h.archive()).append('\n');
-            y.append("      identity_file: ").append(layout.postgresKeys().resolve("id_ed25519")).append('\n');
+            y.append("      identity_file: ")
+                    .append(layout.postgresKeys().resolve("id_ed25519"))
+                    .append('\n');
             y.append("      known_hosts: ").append(knownHosts()).append('\n');
             y.append("      transports: [sftp, scp]\n");
         }
@@ -314,7 +359,8 @@ public final class LifeCycleTour {
     }
 
     private void standby(Path zpitrLauncher, Commands inProcess) throws IOException {
-        step("The standby on ZFS",
+        step(
+                "The standby on ZFS",
                 "The appliance's standby keeps PGDATA on the first dataset and the tablespace on the second. It has no",
                 "replication connection: every WAL segment reaches it through zpitr wal-fetch, its restore_command.");
         launcher = launcherForPostgres(zpitrLauncher);
@@ -322,19 +368,37 @@ public final class LifeCycleTour {
         Path home = layout.standbyHome();
         Files.createDirectories(home);
         runner.run(Command.of("chown", OS_USER + ":", home.toString())).requireSuccess();
-        runner.run(Command.of("chown", "-R", OS_USER + ":", layout.mnt().resolve("pg").toString())).requireSuccess();
+        runner.run(Command.of(
+                        "chown", "-R", OS_USER + ":", layout.mnt().resolve("pg").toString()))
+                .requireSuccess();
         Path wal = home.resolve("wal");
         long t0 = System.nanoTime();
-        ProcessResult backup = standby.run(standby.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(),
-                "-p", Integer.toString(primary.port()), "-U", "postgres", "-D", layout.standbyData().toString(),
-                "-X", "none", "-c", "fast", "--waldir=" + wal,
-                "-T", layout.primaryHome().resolve("ts") + "=" + layout.standbyTablespace()), Duration.ofMinutes(5));
+        ProcessResult backup = standby.run(
+                standby.asPostgres(
+                        "pg_basebackup",
+                        "-h",
+                        primary.socketDir().toString(),
+                        "-p",
+                        Integer.toString(primary.port()),
+                        "-U",
+                        "postgres",
+                        "-D",
+                        layout.standbyData().toString(),
+                        "-X",
+                        "none",
+                        "-c",
+                        "fast",
+                        "--waldir=" + wal,
+                        "-T",
+                        layout.primaryHome().resolve("ts") + "=" + layout.standbyTablespace()),
+                Duration.ofMinutes(5));
         if (!backup.succeeded()) {
-            throw ZpitrError.FAILED.exception("pg_basebackup from the primary failed: " + backup.stderr().strip()
-                    + "\nHINT: see " + primary.log());
+            throw ZpitrError.FAILED.exception("pg_basebackup from the primary failed: "
+                    + backup.stderr().strip() + "\nHINT: see " + primary.log());
         }
-        say.say("pg_basebackup from the primary into " + layout.standbyData() + " (" + seconds(t0) + " s); the tablespace went to "
-                + layout.standbyTablespace() + ", pg_wal to " + wal + " (outside ZFS, as the runbook advises).");
+        say.say("pg_basebackup from the primary into " + layout.standbyData() + " (" + seconds(t0)
+                + " s); the tablespace went to " + layout.standbyTablespace() + ", pg_wal to " + wal
+                + " (outside ZFS, as the runbook advises).");
         Path signal = layout.standbyData().resolve("standby.signal");
         Files.writeString(signal, "");
         runner.run(Command.of("chown", OS_USER + ":", signal.toString())).requireSuccess();
@@ -351,14 +415,15 @@ public final class LifeCycleTour {
         t0 = System.nanoTime();
         standby.start(STANDBY_LIMIT);
         awaitStandby(lsn);
-        say.say("The standby runs on port " + standby.port() + " and replayed the archive to " + lsn + " in " + seconds(t0)
-                + " s; it answers read-only queries.");
+        say.say("The standby runs on port " + standby.port() + " and replayed the archive to " + lsn + " in "
+                + seconds(t0) + " s; it answers read-only queries.");
         say.say("The primary wrote the ledger's first row after the base backup; the standby has it from the archive: "
                 + standby.sql("select note from ledger") + ".");
     }
 
     private void check() {
-        step("zpitr check",
+        step(
+                "zpitr check",
                 "Before trusting the appliance: zfs and each dataset, the standby, each archive host over each transport",
                 "with its pinned host key, spool space, clock skew against the primary.");
         Outcome r = zpitr(true, "check");
@@ -367,7 +432,8 @@ public final class LifeCycleTour {
     }
 
     private String snapshot() {
-        step("A snapshot",
+        step(
+                "A snapshot",
                 "zpitr snapshot takes both datasets in one atomic ZFS step while the standby runs, and stores PostgreSQL's",
                 "position (timeline, redo LSN, last replayed commit) on the snapshot as zpitr: properties: the pool is the catalog.");
         long t0 = System.nanoTime();
@@ -381,7 +447,8 @@ public final class LifeCycleTour {
 
     /** Row A, the target time, row B, each a second apart; returns the target as psql printed it. */
     private String writesAfterSnapshot() {
-        step("Writes after the snapshot",
+        step(
+                "Writes after the snapshot",
                 "Two rows, two seconds apart, on the primary. The goal: get back to the moment between them.");
         primary.sql("insert into ledger (id, note) values (2, 'row A')");
         String atA = primary.sql("select at from ledger where id = 2");
@@ -396,22 +463,27 @@ public final class LifeCycleTour {
         say.say("row B  committed at " + atB);
         String lsn = switchWal();
         awaitStandby(lsn);
-        say.say("The primary switched to a new WAL segment; the finished one is archived on both hosts, and the standby");
-        say.say("replayed it: it holds rows A and B as well (" + standby.sql("select count(*) from ledger") + " rows).");
+        say.say(
+                "The primary switched to a new WAL segment; the finished one is archived on both hosts, and the standby");
+        say.say("replayed it: it holds rows A and B as well (" + standby.sql("select count(*) from ledger")
+                + " rows).");
         return target;
     }
 
     private void hostFails() {
-        step("An archive host fails",
+        step(
+                "An archive host fails",
                 "Archive hosts go away: a reboot, a network cut. zpitr tries the hosts in order, skips one that does not answer",
                 "within connect_timeout, and remembers it as down for down_for: one dead host costs one timeout, not one per segment.");
         ArchiveHost first = hosts.get(0);
         first.stop();
-        say.say("Killed " + first.name() + "'s sshd: connections to " + first.address() + ":" + ArchiveHost.PORT + " are refused now.");
+        say.say("Killed " + first.name() + "'s sshd: connections to " + first.address() + ":" + ArchiveHost.PORT
+                + " are refused now.");
     }
 
     private void restore(String target) throws IOException {
-        step("Restore to the moment between the two rows",
+        step(
+                "Restore to the moment between the two rows",
                 "zpitr restore picks the newest snapshot before the target, clones its datasets (O(1): nothing is copied),",
                 "starts PostgreSQL on the clone with its own port, and lets it replay archived WAL up to the target,",
                 "beside the live standby, which it never touches.");
@@ -426,47 +498,85 @@ public final class LifeCycleTour {
         }
         // wal-fetch's own calls log to the restored instance's log; the restore's WAL feed, which
         // fetched most segments before PostgreSQL asked, reports the first fetch a source failed.
-        List<String> fetches = new ArrayList<>(restoredLog().lines().filter(l -> l.contains("zpitr wal-fetch:"))
-                .map(l -> l.substring(l.indexOf("zpitr wal-fetch:") + "zpitr wal-fetch: ".length())).toList());
-        (r.out() + "\n" + r.err()).lines().filter(l -> l.contains("prefetch of ") && l.contains(": "))
+        List<String> fetches = new ArrayList<>(restoredLog()
+                .lines()
+                .filter(l -> l.contains("zpitr wal-fetch:"))
+                .map(l -> l.substring(l.indexOf("zpitr wal-fetch:") + "zpitr wal-fetch: ".length()))
+                .toList());
+        (r.out() + "\n" + r.err())
+                .lines()
+                .filter(l -> l.contains("prefetch of ") && l.contains(": "))
                 .map(l -> l.substring(l.indexOf("prefetch of ")))
                 .map(l -> l.substring(l.indexOf(": ") + 2))
                 .forEach(l -> fetches.addAll(List.of(l.split("; "))));
         String down = hosts.get(0).name() + ": ";
         List<String> shown = new ArrayList<>();
         fetches.stream().filter(l -> l.startsWith(down)).findFirst().ifPresent(shown::add);
-        fetches.stream().filter(l -> l.startsWith(hosts.get(1).name() + ": fetched")).findFirst().ifPresent(shown::add);
+        fetches.stream()
+                .filter(l -> l.startsWith(hosts.get(1).name() + ": fetched"))
+                .findFirst()
+                .ifPresent(shown::add);
         if (!shown.isEmpty()) {
-            say.say("From the restored instance's log and the restore's WAL feed, wal-fetch at work: " + hosts.get(0).name()
-                    + " is passed over, " + hosts.get(1).name() + " serves:");
+            say.say("From the restored instance's log and the restore's WAL feed, wal-fetch at work: "
+                    + hosts.get(0).name() + " is passed over, " + hosts.get(1).name() + " serves:");
             say.block(String.join("\n", shown));
         }
         say.say("(Segments the restore had already fetched into the spool are served from there, silently.)");
     }
 
     private void restoredRows() throws IOException {
-        step("What the restored instance holds",
+        step(
+                "What the restored instance holds",
                 "The proof: the restored instance must hold row A, committed before the target, and not row B.");
         JsonNode restored = restoredInstance();
         int port = restored.get("port").asInt();
         Path socket = layout.restoreMount().resolve(RESTORE_NAME).resolve("run");
         String query = "select id, note, at from ledger order by id";
         say.command("runuser -u postgres -- psql -h " + socket + " -p " + port + " -c '" + query + "'");
-        ProcessResult rows = runner.run(Command.of(DemoCluster.asPostgres(DemoCluster.BIN, "psql", "-X", "-h", socket.toString(),
-                "-p", Integer.toString(port), "-U", "postgres", "-d", "postgres", "-c", query)).environment(DemoCluster.cleanEnvironment()));
+        ProcessResult rows = runner.run(Command.of(DemoCluster.asPostgres(
+                        DemoCluster.BIN,
+                        "psql",
+                        "-X",
+                        "-h",
+                        socket.toString(),
+                        "-p",
+                        Integer.toString(port),
+                        "-U",
+                        "postgres",
+                        "-d",
+                        "postgres",
+                        "-c",
+                        query))
+                .environment(DemoCluster.cleanEnvironment()));
         if (!rows.succeeded()) {
-            throw ZpitrError.FAILED.exception("cannot query the restored instance: " + rows.stderr().strip()
-                    + "\nHINT: see " + layout.restoreMount().resolve(RESTORE_NAME).resolve("postgresql.log"));
+            throw ZpitrError.FAILED.exception(
+                    "cannot query the restored instance: " + rows.stderr().strip() + "\nHINT: see "
+                            + layout.restoreMount().resolve(RESTORE_NAME).resolve("postgresql.log"));
         }
         say.block(rows.stdout());
-        ProcessResult ids = runner.run(Command.of(DemoCluster.asPostgres(DemoCluster.BIN, "psql", "-X", "-A", "-t", "-h",
-                socket.toString(), "-p", Integer.toString(port), "-U", "postgres", "-d", "postgres", "-c",
-                "select string_agg(note, ',' order by id) from ledger")).environment(DemoCluster.cleanEnvironment()))
+        ProcessResult ids = runner.run(Command.of(DemoCluster.asPostgres(
+                                DemoCluster.BIN,
+                                "psql",
+                                "-X",
+                                "-A",
+                                "-t",
+                                "-h",
+                                socket.toString(),
+                                "-p",
+                                Integer.toString(port),
+                                "-U",
+                                "postgres",
+                                "-d",
+                                "postgres",
+                                "-c",
+                                "select string_agg(note, ',' order by id) from ledger"))
+                        .environment(DemoCluster.cleanEnvironment()))
                 .requireSuccess();
         String notes = ids.stdout().strip();
         if (!notes.equals("opening balance,row A")) {
-            throw ZpitrError.FAILED.exception("the restored instance holds " + notes + ", not 'opening balance,row A': the restore"
-                    + " did not stop at the target\nHINT: see " + layout.restoreMount().resolve(RESTORE_NAME).resolve("postgresql.log"));
+            throw ZpitrError.FAILED.exception("the restored instance holds " + notes
+                    + ", not 'opening balance,row A': the restore" + " did not stop at the target\nHINT: see "
+                    + layout.restoreMount().resolve(RESTORE_NAME).resolve("postgresql.log"));
         }
         say.say("Row A is there, row B is not: replay stopped exactly at the target, and the instance was promoted.");
         say.say("The live standby, untouched, still replays the archive and holds all "
@@ -474,7 +584,8 @@ public final class LifeCycleTour {
     }
 
     private void auditor(String snapshotId) {
-        step("What an auditor sees",
+        step(
+                "What an auditor sees",
                 "What is retained, what can be restored, and whether the record of it is intact. A legal hold keeps a",
                 "snapshot from any deletion, by hand or by retention.");
         Outcome hold = zpitr(true, "hold", snapshotId, "--tag", HOLD_TAG);
@@ -493,11 +604,15 @@ public final class LifeCycleTour {
 
     private void summary(long startNanos) throws IOException {
         step("Summary", "");
-        say.say("Shown: an atomic snapshot of a running standby's two datasets with PostgreSQL's position on it; a standby fed");
-        say.say("only by zpitr wal-fetch from two archive hosts with dated folders; the first host failing and the second");
-        say.say("serving; a restore to a time between two commits (row A present, row B absent); a legal hold; the listing");
+        say.say(
+                "Shown: an atomic snapshot of a running standby's two datasets with PostgreSQL's position on it; a standby fed");
+        say.say(
+                "only by zpitr wal-fetch from two archive hosts with dated folders; the first host failing and the second");
+        say.say(
+                "serving; a restore to a time between two commits (row A present, row B absent); a legal hold; the listing");
         say.say("with the recoverable window; an audit log whose hash chain verifies.");
-        say.say(String.format("Timings: snapshot %d ms; clone %s; restore %.1f s (plan, clone, replay, promote); demo %d s.",
+        say.say(String.format(
+                "Timings: snapshot %d ms; clone %s; restore %.1f s (plan, clone, replay, promote); demo %d s.",
                 snapshotMillis, cloneMillis < 0 ? "?" : cloneMillis + " ms", restoreSeconds, seconds(startNanos)));
         say.say("Timings on zfs-fuse (ZFS in user space): PostgreSQL's fsyncs there are slower than on kernel ZFS.");
         say.say("");
@@ -506,7 +621,8 @@ public final class LifeCycleTour {
         say.say("  primary:   " + primary.psqlLine());
         say.say("  standby:   " + standby.psqlLine());
         say.say("  restored:  runuser -u postgres -- " + DemoCluster.BIN.resolve("psql") + " -h "
-                + layout.restoreMount().resolve(RESTORE_NAME).resolve("run") + " -p " + restored.get("port").asInt());
+                + layout.restoreMount().resolve(RESTORE_NAME).resolve("run") + " -p "
+                + restored.get("port").asInt());
         say.say("  zpitr:     export ZPITR_CONFIG=" + layout.config() + "; " + launcher + " list");
         say.say("  zfs:       zfs list -r -t all " + layout.pool());
         say.say("Remove everything with: zpitr demo --clean" + dirOption());
@@ -527,7 +643,9 @@ public final class LifeCycleTour {
 
     private void step(String title, String... why) {
         boolean numbered = !title.equals("Summary");
-        say.step(numbered ? ++stepNumber + ". " + title : title, why.length == 1 && why[0].isEmpty() ? new String[0] : why);
+        say.step(
+                numbered ? ++stepNumber + ". " + title : title,
+                why.length == 1 && why[0].isEmpty() ? new String[0] : why);
     }
 
     /** Runs a zpitr command with the sandbox config, showing it as the user would type it. */
@@ -550,7 +668,8 @@ public final class LifeCycleTour {
 
     private static void requireOk(Outcome r, String what) {
         if (r.code() != 0) {
-            throw ZpitrError.FAILED.exception("zpitr " + what + " failed (exit " + r.code() + "): " + r.err().strip());
+            throw ZpitrError.FAILED.exception("zpitr " + what + " failed (exit " + r.code() + "): "
+                    + r.err().strip());
         }
     }
 
@@ -578,8 +697,11 @@ public final class LifeCycleTour {
         String lsn = primary.sql("select pg_current_wal_lsn()");
         String segment = primary.sql("select pg_walfile_name(pg_switch_wal())");
         for (ArchiveHost h : hosts) {
-            Deadline.await(segment + " to reach " + h.name() + "'s archive", Duration.ofMinutes(1),
-                    () -> archived(h.archive(), segment), primary::logTail);
+            Deadline.await(
+                    segment + " to reach " + h.name() + "'s archive",
+                    Duration.ofMinutes(1),
+                    () -> archived(h.archive(), segment),
+                    primary::logTail);
         }
         return lsn;
     }
@@ -598,8 +720,12 @@ public final class LifeCycleTour {
     }
 
     private void awaitStandby(String lsn) {
-        Deadline.await("the standby to replay to " + lsn, STANDBY_LIMIT,
-                () -> standby.trySql("select coalesce(pg_last_wal_replay_lsn() >= '" + lsn + "', false)").map("t"::equals).orElse(false),
+        Deadline.await(
+                "the standby to replay to " + lsn,
+                STANDBY_LIMIT,
+                () -> standby.trySql("select coalesce(pg_last_wal_replay_lsn() >= '" + lsn + "', false)")
+                        .map("t"::equals)
+                        .orElse(false),
                 standby::logTail);
     }
 
@@ -611,8 +737,9 @@ public final class LifeCycleTour {
     private Path launcherForPostgres(Path given) throws IOException {
         Path jar = given.toAbsolutePath().getParent().getParent().resolve("appliance/target/zpitr.jar");
         if (!Files.isRegularFile(jar)) {
-            throw ZpitrError.FAILED.exception("the zpitr jar is missing: " + jar
-                    + "\nHINT: build it (mvn -B -q -pl appliance -am package) or run the demo through bin/zpitr, which does");
+            throw ZpitrError.FAILED.exception(
+                    "the zpitr jar is missing: " + jar
+                            + "\nHINT: build it (mvn -B -q -pl appliance -am package) or run the demo through bin/zpitr, which does");
         }
         Path use = given;
         if (!postgresMay("-x", given) || !postgresMay("-r", jar)) {
@@ -622,22 +749,33 @@ public final class LifeCycleTour {
             Files.createDirectories(target);
             Files.copy(given, bin.resolve("zpitr"), StandardCopyOption.REPLACE_EXISTING);
             Files.copy(jar, target.resolve("zpitr.jar"), StandardCopyOption.REPLACE_EXISTING);
-            runner.run(Command.of("chmod", "-R", "a+rX", layout.app().toString())).requireSuccess();
+            runner.run(Command.of("chmod", "-R", "a+rX", layout.app().toString()))
+                    .requireSuccess();
             use = bin.resolve("zpitr");
-            say.say("postgres cannot reach " + given + " (a checkout under a private folder?): the launcher and jar were copied to "
-                    + layout.app() + ", and the commands below run through that copy.");
+            say.say("postgres cannot reach " + given
+                    + " (a checkout under a private folder?): the launcher and jar were copied to " + layout.app()
+                    + ", and the commands below run through that copy.");
         }
         ProcessResult version = runner.run(Command.of("runuser", "-u", OS_USER, "--", use.toString(), "--version")
                 .timeout(Duration.ofMinutes(2)));
         if (!version.succeeded()) {
             throw ZpitrError.FAILED.exception("postgres cannot run " + use + " (exit " + version.exitCode() + "): "
-                    + version.stderr().strip() + "\nHINT: PostgreSQL runs restore_command as postgres: is java on its PATH?");
+                    + version.stderr().strip()
+                    + "\nHINT: PostgreSQL runs restore_command as postgres: is java on its PATH?");
         }
         return use;
     }
 
     private boolean postgresMay(String test, Path file) {
-        return runner.run(Command.of("runuser", "-u", OS_USER, "--", "test", test, file.toAbsolutePath().toString())).succeeded();
+        return runner.run(Command.of(
+                        "runuser",
+                        "-u",
+                        OS_USER,
+                        "--",
+                        "test",
+                        test,
+                        file.toAbsolutePath().toString()))
+                .succeeded();
     }
 
     /** Commands through a launcher (a separate JVM each), for when the in-process launcher is out of postgres's reach. */
@@ -656,8 +794,9 @@ public final class LifeCycleTour {
 
     private static void requireRoot() {
         if (!"root".equals(System.getProperty("user.name"))) {
-            throw ZpitrError.FAILED.exception("zpitr demo needs root: it installs packages, creates a ZFS pool, and runs"
-                    + " PostgreSQL as postgres and sshd\nHINT: run it as root (sudo bin/zpitr demo)");
+            throw ZpitrError.FAILED.exception(
+                    "zpitr demo needs root: it installs packages, creates a ZFS pool, and runs"
+                            + " PostgreSQL as postgres and sshd\nHINT: run it as root (sudo bin/zpitr demo)");
         }
     }
 

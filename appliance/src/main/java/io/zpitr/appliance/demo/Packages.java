@@ -17,12 +17,15 @@ import java.util.Map;
 /** zfs-fuse, PostgreSQL 15 and OpenSSH's server, each recognised by a file it installs. */
 final class Packages {
     /** A package and the file that shows it is there. */
-    record Needed(String name, Path file, String why) {
-    }
+    record Needed(String name, Path file, String why) {}
 
     static final List<Needed> NEEDED = List.of(
-            new Needed("zfs-fuse", Path.of("/usr/sbin/zfs-fuse"), "ZFS in user space: zfs, zpool and the zfs-fuse daemon"),
-            new Needed("postgresql-15", DemoCluster.BIN.resolve("postgres"), "the primary, the standby and restored instances"),
+            new Needed(
+                    "zfs-fuse", Path.of("/usr/sbin/zfs-fuse"), "ZFS in user space: zfs, zpool and the zfs-fuse daemon"),
+            new Needed(
+                    "postgresql-15",
+                    DemoCluster.BIN.resolve("postgres"),
+                    "the primary, the standby and restored instances"),
             new Needed("openssh-server", Path.of("/usr/sbin/sshd"), "the two archive hosts (and ssh-keygen, scp)"));
 
     /** postgresql-common reads this before making a package's default cluster. */
@@ -41,13 +44,15 @@ final class Packages {
     /** apt-get install -y, without questions; needs root. */
     void install(List<Needed> packages) {
         if (!Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
-            throw ZpitrError.FAILED.exception("missing: " + String.join(", ", packages.stream().map(Needed::name).toList())
+            throw ZpitrError.FAILED.exception("missing: "
+                    + String.join(", ", packages.stream().map(Needed::name).toList())
                     + ", and there is no apt-get to install them\nHINT: install them with this system's package manager,"
                     + " then run zpitr demo again");
         }
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("DEBIAN_FRONTEND", "noninteractive");
-        ProcessResult update = runner.run(Command.of("apt-get", "update", "-qq").environment(env).timeout(Duration.ofMinutes(10)));
+        ProcessResult update = runner.run(
+                Command.of("apt-get", "update", "-qq").environment(env).timeout(Duration.ofMinutes(10)));
         if (!update.succeeded()) {
             throw ZpitrError.FAILED.exception("apt-get update failed: " + tail(update.stderr())
                     + "\nHINT: is a Debian mirror reachable? (see /etc/apt/sources.list)");
@@ -55,13 +60,16 @@ final class Packages {
         List<String> argv = new java.util.ArrayList<>(List.of("apt-get", "install", "-y", "-qq"));
         packages.forEach(p -> argv.add(p.name()));
         ProcessResult install;
-        boolean noMainCluster = packages.stream().anyMatch(p -> p.name().startsWith("postgresql")) && !Files.exists(NO_MAIN_CLUSTER);
+        boolean noMainCluster =
+                packages.stream().anyMatch(p -> p.name().startsWith("postgresql")) && !Files.exists(NO_MAIN_CLUSTER);
         try {
             if (noMainCluster) {
                 // The demo makes its own clusters; Debian's default one would only hold port 5432.
                 Files.createDirectories(NO_MAIN_CLUSTER.getParent());
-                Files.writeString(NO_MAIN_CLUSTER, "# written by zpitr demo for the time of its apt-get install\n"
-                        + "create_main_cluster = false\n");
+                Files.writeString(
+                        NO_MAIN_CLUSTER,
+                        "# written by zpitr demo for the time of its apt-get install\n"
+                                + "create_main_cluster = false\n");
             }
             install = runner.run(Command.of(argv).environment(env).timeout(Duration.ofMinutes(15)));
         } catch (IOException e) {
@@ -76,13 +84,15 @@ final class Packages {
             }
         }
         if (!install.succeeded()) {
-            throw ZpitrError.FAILED.exception("apt-get install " + String.join(" ", argv.subList(4, argv.size())) + " failed: "
-                    + tail(install.stderr()) + "\nHINT: run the same apt-get install by hand to see the whole story");
+            throw ZpitrError.FAILED.exception("apt-get install " + String.join(" ", argv.subList(4, argv.size()))
+                    + " failed: " + tail(install.stderr())
+                    + "\nHINT: run the same apt-get install by hand to see the whole story");
         }
         List<Needed> still = missing();
         if (!still.isEmpty()) {
-            throw ZpitrError.FAILED.exception("after apt-get install, still missing: " + still.get(0).file()
-                    + "\nHINT: on Debian 12 the packages are " + String.join(", ", NEEDED.stream().map(Needed::name).toList()));
+            throw ZpitrError.FAILED.exception("after apt-get install, still missing: "
+                    + still.get(0).file() + "\nHINT: on Debian 12 the packages are "
+                    + String.join(", ", NEEDED.stream().map(Needed::name).toList()));
         }
     }
 

@@ -41,7 +41,8 @@ final class SandboxCleaner {
 
     /** Whether there is anything of a sandbox at the layout's folder or pool. */
     boolean present() {
-        return Files.exists(layout.dir(), LinkOption.NOFOLLOW_LINKS) || (zfsInstalled() && new DemoPool(runner, layout).exists());
+        return Files.exists(layout.dir(), LinkOption.NOFOLLOW_LINKS)
+                || (zfsInstalled() && new DemoPool(runner, layout).exists());
     }
 
     /**
@@ -53,9 +54,12 @@ final class SandboxCleaner {
      */
     boolean clean(boolean stopZfsFuse) throws IOException {
         Path dir = layout.dir();
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.exists(layout.marker()) && !onlyEarlierTourFiles(dir)) {
-            throw ZpitrError.INVALID_ARGUMENT.exception(dir + " is not a zpitr demo sandbox (it has no " + SandboxLayout.MARKER
-                    + " file); refusing to remove it\nHINT: pass the --dir the demo was run with");
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)
+                && !Files.exists(layout.marker())
+                && !onlyEarlierTourFiles(dir)) {
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    dir + " is not a zpitr demo sandbox (it has no " + SandboxLayout.MARKER
+                            + " file); refusing to remove it\nHINT: pass the --dir the demo was run with");
         }
         boolean startedZfsFuse = Files.exists(layout.startedZfsFuse());
 
@@ -87,7 +91,7 @@ final class SandboxCleaner {
         // Whatever else still names the sandbox: a hung wal-fetch, a session of an archive host.
         for (ProcessHandle left : ProcessTrees.mentioning(dir + "/")) {
             String what = left.info().commandLine().orElse("");
-            if (ProcessTrees.alive(left.pid())) {  // or it ended by itself (its parent was stopped above)
+            if (ProcessTrees.alive(left.pid())) { // or it ended by itself (its parent was stopped above)
                 ProcessTrees.stop(left, GRACE);
                 narration.say("Stopped pid " + left.pid() + (what.isEmpty() ? "" : ": " + shorten(what)));
             }
@@ -96,7 +100,7 @@ final class SandboxCleaner {
         if (zfsInstalled()) {
             DemoPool pool = new DemoPool(runner, layout);
             if (!pool.daemonAnswers() && Files.exists(layout.poolImage())) {
-                pool.ensureDaemon();  // after a reboot: the pool comes back from zpool.cache, to be destroyed
+                pool.ensureDaemon(); // after a reboot: the pool comes back from zpool.cache, to be destroyed
             }
             if (pool.exists()) {
                 pool.destroy();
@@ -162,7 +166,8 @@ final class SandboxCleaner {
             return false;
         }
         try (Stream<Path> entries = Files.list(dir)) {
-            return entries.allMatch(p -> Set.of("pool.img", "mnt").contains(p.getFileName().toString()));
+            return entries.allMatch(
+                    p -> Set.of("pool.img", "mnt").contains(p.getFileName().toString()));
         }
     }
 
@@ -173,8 +178,10 @@ final class SandboxCleaner {
                 Files.deleteIfExists(p);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + root + ": " + e.getMessage()
-                    + "\nHINT: is something still mounted or running in there? (findmnt -R " + root + ")", e);
+            throw new UncheckedIOException(
+                    "cannot remove " + root + ": " + e.getMessage()
+                            + "\nHINT: is something still mounted or running in there? (findmnt -R " + root + ")",
+                    e);
         }
     }
 

@@ -19,6 +19,7 @@ final class SandboxLayout {
     static final String MARKER = ".zpitr-demo";
     /** The folder name ends up in archive source paths and socket paths: keep it plain and short. */
     private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9/_.+-]+");
+
     private static final int MAX_LENGTH = 60;
 
     private final Path dir;
@@ -40,12 +41,14 @@ final class SandboxLayout {
             throw ZpitrError.INVALID_ARGUMENT.exception("--dir must be an absolute path without . or ..: " + dir);
         }
         if (!SAFE_PATH.matcher(text).matches() || dir.getNameCount() < 2) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("--dir " + dir + " must be a folder at least two levels deep, named with"
-                    + " letters, digits and / _ . + - only\nHINT: the default is " + DEFAULT_DIR);
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    "--dir " + dir + " must be a folder at least two levels deep, named with"
+                            + " letters, digits and / _ . + - only\nHINT: the default is " + DEFAULT_DIR);
         }
         if (text.length() > MAX_LENGTH) {
             throw ZpitrError.INVALID_ARGUMENT.exception("--dir " + dir + " is longer than " + MAX_LENGTH
-                    + " characters: PostgreSQL's socket paths below it would be too long\nHINT: the default is " + DEFAULT_DIR);
+                    + " characters: PostgreSQL's socket paths below it would be too long\nHINT: the default is "
+                    + DEFAULT_DIR);
         }
         return new SandboxLayout(dir, poolName(dir));
     }

@@ -10,7 +10,11 @@ package io.zpitr.appliance.drill;
  */
 public record CheckResult(String name, Status status, String detail, long millis) {
     /** Outcomes as the audit log and the report write them. */
-    public enum Status { passed, failed, not_available }
+    public enum Status {
+        passed,
+        failed,
+        not_available
+    }
 
     public boolean failed() {
         return status == Status.failed;

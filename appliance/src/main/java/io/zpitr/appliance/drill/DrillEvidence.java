@@ -33,7 +33,13 @@ final class DrillEvidence {
     void record(DrillResult r, Optional<SnapshotSet> set) {
         Map<String, Object> d = r.fields();
         mark(set, r.outcome(), r.at());
-        appliance.audit().append(AuditEvent.DRILL, argv, r.outcome() == DrillResult.Outcome.passed ? Outcome.OK : Outcome.FAILED, d);
+        appliance
+                .audit()
+                .append(
+                        AuditEvent.DRILL,
+                        argv,
+                        r.outcome() == DrillResult.Outcome.passed ? Outcome.OK : Outcome.FAILED,
+                        d);
     }
 
     /** A drill that could not restore: the target is not restorable, or the restore failed. */

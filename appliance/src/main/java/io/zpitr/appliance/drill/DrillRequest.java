@@ -14,16 +14,23 @@ import java.util.Optional;
  * @param keep     keep the clone and its running instance afterwards
  * @param ttl      with keep: when the daemon may drop it
  */
-public record DrillRequest(Pick pick, Optional<String> snapshot, RecoveryTarget target, boolean keep, Optional<Duration> ttl) {
+public record DrillRequest(
+        Pick pick, Optional<String> snapshot, RecoveryTarget target, boolean keep, Optional<Duration> ttl) {
     /** How the set is chosen. */
-    public enum Pick { DEFAULT, ID, OLDEST, NEWEST }
+    public enum Pick {
+        DEFAULT,
+        ID,
+        OLDEST,
+        NEWEST
+    }
 
     public DrillRequest {
         if (pick == Pick.ID && snapshot.isEmpty()) {
             throw ZpitrError.INVALID_ARGUMENT.exception("a drill of a named set needs its id");
         }
         if (ttl.isPresent() && !keep) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("--ttl applies to a kept drill clone only\nHINT: add --keep, or leave --ttl out");
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    "--ttl applies to a kept drill clone only\nHINT: add --keep, or leave --ttl out");
         }
     }
 }

@@ -19,11 +19,24 @@ import java.util.Map;
  * @param connect       how to connect to a kept clone, else null
  * @param at            when the drill finished
  */
-public record DrillResult(String name, String snapshot, String target, String reached, Outcome outcome,
-                          List<CheckResult> checks, String amcheckDigest, Map<String, Long> timings, boolean kept,
-                          String connect, Instant at) {
+public record DrillResult(
+        String name,
+        String snapshot,
+        String target,
+        String reached,
+        Outcome outcome,
+        List<CheckResult> checks,
+        String amcheckDigest,
+        Map<String, Long> timings,
+        boolean kept,
+        String connect,
+        Instant at) {
     /** A drill's verdict, as {@code zpitr:verified_outcome} records it. */
-    public enum Outcome { passed, failed, not_restorable }
+    public enum Outcome {
+        passed,
+        failed,
+        not_restorable
+    }
 
     /** The drill as its audit line's details and {@code zpitr drill --format json} give it (docs/drills.md). */
     public Map<String, Object> fields() {
@@ -33,14 +46,18 @@ public record DrillResult(String name, String snapshot, String target, String re
         d.put("target", target);
         d.put("reached", reached);
         d.put("result", outcome.name());
-        d.put("checks", checks.stream().map(c -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", c.name());
-            m.put("status", c.status().name());
-            m.put("detail", c.detail());
-            m.put("ms", c.millis());
-            return m;
-        }).toList());
+        d.put(
+                "checks",
+                checks.stream()
+                        .map(c -> {
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("name", c.name());
+                            m.put("status", c.status().name());
+                            m.put("detail", c.detail());
+                            m.put("ms", c.millis());
+                            return m;
+                        })
+                        .toList());
         d.put("amcheck_digest", amcheckDigest);
         d.put("timings_ms", timings);
         d.put("kept", kept);

@@ -13,11 +13,11 @@ import java.util.Optional;
  * rotates through all retained sets, so N sets are each proven within N runs.
  */
 public final class DrillRotation {
-    private DrillRotation() {
-    }
+    private DrillRotation() {}
 
     public static Optional<SnapshotSet> next(List<SnapshotSet> sets) {
-        return sets.stream().min(Comparator.comparing((SnapshotSet s) -> s.verifiedAt() == null ? Instant.MIN : s.verifiedAt())
-                .thenComparing(SnapshotSet::created));
+        return sets.stream()
+                .min(Comparator.comparing((SnapshotSet s) -> s.verifiedAt() == null ? Instant.MIN : s.verifiedAt())
+                        .thenComparing(SnapshotSet::created));
     }
 }

@@ -30,7 +30,8 @@ import java.util.Optional;
  * answering) still drops its clone and records the failure.
  */
 public final class DrillService {
-    private static final DateTimeFormatter NAME_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter NAME_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     private final Appliance appliance;
     private final PrintWriter out;
@@ -75,12 +76,13 @@ public final class DrillService {
             MajorCheck.requireSameMajor(appliance.settings(), appliance.runner(), plan.base());
             SnapshotSet set = plan.base();
             known.put("snapshot", set.id());
-            out.println("drill:    " + name + " of " + set.id() + " to " + request.target().describe());
+            out.println("drill:    " + name + " of " + set.id() + " to "
+                    + request.target().describe());
             out.flush();
             RestoreService.Result restored;
             try {
-                restored = restores.restore(plan, new RestoreRequest(name, 0, RestoreRequest.Action.promote, false, false,
-                        expires));
+                restored = restores.restore(
+                        plan, new RestoreRequest(name, 0, RestoreRequest.Action.promote, false, false, expires));
             } catch (NotRestorableException e) {
                 evidence.failed(known, e, DrillResult.Outcome.not_restorable, Optional.of(set));
                 throw e;
@@ -95,7 +97,8 @@ public final class DrillService {
             try {
                 QueryChecks queries = new QueryChecks(appliance.runner(), restored.connection());
                 checks.add(queries.target(set, request.target(), restored.stoppedAt()));
-                IntegrityCheck.Outcome integrity = new IntegrityCheck(appliance.runner(), restored.connection()).run(queries.major());
+                IntegrityCheck.Outcome integrity =
+                        new IntegrityCheck(appliance.runner(), restored.connection()).run(queries.major());
                 checks.addAll(integrity.results());
                 digest = integrity.digest();
                 for (ConfiguredCheck c : configured) {
@@ -110,9 +113,18 @@ public final class DrillService {
             dropUnlessKept(restores, name, request);
             timings.put("done", ms(t0));
             boolean passed = checks.stream().noneMatch(CheckResult::failed);
-            DrillResult result = new DrillResult(name, set.id(), request.target().describe(), restored.stoppedAt(),
-                    passed ? DrillResult.Outcome.passed : DrillResult.Outcome.failed, List.copyOf(checks), digest, timings,
-                    request.keep(), request.keep() ? restored.psql() : null, appliance.clock().instant());
+            DrillResult result = new DrillResult(
+                    name,
+                    set.id(),
+                    request.target().describe(),
+                    restored.stoppedAt(),
+                    passed ? DrillResult.Outcome.passed : DrillResult.Outcome.failed,
+                    List.copyOf(checks),
+                    digest,
+                    timings,
+                    request.keep(),
+                    request.keep() ? restored.psql() : null,
+                    appliance.clock().instant());
             evidence.record(result, Optional.of(set));
             return result;
         }
@@ -123,8 +135,10 @@ public final class DrillService {
         if (!request.keep()) {
             return null;
         }
-        return request.ttl().or(() -> RestoreService.defaultTtl(appliance.settings()))
-                .map(d -> appliance.clock().instant().plus(d)).orElse(null);
+        return request.ttl()
+                .or(() -> RestoreService.defaultTtl(appliance.settings()))
+                .map(d -> appliance.clock().instant().plus(d))
+                .orElse(null);
     }
 
     private void dropUnlessKept(RestoreService restores, String name, DrillRequest request) throws IOException {
@@ -140,8 +154,10 @@ public final class DrillService {
             case ID -> request.snapshot();
             case OLDEST -> Optional.of(nonEmpty(sets).get(0).id());
             case NEWEST -> Optional.of(nonEmpty(sets).get(sets.size() - 1).id());
-            default -> request.target() instanceof RecoveryTarget.Time ? Optional.empty()
-                    : Optional.of(nonEmpty(sets).get(sets.size() - 1).id());
+            default ->
+                request.target() instanceof RecoveryTarget.Time
+                        ? Optional.empty()
+                        : Optional.of(nonEmpty(sets).get(sets.size() - 1).id());
         };
     }
 

@@ -15,7 +15,14 @@ import java.util.regex.Pattern;
 public record Expectation(String text, Operator operator, String value, boolean numeric) {
     /** The comparisons a check may ask for. */
     public enum Operator {
-        EQ("="), NE("!="), LT("<"), LE("<="), GT(">"), GE(">="), IS_NULL("is null"), IS_NOT_NULL("is not null");
+        EQ("="),
+        NE("!="),
+        LT("<"),
+        LE("<="),
+        GT(">"),
+        GE(">="),
+        IS_NULL("is null"),
+        IS_NOT_NULL("is not null");
 
         private final String symbol;
 
@@ -71,8 +78,9 @@ public record Expectation(String text, Operator operator, String value, boolean 
     }
 
     private static ConfigException refused(String text, String why) {
-        return new ConfigException("unknown check expectation \"" + text + "\": " + why
-                + "\nHINT: write a comparison and a number or a quoted text: > 0, >= 100, = 'ok', != 'failed', is not null");
+        return new ConfigException(
+                "unknown check expectation \"" + text + "\": " + why
+                        + "\nHINT: write a comparison and a number or a quoted text: > 0, >= 100, = 'ok', != 'failed', is not null");
     }
 
     /**
@@ -89,7 +97,7 @@ public record Expectation(String text, Operator operator, String value, boolean 
             return actual != null;
         }
         if (actual == null) {
-            return false;  // as in SQL: NULL compares with nothing
+            return false; // as in SQL: NULL compares with nothing
         }
         int c;
         if (numeric) {
@@ -97,7 +105,8 @@ public record Expectation(String text, Operator operator, String value, boolean 
             try {
                 a = new BigDecimal(actual.strip());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("the query returned '" + actual + "', not a number, for \"" + text + "\"");
+                throw new IllegalArgumentException(
+                        "the query returned '" + actual + "', not a number, for \"" + text + "\"");
             }
             c = a.compareTo(new BigDecimal(value));
         } else {

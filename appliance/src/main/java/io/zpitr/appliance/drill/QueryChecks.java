@@ -43,24 +43,29 @@ final class QueryChecks {
      */
     CheckResult target(SnapshotSet set, RecoveryTarget target, String reachedText) {
         long t0 = System.nanoTime();
-        Row row = one("postgres", "select pg_last_wal_replay_lsn(), to_char(pg_last_xact_replay_timestamp() at time zone 'UTC',"
-                + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), (select timeline_id from pg_control_checkpoint())");
+        Row row = one(
+                "postgres",
+                "select pg_last_wal_replay_lsn(), to_char(pg_last_xact_replay_timestamp() at time zone 'UTC',"
+                        + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), (select timeline_id from pg_control_checkpoint())");
         String lsn = row.fields().get(0);
         String time = row.fields().get(1);
         StringBuilder detail = new StringBuilder("replay stopped at LSN " + (lsn == null ? "-" : lsn)
-                + ", last commit " + (time == null ? "-" : time) + "; timeline now " + row.fields().get(2)
+                + ", last commit " + (time == null ? "-" : time) + "; timeline now "
+                + row.fields().get(2)
                 + " (the set's: " + set.timeline() + "); PostgreSQL: " + reachedText);
         boolean ok = true;
         if (lsn != null && set.redoLsn() != null && Lsn.parse(lsn).compareTo(Lsn.parse(set.redoLsn())) < 0) {
             ok = false;
             detail.append("; stopped before the set's redo point ").append(set.redoLsn());
         }
-        if (target instanceof RecoveryTarget.Time t && time != null
+        if (target instanceof RecoveryTarget.Time t
+                && time != null
                 && Instant.parse(time).isAfter(t.at().toInstant())) {
             ok = false;
             detail.append("; a commit after the target was replayed");
         }
-        return new CheckResult("target", ok ? CheckResult.Status.passed : CheckResult.Status.failed, detail.toString(), ms(t0));
+        return new CheckResult(
+                "target", ok ? CheckResult.Status.passed : CheckResult.Status.failed, detail.toString(), ms(t0));
     }
 
     /** One configured check; a SQL error or a result that is not one value fails it, saying so. */
@@ -69,9 +74,15 @@ final class QueryChecks {
         ProcessResult r = runner.run(psql(check.database(), check.sql()).stderrLimit(8192));
         String where = "in database \"" + check.database() + "\": ";
         if (!r.succeeded()) {
-            String error = r.stderr().strip().isEmpty() ? "psql exited " + r.exitCode() : r.stderr().strip();
-            return new CheckResult(check.name(), CheckResult.Status.failed, "SQL error " + where + error
-                    + "\nHINT: correct drill.checks '" + check.name() + "' (try it with psql on the standby)", ms(t0));
+            String error = r.stderr().strip().isEmpty()
+                    ? "psql exited " + r.exitCode()
+                    : r.stderr().strip();
+            return new CheckResult(
+                    check.name(),
+                    CheckResult.Status.failed,
+                    "SQL error " + where + error + "\nHINT: correct drill.checks '" + check.name()
+                            + "' (try it with psql on the standby)",
+                    ms(t0));
         }
         Row row;
         try {
@@ -80,8 +91,11 @@ final class QueryChecks {
             return new CheckResult(check.name(), CheckResult.Status.failed, where + e.getMessage(), ms(t0));
         }
         if (row.fields().size() != 1) {
-            return new CheckResult(check.name(), CheckResult.Status.failed, where + "the query returned " + row.fields().size()
-                    + " columns; a check needs exactly one value", ms(t0));
+            return new CheckResult(
+                    check.name(),
+                    CheckResult.Status.failed,
+                    where + "the query returned " + row.fields().size() + " columns; a check needs exactly one value",
+                    ms(t0));
         }
         String value = row.fields().get(0);
         boolean met;
@@ -91,8 +105,11 @@ final class QueryChecks {
             return new CheckResult(check.name(), CheckResult.Status.failed, where + e.getMessage(), ms(t0));
         }
         String shown = value == null ? "NULL" : "'" + value + "'";
-        return new CheckResult(check.name(), met ? CheckResult.Status.passed : CheckResult.Status.failed,
-                "returned " + shown + ", expected " + check.expect().text() + (met ? "" : ": NOT MET"), ms(t0));
+        return new CheckResult(
+                check.name(),
+                met ? CheckResult.Status.passed : CheckResult.Status.failed,
+                "returned " + shown + ", expected " + check.expect().text() + (met ? "" : ": NOT MET"),
+                ms(t0));
     }
 
     /** One row's fields. */
@@ -108,8 +125,24 @@ final class QueryChecks {
     }
 
     private io.zpitr.process.Command psql(String database, String sql) {
-        return instance.client("psql", TIMEOUT, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-F", FIELD, "-0",
-                "-P", "null=" + NULL, "-d", database, "-c", sql);
+        return instance.client(
+                "psql",
+                TIMEOUT,
+                "-X",
+                "-A",
+                "-t",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-F",
+                FIELD,
+                "-0",
+                "-P",
+                "null=" + NULL,
+                "-d",
+                database,
+                "-c",
+                sql);
     }
 
     private static Row parse(String stdout) {
@@ -118,10 +151,11 @@ final class QueryChecks {
             throw new IllegalArgumentException("the query returned no row; a check needs exactly one value");
         }
         if (text.contains(RECORD)) {
-            throw new IllegalArgumentException("the query returned " + text.split(RECORD, -1).length
-                    + " rows; a check needs exactly one value");
+            throw new IllegalArgumentException(
+                    "the query returned " + text.split(RECORD, -1).length + " rows; a check needs exactly one value");
         }
-        List<String> fields = List.of(text.split(java.util.regex.Pattern.quote(FIELD), -1)).stream().map(f -> f.equals(NULL) ? null : f)
+        List<String> fields = List.of(text.split(java.util.regex.Pattern.quote(FIELD), -1)).stream()
+                .map(f -> f.equals(NULL) ? null : f)
                 .collect(java.util.stream.Collectors.toList());
         return new Row(fields);
     }

@@ -17,7 +17,8 @@ public record Lsn(long value) implements Comparable<Lsn> {
     /** The LSN a user typed; anything else is {@code invalid-argument}. */
     public static Lsn parse(String text) {
         if (!isLsn(text)) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' is not an LSN (expected hex X/Y, e.g. 0/3000028)");
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    "'" + text + "' is not an LSN (expected hex X/Y, e.g. 0/3000028)");
         }
         String[] parts = text.strip().split("/");
         return new Lsn(Long.parseLong(parts[0], 16) << 32 | Long.parseLong(parts[1], 16));

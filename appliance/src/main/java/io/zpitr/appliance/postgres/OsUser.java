@@ -22,8 +22,7 @@ import java.util.Optional;
  * files they need.
  */
 public final class OsUser {
-    private OsUser() {
-    }
+    private OsUser() {}
 
     /** Whether this process runs as root: the kernel's uid of this process, not the user.name property. */
     public static boolean isRoot() {
@@ -69,10 +68,11 @@ public final class OsUser {
         try {
             group = lookup.lookupPrincipalByGroupName(user);
         } catch (UserPrincipalNotFoundException e) {
-            group = null;  // no group of that name: leave the group as it is
+            group = null; // no group of that name: leave the group as it is
         }
         for (Path p : paths) {
-            PosixFileAttributeView view = Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+            PosixFileAttributeView view =
+                    Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
             view.setOwner(owner);
             if (group != null) {
                 view.setGroup(group);

@@ -17,8 +17,7 @@ import java.util.Properties;
  * to PgJDBC in memory, never into a URL, an argv or a log line.
  */
 public final class PgConnections {
-    private PgConnections() {
-    }
+    private PgConnections() {}
 
     public static Connection open(PostgresSettings.Connection c, String applicationName) throws SQLException {
         Properties props = new Properties();
@@ -29,7 +28,9 @@ public final class PgConnections {
         if (c.passwordFile().isPresent()) {
             Path file = c.passwordFile().get();
             try {
-                props.setProperty("password", Files.readString(file, StandardCharsets.UTF_8).strip());
+                props.setProperty(
+                        "password",
+                        Files.readString(file, StandardCharsets.UTF_8).strip());
             } catch (IOException e) {
                 throw new SQLException("cannot read password_file " + file + ": " + e.getMessage(), e);
             }
@@ -37,7 +38,9 @@ public final class PgConnections {
         String url;
         if (c.host().startsWith("/")) {
             props.setProperty("socketFactory", UnixSocketFactory.class.getName());
-            props.setProperty("socketFactoryArg", Path.of(c.host(), ".s.PGSQL." + c.port()).toString());
+            props.setProperty(
+                    "socketFactoryArg",
+                    Path.of(c.host(), ".s.PGSQL." + c.port()).toString());
             url = "jdbc:postgresql://localhost:" + c.port() + "/" + c.database();
         } else {
             url = "jdbc:postgresql://" + c.host() + ":" + c.port() + "/" + c.database();

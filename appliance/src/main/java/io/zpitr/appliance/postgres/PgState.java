@@ -18,8 +18,16 @@ import java.time.OffsetDateTime;
  * @param nextXid         the first transaction id not yet completed at the replay position (a
  *                        transaction with an id at or above it commits after the snapshot), or -1
  */
-public record PgState(String source, long timeline, Lsn redoLsn, Lsn checkpointLsn, Lsn replayLsn,
-                      OffsetDateTime replayTime, String systemId, int serverVersion, long nextXid) {
+public record PgState(
+        String source,
+        long timeline,
+        Lsn redoLsn,
+        Lsn checkpointLsn,
+        Lsn replayLsn,
+        OffsetDateTime replayTime,
+        String systemId,
+        int serverVersion,
+        long nextXid) {
 
     public int major() {
         return serverVersion / 10000;

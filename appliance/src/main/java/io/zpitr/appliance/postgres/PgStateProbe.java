@@ -31,15 +31,23 @@ public final class PgStateProbe {
                    txid_snapshot_xmax(txid_current_snapshot())
               from (select pg_control_checkpoint() c) s""";
 
-    private PgStateProbe() {
-    }
+    private PgStateProbe() {}
 
     /** Over SQL from a running server. */
     public static PgState fromServer(Connection connection) throws SQLException {
-        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(QUERY)) {
+        try (Statement st = connection.createStatement();
+                ResultSet rs = st.executeQuery(QUERY)) {
             rs.next();
-            return new PgState("standby", rs.getLong(1), Lsn.parse(rs.getString(2)), Lsn.parse(rs.getString(3)),
-                    Lsn.parse(rs.getString(4)), rs.getObject(5, OffsetDateTime.class), rs.getString(6), rs.getInt(7), rs.getLong(8));
+            return new PgState(
+                    "standby",
+                    rs.getLong(1),
+                    Lsn.parse(rs.getString(2)),
+                    Lsn.parse(rs.getString(3)),
+                    Lsn.parse(rs.getString(4)),
+                    rs.getObject(5, OffsetDateTime.class),
+                    rs.getString(6),
+                    rs.getInt(7),
+                    rs.getLong(8));
         }
     }
 
@@ -48,15 +56,24 @@ public final class PgStateProbe {
         ProcessResult r = runner.run(Command.of(binDir.resolve("pg_controldata").toString(), "-D", dataDir.toString())
                 .environment(Map.of("LC_ALL", "C", "PATH", "/usr/bin:/bin")));
         if (!r.succeeded()) {
-            throw ZpitrError.PROCESS_FAILED.exception("pg_controldata -D " + dataDir + " failed: " + r.stderr().strip()
-                    + "\nHINT: check postgres.bin_dir and postgres.data_dir");
+            throw ZpitrError.PROCESS_FAILED.exception("pg_controldata -D " + dataDir + " failed: "
+                    + r.stderr().strip() + "\nHINT: check postgres.bin_dir and postgres.data_dir");
         }
         PgState state = parseControlData(r.stdout());
         try {
             // PG_VERSION names the major exactly; pg_control's format is shared by several majors.
-            int major = Integer.parseInt(java.nio.file.Files.readString(dataDir.resolve("PG_VERSION")).strip());
-            return new PgState(state.source(), state.timeline(), state.redoLsn(), state.checkpointLsn(),
-                    state.replayLsn(), null, state.systemId(), major * 10000, state.nextXid());
+            int major = Integer.parseInt(java.nio.file.Files.readString(dataDir.resolve("PG_VERSION"))
+                    .strip());
+            return new PgState(
+                    state.source(),
+                    state.timeline(),
+                    state.redoLsn(),
+                    state.checkpointLsn(),
+                    state.replayLsn(),
+                    null,
+                    state.systemId(),
+                    major * 10000,
+                    state.nextXid());
         } catch (java.io.IOException | NumberFormatException e) {
             return state;
         }
@@ -67,17 +84,26 @@ public final class PgStateProbe {
         for (String line : text.lines().toList()) {
             int colon = line.indexOf(':');
             if (colon > 0) {
-                fields.putIfAbsent(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
+                fields.putIfAbsent(
+                        line.substring(0, colon).strip(),
+                        line.substring(colon + 1).strip());
             }
         }
         Lsn redo = Lsn.parse(require(fields, "Latest checkpoint's REDO location"));
         Lsn checkpoint = Lsn.parse(require(fields, "Latest checkpoint location"));
-        Lsn minRecovery = Optional.ofNullable(fields.get("Minimum recovery ending location")).map(Lsn::parse).orElse(new Lsn(0));
+        Lsn minRecovery = Optional.ofNullable(fields.get("Minimum recovery ending location"))
+                .map(Lsn::parse)
+                .orElse(new Lsn(0));
         int controlVersion = Integer.parseInt(require(fields, "pg_control version number"));
-        return new PgState("pg_controldata",
+        return new PgState(
+                "pg_controldata",
                 Long.parseLong(require(fields, "Latest checkpoint's TimeLineID")),
-                redo, checkpoint, minRecovery.compareTo(checkpoint) > 0 ? minRecovery : checkpoint, null,
-                require(fields, "Database system identifier"), majorOfControlVersion(controlVersion) * 10000,
+                redo,
+                checkpoint,
+                minRecovery.compareTo(checkpoint) > 0 ? minRecovery : checkpoint,
+                null,
+                require(fields, "Database system identifier"),
+                majorOfControlVersion(controlVersion) * 10000,
                 nextXid(fields.get("Latest checkpoint's NextXID")));
     }
 

@@ -49,11 +49,15 @@ public final class StandbyServer {
             refused = e;
         }
         if (settings.dataDir().isEmpty()) {
-            throw ZpitrError.POSTGRES_FAILED.exception("cannot read PostgreSQL's position: "
-                    + (refused == null ? "postgres.standby and postgres.data_dir are not configured" : refused.getMessage())
-                    + "\nHINT: configure postgres.standby (a running standby) or postgres.data_dir (read with pg_controldata)");
+            throw ZpitrError.POSTGRES_FAILED.exception(
+                    "cannot read PostgreSQL's position: "
+                            + (refused == null
+                                    ? "postgres.standby and postgres.data_dir are not configured"
+                                    : refused.getMessage())
+                            + "\nHINT: configure postgres.standby (a running standby) or postgres.data_dir (read with pg_controldata)");
         }
-        return PgStateProbe.fromControlData(runner, settings.binDir(), settings.dataDir().get());
+        return PgStateProbe.fromControlData(
+                runner, settings.binDir(), settings.dataDir().get());
     }
 
     /** The standby's last replayed commit time, or null when it is not configured or does not answer. */
@@ -63,8 +67,9 @@ public final class StandbyServer {
             if (c.isEmpty()) {
                 return null;
             }
-            try (Connection connection = c.get(); Statement st = connection.createStatement();
-                 ResultSet rs = st.executeQuery("select pg_last_xact_replay_timestamp()")) {
+            try (Connection connection = c.get();
+                    Statement st = connection.createStatement();
+                    ResultSet rs = st.executeQuery("select pg_last_xact_replay_timestamp()")) {
                 rs.next();
                 return rs.getObject(1, OffsetDateTime.class);
             }

@@ -51,7 +51,8 @@ public final class UnixSocketFactory extends SocketFactory {
     }
 
     @Override
-    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
+    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+            throws IOException {
         return createSocket(address, port);
     }
 
@@ -100,12 +101,10 @@ public final class UnixSocketFactory extends SocketFactory {
         }
 
         @Override
-        public void setTcpNoDelay(boolean on) {
-        }
+        public void setTcpNoDelay(boolean on) {}
 
         @Override
-        public void setKeepAlive(boolean on) {
-        }
+        public void setKeepAlive(boolean on) {}
 
         @Override
         public void setSoTimeout(int timeout) {
@@ -118,12 +117,10 @@ public final class UnixSocketFactory extends SocketFactory {
         }
 
         @Override
-        public void setReceiveBufferSize(int size) {
-        }
+        public void setReceiveBufferSize(int size) {}
 
         @Override
-        public void setSendBufferSize(int size) {
-        }
+        public void setSendBufferSize(int size) {}
 
         @Override
         public void shutdownInput() throws IOException {

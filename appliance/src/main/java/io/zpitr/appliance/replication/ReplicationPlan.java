@@ -38,13 +38,16 @@ import java.util.Set;
  * @param rollbacks        landings to roll back to the base first (diverged, forced)
  * @param divergence       why the target is refused, if it is
  */
-public record ReplicationPlan(Optional<String> base, List<String> toSend, List<SnapshotName> destroySnapshots,
-                              List<DatasetName> destroyDatasets, List<SnapshotName> rollbacks,
-                              Optional<String> divergence) {
+public record ReplicationPlan(
+        Optional<String> base,
+        List<String> toSend,
+        List<SnapshotName> destroySnapshots,
+        List<DatasetName> destroyDatasets,
+        List<SnapshotName> rollbacks,
+        Optional<String> divergence) {
 
     /** One snapshot on a target landing, in creation order. */
-    public record TargetSnapshot(String shortName, boolean complete) {
-    }
+    public record TargetSnapshot(String shortName, boolean complete) {}
 
     /** A landing on the target: absent, or present with its snapshots oldest first. */
     public record Landing(DatasetName name, boolean exists, List<TargetSnapshot> snapshots) {
@@ -88,9 +91,12 @@ public record ReplicationPlan(Optional<String> base, List<String> toSend, List<S
                     }
                 }
             }
-            List<TargetSnapshot> later = l.snapshots().subList(after, l.snapshots().size());
-            List<TargetSnapshot> foreign = later.stream().filter(s -> !source.contains(s.shortName())
-                    || s.complete() && isCompleteEverywhere(s.shortName(), landings)).toList();
+            List<TargetSnapshot> later =
+                    l.snapshots().subList(after, l.snapshots().size());
+            List<TargetSnapshot> foreign = later.stream()
+                    .filter(s -> !source.contains(s.shortName())
+                            || s.complete() && isCompleteEverywhere(s.shortName(), landings))
+                    .toList();
             // A landing with no snapshot at all was not made by a receive: its files are nobody's copy.
             boolean notOurs = base == null && l.snapshots().isEmpty();
             if (foreign.isEmpty() && !notOurs) {
@@ -106,10 +112,11 @@ public record ReplicationPlan(Optional<String> base, List<String> toSend, List<S
                     rollbacks.add(l.name().snapshot(base));
                 }
             } else {
-                diverged.add(base == null
-                        ? l.name() + " exists and shares no snapshot set with the source (it holds "
-                                + (l.snapshots().isEmpty() ? "no snapshot" : names(l.snapshots())) + ")"
-                        : l.name() + " has " + names(foreign) + " after the newest common set " + base);
+                diverged.add(
+                        base == null
+                                ? l.name() + " exists and shares no snapshot set with the source (it holds "
+                                        + (l.snapshots().isEmpty() ? "no snapshot" : names(l.snapshots())) + ")"
+                                : l.name() + " has " + names(foreign) + " after the newest common set " + base);
             }
         }
         List<String> toSend = new ArrayList<>();
@@ -122,10 +129,16 @@ public record ReplicationPlan(Optional<String> base, List<String> toSend, List<S
         }
         Optional<String> divergence = diverged.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", diverged));
         if (divergence.isPresent()) {
-            return new ReplicationPlan(Optional.ofNullable(base), List.copyOf(toSend), List.of(), List.of(), List.of(), divergence);
+            return new ReplicationPlan(
+                    Optional.ofNullable(base), List.copyOf(toSend), List.of(), List.of(), List.of(), divergence);
         }
-        return new ReplicationPlan(Optional.ofNullable(base), List.copyOf(toSend), List.copyOf(destroySnapshots),
-                List.copyOf(destroyDatasets), List.copyOf(rollbacks), Optional.empty());
+        return new ReplicationPlan(
+                Optional.ofNullable(base),
+                List.copyOf(toSend),
+                List.copyOf(destroySnapshots),
+                List.copyOf(destroyDatasets),
+                List.copyOf(rollbacks),
+                Optional.empty());
     }
 
     private static boolean isCompleteEverywhere(String id, List<Landing> landings) {
@@ -134,12 +147,17 @@ public record ReplicationPlan(Optional<String> base, List<String> toSend, List<S
 
     private static String names(List<TargetSnapshot> snapshots) {
         List<String> n = snapshots.stream().map(TargetSnapshot::shortName).toList();
-        return n.size() <= 3 ? String.join(", ", n) : String.join(", ", n.subList(0, 3)) + " and " + (n.size() - 3) + " more";
+        return n.size() <= 3
+                ? String.join(", ", n)
+                : String.join(", ", n.subList(0, 3)) + " and " + (n.size() - 3) + " more";
     }
 
     /** Whether nothing needs doing. */
     public boolean upToDate() {
-        return toSend.isEmpty() && destroySnapshots.isEmpty() && destroyDatasets.isEmpty() && rollbacks.isEmpty()
+        return toSend.isEmpty()
+                && destroySnapshots.isEmpty()
+                && destroyDatasets.isEmpty()
+                && rollbacks.isEmpty()
                 && divergence.isEmpty();
     }
 }

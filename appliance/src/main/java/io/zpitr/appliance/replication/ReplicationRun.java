@@ -16,17 +16,22 @@ import java.util.function.Consumer;
  * and writes no audit line.
  */
 public final class ReplicationRun {
-    private ReplicationRun() {
-    }
+    private ReplicationRun() {}
 
     /**
      * @param argv   the audit record's command
      * @param extra  more audit details (the daemon's job and trigger)
      * @return the summary lines to print after the progress lines
      */
-    public static List<String> audited(Appliance appliance, ReplicationService service, ReplicationTarget target,
-                                       boolean dryRun, boolean forceRollback, List<String> argv, Map<String, Object> extra,
-                                       Consumer<String> progress) {
+    public static List<String> audited(
+            Appliance appliance,
+            ReplicationService service,
+            ReplicationTarget target,
+            boolean dryRun,
+            boolean forceRollback,
+            List<String> argv,
+            Map<String, Object> extra,
+            Consumer<String> progress) {
         Map<String, Object> known = new LinkedHashMap<>();
         known.put("target", target.name());
         known.put("force_rollback", forceRollback);
@@ -70,9 +75,12 @@ public final class ReplicationRun {
                     + p.base().map(b -> ", newest common set " + b).orElse(", no common set (first copy)"));
             return lines;
         }
-        lines.add(t + ": " + (r.sent().isEmpty() ? "up to date" : r.sent().size() + " set(s) sent, " + r.bytes() + " bytes")
-                + (r.cursor() == null ? "; no set replicated yet" : "; newest replicated set " + r.cursor()
-                + " (cursor hold " + r.target().cursorTag() + ")"));
+        lines.add(t + ": "
+                + (r.sent().isEmpty() ? "up to date" : r.sent().size() + " set(s) sent, " + r.bytes() + " bytes")
+                + (r.cursor() == null
+                        ? "; no set replicated yet"
+                        : "; newest replicated set " + r.cursor() + " (cursor hold "
+                                + r.target().cursorTag() + ")"));
         return lines;
     }
 }

@@ -54,7 +54,9 @@ import java.util.function.Consumer;
 public final class ReplicationService {
     /** The source properties copied to the target's snapshots; {@code zpitr:format} is written after them. */
     static final List<String> COPIED = SnapshotProperties.LISTED.stream()
-            .filter(p -> p.startsWith("zpitr:") && !p.equals(SnapshotProperties.HOLDS) && !p.equals(SnapshotProperties.FORMAT))
+            .filter(p -> p.startsWith("zpitr:")
+                    && !p.equals(SnapshotProperties.HOLDS)
+                    && !p.equals(SnapshotProperties.FORMAT))
             .toList();
 
     private final Zfs source;
@@ -66,8 +68,15 @@ public final class ReplicationService {
     private final Path stateDir;
     private final Clock clock;
 
-    ReplicationService(Zfs source, SnapshotCatalog catalog, SnapshotService snapshots, List<DatasetName> datasets,
-                       String zfsCommand, ProcessRunner runner, Path stateDir, Clock clock) {
+    ReplicationService(
+            Zfs source,
+            SnapshotCatalog catalog,
+            SnapshotService snapshots,
+            List<DatasetName> datasets,
+            String zfsCommand,
+            ProcessRunner runner,
+            Path stateDir,
+            Clock clock) {
         this.source = source;
         this.catalog = catalog;
         this.snapshots = snapshots;
@@ -80,17 +89,23 @@ public final class ReplicationService {
 
     /** The service for the appliance's configuration. */
     public static ReplicationService of(Appliance appliance) {
-        return new ReplicationService(appliance.zfs(), appliance.catalog(), appliance.snapshots(),
-                appliance.settings().datasets(), appliance.settings().zfsCommand(), appliance.runner(),
-                appliance.settings().stateDir(), appliance.clock());
+        return new ReplicationService(
+                appliance.zfs(),
+                appliance.catalog(),
+                appliance.snapshots(),
+                appliance.settings().datasets(),
+                appliance.settings().zfsCommand(),
+                appliance.runner(),
+                appliance.settings().stateDir(),
+                appliance.clock());
     }
 
     /** One set sent: its id, the set it was sent incrementally from (null: full), bytes and time. */
-    public record SetSent(String id, String from, long bytes, Duration took) {
-    }
+    public record SetSent(String id, String from, long bytes, Duration took) {}
 
     /** What a run did on one target. */
-    public record Result(ReplicationTarget target, ReplicationPlan plan, List<SetSent> sent, String cursor, boolean dryRun) {
+    public record Result(
+            ReplicationTarget target, ReplicationPlan plan, List<SetSent> sent, String cursor, boolean dryRun) {
         public long bytes() {
             return sent.stream().mapToLong(SetSent::bytes).sum();
         }
@@ -104,7 +119,8 @@ public final class ReplicationService {
      *         on the target, {@code replica-diverged}, {@code locked} (nothing changed in each case), or
      *         {@code replication-failed} when the target cannot be reached or a set failed
      */
-    public Result replicate(ReplicationTarget target, boolean dryRun, boolean forceRollback, Consumer<String> progress) {
+    public Result replicate(
+            ReplicationTarget target, boolean dryRun, boolean forceRollback, Consumer<String> progress) {
         try (FileChannel lock = locked(target)) {
             return run(target, dryRun, forceRollback, progress);
         } catch (SetFailedException e) {
@@ -112,9 +128,17 @@ public final class ReplicationService {
         } catch (RuntimeException e) {
             if (!dryRun) {
                 // Not reached, refused or diverged: the target still holds what the last run left.
-                ReplicationState before = ReplicationState.read(stateDir, target.name()).orElse(null);
-                new ReplicationState(target.name(), clock.instant().toString(), "failed", firstLine(e), 0, 0,
-                        before == null ? null : before.newestSet(), before == null ? null : before.newestSetCreated())
+                ReplicationState before =
+                        ReplicationState.read(stateDir, target.name()).orElse(null);
+                new ReplicationState(
+                                target.name(),
+                                clock.instant().toString(),
+                                "failed",
+                                firstLine(e),
+                                0,
+                                0,
+                                before == null ? null : before.newestSet(),
+                                before == null ? null : before.newestSetCreated())
                         .write(stateDir);
             }
             throw e;
@@ -137,19 +161,24 @@ public final class ReplicationService {
         if (target.type() == ReplicationTarget.Type.LOCAL) {
             return run(target, source, dryRun, forceRollback, progress);
         }
-        try (SshZfsLauncher ssh = new SshZfsLauncher(target, runner,
+        try (SshZfsLauncher ssh = new SshZfsLauncher(
+                target,
+                runner,
                 ReplicationState.file(stateDir, target.name()).resolveSibling(target.name() + ".ssh"))) {
             return run(target, reach(target, ssh), dryRun, forceRollback, progress);
         }
     }
 
-    private Result run(ReplicationTarget target, Zfs there, boolean dryRun, boolean forceRollback, Consumer<String> progress) {
+    private Result run(
+            ReplicationTarget target, Zfs there, boolean dryRun, boolean forceRollback, Consumer<String> progress) {
         if (!there.exists(target.datasetRoot())) {
-            throw ZpitrError.SETUP_INVALID.exception("replication target " + target.describe() + ": dataset_root " + target.datasetRoot()
+            throw ZpitrError.SETUP_INVALID.exception("replication target " + target.describe() + ": dataset_root "
+                    + target.datasetRoot()
                     + " does not exist there\nHINT: create it on the target (zfs create -p " + target.datasetRoot()
                     + "), or correct replication.targets[].dataset_root");
         }
-        List<SnapshotSet> sets = catalog.list().stream().filter(s -> s.missing().isEmpty()).toList();
+        List<SnapshotSet> sets =
+                catalog.list().stream().filter(s -> s.missing().isEmpty()).toList();
         Map<String, SnapshotSet> byId = new LinkedHashMap<>();
         sets.forEach(s -> byId.put(s.id(), s));
         List<ReplicationPlan.Landing> landings = new ArrayList<>();
@@ -158,10 +187,11 @@ public final class ReplicationService {
         }
         ReplicationPlan plan = ReplicationPlan.decide(List.copyOf(byId.keySet()), landings, forceRollback);
         if (plan.divergence().isPresent()) {
-            throw ZpitrError.REPLICA_DIVERGED.exception("replication target " + target.describe() + " has diverged from the source: "
-                    + plan.divergence().get() + "; nothing was changed"
-                    + "\nHINT: if the target's own snapshots there may be discarded, run zpitr replicate --target "
-                    + target.name() + " --force-rollback");
+            throw ZpitrError.REPLICA_DIVERGED.exception(
+                    "replication target " + target.describe() + " has diverged from the source: "
+                            + plan.divergence().get() + "; nothing was changed"
+                            + "\nHINT: if the target's own snapshots there may be discarded, run zpitr replicate --target "
+                            + target.name() + " --force-rollback");
         }
         if (dryRun) {
             return new Result(target, plan, List.of(), plan.base().orElse(null), true);
@@ -171,16 +201,21 @@ public final class ReplicationService {
             there.destroy(s);
         }
         for (DatasetName d : plan.destroyDatasets()) {
-            progress.accept(target.name() + ": destroying " + d + (forceRollback ? " (diverged, --force-rollback)"
-                    : " (unfinished first copy of an interrupted run)"));
+            progress.accept(target.name() + ": destroying " + d
+                    + (forceRollback
+                            ? " (diverged, --force-rollback)"
+                            : " (unfinished first copy of an interrupted run)"));
             there.destroy(d, true);
         }
         for (SnapshotName s : plan.rollbacks()) {
-            progress.accept(target.name() + ": rolling " + s.dataset() + " back to " + s.shortName() + " (--force-rollback)");
+            progress.accept(
+                    target.name() + ": rolling " + s.dataset() + " back to " + s.shortName() + " (--force-rollback)");
             there.rollback(s, true);
         }
         Map<String, SnapshotSet> held = new LinkedHashMap<>();
-        sets.stream().filter(s -> s.holds().contains(target.cursorTag().value())).forEach(s -> held.put(s.id(), s));
+        sets.stream()
+                .filter(s -> s.holds().contains(target.cursorTag().value()))
+                .forEach(s -> held.put(s.id(), s));
         String cursor = plan.base().orElse(null);
         if (cursor != null) {
             moveCursor(target.cursorTag(), byId.get(cursor), held);
@@ -194,11 +229,13 @@ public final class ReplicationService {
                 bytes = sendSet(there, target, id, from, progress);
             } catch (RuntimeException e) {
                 record(target, "failed", firstLine(e), sent, cursor, byId);
-                throw new SetFailedException(new ReplicationFailedException("replication to " + target.describe() + " failed in set " + id + ": "
-                        + String.valueOf(e.getMessage()).strip() + "\nthe target keeps every set before it"
-                        + (cursor == null ? "" : " (newest: " + cursor + ")")
-                        + "; the next run resumes from there"
-                        + "\nHINT: is the target host up and its pool healthy? zpitr check, and the target's own zfs list", e));
+                throw new SetFailedException(new ReplicationFailedException(
+                        "replication to " + target.describe() + " failed in set " + id + ": "
+                                + String.valueOf(e.getMessage()).strip() + "\nthe target keeps every set before it"
+                                + (cursor == null ? "" : " (newest: " + cursor + ")")
+                                + "; the next run resumes from there"
+                                + "\nHINT: is the target host up and its pool healthy? zpitr check, and the target's own zfs list",
+                        e));
             }
             SetSent done = new SetSent(id, from, bytes, Duration.ofNanos(System.nanoTime() - start));
             sent.add(done);
@@ -206,8 +243,9 @@ public final class ReplicationService {
             cursor = id;
             from = id;
             record(target, "running", null, sent, cursor, byId);
-            progress.accept(target.name() + ": " + id + " complete (" + (done.from() == null ? "full" : "incremental from "
-                    + done.from()) + ", " + bytes + " bytes in " + done.took().toMillis() + " ms)");
+            progress.accept(target.name() + ": " + id + " complete ("
+                    + (done.from() == null ? "full" : "incremental from " + done.from()) + ", " + bytes + " bytes in "
+                    + done.took().toMillis() + " ms)");
         }
         record(target, "ok", null, sent, cursor, byId);
         return new Result(target, plan, List.copyOf(sent), cursor, false);
@@ -225,13 +263,15 @@ public final class ReplicationService {
                 if (from == null) {
                     landing.parent().filter(p -> !there.exists(p)).ifPresent(p -> there.create(p, Map.of(), true));
                 }
-                progress.accept(target.name() + ": sending " + d.snapshot(id) + (from == null ? " (full)" : " (incremental from "
-                        + from + ")") + " to " + landing);
-                bytes += source.sendTo(d.snapshot(id), from == null ? null : d.snapshot(from), there, landing, false, true);
+                progress.accept(target.name() + ": sending " + d.snapshot(id)
+                        + (from == null ? " (full)" : " (incremental from " + from + ")") + " to " + landing);
+                bytes += source.sendTo(
+                        d.snapshot(id), from == null ? null : d.snapshot(from), there, landing, false, true);
                 received.add(landing.snapshot(id));
                 if (from == null) {
                     created.add(landing);
-                    // Nothing on the replica changes it between receives: a touched one would refuse the next increment.
+                    // Nothing on the replica changes it between receives: a touched one would refuse the next
+                    // increment.
                     there.setProperty(landing, "readonly", "on");
                 }
             }
@@ -243,7 +283,8 @@ public final class ReplicationService {
             }
             there.setUserProperties(received, copied);
             // Last and alone: its presence says every other property arrived.
-            there.setUserProperties(received, Map.of(SnapshotProperties.FORMAT, props.getOrDefault(SnapshotProperties.FORMAT, "1")));
+            there.setUserProperties(
+                    received, Map.of(SnapshotProperties.FORMAT, props.getOrDefault(SnapshotProperties.FORMAT, "1")));
             return bytes;
         } catch (RuntimeException e) {
             undo(there, from == null, created, received, target, e);
@@ -252,8 +293,13 @@ public final class ReplicationService {
     }
 
     /** All or nothing: a set's first copy goes with its datasets, a later one with its snapshots. */
-    private static void undo(Zfs there, boolean full, List<DatasetName> created, List<SnapshotName> received,
-                             ReplicationTarget target, RuntimeException failure) {
+    private static void undo(
+            Zfs there,
+            boolean full,
+            List<DatasetName> created,
+            List<SnapshotName> received,
+            ReplicationTarget target,
+            RuntimeException failure) {
         try {
             if (full) {
                 for (DatasetName d : created) {
@@ -277,21 +323,26 @@ public final class ReplicationService {
                 return e.properties();
             }
         }
-        throw new ZfsException.NoSuchDatasetException("snapshot " + first + " is gone from the source (pruned meanwhile?)",
-                List.of(), 1, "");
+        throw new ZfsException.NoSuchDatasetException(
+                "snapshot " + first + " is gone from the source (pruned meanwhile?)", List.of(), 1, "");
     }
 
     private static ReplicationPlan.Landing landing(Zfs there, ReplicationTarget target, DatasetName landing) {
         List<ZfsEntry> entries;
         try {
-            entries = there.list(landing, false, Set.of(Zfs.Type.FILESYSTEM, Zfs.Type.VOLUME, Zfs.Type.SNAPSHOT),
+            entries = there.list(
+                    landing,
+                    false,
+                    Set.of(Zfs.Type.FILESYSTEM, Zfs.Type.VOLUME, Zfs.Type.SNAPSHOT),
                     List.of("createtxg", SnapshotProperties.FORMAT));
         } catch (ZfsException.NoSuchDatasetException e) {
             return ReplicationPlan.Landing.absent(landing);
         }
-        List<ReplicationPlan.TargetSnapshot> snaps = entries.stream().filter(ZfsEntry::isSnapshot)
+        List<ReplicationPlan.TargetSnapshot> snaps = entries.stream()
+                .filter(ZfsEntry::isSnapshot)
                 .sorted(Comparator.comparingLong(e -> e.longProperty("createtxg")))
-                .map(e -> new ReplicationPlan.TargetSnapshot(SnapshotName.parse(e.name()).shortName(),
+                .map(e -> new ReplicationPlan.TargetSnapshot(
+                        SnapshotName.parse(e.name()).shortName(),
                         e.property(SnapshotProperties.FORMAT).isPresent()))
                 .toList();
         return new ReplicationPlan.Landing(landing, true, snaps);
@@ -303,23 +354,28 @@ public final class ReplicationService {
             return Zfs.detect(runner, zfsCommand, ssh);
         } catch (ZfsException e) {
             String err = e.stderr() == null ? "" : e.stderr().strip();
-            throw new ReplicationFailedException("cannot run zfs on replication target " + target.describe() + ": "
-                    + (err.isEmpty() ? e.getMessage() : err) + "\nHINT: " + sshHint(err, target), e);
+            throw new ReplicationFailedException(
+                    "cannot run zfs on replication target " + target.describe() + ": "
+                            + (err.isEmpty() ? e.getMessage() : err) + "\nHINT: " + sshHint(err, target),
+                    e);
         }
     }
 
     private static String sshHint(String stderr, ReplicationTarget target) {
         if (stderr.contains("Host key verification failed") || stderr.contains("REMOTE HOST IDENTIFICATION")) {
-            return "the host's key is not the one in " + target.knownHosts() + "; verify its fingerprint with the host's"
-                    + " administrator, then add it (ssh-keyscan -p " + target.port() + " " + target.host() + ")";
+            return "the host's key is not the one in " + target.knownHosts()
+                    + "; verify its fingerprint with the host's" + " administrator, then add it (ssh-keyscan -p "
+                    + target.port() + " " + target.host() + ")";
         }
         if (stderr.contains("Permission denied")) {
-            return "is the public half of " + target.identityFile() + " in ~" + target.user() + "/.ssh/authorized_keys there?";
+            return "is the public half of " + target.identityFile() + " in ~" + target.user()
+                    + "/.ssh/authorized_keys there?";
         }
         if (stderr.contains("command not found") || stderr.contains("No such file")) {
             return "is ZFS installed on the target, and zfs on the PATH of " + target.user() + "?";
         }
-        return "is the host up and sshd listening on " + target.hostAndPort() + "? connect_timeout and io_timeout bound the waits";
+        return "is the host up and sshd listening on " + target.hostAndPort()
+                + "? connect_timeout and io_timeout bound the waits";
     }
 
     /**
@@ -340,12 +396,24 @@ public final class ReplicationService {
         held.put(to.id(), to);
     }
 
-    private void record(ReplicationTarget target, String outcome, String error, List<SetSent> sent, String cursor,
-                        Map<String, SnapshotSet> byId) {
+    private void record(
+            ReplicationTarget target,
+            String outcome,
+            String error,
+            List<SetSent> sent,
+            String cursor,
+            Map<String, SnapshotSet> byId) {
         SnapshotSet newest = cursor == null ? null : byId.get(cursor);
-        new ReplicationState(target.name(), clock.instant().toString(), outcome, error,
-                sent.stream().mapToLong(SetSent::bytes).sum(), sent.size(), cursor,
-                newest == null ? null : newest.created().toString()).write(stateDir);
+        new ReplicationState(
+                        target.name(),
+                        clock.instant().toString(),
+                        outcome,
+                        error,
+                        sent.stream().mapToLong(SetSent::bytes).sum(),
+                        sent.size(),
+                        cursor,
+                        newest == null ? null : newest.created().toString())
+                .write(stateDir);
     }
 
     private FileChannel locked(ReplicationTarget target) throws IOException {
@@ -355,14 +423,17 @@ public final class ReplicationService {
         FileLock lock = channel.tryLock();
         if (lock == null) {
             channel.close();
-            throw ZpitrError.LOCKED.exception("another zpitr replicate to " + target.name() + " is running (it holds "
-                    + file + ")\nHINT: wait for it to end; the daemon's schedule.replicate and a manual run share this lock");
+            throw ZpitrError.LOCKED.exception(
+                    "another zpitr replicate to " + target.name() + " is running (it holds " + file
+                            + ")\nHINT: wait for it to end; the daemon's schedule.replicate and a manual run share this lock");
         }
         return channel;
     }
 
     static String firstLine(Throwable e) {
         String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.strip().lines().findFirst().orElse(m);
+        return m == null || m.isBlank()
+                ? e.getClass().getSimpleName()
+                : m.strip().lines().findFirst().orElse(m);
     }
 }

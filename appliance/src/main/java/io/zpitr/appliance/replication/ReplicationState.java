@@ -29,12 +29,18 @@ import java.util.Optional;
  * @param newestSetCreated that set's creation time, ISO-8601, or null
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
-public record ReplicationState(String target, String finished, String outcome, String error,
-                               @JsonProperty("bytes_sent") long bytesSent, @JsonProperty("sets_sent") int setsSent,
-                               @JsonProperty("newest_set") String newestSet,
-                               @JsonProperty("newest_set_created") String newestSetCreated) {
+public record ReplicationState(
+        String target,
+        String finished,
+        String outcome,
+        String error,
+        @JsonProperty("bytes_sent") long bytesSent,
+        @JsonProperty("sets_sent") int setsSent,
+        @JsonProperty("newest_set") String newestSet,
+        @JsonProperty("newest_set_created") String newestSetCreated) {
 
-    private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /** The file of one target. */
     public static Path file(Path stateDir, String target) {

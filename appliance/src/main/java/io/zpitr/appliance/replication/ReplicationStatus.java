@@ -15,18 +15,19 @@ import java.util.Map;
  * targets themselves is {@code zpitr replicate --dry-run}'s job.
  */
 public final class ReplicationStatus {
-    private ReplicationStatus() {
-    }
+    private ReplicationStatus() {}
 
     /** One target: its name, where it is, and its last recorded run (null: never ran). */
-    public record Target(String name, String describe, ReplicationState last) {
-    }
+    public record Target(String name, String describe, ReplicationState last) {}
 
     /** Every configured target, in configuration order. */
     public static List<Target> of(Settings settings) {
         List<Target> out = new ArrayList<>();
         for (ReplicationTarget t : settings.replication().all()) {
-            out.add(new Target(t.name(), t.describe(), ReplicationState.read(settings.stateDir(), t.name()).orElse(null)));
+            out.add(new Target(
+                    t.name(),
+                    t.describe(),
+                    ReplicationState.read(settings.stateDir(), t.name()).orElse(null)));
         }
         return out;
     }
@@ -37,11 +38,16 @@ public final class ReplicationStatus {
         if (s == null) {
             return t.describe() + ": never replicated";
         }
-        String newest = s.newestSet() == null ? "no set replicated yet"
-                : "newest set " + s.newestSet() + (s.newestSetCreated() == null ? ""
-                : " (age " + age(Duration.between(Instant.parse(s.newestSetCreated()), now)) + ")");
-        String outcome = "failed".equals(s.outcome()) ? "LAST RUN FAILED at " + s.finished() + ": " + s.error()
-                : "last run " + s.outcome() + " at " + s.finished() + ", " + s.setsSent() + " set(s), " + s.bytesSent() + " bytes";
+        String newest = s.newestSet() == null
+                ? "no set replicated yet"
+                : "newest set " + s.newestSet()
+                        + (s.newestSetCreated() == null
+                                ? ""
+                                : " (age " + age(Duration.between(Instant.parse(s.newestSetCreated()), now)) + ")");
+        String outcome = "failed".equals(s.outcome())
+                ? "LAST RUN FAILED at " + s.finished() + ": " + s.error()
+                : "last run " + s.outcome() + " at " + s.finished() + ", " + s.setsSent() + " set(s), " + s.bytesSent()
+                        + " bytes";
         return t.describe() + ": " + newest + "; " + outcome;
     }
 
@@ -54,8 +60,12 @@ public final class ReplicationStatus {
             m.put("target", t.name());
             m.put("newest_set", s == null ? null : s.newestSet());
             m.put("newest_set_created", s == null ? null : s.newestSetCreated());
-            m.put("newest_set_age_seconds", s == null || s.newestSetCreated() == null ? null
-                    : Duration.between(Instant.parse(s.newestSetCreated()), now).toSeconds());
+            m.put(
+                    "newest_set_age_seconds",
+                    s == null || s.newestSetCreated() == null
+                            ? null
+                            : Duration.between(Instant.parse(s.newestSetCreated()), now)
+                                    .toSeconds());
             m.put("last_run_finished", s == null ? null : s.finished());
             m.put("last_outcome", s == null ? null : s.outcome());
             m.put("last_error", s == null ? null : s.error());
@@ -72,12 +82,16 @@ public final class ReplicationStatus {
         if (targets.isEmpty()) {
             return "";
         }
-        m.append("# HELP zpitr_replication_newest_set_timestamp_seconds Creation time of the newest set complete on the target.\n");
+        m.append(
+                "# HELP zpitr_replication_newest_set_timestamp_seconds Creation time of the newest set complete on the target.\n");
         m.append("# TYPE zpitr_replication_newest_set_timestamp_seconds gauge\n");
         for (Target t : targets) {
             if (t.last() != null && t.last().newestSetCreated() != null) {
-                m.append("zpitr_replication_newest_set_timestamp_seconds{target=\"").append(t.name()).append("\"} ")
-                        .append(Instant.parse(t.last().newestSetCreated()).getEpochSecond()).append('\n');
+                m.append("zpitr_replication_newest_set_timestamp_seconds{target=\"")
+                        .append(t.name())
+                        .append("\"} ")
+                        .append(Instant.parse(t.last().newestSetCreated()).getEpochSecond())
+                        .append('\n');
             }
         }
         // Each family's samples together, as the text format requires.
@@ -85,16 +99,23 @@ public final class ReplicationStatus {
         m.append("# TYPE zpitr_replication_last_run_bytes gauge\n");
         for (Target t : targets) {
             if (t.last() != null) {
-                m.append("zpitr_replication_last_run_bytes{target=\"").append(t.name()).append("\"} ")
-                        .append(t.last().bytesSent()).append('\n');
+                m.append("zpitr_replication_last_run_bytes{target=\"")
+                        .append(t.name())
+                        .append("\"} ")
+                        .append(t.last().bytesSent())
+                        .append('\n');
             }
         }
-        m.append("# HELP zpitr_replication_last_run_success 1 when the target's last run completed, 0 when it failed.\n");
+        m.append(
+                "# HELP zpitr_replication_last_run_success 1 when the target's last run completed, 0 when it failed.\n");
         m.append("# TYPE zpitr_replication_last_run_success gauge\n");
         for (Target t : targets) {
             if (t.last() != null) {
-                m.append("zpitr_replication_last_run_success{target=\"").append(t.name()).append("\"} ")
-                        .append("failed".equals(t.last().outcome()) ? 0 : 1).append('\n');
+                m.append("zpitr_replication_last_run_success{target=\"")
+                        .append(t.name())
+                        .append("\"} ")
+                        .append("failed".equals(t.last().outcome()) ? 0 : 1)
+                        .append('\n');
             }
         }
         return m.toString();

@@ -23,11 +23,23 @@ import java.util.Objects;
  * @param connectTimeout ssh only: OpenSSH's ConnectTimeout (TCP connect and banner)
  * @param ioTimeout      ssh only: a host silent this long is given up (keepalives unanswered)
  */
-public record ReplicationTarget(String name, Type type, String host, int port, String user, Path identityFile,
-                                Path knownHosts, DatasetName datasetRoot, Duration connectTimeout, Duration ioTimeout) {
+public record ReplicationTarget(
+        String name,
+        Type type,
+        String host,
+        int port,
+        String user,
+        Path identityFile,
+        Path knownHosts,
+        DatasetName datasetRoot,
+        Duration connectTimeout,
+        Duration ioTimeout) {
 
     /** How the target's pool is reached. */
-    public enum Type { SSH, LOCAL }
+    public enum Type {
+        SSH,
+        LOCAL
+    }
 
     /** Prefix of the cursor hold tags; a set held with {@code zpitr-repl-<target>} is that target's cursor. */
     public static final String CURSOR_PREFIX = io.zpitr.appliance.snapshot.SnapshotSet.REPLICATION_CURSOR_PREFIX;
@@ -46,7 +58,8 @@ public record ReplicationTarget(String name, Type type, String host, int port, S
     /** Where a source dataset lands: {@code pool/a/b} at {@code <dataset_root>/a/b}; the pool itself at the root. */
     public DatasetName landing(DatasetName source) {
         DatasetName d = datasetRoot;
-        for (String component : source.components().subList(1, source.components().size())) {
+        for (String component :
+                source.components().subList(1, source.components().size())) {
             d = d.child(component);
         }
         return d;

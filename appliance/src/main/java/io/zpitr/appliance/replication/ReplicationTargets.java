@@ -3,8 +3,8 @@ package io.zpitr.appliance.replication;
 
 import io.zpitr.appliance.config.ConfigException;
 import io.zpitr.appliance.config.DurationText;
-import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.config.ZpitrConfig;
+import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.zfs.DatasetName;
 import io.zpitr.zfs.InvalidNameException;
 import java.nio.file.Path;
@@ -28,7 +28,8 @@ public final class ReplicationTargets {
     public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(60);
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
-    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+    private static final Pattern HOST =
+            Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}");
     private static final Pattern OPENSSH_SPECIAL = Pattern.compile("[\\s\"'%\\\\]");
 
@@ -77,9 +78,15 @@ public final class ReplicationTargets {
         if (name == null) {
             return targets;
         }
-        return targets.stream().filter(t -> t.name().equals(name)).findFirst().map(List::of)
-                .orElseThrow(() -> ZpitrError.INVALID_ARGUMENT.exception("unknown replication target '" + printable(name) + "'"
-                        + "\nHINT: configured targets: " + String.join(", ", targets.stream().map(ReplicationTarget::name).toList())));
+        return targets.stream()
+                .filter(t -> t.name().equals(name))
+                .findFirst()
+                .map(List::of)
+                .orElseThrow(() -> ZpitrError.INVALID_ARGUMENT.exception("unknown replication target '"
+                        + printable(name) + "'" + "\nHINT: configured targets: "
+                        + String.join(
+                                ", ",
+                                targets.stream().map(ReplicationTarget::name).toList())));
     }
 
     private static ReplicationTarget target(Path folder, List<DatasetName> datasets, int index, ZpitrConfig.Target t) {
@@ -102,8 +109,9 @@ public final class ReplicationTargets {
         String type = t.type() == null ? "" : t.type();
         switch (type) {
             case "local" -> {
-                for (Object sshOnly : new Object[] {t.host(), t.port(), t.user(), t.identityFile(), t.knownHosts(),
-                        t.connectTimeout(), t.ioTimeout()}) {
+                for (Object sshOnly : new Object[] {
+                    t.host(), t.port(), t.user(), t.identityFile(), t.knownHosts(), t.connectTimeout(), t.ioTimeout()
+                }) {
                     if (sshOnly != null) {
                         throw new ConfigException(where + ": a local target takes only name, type and dataset_root");
                     }
@@ -114,8 +122,8 @@ public final class ReplicationTargets {
                                 + source + "\nHINT: replicate into another pool, or a dataset outside zfs.datasets");
                     }
                 }
-                return new ReplicationTarget(t.name(), ReplicationTarget.Type.LOCAL, null, 0, null, null, null, root,
-                        null, null);
+                return new ReplicationTarget(
+                        t.name(), ReplicationTarget.Type.LOCAL, null, 0, null, null, null, root, null, null);
             }
             case "ssh" -> {
                 require(where, "host", t.host());
@@ -136,17 +144,30 @@ public final class ReplicationTargets {
                 Path knownHosts = sshFile(where, "known_hosts", folder, t.knownHosts());
                 Duration connect = positive(where, "connect_timeout", t.connectTimeout(), DEFAULT_CONNECT_TIMEOUT);
                 Duration io = positive(where, "io_timeout", t.ioTimeout(), DEFAULT_IO_TIMEOUT);
-                return new ReplicationTarget(t.name(), ReplicationTarget.Type.SSH, t.host(), port, t.user(), identity,
-                        knownHosts, root, connect, io);
+                return new ReplicationTarget(
+                        t.name(),
+                        ReplicationTarget.Type.SSH,
+                        t.host(),
+                        port,
+                        t.user(),
+                        identity,
+                        knownHosts,
+                        root,
+                        connect,
+                        io);
             }
-            default -> throw new ConfigException(where + ": type must be 'ssh' or 'local', not '"
-                    + printable(type) + "'");
+            default ->
+                throw new ConfigException(where + ": type must be 'ssh' or 'local', not '" + printable(type) + "'");
         }
     }
 
     private static Path sshFile(String where, String key, Path folder, String text) {
         if (OPENSSH_SPECIAL.matcher(text).find() || text.chars().anyMatch(Character::isISOControl)) {
-            throw refused(where, key, text, "a path without whitespace, quotes, '%' or '\\' (OpenSSH splits or expands those)");
+            throw refused(
+                    where,
+                    key,
+                    text,
+                    "a path without whitespace, quotes, '%' or '\\' (OpenSSH splits or expands those)");
         }
         return folder.resolve(text).normalize();
     }
@@ -174,8 +195,8 @@ public final class ReplicationTargets {
     }
 
     private static ConfigException refused(String where, String key, String value, String expected) {
-        return new ConfigException(where + ": " + key + " '" + printable(value) + "' is not accepted"
-                + "\nHINT: expected " + expected);
+        return new ConfigException(
+                where + ": " + key + " '" + printable(value) + "' is not accepted" + "\nHINT: expected " + expected);
     }
 
     private static String printable(String value) {

@@ -43,7 +43,8 @@ final class SshZfsLauncher implements ZfsLauncher, AutoCloseable {
         this.runner = runner;
         String p = controlPath == null ? "" : controlPath.toString();
         // OpenSSH expands % and splits on whitespace in ControlPath: such a folder gets no shared connection.
-        this.controlPath = p.isEmpty() || p.length() > MAX_CONTROL_PATH || p.matches(".*[\\s%\"'\\\\].*") ? null : controlPath;
+        this.controlPath =
+                p.isEmpty() || p.length() > MAX_CONTROL_PATH || p.matches(".*[\\s%\"'\\\\].*") ? null : controlPath;
     }
 
     @Override
@@ -65,23 +66,38 @@ final class SshZfsLauncher implements ZfsLauncher, AutoCloseable {
     }
 
     private List<String> options() {
-        List<String> argv = new ArrayList<>(List.of("ssh",
-                "-F", "/dev/null",
-                "-i", target.identityFile().toString(),
-                "-o", "IdentitiesOnly=yes",
-                "-o", "PreferredAuthentications=publickey",
-                "-o", "UserKnownHostsFile=" + target.knownHosts(),
-                "-o", "GlobalKnownHostsFile=/dev/null",
-                "-o", "StrictHostKeyChecking=yes",
-                "-o", "BatchMode=yes",
-                "-o", "ConnectTimeout=" + Math.max(1, (target.connectTimeout().toMillis() + 999) / 1000),
-                "-o", "ServerAliveInterval=" + Math.max(1, target.ioTimeout().toSeconds() / (KEEPALIVE_COUNT_MAX + 1)),
-                "-o", "ServerAliveCountMax=" + KEEPALIVE_COUNT_MAX,
-                "-o", "LogLevel=ERROR",
-                "-p", Integer.toString(target.port())));
+        List<String> argv = new ArrayList<>(List.of(
+                "ssh",
+                "-F",
+                "/dev/null",
+                "-i",
+                target.identityFile().toString(),
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "PreferredAuthentications=publickey",
+                "-o",
+                "UserKnownHostsFile=" + target.knownHosts(),
+                "-o",
+                "GlobalKnownHostsFile=/dev/null",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "ConnectTimeout=" + Math.max(1, (target.connectTimeout().toMillis() + 999) / 1000),
+                "-o",
+                "ServerAliveInterval=" + Math.max(1, target.ioTimeout().toSeconds() / (KEEPALIVE_COUNT_MAX + 1)),
+                "-o",
+                "ServerAliveCountMax=" + KEEPALIVE_COUNT_MAX,
+                "-o",
+                "LogLevel=ERROR",
+                "-p",
+                Integer.toString(target.port())));
         if (controlPath != null) {
             // The first command becomes the master (in the background, its stdio on /dev/null); close() ends it.
-            argv.addAll(List.of("-o", "ControlMaster=auto", "-o", "ControlPath=" + controlPath, "-o", "ControlPersist=60"));
+            argv.addAll(
+                    List.of("-o", "ControlMaster=auto", "-o", "ControlPath=" + controlPath, "-o", "ControlPersist=60"));
         }
         return argv;
     }

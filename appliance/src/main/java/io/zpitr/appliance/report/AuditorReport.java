@@ -21,9 +21,19 @@ import java.util.List;
  * @param hosts        the archive sources and whether they answer now
  * @param audit        the audit log's hash chain check
  */
-public record AuditorReport(Instant generated, String host, String configFile, String configDigest, String version,
-                            List<SetRow> sets, RecoverableWindow window, List<Gap> gaps, String gapsChecked,
-                            List<DrillRow> drills, List<HostRow> hosts, AuditRow audit) {
+public record AuditorReport(
+        Instant generated,
+        String host,
+        String configFile,
+        String configDigest,
+        String version,
+        List<SetRow> sets,
+        RecoverableWindow window,
+        List<Gap> gaps,
+        String gapsChecked,
+        List<DrillRow> drills,
+        List<HostRow> hosts,
+        AuditRow audit) {
 
     /**
      * One snapshot set.
@@ -32,8 +42,17 @@ public record AuditorReport(Instant generated, String host, String configFile, S
      * @param retention    why retention keeps it (e.g. {@code daily 2026-11-21}), {@code prune candidate}, or null
      * @param verified     the last drill's outcome, or null when never drilled
      */
-    public record SetRow(String id, Instant created, Instant consistentAt, long timeline, String replayLsn, List<String> holds,
-                         String retention, Instant verifiedAt, String verified, long usedBytes) {
+    public record SetRow(
+            String id,
+            Instant created,
+            Instant consistentAt,
+            long timeline,
+            String replayLsn,
+            List<String> holds,
+            String retention,
+            Instant verifiedAt,
+            String verified,
+            long usedBytes) {
         /** The first retention class that keeps it ({@code keep_within}, {@code daily}, ...), or {@code none}. */
         public String retentionClass() {
             if (retention == null || retention.isBlank() || retention.equals("prune candidate")) {
@@ -44,20 +63,24 @@ public record AuditorReport(Instant generated, String host, String configFile, S
     }
 
     /** A stretch of time no restore can reach: WAL from {@code afterSet} on is missing from {@code missingSegment}. */
-    public record Gap(Instant from, Instant to, String afterSet, String missingSegment) {
-    }
+    public record Gap(Instant from, Instant to, String afterSet, String missingSegment) {}
 
     /** One drill, from its audit line. */
-    public record DrillRow(Instant at, String snapshot, String target, String result, List<String> failedChecks,
-                           String amcheckDigest, Long durationMs) {
+    public record DrillRow(
+            Instant at,
+            String snapshot,
+            String target,
+            String result,
+            List<String> failedChecks,
+            String amcheckDigest,
+            Long durationMs) {
         public boolean passed() {
             return "passed".equals(result);
         }
     }
 
     /** One archive source. */
-    public record HostRow(String name, String type, String location, String state, String detail) {
-    }
+    public record HostRow(String name, String type, String location, String state, String detail) {}
 
     /**
      * @param intact whether the chain verified
@@ -67,7 +90,11 @@ public record AuditorReport(Instant generated, String host, String configFile, S
      * @param newestAnchor the newest head anchored on a retained set ({@code set: line N, sha256}), or null
      * @param anchorProblems anchors no longer in the log (its newest lines cut off, or rewritten)
      */
-    public record AuditRow(boolean intact, long lines, String head, String message, String newestAnchor,
-                           List<String> anchorProblems) {
-    }
+    public record AuditRow(
+            boolean intact,
+            long lines,
+            String head,
+            String message,
+            String newestAnchor,
+            List<String> anchorProblems) {}
 }

@@ -22,8 +22,7 @@ final class GapFinder {
     static final long SEGMENT_SIZE = 16L << 20;
 
     /** The gaps, and how they were looked for. */
-    record Result(List<AuditorReport.Gap> gaps, String how) {
-    }
+    record Result(List<AuditorReport.Gap> gaps, String how) {}
 
     private final Predicate<WalFileName> archived;
     private final int limit;
@@ -46,7 +45,9 @@ final class GapFinder {
             }
             WalFileName segment = WalFileName.of(Lsn.parse(a.redoLsn()).walFileName(a.timeline(), SEGMENT_SIZE));
             WalFileName last = WalFileName.of(Lsn.parse(b.redoLsn()).walFileName(b.timeline(), SEGMENT_SIZE));
-            long count = WalSegments.segmentNumber(last, SEGMENT_SIZE) - WalSegments.segmentNumber(segment, SEGMENT_SIZE) + 1;
+            long count = WalSegments.segmentNumber(last, SEGMENT_SIZE)
+                    - WalSegments.segmentNumber(segment, SEGMENT_SIZE)
+                    + 1;
             if (count > limit) {
                 notWalked.add(a.id() + " to " + b.id() + " (" + count + " segments, more than " + limit + ")");
                 continue;

@@ -1,4 +1,5 @@
-// Gathers the auditor's report: the catalog, the recoverable window and its gaps, drills, archive hosts, the audit chain.
+// Gathers the auditor's report: the catalog, the recoverable window and its gaps, drills, archive hosts, the audit
+// chain.
 package io.zpitr.appliance.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -38,21 +39,43 @@ public final class ReportService {
     public AuditorReport build() throws IOException {
         List<SnapshotSet> sets = appliance.catalog().list();
         Map<String, String> keptBy = RetentionReasons.of(appliance, sets);
-        List<AuditorReport.SetRow> rows = sets.stream().map(s -> new AuditorReport.SetRow(s.id(), s.created(),
-                GapFinder.consistentAt(s), s.timeline(), s.replayLsn(), List.copyOf(s.holds()), keptBy.get(s.id()),
-                s.verifiedAt(), s.verified(), s.usedBytes())).toList();
-        RecoverableWindow window = RecoverableWindow.of(sets, appliance.standby().replayTime());
+        List<AuditorReport.SetRow> rows = sets.stream()
+                .map(s -> new AuditorReport.SetRow(
+                        s.id(),
+                        s.created(),
+                        GapFinder.consistentAt(s),
+                        s.timeline(),
+                        s.replayLsn(),
+                        List.copyOf(s.holds()),
+                        keptBy.get(s.id()),
+                        s.verifiedAt(),
+                        s.verified(),
+                        s.usedBytes()))
+                .toList();
+        RecoverableWindow window =
+                RecoverableWindow.of(sets, appliance.standby().replayTime());
         GapFinder.Result gaps = gaps(sets);
         AuditLog log = appliance.audit();
         ChainCheck chain = log.verify();
-        List<AuditorReport.HostRow> hosts = new StatusService(appliance).report().archiveSources().stream()
-                .map(h -> new AuditorReport.HostRow(h.name(), h.type(), h.location(), h.state(), h.detail())).toList();
+        List<AuditorReport.HostRow> hosts = new StatusService(appliance)
+                .report().archiveSources().stream()
+                        .map(h -> new AuditorReport.HostRow(h.name(), h.type(), h.location(), h.state(), h.detail()))
+                        .toList();
         byte[] config = Files.readAllBytes(appliance.settings().file());
         String version = ReportService.class.getPackage().getImplementationVersion();
-        return new AuditorReport(appliance.clock().instant(), io.zpitr.appliance.audit.Actor.current().host(),
-                appliance.settings().file().toString(), "sha256:" + AuditRecord.sha256Hex(config),
-                version == null ? "development build" : version, rows, window, gaps.gaps(), gaps.how(), drills(log),
-                hosts, auditRow(log, chain, sets));
+        return new AuditorReport(
+                appliance.clock().instant(),
+                io.zpitr.appliance.audit.Actor.current().host(),
+                appliance.settings().file().toString(),
+                "sha256:" + AuditRecord.sha256Hex(config),
+                version == null ? "development build" : version,
+                rows,
+                window,
+                gaps.gaps(),
+                gaps.how(),
+                drills(log),
+                hosts,
+                auditRow(log, chain, sets));
     }
 
     private static AuditorReport.AuditRow auditRow(AuditLog log, ChainCheck chain, List<SnapshotSet> sets) {
@@ -64,7 +87,12 @@ public final class ReportService {
                 newest = s.id() + ": line " + s.auditHead().replace(":", ", sha256 ");
             }
         }
-        return new AuditorReport.AuditRow(chain.intact(), chain.lines(), chain.head(), chain.message(), newest,
+        return new AuditorReport.AuditRow(
+                chain.intact(),
+                chain.lines(),
+                chain.head(),
+                chain.message(),
+                newest,
                 io.zpitr.appliance.audit.AuditAnchor.check(log, anchors));
     }
 
@@ -73,7 +101,9 @@ public final class ReportService {
         try {
             return new GapFinder(name -> onSomeSource(sources, name), GAP_WALK_LIMIT).find(sets);
         } catch (IllegalStateException e) {
-            return new GapFinder.Result(List.of(), "not checked: " + e.getMessage().lines().findFirst().orElse(""));
+            return new GapFinder.Result(
+                    List.of(),
+                    "not checked: " + e.getMessage().lines().findFirst().orElse(""));
         } finally {
             sources.forEach(WalSource::close);
         }
@@ -112,9 +142,16 @@ public final class ReportService {
                 }
             });
             JsonNode done = d.path("timings_ms").path("done");
-            drills.add(new AuditorReport.DrillRow(r.time(), text(d, "snapshot"), text(d, "target"),
-                    d.hasNonNull("result") ? d.get("result").asText() : r.outcome().name().toLowerCase(java.util.Locale.ROOT),
-                    failed, text(d, "amcheck_digest"), done.isNumber() ? done.asLong() : null));
+            drills.add(new AuditorReport.DrillRow(
+                    r.time(),
+                    text(d, "snapshot"),
+                    text(d, "target"),
+                    d.hasNonNull("result")
+                            ? d.get("result").asText()
+                            : r.outcome().name().toLowerCase(java.util.Locale.ROOT),
+                    failed,
+                    text(d, "amcheck_digest"),
+                    done.isNumber() ? done.asLong() : null));
         }
         return drills;
     }

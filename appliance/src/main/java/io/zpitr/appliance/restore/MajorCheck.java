@@ -28,10 +28,10 @@ public final class MajorCheck {
     /** Where {@code postgres.bin_dir} points when it is not configured (config/zpitr.example.yaml). */
     /** {@code postgres (PostgreSQL) 16.4}, {@code postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)}, {@code ... 18beta1}. */
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
+
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    private MajorCheck() {
-    }
+    private MajorCheck() {}
 
     /**
      * Passes when {@code set} was taken on the major of the configured binaries, or its major is unknown.
@@ -47,16 +47,22 @@ public final class MajorCheck {
         String printed = versionOf(runner, binDir);
         OptionalInt binMajor = majorOfVersionText(printed);
         if (binMajor.isEmpty()) {
-            throw new ConfigException("cannot tell the PostgreSQL major of " + binDir.resolve("postgres")
-                    + ": --version printed '" + printed + "'\nHINT: point postgres.bin_dir at a PostgreSQL installation's bin folder");
+            throw new ConfigException(
+                    "cannot tell the PostgreSQL major of " + binDir.resolve("postgres") + ": --version printed '"
+                            + printed + "'\nHINT: point postgres.bin_dir at a PostgreSQL installation's bin folder");
         }
         int setMajor = majorOfVersionNum(set.pgVersion());
         if (setMajor != binMajor.getAsInt()) {
-            throw ZpitrError.MAJOR_MISMATCH.exception("snapshot set " + set.id() + " was taken on PostgreSQL " + display(setMajor)
-                    + " (server_version_num " + set.pgVersion() + "), but postgres.bin_dir " + binDir + " holds PostgreSQL "
-                    + display(binMajor.getAsInt()) + " ('" + printed + "'): a server starts only on a data directory of its own"
-                    + " major; nothing was cloned\nHINT: restore with PostgreSQL " + display(setMajor) + "'s binaries: a config"
-                    + " whose postgres.bin_dir names them (e.g. /usr/lib/postgresql/" + display(setMajor) + "/bin), with --config");
+            throw ZpitrError.MAJOR_MISMATCH.exception(
+                    "snapshot set " + set.id() + " was taken on PostgreSQL " + display(setMajor)
+                            + " (server_version_num " + set.pgVersion() + "), but postgres.bin_dir " + binDir
+                            + " holds PostgreSQL "
+                            + display(binMajor.getAsInt()) + " ('" + printed
+                            + "'): a server starts only on a data directory of its own"
+                            + " major; nothing was cloned\nHINT: restore with PostgreSQL " + display(setMajor)
+                            + "'s binaries: a config"
+                            + " whose postgres.bin_dir names them (e.g. /usr/lib/postgresql/" + display(setMajor)
+                            + "/bin), with --config");
         }
     }
 
@@ -90,15 +96,17 @@ public final class MajorCheck {
         Path postgres = binDir.resolve("postgres");
         try {
             // --version answers before the server's refusal to run as root; LC_ALL=C keeps it in English.
-            ProcessResult r = runner.run(Command.of(postgres.toString(), "--version").timeout(TIMEOUT)
+            ProcessResult r = runner.run(Command.of(postgres.toString(), "--version")
+                    .timeout(TIMEOUT)
                     .environment(Map.of("LC_ALL", "C", "PATH", "/usr/bin:/bin")));
             if (r.succeeded()) {
                 return r.stdout().strip();
             }
-            throw new ConfigException(postgres + " --version failed (exit " + r.exitCode() + "): " + r.stderr().strip()
-                    + "\nHINT: check postgres.bin_dir");
+            throw new ConfigException(postgres + " --version failed (exit " + r.exitCode() + "): "
+                    + r.stderr().strip() + "\nHINT: check postgres.bin_dir");
         } catch (ProcessException e) {
-            throw new ConfigException("cannot run " + postgres + ": " + e.getMessage() + "\nHINT: check postgres.bin_dir", e);
+            throw new ConfigException(
+                    "cannot run " + postgres + ": " + e.getMessage() + "\nHINT: check postgres.bin_dir", e);
         }
     }
 }

@@ -104,8 +104,8 @@ public sealed interface RecoveryTarget {
 
         public Name {
             if (!SAFE.matcher(name).matches()) {
-                throw ZpitrError.INVALID_ARGUMENT.exception("restore point name '" + name
-                        + "' must be 1-63 letters, digits and _ . : -");
+                throw ZpitrError.INVALID_ARGUMENT.exception(
+                        "restore point name '" + name + "' must be 1-63 letters, digits and _ . : -");
             }
         }
 

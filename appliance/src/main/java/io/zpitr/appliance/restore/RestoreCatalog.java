@@ -64,7 +64,8 @@ final class RestoreCatalog {
     }
 
     private RestoreSettings settings() {
-        return settings.orElseThrow(() -> new ConfigException("restore.dataset_root and restore.mount_root are not configured"));
+        return settings.orElseThrow(
+                () -> new ConfigException("restore.dataset_root and restore.mount_root are not configured"));
     }
 
     /** Every restore below restore.dataset_root. */
@@ -74,10 +75,14 @@ final class RestoreCatalog {
             return List.of();
         }
         List<RestoredInstance> all = new ArrayList<>();
-        for (ZfsEntry e : zfs.list(base, true, Set.of(Zfs.Type.FILESYSTEM),
+        for (ZfsEntry e : zfs.list(
+                base,
+                true,
+                Set.of(Zfs.Type.FILESYSTEM),
                 List.of(P_NAME, P_SNAPSHOT, P_TARGET, P_PORT, P_PGDATA, P_STATE, P_BUILDER, P_EXPIRES))) {
             // A restore is a direct child of the base; the clones below it inherit its user properties.
-            if (e.property(P_SNAPSHOT).isEmpty() || !DatasetName.of(e.name()).parent().map(base::equals).orElse(false)) {
+            if (e.property(P_SNAPSHOT).isEmpty()
+                    || !DatasetName.of(e.name()).parent().map(base::equals).orElse(false)) {
                 continue;
             }
             String state = e.property(P_STATE).orElse("?");
@@ -85,11 +90,18 @@ final class RestoreCatalog {
             boolean up = !pgdata.isEmpty() && Files.exists(Path.of(pgdata, "postmaster.pid"));
             if (state.equals("running") || state.equals("paused")) {
                 state = up ? state : "stopped";
-            } else if (state.equals("building") && e.property(P_BUILDER).filter(b -> !ProcessTrees.runs(b)).isPresent()) {
+            } else if (state.equals("building")
+                    && e.property(P_BUILDER).filter(b -> !ProcessTrees.runs(b)).isPresent()) {
                 state = INTERRUPTED;
             }
-            all.add(new RestoredInstance(e.property(P_NAME).orElse(""), e.name(), e.property(P_SNAPSHOT).orElse(""),
-                    e.property(P_TARGET).orElse(""), parsePort(e.property(P_PORT).orElse("0")), pgdata, state,
+            all.add(new RestoredInstance(
+                    e.property(P_NAME).orElse(""),
+                    e.name(),
+                    e.property(P_SNAPSHOT).orElse(""),
+                    e.property(P_TARGET).orElse(""),
+                    parsePort(e.property(P_PORT).orElse("0")),
+                    pgdata,
+                    state,
                     e.property(P_EXPIRES).filter(x -> !x.isBlank()).orElse(null)));
         }
         return all;
@@ -99,13 +111,13 @@ final class RestoreCatalog {
         try {
             return Integer.parseInt(text);
         } catch (NumberFormatException e) {
-            return 0;  // a damaged property: shown as port 0 rather than hiding the restore
+            return 0; // a damaged property: shown as port 0 rather than hiding the restore
         }
     }
 
     /** Stops the instance and destroys the clones; true if there was something to drop. Idempotent. */
     boolean drop(String name) throws IOException {
-        new RestoreRequest(name, 0, RestoreRequest.Action.shutdown, false, false);  // validates the name
+        new RestoreRequest(name, 0, RestoreRequest.Action.shutdown, false, false); // validates the name
         DatasetName root = settings().rootOf(name);
         if (!zfs.exists(root)) {
             return false;
@@ -121,7 +133,8 @@ final class RestoreCatalog {
      * @param existing the restores as {@link #list} just gave them
      */
     void cleanUpEarlier(String name, List<RestoredInstance> existing, PrintWriter out) {
-        Optional<RestoredInstance> earlier = existing.stream().filter(r -> r.name().equals(name)).findFirst();
+        Optional<RestoredInstance> earlier =
+                existing.stream().filter(r -> r.name().equals(name)).findFirst();
         if (earlier.isEmpty()) {
             return;
         }
@@ -150,13 +163,16 @@ final class RestoreCatalog {
      * not one of them: its expiry counts from when it is done. A damaged expiry is not acted on.
      */
     List<RestoredInstance> expired(java.time.Instant now) {
-        return list().stream().filter(r -> r.expires() != null && !r.state().equals("building")).filter(r -> {
-            try {
-                return !java.time.Instant.parse(r.expires()).isAfter(now);
-            } catch (java.time.format.DateTimeParseException e) {
-                return false;
-            }
-        }).toList();
+        return list().stream()
+                .filter(r -> r.expires() != null && !r.state().equals("building"))
+                .filter(r -> {
+                    try {
+                        return !java.time.Instant.parse(r.expires()).isAfter(now);
+                    } catch (java.time.format.DateTimeParseException e) {
+                        return false;
+                    }
+                })
+                .toList();
     }
 
     /** Records an expiry on a restore (a kept drill's {@code --ttl}). */
@@ -181,13 +197,15 @@ final class RestoreCatalog {
      * started one. Once more if the clone is busy still.
      */
     void destroyClones(DatasetName root, String name, Path pgdata) throws IOException {
-        Optional<Path> mount = zfs.get(root, "mountpoint").filter(m -> m.startsWith("/")).map(Path::of);
+        Optional<Path> mount =
+                zfs.get(root, "mountpoint").filter(m -> m.startsWith("/")).map(Path::of);
         for (int attempt = 1; ; attempt++) {
             if (pgdata != null) {
                 PrefetcherProcess.stop(RestoreService.spoolIn(pgdata), PREFETCHER_GRACE);
             }
             // PostgreSQL runs restore_command in PGDATA: one its shutdown left running keeps the clone busy.
-            mount.ifPresent(m -> ProcessTrees.holding(m).stream().filter(RestoreCatalog::ours)
+            mount.ifPresent(m -> ProcessTrees.holding(m).stream()
+                    .filter(RestoreCatalog::ours)
                     .forEach(p -> ProcessTrees.stop(p, PREFETCHER_GRACE)));
             try {
                 zfs.destroy(root, true);
@@ -195,11 +213,17 @@ final class RestoreCatalog {
             } catch (ZfsException.DatasetBusyException e) {
                 if (attempt == 5) {
                     List<String> holders = mount.map(ProcessTrees::holding).orElse(List.of()).stream()
-                            .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList();
-                    throw ZpitrError.ZFS_FAILED.exception(e.getMessage() + (holders.isEmpty() ? ""
-                            : "\nHINT: these processes work in the clone: " + String.join("; ", holders)), e);
+                            .map(p -> p.pid() + " " + p.info().commandLine().orElse("?"))
+                            .toList();
+                    throw ZpitrError.ZFS_FAILED.exception(
+                            e.getMessage()
+                                    + (holders.isEmpty()
+                                            ? ""
+                                            : "\nHINT: these processes work in the clone: "
+                                                    + String.join("; ", holders)),
+                            e);
                 }
-                sleepQuietly(Duration.ofMillis(500L * attempt));  // a process in its last moments
+                sleepQuietly(Duration.ofMillis(500L * attempt)); // a process in its last moments
             }
         }
         removeStateDirSpool(name);
@@ -208,8 +232,13 @@ final class RestoreCatalog {
     /** A process zpitr or the restored PostgreSQL started: never a DBA's shell that happens to be in the clone. */
     private static boolean ours(ProcessHandle p) {
         String command = p.info().commandLine().orElse("");
-        return command.contains("wal-fetch") || command.contains("wal-prefetch") || command.contains("zpitr.jar")
-                || p.info().command().map(c -> c.endsWith("/postgres") || c.endsWith("/zpitr")).orElse(false);
+        return command.contains("wal-fetch")
+                || command.contains("wal-prefetch")
+                || command.contains("zpitr.jar")
+                || p.info()
+                        .command()
+                        .map(c -> c.endsWith("/postgres") || c.endsWith("/zpitr"))
+                        .orElse(false);
     }
 
     private static void sleepQuietly(Duration d) {
@@ -234,8 +263,10 @@ final class RestoreCatalog {
                 return;
             } catch (DirectoryNotEmptyException | NoSuchFileException | UncheckedIOException e) {
                 if (attempt == 3) {
-                    throw new IOException("cannot remove the spool " + dir + " of restore " + name
-                            + ": something keeps writing into it (" + e.getMessage() + ")", e);
+                    throw new IOException(
+                            "cannot remove the spool " + dir + " of restore " + name
+                                    + ": something keeps writing into it (" + e.getMessage() + ")",
+                            e);
                 }
             }
         }
@@ -256,10 +287,21 @@ final class RestoreCatalog {
         Optional<String> pgdata = zfs.get(root, P_PGDATA);
         if (pgdata.isPresent() && !pgdata.get().isEmpty() && Files.exists(Path.of(pgdata.get(), "postmaster.pid"))) {
             RestoreSettings s = settings();
-            ProcessResult r = runner.run(Command.of(RestoredPostgres.asUser(s.osUser(), s.binDir().resolve("pg_ctl").toString(),
-                    "stop", "-D", pgdata.get(), "-m", "fast", "-w", "-t", "120")).timeout(Duration.ofMinutes(3)));
+            ProcessResult r = runner.run(Command.of(RestoredPostgres.asUser(
+                            s.osUser(),
+                            s.binDir().resolve("pg_ctl").toString(),
+                            "stop",
+                            "-D",
+                            pgdata.get(),
+                            "-m",
+                            "fast",
+                            "-w",
+                            "-t",
+                            "120"))
+                    .timeout(Duration.ofMinutes(3)));
             if (!r.succeeded() && Files.exists(Path.of(pgdata.get(), "postmaster.pid"))) {
-                throw ZpitrError.POSTGRES_FAILED.exception("cannot stop the PostgreSQL of restore " + root + ": " + r.stderr().strip());
+                throw ZpitrError.POSTGRES_FAILED.exception("cannot stop the PostgreSQL of restore " + root + ": "
+                        + r.stderr().strip());
             }
         }
     }

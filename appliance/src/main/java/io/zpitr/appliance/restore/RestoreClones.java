@@ -45,7 +45,8 @@ final class RestoreClones {
     private final Map<SnapshotName, Path> liveMounts = new HashMap<>();
 
     private Path liveMount(SnapshotName snap) {
-        return liveMounts.computeIfAbsent(snap, s -> Path.of(zfs.get(s.dataset(), "mountpoint").orElseThrow()));
+        return liveMounts.computeIfAbsent(
+                snap, s -> Path.of(zfs.get(s.dataset(), "mountpoint").orElseThrow()));
     }
 
     /**
@@ -93,7 +94,8 @@ final class RestoreClones {
     }
 
     private void localizeWal(Path pgdata, String osUser) throws IOException {
-        Path wal = pgdata.resolve(Files.exists(pgdata.resolve("pg_wal"), LinkOption.NOFOLLOW_LINKS) ? "pg_wal" : "pg_xlog");
+        Path wal = pgdata.resolve(
+                Files.exists(pgdata.resolve("pg_wal"), LinkOption.NOFOLLOW_LINKS) ? "pg_wal" : "pg_xlog");
         if (Files.isSymbolicLink(wal)) {
             // The live standby's pg_wal lives outside ZFS: the clone gets a folder of its own; the WAL
             // it needs comes from the archive through restore_command.
@@ -114,7 +116,7 @@ final class RestoreClones {
         try (Stream<Path> links = Files.list(tblspc)) {
             for (Path link : links.toList()) {
                 if (!Files.isSymbolicLink(link)) {
-                    continue;  // an in-place tablespace (allow_in_place_tablespaces): inside the clone already
+                    continue; // an in-place tablespace (allow_in_place_tablespaces): inside the clone already
                 }
                 Path target = Files.readSymbolicLink(link);
                 Path moved = null;
@@ -131,7 +133,8 @@ final class RestoreClones {
                 }
                 Files.delete(link);
                 Files.createSymbolicLink(link, moved);
-                runner.run(Command.of("chown", "-h", Files.getOwner(moved).getName(), link.toString())).requireSuccess();
+                runner.run(Command.of("chown", "-h", Files.getOwner(moved).getName(), link.toString()))
+                        .requireSuccess();
                 out.println("tablespace " + link.getFileName() + " -> " + moved);
             }
         }

@@ -14,8 +14,14 @@ import io.zpitr.appliance.snapshot.SnapshotSet;
  * @param segmentsFound   how many segments that run holds (checked up to a bound)
  * @param bounded         whether the scan stopped at its bound rather than at a missing segment
  */
-public record RestorePlan(SnapshotSet base, RecoveryTarget target, String firstSegment, String requiredThrough,
-                          String lastAvailable, int segmentsFound, boolean bounded) {
+public record RestorePlan(
+        SnapshotSet base,
+        RecoveryTarget target,
+        String firstSegment,
+        String requiredThrough,
+        String lastAvailable,
+        int segmentsFound,
+        boolean bounded) {
     /**
      * What the restore needs from the archive, never less than it is: up to the consistent point
      * (or target LSN) for certain; where a time, transaction or name lies in WAL only replay finds
@@ -34,7 +40,7 @@ public record RestorePlan(SnapshotSet base, RecoveryTarget target, String firstS
         if (target instanceof RecoveryTarget.Latest) {
             return from + "replay reads all of it: " + run;
         }
-        return from + "needed through at least " + requiredThrough + " (the snapshot's consistent point), then on to the"
-                + " target, wherever it lies: " + run;
+        return from + "needed through at least " + requiredThrough
+                + " (the snapshot's consistent point), then on to the" + " target, wherever it lies: " + run;
     }
 }

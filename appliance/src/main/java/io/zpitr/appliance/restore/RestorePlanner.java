@@ -46,32 +46,44 @@ public final class RestorePlanner {
     public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet) {
         SnapshotSet base = choose(target, forcedSet);
         if (base.redoLsn() == null || base.timeline() < 1) {
-            throw new NotRestorableException("snapshot set " + base.id() + " carries no PostgreSQL position"
-                    + " (zpitr:redo_lsn, zpitr:timeline)\nHINT: it was not taken by zpitr snapshot; choose another with --snapshot");
+            throw new NotRestorableException(
+                    "snapshot set " + base.id() + " carries no PostgreSQL position"
+                            + " (zpitr:redo_lsn, zpitr:timeline)\nHINT: it was not taken by zpitr snapshot; choose another with --snapshot");
         }
         if (!base.missing().isEmpty()) {
             throw new NotRestorableException("snapshot set " + base.id() + " lacks datasets " + base.missing()
                     + "\nHINT: choose another set with --snapshot");
         }
-        WalFileName first = WalFileName.of(Lsn.parse(base.redoLsn()).walFileName(base.timeline(), WalSegments.DEFAULT_SIZE));
+        WalFileName first =
+                WalFileName.of(Lsn.parse(base.redoLsn()).walFileName(base.timeline(), WalSegments.DEFAULT_SIZE));
         Lsn through = Lsn.parse(base.replayLsn() == null ? base.redoLsn() : base.replayLsn());
         if (target instanceof RecoveryTarget.AtLsn lsn && lsn.lsn().compareTo(through) > 0) {
             through = lsn.lsn();
         }
         WalFileName required = WalFileName.of(through.walFileName(base.timeline(), WalSegments.DEFAULT_SIZE));
-        long requiredCount = WalSegments.segmentNumber(required, WalSegments.DEFAULT_SIZE) - WalSegments.segmentNumber(first, WalSegments.DEFAULT_SIZE) + 1;
+        long requiredCount = WalSegments.segmentNumber(required, WalSegments.DEFAULT_SIZE)
+                - WalSegments.segmentNumber(first, WalSegments.DEFAULT_SIZE)
+                + 1;
         WalFileName segment = first;
         WalFileName lastFound = null;
         int found = 0;
         while (found < requiredCount + scanAhead) {
             if (!archived.test(segment)) {
                 if (found < requiredCount) {
-                    throw new NotRestorableException("WAL segment " + segment + " is missing from every archive source;"
-                            + " restoring " + base.id() + " to " + target.describe() + " needs " + first + " through " + required
-                            + "\nHINT: check the archive hosts (zpitr check) or restore from a later snapshot set with --snapshot");
+                    throw new NotRestorableException(
+                            "WAL segment " + segment + " is missing from every archive source;"
+                                    + " restoring " + base.id() + " to " + target.describe() + " needs " + first
+                                    + " through " + required
+                                    + "\nHINT: check the archive hosts (zpitr check) or restore from a later snapshot set with --snapshot");
                 }
-                return new RestorePlan(base, target, first.name(), required.name(),
-                        lastFound == null ? null : lastFound.name(), found, false);
+                return new RestorePlan(
+                        base,
+                        target,
+                        first.name(),
+                        required.name(),
+                        lastFound == null ? null : lastFound.name(),
+                        found,
+                        false);
             }
             lastFound = segment;
             found++;
@@ -82,12 +94,15 @@ public final class RestorePlanner {
 
     private SnapshotSet choose(RecoveryTarget target, Optional<String> forcedSet) {
         if (setsOldestFirst.isEmpty()) {
-            throw new NotRestorableException("there is no snapshot set to restore from"
-                    + "\nHINT: take one with zpitr snapshot");
+            throw new NotRestorableException(
+                    "there is no snapshot set to restore from" + "\nHINT: take one with zpitr snapshot");
         }
         if (forcedSet.isPresent()) {
-            SnapshotSet set = setsOldestFirst.stream().filter(s -> s.id().equals(forcedSet.get())).findFirst()
-                    .orElseThrow(() -> new NotRestorableException("no snapshot set '" + forcedSet.get() + "'\nHINT: zpitr list shows the ids"));
+            SnapshotSet set = setsOldestFirst.stream()
+                    .filter(s -> s.id().equals(forcedSet.get()))
+                    .findFirst()
+                    .orElseThrow(() -> new NotRestorableException(
+                            "no snapshot set '" + forcedSet.get() + "'\nHINT: zpitr list shows the ids"));
             if (!target.reachableFrom(set)) {
                 throw new NotRestorableException("snapshot set " + set.id() + " lies after " + target.describe()
                         + "\nHINT: choose an older set, or leave --snapshot out");
@@ -104,7 +119,8 @@ public final class RestorePlanner {
         }
         SnapshotSet oldest = setsOldestFirst.get(0);
         throw new NotRestorableException("no snapshot set lies before " + target.describe() + "; the oldest, "
-                + oldest.id() + ", is consistent from " + (oldest.replayTime() != null ? oldest.replayTime() : oldest.created())
+                + oldest.id() + ", is consistent from "
+                + (oldest.replayTime() != null ? oldest.replayTime() : oldest.created())
                 + (oldest.replayLsn() != null ? " (LSN " + oldest.replayLsn() + ")" : "")
                 + "\nHINT: pick a later target; zpitr list shows the recoverable window");
     }

@@ -11,13 +11,13 @@ import java.util.Set;
 final class RestorePorts {
     private static final int SPAN = 100;
 
-    private RestorePorts() {
-    }
+    private RestorePorts() {}
 
     static int choose(int asked, int first, Set<Integer> takenByRestores) {
         if (asked > 0) {
             if (!free(asked) || takenByRestores.contains(asked)) {
-                throw ZpitrError.INVALID_ARGUMENT.exception("port " + asked + " is in use\nHINT: choose another --port, or leave it out");
+                throw ZpitrError.INVALID_ARGUMENT.exception(
+                        "port " + asked + " is in use\nHINT: choose another --port, or leave it out");
             }
             return asked;
         }

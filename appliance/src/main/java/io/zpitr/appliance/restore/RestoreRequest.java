@@ -11,10 +11,14 @@ import io.zpitr.appliance.error.ZpitrError;
  * @param keepFailed keep the clones of a failed restore for inspection
  * @param expiresAt  when the daemon may drop it ({@code --ttl}, {@code restore.default_ttl}), or null: never
  */
-public record RestoreRequest(String name, int port, Action action, boolean exclusive, boolean keepFailed,
-                             java.time.Instant expiresAt) {
+public record RestoreRequest(
+        String name, int port, Action action, boolean exclusive, boolean keepFailed, java.time.Instant expiresAt) {
     /** What the instance does once replay reaches the target. */
-    public enum Action { promote, pause, shutdown }
+    public enum Action {
+        promote,
+        pause,
+        shutdown
+    }
 
     private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9_-]{0,47}");
 
@@ -25,7 +29,8 @@ public record RestoreRequest(String name, int port, Action action, boolean exclu
 
     public RestoreRequest {
         if (!NAME.matcher(name).matches()) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("restore name '" + name + "' must be 1-48 lower-case letters, digits, _ and -");
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    "restore name '" + name + "' must be 1-48 lower-case letters, digits, _ and -");
         }
         if (port < 0 || port > 65535) {
             throw ZpitrError.INVALID_ARGUMENT.exception("port " + port + " is out of range");

@@ -71,7 +71,8 @@ public final class RestoreService implements AutoCloseable {
     }
 
     private RestoreCatalog catalog() {
-        Optional<RestoreSettings> s = settings.restore().isEmpty() ? Optional.empty() : Optional.of(RestoreSettings.of(settings));
+        Optional<RestoreSettings> s =
+                settings.restore().isEmpty() ? Optional.empty() : Optional.of(RestoreSettings.of(settings));
         return new RestoreCatalog(zfs, runner, s, settings.stateDir());
     }
 
@@ -91,8 +92,11 @@ public final class RestoreService implements AutoCloseable {
         try {
             List<SnapshotSet> sets = appliance.catalog().list();
             login.join(Duration.ofMinutes(2).toMillis());
-            RestorePlan plan = new RestorePlanner(sets, name -> onSomeSource(sources, name),
-                    thorough ? RestorePlanner.SCAN_AHEAD : RestorePlanner.SCAN_AHEAD_RUNNING).plan(target, forcedSet);
+            RestorePlan plan = new RestorePlanner(
+                            sets,
+                            name -> onSomeSource(sources, name),
+                            thorough ? RestorePlanner.SCAN_AHEAD : RestorePlanner.SCAN_AHEAD_RUNNING)
+                    .plan(target, forcedSet);
             planSources = sources;
             return plan;
         } catch (RuntimeException e) {
@@ -129,7 +133,8 @@ public final class RestoreService implements AutoCloseable {
                     return true;
                 }
             } catch (SourceUnavailableException e) {
-                unavailable.add(s.name() + ": " + e.getMessage().lines().findFirst().orElse(""));
+                unavailable.add(
+                        s.name() + ": " + e.getMessage().lines().findFirst().orElse(""));
             }
         }
         if (!unavailable.isEmpty() && unavailable.size() == sources.size()) {
@@ -145,9 +150,12 @@ public final class RestoreService implements AutoCloseable {
      * @param timings    milliseconds from the start of {@link #restore} to each step, in order
      * @param connection how to reach the instance (a drill's checks use it)
      */
-    public record Result(RestoredInstance instance, String psql, String stoppedAt, Map<String, Long> timings,
-                         RestoredConnection connection) {
-    }
+    public record Result(
+            RestoredInstance instance,
+            String psql,
+            String stoppedAt,
+            Map<String, Long> timings,
+            RestoredConnection connection) {}
 
     /** Clones, configures, starts and waits; see the class comment. */
     public Result restore(RestorePlan plan, RestoreRequest request) throws IOException, InterruptedException {
@@ -186,7 +194,9 @@ public final class RestoreService implements AutoCloseable {
             // 1. Clones: O(1), whatever the size of the data.
             pgdata = clones.cloneSet(set, root, mountRoot, s.liveData(), request.name(), s.osUser());
             timings.put("cloned", ms(t0));
-            out.printf("cloned %s (%d dataset(s)) in %d ms%n", set.id(), set.snapshots().size(), timings.get("cloned"));
+            out.printf(
+                    "cloned %s (%d dataset(s)) in %d ms%n",
+                    set.id(), set.snapshots().size(), timings.get("cloned"));
             out.flush();
             RecoverySettingsFile.removeRecoveryFiles(pgdata);
 
@@ -201,14 +211,26 @@ public final class RestoreService implements AutoCloseable {
             OsUser.giveTo(s.osUser(), runDir, spool, mountRoot, log);
             List<WalSource> warm = planSources;
             planSources = List.of();
-            feed = RestoreWalFeed.start(settings, spool, plan.firstSegment(), WalSegments.DEFAULT_SIZE, plan.base().timeline(),
-                    warm, pgdata);
+            feed = RestoreWalFeed.start(
+                    settings,
+                    spool,
+                    plan.firstSegment(),
+                    WalSegments.DEFAULT_SIZE,
+                    plan.base().timeline(),
+                    warm,
+                    pgdata);
 
             // 3. Recovery settings for the server's major.
-            int major = Integer.parseInt(Files.readString(pgdata.resolve("PG_VERSION")).strip());
-            RecoverySettingsFile.write(pgdata, major, RecoverySettingsFile.Mode.TARGETED_RECOVERY,
-                    recoverySettings(plan, request, spool), serverSettings(request, major, port, runDir),
-                    "written by zpitr restore " + request.name(), Optional.of(s.osUser()));
+            int major = Integer.parseInt(
+                    Files.readString(pgdata.resolve("PG_VERSION")).strip());
+            RecoverySettingsFile.write(
+                    pgdata,
+                    major,
+                    RecoverySettingsFile.Mode.TARGETED_RECOVERY,
+                    recoverySettings(plan, request, spool),
+                    serverSettings(request, major, port, runDir),
+                    "written by zpitr restore " + request.name(),
+                    Optional.of(s.osUser()));
 
             // 4. Start, as the configured OS user, and follow recovery in its log.
             timings.put("configured", ms(t0));
@@ -218,12 +240,16 @@ public final class RestoreService implements AutoCloseable {
             instance.start();
             timings.put("started", ms(t0));
             boolean latest = plan.target() instanceof RecoveryTarget.Latest;
-            RecoveryProgress progress = instance.awaitRecovery(latest ? RecoveryProgress.Phase.PROMOTED
-                    : RecoveryProgress.Phase.PAUSED_AT_TARGET, plan, out, terminal);
+            RecoveryProgress progress = instance.awaitRecovery(
+                    latest ? RecoveryProgress.Phase.PROMOTED : RecoveryProgress.Phase.PAUSED_AT_TARGET,
+                    plan,
+                    out,
+                    terminal);
             timings.put("target", ms(t0));
             feed.ifPresent(RestoreWalFeed::stopSegments);
             String stoppedAt = latest
-                    ? "the end of the archived WAL, after " + progress.lastRestored().orElse("the snapshot's own WAL") + " (promoted)"
+                    ? "the end of the archived WAL, after "
+                            + progress.lastRestored().orElse("the snapshot's own WAL") + " (promoted)"
                     : progress.stoppedAt().orElse("the target");
 
             // 5. The requested action.
@@ -247,9 +273,23 @@ public final class RestoreService implements AutoCloseable {
             feed.flatMap(RestoreWalFeed::trouble).ifPresent(t -> out.println("WAL feed: " + t));
             catalog.setState(root, state);
             timings.put("recorded", ms(t0));
-            String psql = s.binDir().resolve("psql") + " -h " + runDir + " -p " + port + " -U " + s.dbUser() + " -d postgres";
-            return new Result(new RestoredInstance(request.name(), root.full(), set.id(), plan.target().describe(), port,
-                    pgdata.toString(), state, request.expiresAt() == null ? null : request.expiresAt().toString()), psql, stoppedAt, timings,
+            String psql =
+                    s.binDir().resolve("psql") + " -h " + runDir + " -p " + port + " -U " + s.dbUser() + " -d postgres";
+            return new Result(
+                    new RestoredInstance(
+                            request.name(),
+                            root.full(),
+                            set.id(),
+                            plan.target().describe(),
+                            port,
+                            pgdata.toString(),
+                            state,
+                            request.expiresAt() == null
+                                    ? null
+                                    : request.expiresAt().toString()),
+                    psql,
+                    stoppedAt,
+                    timings,
                     new RestoredConnection(s.osUser(), s.binDir(), runDir, port, s.dbUser()));
         } catch (IOException | InterruptedException | RuntimeException e) {
             feed.ifPresent(RestoreWalFeed::closeAndWait);
@@ -328,21 +368,31 @@ public final class RestoreService implements AutoCloseable {
         return server;
     }
 
-    private void failed(RestoreCatalog catalog, DatasetName root, RestoreRequest request, Path pgdata, RestoreSettings s) {
+    private void failed(
+            RestoreCatalog catalog, DatasetName root, RestoreRequest request, Path pgdata, RestoreSettings s) {
         try {
             if (pgdata != null && Files.exists(pgdata.resolve("postmaster.pid"))) {
-                runner.run(Command.of(RestoredPostgres.asUser(s.osUser(), s.binDir().resolve("pg_ctl").toString(), "stop",
-                        "-D", pgdata.toString(), "-m", "immediate", "-w")).timeout(Duration.ofMinutes(1)));
+                runner.run(Command.of(RestoredPostgres.asUser(
+                                s.osUser(),
+                                s.binDir().resolve("pg_ctl").toString(),
+                                "stop",
+                                "-D",
+                                pgdata.toString(),
+                                "-m",
+                                "immediate",
+                                "-w"))
+                        .timeout(Duration.ofMinutes(1)));
             }
             if (request.keepFailed()) {
                 catalog.setState(root, "failed");
-                out.println("kept the failed restore's clones: " + root + " (zpitr restore-drop " + request.name() + ")");
+                out.println(
+                        "kept the failed restore's clones: " + root + " (zpitr restore-drop " + request.name() + ")");
             } else if (zfs.exists(root)) {
                 catalog.destroyClones(root, request.name(), pgdata);
             }
         } catch (IOException | RuntimeException cleanup) {
-            out.println("could not clean up " + root + ": " + cleanup.getMessage()
-                    + "\nHINT: zpitr restore-drop " + request.name());
+            out.println("could not clean up " + root + ": " + cleanup.getMessage() + "\nHINT: zpitr restore-drop "
+                    + request.name());
         }
     }
 

@@ -16,16 +16,27 @@ import java.nio.file.Path;
  * @param firstPort   the first port tried ({@code restore.port}, default 6432)
  * @param dbUser      the database user the printed psql line connects as
  */
-record RestoreSettings(String osUser, Path binDir, Path liveData, DatasetName datasetRoot, Path mountRoot,
-                       int firstPort, String dbUser) {
+record RestoreSettings(
+        String osUser,
+        Path binDir,
+        Path liveData,
+        DatasetName datasetRoot,
+        Path mountRoot,
+        int firstPort,
+        String dbUser) {
     /** @throws ConfigException naming the missing key, when a restore cannot run without it */
     static RestoreSettings of(Settings settings) {
         PostgresSettings pg = settings.postgres();
-        Settings.Restore r = settings.restore().orElseThrow(() -> new ConfigException(
-                "restore.dataset_root and restore.mount_root are not configured in " + settings.file()));
-        return new RestoreSettings(pg.osUser(), pg.binDir(),
+        Settings.Restore r = settings.restore()
+                .orElseThrow(() -> new ConfigException(
+                        "restore.dataset_root and restore.mount_root are not configured in " + settings.file()));
+        return new RestoreSettings(
+                pg.osUser(),
+                pg.binDir(),
                 pg.requireDataDir(settings.file(), "a restore needs to find PGDATA in the clone"),
-                r.datasetRoot(), r.mountRoot(), r.firstPort(),
+                r.datasetRoot(),
+                r.mountRoot(),
+                r.firstPort(),
                 pg.standby().map(PostgresSettings.Connection::user).orElse("postgres"));
     }
 

@@ -78,8 +78,15 @@ final class RestoreWalFeed implements AutoCloseable {
      * Starts filling {@code spoolDir} from {@code firstSegment} on, its files owned as the folder is.
      * Empty when prefetch is off ({@code archive.prefetch: 0}) or another prefetcher holds the spool.
      */
-    static Optional<RestoreWalFeed> start(Settings settings, Path spoolDir, String firstSegment, long segmentSize,
-                                          long timeline, List<WalSource> warm, Path pgdata) throws IOException {
+    static Optional<RestoreWalFeed> start(
+            Settings settings,
+            Path spoolDir,
+            String firstSegment,
+            long segmentSize,
+            long timeline,
+            List<WalSource> warm,
+            Path pgdata)
+            throws IOException {
         if (settings.archive().prefetch() <= 0) {
             warm.forEach(WalSource::close);
             return Optional.empty();
@@ -94,10 +101,12 @@ final class RestoreWalFeed implements AutoCloseable {
         if (cluster.isPresent()) {
             spool.recordSystemIdentifier(cluster.getAsLong());
         }
-        Supplier<WalVerifier> verifier = () -> cluster.isPresent() ? WalVerifier.forCluster(cluster.getAsLong()) : new WalVerifier();
+        Supplier<WalVerifier> verifier =
+                () -> cluster.isPresent() ? WalVerifier.forCluster(cluster.getAsLong()) : new WalVerifier();
         WalFileName first = WalFileName.of(firstSegment);
         // "Asked for the one before the first": the prefetcher fetches from the first on.
-        spool.recordRequested(WalSegments.segmentNumber(first, segmentSize) > 0 ? WalSegments.offset(first, -1, segmentSize) : first);
+        spool.recordRequested(
+                WalSegments.segmentNumber(first, segmentSize) > 0 ? WalSegments.offset(first, -1, segmentSize) : first);
         Optional<FileLock> lock = Prefetcher.tryLock(spool);
         if (lock.isEmpty()) {
             warm.forEach(WalSource::close);
@@ -112,11 +121,18 @@ final class RestoreWalFeed implements AutoCloseable {
         int depth = Math.max(DEPTH, settings.archive().prefetch());
         // The history lookups get the plan's connections, already logged in: PostgreSQL's first
         // request is for a history file, answered before it starts (below). The workers connect now.
-        Prefetcher prefetcher = new Prefetcher(spool,
+        Prefetcher prefetcher = new Prefetcher(
+                spool,
                 () -> new WalFetcher(ArchiveSources.open(settings), verifier.get(), landing),
-                depth, WORKERS, segmentSize, Duration.ofDays(1), Clock.systemUTC());
-        HistoryKeeper histories = new HistoryKeeper(spool,
-                new WalFetcher(warm.isEmpty() ? ArchiveSources.open(settings) : warm, verifier.get(), landing), timeline);
+                depth,
+                WORKERS,
+                segmentSize,
+                Duration.ofDays(1),
+                Clock.systemUTC());
+        HistoryKeeper histories = new HistoryKeeper(
+                spool,
+                new WalFetcher(warm.isEmpty() ? ArchiveSources.open(settings) : warm, verifier.get(), landing),
+                timeline);
         RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get(), first);
         prefetcher.onOutcome(feed::noteTrouble);
         feed.thread.start();
@@ -126,7 +142,8 @@ final class RestoreWalFeed implements AutoCloseable {
     /** Until the first segment is in flight or in the spool, for at most 2 s. */
     private static void awaitFirstFetch(WalSpool spool, WalFileName first) {
         long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        while (!Files.exists(spool.dir().resolve(WalSpool.IN_FLIGHT + first.name())) && spool.lookup(first).isEmpty()
+        while (!Files.exists(spool.dir().resolve(WalSpool.IN_FLIGHT + first.name()))
+                && spool.lookup(first).isEmpty()
                 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(5);
@@ -154,7 +171,8 @@ final class RestoreWalFeed implements AutoCloseable {
      * {@code prefetch of NAME: source: what happened; ...}: worth a line in the restore's report,
      * since the server log never shows it. Later ones say the same of the same hosts.
      */
-    private final java.util.concurrent.atomic.AtomicReference<String> trouble = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<String> trouble =
+            new java.util.concurrent.atomic.AtomicReference<>();
     /** Set when the restore stops the feed: what fetches report from then on is not the sources' doing. */
     private volatile boolean stopping;
 
@@ -164,7 +182,8 @@ final class RestoreWalFeed implements AutoCloseable {
             // then tries the next source).
             return;
         }
-        boolean troubled = outcome.lines().stream().anyMatch(l -> !l.contains(": fetched ") && !l.endsWith(" not found"));
+        boolean troubled =
+                outcome.lines().stream().anyMatch(l -> !l.contains(": fetched ") && !l.endsWith(" not found"));
         if (troubled && outcome.status() == WalFetcher.Status.FETCHED) {
             trouble.compareAndSet(null, "prefetch of " + name + ": " + String.join("; ", outcome.lines()));
         }
@@ -260,6 +279,7 @@ final class RestoreWalFeed implements AutoCloseable {
         static final Duration RECHECK = Duration.ofMillis(400);
         /** How long a missing mark answers for the sources: several rechecks, in case one is slow. */
         static final Duration MARK_ANSWERS_FOR = Duration.ofSeconds(2);
+
         private static final int AHEAD = 8;
         final WalSpool spool;
         private final WalFetcher fetcher;

@@ -24,10 +24,17 @@ public record RestoredConnection(String osUser, Path binDir, Path socketDir, int
      * connection options.
      */
     public Command client(String program, Duration timeout, String... args) {
-        List<String> argv = new ArrayList<>(List.of(binDir.resolve(program).toString(), "-h", socketDir.toString(),
-                "-p", Integer.toString(port), "-U", dbUser));
+        List<String> argv = new ArrayList<>(List.of(
+                binDir.resolve(program).toString(),
+                "-h",
+                socketDir.toString(),
+                "-p",
+                Integer.toString(port),
+                "-U",
+                dbUser));
         argv.addAll(List.of(args));
-        return Command.of(RestoredPostgres.asUser(osUser, argv.toArray(String[]::new))).timeout(timeout);
+        return Command.of(RestoredPostgres.asUser(osUser, argv.toArray(String[]::new)))
+                .timeout(timeout);
     }
 
     /** One SQL statement in {@code database}, unaligned, tuples only, stopping at the first error. */

@@ -12,6 +12,12 @@ package io.zpitr.appliance.restore;
  *                 "running" is checked against postmaster.pid
  * @param expires  when the daemon drops it (ISO-8601 UTC), or null: never
  */
-public record RestoredInstance(String name, String dataset, String snapshot, String target, int port, String pgdata,
-                               String state, String expires) {
-}
+public record RestoredInstance(
+        String name,
+        String dataset,
+        String snapshot,
+        String target,
+        int port,
+        String pgdata,
+        String state,
+        String expires) {}

@@ -11,7 +11,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -39,7 +38,8 @@ final class RestoredPostgres {
     private final RecoveryProgress progress = new RecoveryProgress();
     private ServerLogTail tail;
 
-    RestoredPostgres(ProcessRunner runner, String osUser, Path binDir, Path pgdata, Path runDir, int port, Path logFile) {
+    RestoredPostgres(
+            ProcessRunner runner, String osUser, Path binDir, Path pgdata, Path runDir, int port, Path logFile) {
         this.runner = runner;
         this.osUser = osUser;
         this.binDir = binDir;
@@ -55,8 +55,17 @@ final class RestoredPostgres {
      */
     void start() throws IOException, InterruptedException {
         tail = new ServerLogTail(logFile);
-        runner.run(Command.of(asUser(osUser, binDir.resolve("pg_ctl").toString(), "start", "-D", pgdata.toString(),
-                "-l", logFile.toString(), "-W")).timeout(Duration.ofMinutes(2))).requireSuccess();
+        runner.run(Command.of(asUser(
+                                osUser,
+                                binDir.resolve("pg_ctl").toString(),
+                                "start",
+                                "-D",
+                                pgdata.toString(),
+                                "-l",
+                                logFile.toString(),
+                                "-W"))
+                        .timeout(Duration.ofMinutes(2)))
+                .requireSuccess();
         // pg_ctl -W returns once it has forked; the postmaster writes its pid file a moment later.
         long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
         while (postmaster().isEmpty()) {
@@ -64,9 +73,10 @@ final class RestoredPostgres {
                 progress.accept(line);
             }
             if (progress.lastError().isPresent() || System.nanoTime() > deadline) {
-                Thread.sleep(200);  // the rest of what it says before it exits
+                Thread.sleep(200); // the rest of what it says before it exits
                 tail.newLines().forEach(progress::accept);
-                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL did not start; its log ends with:\n" + tail.recentLines());
+                throw ZpitrError.POSTGRES_FAILED.exception(
+                        "the restored PostgreSQL did not start; its log ends with:\n" + tail.recentLines());
             }
             Thread.sleep(POLL_MILLIS);
         }
@@ -75,7 +85,10 @@ final class RestoredPostgres {
     /** The postmaster, while it runs: the pid in postmaster.pid, alive (a crash leaves the file behind). */
     private Optional<ProcessHandle> postmaster() {
         try {
-            String first = Files.readAllLines(pgdata.resolve("postmaster.pid")).stream().findFirst().orElse("").strip();
+            String first = Files.readAllLines(pgdata.resolve("postmaster.pid")).stream()
+                    .findFirst()
+                    .orElse("")
+                    .strip();
             return ProcessHandle.of(Long.parseLong(first)).filter(ProcessHandle::isAlive);
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
@@ -126,20 +139,23 @@ final class RestoredPostgres {
                 if (progress.phase() == RecoveryProgress.Phase.ENDED_BEFORE_TARGET) {
                     throw endedBefore(plan);
                 }
-                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL stopped during recovery; its log ends with:\n"
-                        + tail.recentLines());
+                throw ZpitrError.POSTGRES_FAILED.exception(
+                        "the restored PostgreSQL stopped during recovery; its log ends with:\n" + tail.recentLines());
             }
             if (System.nanoTime() - lastLine > STALL_LIMIT.toNanos()) {
-                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL has logged nothing for " + STALL_LIMIT.toMinutes()
-                        + " minutes while recovering (last segment restored: " + progress.lastRestored().orElse("none")
-                        + "); its log ends with:\n" + tail.recentLines()
-                        + "\nHINT: zpitr check shows whether the archive hosts answer");
+                throw ZpitrError.POSTGRES_FAILED.exception(
+                        "the restored PostgreSQL has logged nothing for " + STALL_LIMIT.toMinutes()
+                                + " minutes while recovering (last segment restored: "
+                                + progress.lastRestored().orElse("none")
+                                + "); its log ends with:\n" + tail.recentLines()
+                                + "\nHINT: zpitr check shows whether the archive hosts answer");
             }
             if (progress.restoredSegments() != reported && System.nanoTime() - lastReport >= interval) {
                 reported = progress.restoredSegments();
                 lastReport = System.nanoTime();
-                out.printf("replaying: %d segment(s) restored, at %s (archive holds through %s)%n", reported,
-                        progress.lastRestored().orElse("-"), plan.lastAvailable());
+                out.printf(
+                        "replaying: %d segment(s) restored, at %s (archive holds through %s)%n",
+                        reported, progress.lastRestored().orElse("-"), plan.lastAvailable());
                 out.flush();
             }
             Thread.sleep(POLL_MILLIS);
@@ -178,34 +194,61 @@ final class RestoredPostgres {
                 break;
             }
             if (!alive()) {
-                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL stopped while promoting; its log ends with:\n"
-                        + tail.recentLines());
+                throw ZpitrError.POSTGRES_FAILED.exception(
+                        "the restored PostgreSQL stopped while promoting; its log ends with:\n" + tail.recentLines());
             }
             if (System.nanoTime() > deadline) {
-                throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL did not finish promoting in 10 minutes;"
-                        + " its log ends with:\n" + tail.recentLines());
+                throw ZpitrError.POSTGRES_FAILED.exception(
+                        "the restored PostgreSQL did not finish promoting in 10 minutes;" + " its log ends with:\n"
+                                + tail.recentLines());
             }
             Thread.sleep(POLL_MILLIS);
         }
         if (!sql("select pg_is_in_recovery()").equals("f")) {
-            throw ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL said it accepts connections but is still in recovery");
+            throw ZpitrError.POSTGRES_FAILED.exception(
+                    "the restored PostgreSQL said it accepts connections but is still in recovery");
         }
     }
 
     Optional<String> trySql(String sql) {
-        ProcessResult r = runner.run(Command.of(asUser(osUser, binDir.resolve("psql").toString(), "-X", "-A", "-t",
-                "-h", runDir.toString(), "-p", Integer.toString(port), "-d", "postgres", "-c", sql))
+        ProcessResult r = runner.run(Command.of(asUser(
+                        osUser,
+                        binDir.resolve("psql").toString(),
+                        "-X",
+                        "-A",
+                        "-t",
+                        "-h",
+                        runDir.toString(),
+                        "-p",
+                        Integer.toString(port),
+                        "-d",
+                        "postgres",
+                        "-c",
+                        sql))
                 .timeout(Duration.ofSeconds(90)));
         return r.succeeded() ? Optional.of(r.stdout().strip()) : Optional.empty();
     }
 
     String sql(String sql) {
-        return trySql(sql).orElseThrow(() -> ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL did not answer: " + sql));
+        return trySql(sql)
+                .orElseThrow(
+                        () -> ZpitrError.POSTGRES_FAILED.exception("the restored PostgreSQL did not answer: " + sql));
     }
 
     void stop(String mode) {
-        runner.run(Command.of(asUser(osUser, binDir.resolve("pg_ctl").toString(), "stop", "-D", pgdata.toString(),
-                "-m", mode, "-w", "-t", "120")).timeout(Duration.ofMinutes(3))).requireSuccess();
+        runner.run(Command.of(asUser(
+                                osUser,
+                                binDir.resolve("pg_ctl").toString(),
+                                "stop",
+                                "-D",
+                                pgdata.toString(),
+                                "-m",
+                                mode,
+                                "-w",
+                                "-t",
+                                "120"))
+                        .timeout(Duration.ofMinutes(3)))
+                .requireSuccess();
     }
 
     /** The last lines of its log, for a message. */

@@ -30,7 +30,7 @@ final class ServerLogTail {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < offset) {
-                offset = 0;  // truncated: start over
+                offset = 0; // truncated: start over
                 partial.setLength(0);
             }
             if (size == offset) {

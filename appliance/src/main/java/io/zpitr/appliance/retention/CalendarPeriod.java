@@ -21,7 +21,10 @@ enum CalendarPeriod {
     HOUR {
         @Override
         String label(ZonedDateTime t) {
-            return t.toLocalDateTime().truncatedTo(ChronoUnit.HOURS).atOffset(t.getOffset()).toString();
+            return t.toLocalDateTime()
+                    .truncatedTo(ChronoUnit.HOURS)
+                    .atOffset(t.getOffset())
+                    .toString();
         }
     },
     /** The local date; a 23- or 25-hour day is one day. */

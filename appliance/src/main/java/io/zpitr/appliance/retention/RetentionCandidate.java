@@ -16,8 +16,8 @@ import java.util.Objects;
  * @param replicationCursors the replication targets whose cursor hold is on the set (it is their
  *                  incremental base: destroying it would force a full copy)
  */
-public record RetentionCandidate(String id, Instant created, boolean held, boolean hasClones,
-                                 java.util.List<String> replicationCursors) {
+public record RetentionCandidate(
+        String id, Instant created, boolean held, boolean hasClones, java.util.List<String> replicationCursors) {
     public RetentionCandidate {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(created, "created");

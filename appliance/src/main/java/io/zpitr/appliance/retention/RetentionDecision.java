@@ -21,8 +21,8 @@ public record RetentionDecision(RetentionCandidate set, boolean kept, List<Reten
         reasons = List.copyOf(reasons);
         boolean notKept = reasons.stream().anyMatch(r -> r.rule() == RetentionReason.Rule.NOT_KEPT);
         if (kept ? reasons.isEmpty() || notKept : reasons.size() != 1 || !notKept) {
-            throw new IllegalArgumentException("a kept set needs keep reasons, a destroyed one exactly NOT_KEPT: "
-                    + set.id() + " " + reasons);
+            throw new IllegalArgumentException(
+                    "a kept set needs keep reasons, a destroyed one exactly NOT_KEPT: " + set.id() + " " + reasons);
         }
     }
 

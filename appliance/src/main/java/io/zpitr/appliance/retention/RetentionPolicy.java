@@ -121,8 +121,10 @@ public record RetentionPolicy(Duration keepWithin, int hourly, int daily, int we
         for (int i = 0; i < ordered.size(); i++) {
             Instant created = ordered.get(i).created();
             if (created.isAfter(now)) {
-                reasons.get(i).add(new RetentionReason(Rule.IN_FUTURE,
-                        "in the future by " + age(Duration.between(now, created)) + " (clock skew?)"));
+                reasons.get(i)
+                        .add(new RetentionReason(
+                                Rule.IN_FUTURE,
+                                "in the future by " + age(Duration.between(now, created)) + " (clock skew?)"));
             }
         }
         if (!keepWithin.isZero()) {
@@ -159,8 +161,12 @@ public record RetentionPolicy(Duration keepWithin, int hourly, int daily, int we
             RetentionCandidate set = ordered.get(i);
             if (reasons.get(i).isEmpty()) {
                 // Only past sets get here: a future one is always kept.
-                decisions.add(new RetentionDecision(set, false, List.of(new RetentionReason(Rule.NOT_KEPT,
-                        "not kept by any rule (age " + age(Duration.between(set.created(), now)) + ")"))));
+                decisions.add(new RetentionDecision(
+                        set,
+                        false,
+                        List.of(new RetentionReason(
+                                Rule.NOT_KEPT,
+                                "not kept by any rule (age " + age(Duration.between(set.created(), now)) + ")"))));
             } else {
                 decisions.add(new RetentionDecision(set, true, reasons.get(i)));
             }
@@ -169,9 +175,15 @@ public record RetentionPolicy(Duration keepWithin, int hourly, int daily, int we
     }
 
     /** Walks {@code past} (newest first) and keeps the first set met in each of the first {@code count} periods. */
-    private static void keepNewestPerPeriod(Rule rule, String key, CalendarPeriod period, int count,
-                                            List<RetentionCandidate> ordered, List<Integer> past, ZoneId zone,
-                                            List<List<RetentionReason>> reasons) {
+    private static void keepNewestPerPeriod(
+            Rule rule,
+            String key,
+            CalendarPeriod period,
+            int count,
+            List<RetentionCandidate> ordered,
+            List<Integer> past,
+            ZoneId zone,
+            List<List<RetentionReason>> reasons) {
         if (count == 0) {
             return;
         }

@@ -9,8 +9,7 @@ import java.util.Map;
 
 /** The pure policy's decisions over the sets as they are now. */
 public final class RetentionReasons {
-    private RetentionReasons() {
-    }
+    private RetentionReasons() {}
 
     /**
      * Why retention keeps each set (or that the next prune would destroy it), from the pure policy;
@@ -22,9 +21,11 @@ public final class RetentionReasons {
         if (appliance.settings().retention().isEmpty()) {
             return reasons;
         }
-        List<RetentionCandidate> candidates = all.stream()
-                .map(s -> s.retentionCandidate(false)).toList();
-        for (var d : appliance.retentionPolicy().decide(candidates, appliance.settings().timezone(), appliance.clock())) {
+        List<RetentionCandidate> candidates =
+                all.stream().map(s -> s.retentionCandidate(false)).toList();
+        for (var d : appliance
+                .retentionPolicy()
+                .decide(candidates, appliance.settings().timezone(), appliance.clock())) {
             reasons.put(d.id(), d.kept() ? d.reasonText() : "prune candidate");
         }
         return reasons;

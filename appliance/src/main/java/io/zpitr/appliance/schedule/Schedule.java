@@ -56,8 +56,9 @@ public final class Schedule {
         String dom = f[2];
         String dow = dowToQuartz(text, f[4]);
         if (!dom.equals("*") && !dow.equals("*")) {
-            throw new IllegalArgumentException("schedule '" + text + "' restricts both day of month and day of week;"
-                    + " cron runs on either, Quartz cannot say that\nHINT: use two schedules' worth of Quartz, or one of the two fields");
+            throw new IllegalArgumentException(
+                    "schedule '" + text + "' restricts both day of month and day of week;"
+                            + " cron runs on either, Quartz cannot say that\nHINT: use two schedules' worth of Quartz, or one of the two fields");
         }
         if (dow.equals("*")) {
             dow = "?";

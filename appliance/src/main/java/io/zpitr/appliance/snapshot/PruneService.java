@@ -32,8 +32,13 @@ public final class PruneService {
     private final ZoneId zone;
     private final Clock clock;
 
-    public PruneService(Zfs zfs, SnapshotCatalog catalog, List<DatasetName> datasets, RetentionPolicy policy,
-                        ZoneId zone, Clock clock) {
+    public PruneService(
+            Zfs zfs,
+            SnapshotCatalog catalog,
+            List<DatasetName> datasets,
+            RetentionPolicy policy,
+            ZoneId zone,
+            Clock clock) {
         this.zfs = zfs;
         this.catalog = catalog;
         this.datasets = List.copyOf(datasets);
@@ -43,8 +48,7 @@ public final class PruneService {
     }
 
     /** One set's fate. */
-    public record Outcome(SnapshotSet set, RetentionDecision decision, boolean destroyed, String note) {
-    }
+    public record Outcome(SnapshotSet set, RetentionDecision decision, boolean destroyed, String note) {}
 
     /** The policy's decisions for every set, newest first, without changing anything. */
     public List<Outcome> plan() {
@@ -104,7 +108,10 @@ public final class PruneService {
         Set<String> pools = new HashSet<>();
         for (DatasetName d : datasets) {
             if (pools.add(d.pool())) {
-                for (ZfsEntry e : zfs.list(DatasetName.of(d.pool()), true, Set.of(Zfs.Type.FILESYSTEM, Zfs.Type.VOLUME),
+                for (ZfsEntry e : zfs.list(
+                        DatasetName.of(d.pool()),
+                        true,
+                        Set.of(Zfs.Type.FILESYSTEM, Zfs.Type.VOLUME),
                         List.of("origin"))) {
                     e.property("origin").filter(v -> v.contains("@")).ifPresent(origins::add);
                 }

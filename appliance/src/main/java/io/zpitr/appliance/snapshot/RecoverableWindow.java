@@ -1,4 +1,5 @@
-// The span of time a restore can reach: from the oldest snapshot's consistent point to the newest archived commit known.
+// The span of time a restore can reach: from the oldest snapshot's consistent point to the newest archived commit
+// known.
 package io.zpitr.appliance.snapshot;
 
 import java.time.Instant;
@@ -34,7 +35,7 @@ public record RecoverableWindow(Instant earliest, String earliestFrom, Instant l
             latest = newest.replayTime() != null ? newest.replayTime().toInstant() : newest.created();
             latestFrom = "newest snapshot " + newest.id() + "; standby not reachable";
         }
-        return new RecoverableWindow(earliest, "oldest snapshot " + oldest.id(), latest.isBefore(earliest) ? earliest : latest,
-                latestFrom);
+        return new RecoverableWindow(
+                earliest, "oldest snapshot " + oldest.id(), latest.isBefore(earliest) ? earliest : latest, latestFrom);
     }
 }

@@ -50,9 +50,11 @@ public final class SnapshotCatalog {
         for (DatasetName root : roots.values()) {
             for (ZfsEntry e : zfs.listSnapshots(root, true, SnapshotProperties.LISTED)) {
                 SnapshotName name = SnapshotName.parse(e.name());
-                if (datasets.contains(name.dataset()) && name.shortName().startsWith(prefix + "-")
+                if (datasets.contains(name.dataset())
+                        && name.shortName().startsWith(prefix + "-")
                         && e.property(SnapshotProperties.FORMAT).isPresent()) {
-                    byId.computeIfAbsent(name.shortName(), k -> new ArrayList<>()).add(e);
+                    byId.computeIfAbsent(name.shortName(), k -> new ArrayList<>())
+                            .add(e);
                 }
             }
         }
@@ -97,19 +99,29 @@ public final class SnapshotCatalog {
             holdCount = Math.max(holdCount, e.longProperty("userrefs"));
             used += e.longProperty("used");
         }
-        return new SnapshotSet(id, Instant.ofEpochSecond(meta.longProperty("creation")), snapshots, missing,
+        return new SnapshotSet(
+                id,
+                Instant.ofEpochSecond(meta.longProperty("creation")),
+                snapshots,
+                missing,
                 !"ordered".equals(meta.property(SnapshotProperties.ATOMICITY).orElse("atomic")),
                 meta.property(SnapshotProperties.LABEL).orElse(null),
                 meta.property(SnapshotProperties.SOURCE).orElse(null),
                 number(meta, SnapshotProperties.TIMELINE),
                 lsn(meta, SnapshotProperties.REDO_LSN),
                 lsn(meta, SnapshotProperties.REPLAY_LSN),
-                meta.property(SnapshotProperties.REPLAY_TIME).map(SnapshotCatalog::time).orElse(null),
+                meta.property(SnapshotProperties.REPLAY_TIME)
+                        .map(SnapshotCatalog::time)
+                        .orElse(null),
                 meta.property(SnapshotProperties.SYSTEM_ID).orElse(null),
                 (int) Math.max(0, number(meta, SnapshotProperties.PG_VERSION)),
                 number(meta, SnapshotProperties.NEXT_XID),
-                holds, holdCount, used,
-                meta.property(SnapshotProperties.VERIFIED_AT).map(SnapshotCatalog::instant).orElse(null),
+                holds,
+                holdCount,
+                used,
+                meta.property(SnapshotProperties.VERIFIED_AT)
+                        .map(SnapshotCatalog::instant)
+                        .orElse(null),
                 meta.property(SnapshotProperties.VERIFIED_OUTCOME).orElse(null),
                 meta.property(SnapshotProperties.AUDIT_HEAD).orElse(null));
     }
@@ -143,9 +155,11 @@ public final class SnapshotCatalog {
     }
 
     private static ZpitrException damaged(ZfsEntry meta, String property, String value) {
-        return ZpitrError.STATE_DAMAGED.exception("snapshot " + meta.name() + ": property " + property + " is damaged ('"
-                + value + "')\nHINT: zfs get " + property + " " + meta.name() + " shows it; it was written by zpitr snapshot"
-                + " and is read by list and restore");
+        return ZpitrError.STATE_DAMAGED.exception(
+                "snapshot " + meta.name() + ": property " + property + " is damaged ('"
+                        + value + "')\nHINT: zfs get " + property + " " + meta.name()
+                        + " shows it; it was written by zpitr snapshot"
+                        + " and is read by list and restore");
     }
 
     private static OffsetDateTime time(String text) {

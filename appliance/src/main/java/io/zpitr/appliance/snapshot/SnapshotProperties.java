@@ -24,21 +24,42 @@ public final class SnapshotProperties {
     public static final String HOLDS = "zpitr:holds";
     /** When a drill last restored the set (ISO-8601 UTC), and how it came out: passed, failed, not_restorable. */
     public static final String VERIFIED_AT = "zpitr:verified_at";
+
     public static final String VERIFIED_OUTCOME = "zpitr:verified_outcome";
     /** The audit log's head when the set was taken: {@code <line>:<sha256>} (audit.AuditAnchor). */
     public static final String AUDIT_HEAD = "zpitr:audit_head";
 
     /** Everything a listing asks ZFS for, in one call. */
-    public static final List<String> LISTED = List.of("creation", "used", "userrefs", FORMAT, SET, DATASETS, ATOMICITY,
-            LABEL, SOURCE, TIMELINE, REDO_LSN, CHECKPOINT_LSN, REPLAY_LSN, REPLAY_TIME, SYSTEM_ID, NEXT_XID, PG_VERSION,
-            CREATED_BY, HOLDS, VERIFIED_AT, VERIFIED_OUTCOME, AUDIT_HEAD);
+    public static final List<String> LISTED = List.of(
+            "creation",
+            "used",
+            "userrefs",
+            FORMAT,
+            SET,
+            DATASETS,
+            ATOMICITY,
+            LABEL,
+            SOURCE,
+            TIMELINE,
+            REDO_LSN,
+            CHECKPOINT_LSN,
+            REPLAY_LSN,
+            REPLAY_TIME,
+            SYSTEM_ID,
+            NEXT_XID,
+            PG_VERSION,
+            CREATED_BY,
+            HOLDS,
+            VERIFIED_AT,
+            VERIFIED_OUTCOME,
+            AUDIT_HEAD);
 
-    private SnapshotProperties() {
-    }
+    private SnapshotProperties() {}
 
     /** {@link #AUDIT_HEAD} for a set taken now, or none when the log is missing or broken (audit.AuditAnchor). */
     public static java.util.Map<String, String> auditHead(io.zpitr.appliance.audit.AuditLog log) {
-        return io.zpitr.appliance.audit.AuditAnchor.current(log).map(h -> java.util.Map.of(AUDIT_HEAD, h))
+        return io.zpitr.appliance.audit.AuditAnchor.current(log)
+                .map(h -> java.util.Map.of(AUDIT_HEAD, h))
                 .orElse(java.util.Map.of());
     }
 }

@@ -4,11 +4,11 @@ package io.zpitr.appliance.snapshot;
 import io.zpitr.appliance.config.ConfigException;
 import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.postgres.PgState;
+import io.zpitr.zfs.DatasetName;
 import io.zpitr.zfs.HoldTag;
 import io.zpitr.zfs.SnapshotName;
 import io.zpitr.zfs.SnapshotSetResult;
 import io.zpitr.zfs.Zfs;
-import io.zpitr.zfs.DatasetName;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
  */
 public final class SnapshotService {
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
-    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter STAMP =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     static final Duration LOCK_WAIT = Duration.ofSeconds(60);
 
     private final Zfs zfs;
@@ -51,8 +52,7 @@ public final class SnapshotService {
     }
 
     /** What a snapshot produced. */
-    public record Taken(String id, SnapshotSetResult result, PgState state) {
-    }
+    public record Taken(String id, SnapshotSetResult result, PgState state) {}
 
     /**
      * Takes one snapshot set now.
@@ -69,7 +69,8 @@ public final class SnapshotService {
      * As {@link #take(String, HoldTag, Supplier, String)}, with more {@code zpitr:} properties on
      * every snapshot (the audit log's head, {@code zpitr:audit_head}).
      */
-    public Taken take(String label, HoldTag holdTag, Supplier<PgState> pgState, String createdBy, Map<String, String> more)
+    public Taken take(
+            String label, HoldTag holdTag, Supplier<PgState> pgState, String createdBy, Map<String, String> more)
             throws IOException {
         if (datasets.isEmpty()) {
             throw new ConfigException("zfs.datasets is empty: nothing to snapshot");
@@ -83,7 +84,9 @@ public final class SnapshotService {
             Map<String, String> props = new LinkedHashMap<>();
             props.put(SnapshotProperties.FORMAT, "1");
             props.put(SnapshotProperties.SET, id);
-            props.put(SnapshotProperties.DATASETS, String.join(",", datasets.stream().map(DatasetName::full).toList()));
+            props.put(
+                    SnapshotProperties.DATASETS,
+                    String.join(",", datasets.stream().map(DatasetName::full).toList()));
             if (label != null) {
                 props.put(SnapshotProperties.LABEL, label);
             }
@@ -164,8 +167,8 @@ public final class SnapshotService {
     /** The lock file's channel with its lock held; closing it releases the lock. */
     private FileChannel lockedChannel() throws IOException {
         Files.createDirectories(stateDir);
-        FileChannel channel = FileChannel.open(stateDir.resolve("snapshot.lock"), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
+        FileChannel channel = FileChannel.open(
+                stateDir.resolve("snapshot.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
         while (true) {
             FileLock lock = channel.tryLock();

@@ -31,11 +31,27 @@ import java.util.SortedSet;
  * @param verified      how that drill came out (passed, failed, not_restorable), or null
  * @param auditHead     the audit log's head when it was taken ({@code <line>:<sha256>}), or null
  */
-public record SnapshotSet(String id, Instant created, List<SnapshotName> snapshots, List<String> missing,
-                          boolean atomic, String label, String source, long timeline, String redoLsn,
-                          String replayLsn, OffsetDateTime replayTime, String systemId, int pgVersion, long nextXid,
-                          SortedSet<String> holds, long holdCount, long usedBytes, Instant verifiedAt, String verified,
-                          String auditHead) {
+public record SnapshotSet(
+        String id,
+        Instant created,
+        List<SnapshotName> snapshots,
+        List<String> missing,
+        boolean atomic,
+        String label,
+        String source,
+        long timeline,
+        String redoLsn,
+        String replayLsn,
+        OffsetDateTime replayTime,
+        String systemId,
+        int pgVersion,
+        long nextXid,
+        SortedSet<String> holds,
+        long holdCount,
+        long usedBytes,
+        Instant verifiedAt,
+        String verified,
+        String auditHead) {
 
     /** Prefix of a replication target's cursor hold tag: {@code zpitr-repl-<target>}. */
     public static final String REPLICATION_CURSOR_PREFIX = "zpitr-repl-";
@@ -46,8 +62,10 @@ public record SnapshotSet(String id, Instant created, List<SnapshotName> snapsho
 
     /** The replication targets whose cursor hold is on this set. */
     public List<String> replicationCursors() {
-        return holds.stream().filter(t -> t.startsWith(REPLICATION_CURSOR_PREFIX))
-                .map(t -> t.substring(REPLICATION_CURSOR_PREFIX.length())).toList();
+        return holds.stream()
+                .filter(t -> t.startsWith(REPLICATION_CURSOR_PREFIX))
+                .map(t -> t.substring(REPLICATION_CURSOR_PREFIX.length()))
+                .toList();
     }
 
     /**
@@ -56,6 +74,7 @@ public record SnapshotSet(String id, Instant created, List<SnapshotName> snapsho
      */
     public io.zpitr.appliance.retention.RetentionCandidate retentionCandidate(boolean hasClones) {
         List<String> cursors = replicationCursors();
-        return new io.zpitr.appliance.retention.RetentionCandidate(id, created, holdCount > cursors.size(), hasClones, cursors);
+        return new io.zpitr.appliance.retention.RetentionCandidate(
+                id, created, holdCount > cursors.size(), hasClones, cursors);
     }
 }

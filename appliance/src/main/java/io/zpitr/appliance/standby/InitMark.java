@@ -1,4 +1,5 @@
-// A mark in state_dir that a standby init is under way, so that one killed mid-way is recognised, named and cleaned up after.
+// A mark in state_dir that a standby init is under way, so that one killed mid-way is recognised, named and cleaned up
+// after.
 package io.zpitr.appliance.standby;
 
 import io.zpitr.process.ProcessTrees;
@@ -38,6 +39,7 @@ final class InitMark {
     private final Path file;
     /** The init's process, as {@link ProcessTrees#identity}. */
     private final String process;
+
     private final List<Path> folders;
     private final Optional<Path> passwordFolder;
 
@@ -50,8 +52,8 @@ final class InitMark {
 
     /** Marks this process as filling {@code folders} (the data directory first). */
     static InitMark write(Path stateDir, List<Path> folders) throws IOException {
-        InitMark mark = new InitMark(stateDir.resolve(FILE), ProcessTrees.identity(ProcessHandle.current()), folders,
-                Optional.empty());
+        InitMark mark = new InitMark(
+                stateDir.resolve(FILE), ProcessTrees.identity(ProcessHandle.current()), folders, Optional.empty());
         mark.save();
         return mark;
     }
@@ -81,8 +83,13 @@ final class InitMark {
         for (int i = 0; p.getProperty("folder." + i) != null; i++) {
             folders.add(Path.of(p.getProperty("folder." + i)));
         }
-        return Optional.of(new InitMark(file, p.getProperty("process", ""), folders,
-                Optional.ofNullable(p.getProperty("password_folder")).filter(s -> !s.isBlank()).map(Path::of)));
+        return Optional.of(new InitMark(
+                file,
+                p.getProperty("process", ""),
+                folders,
+                Optional.ofNullable(p.getProperty("password_folder"))
+                        .filter(s -> !s.isBlank())
+                        .map(Path::of)));
     }
 
     /** Whether the init that wrote this mark still runs. */
@@ -94,10 +101,11 @@ final class InitMark {
     String describeProcess() {
         int slash = process.indexOf('/');
         if (!process.matches("\\d+/\\d+")) {
-            return "pid ?";  // a damaged mark
+            return "pid ?"; // a damaged mark
         }
         return "pid " + process.substring(0, slash) + ", started "
-                + Instant.ofEpochMilli(Long.parseLong(process.substring(slash + 1))).truncatedTo(ChronoUnit.SECONDS);
+                + Instant.ofEpochMilli(Long.parseLong(process.substring(slash + 1)))
+                        .truncatedTo(ChronoUnit.SECONDS);
     }
 
     /** The temporary folder of its password copy, once it made one. */

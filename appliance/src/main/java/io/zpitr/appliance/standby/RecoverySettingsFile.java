@@ -1,4 +1,5 @@
-// Writes a data directory's recovery settings the way its PostgreSQL major reads them, for standby init and restore alike.
+// Writes a data directory's recovery settings the way its PostgreSQL major reads them, for standby init and restore
+// alike.
 package io.zpitr.appliance.standby;
 
 import io.zpitr.appliance.postgres.OsUser;
@@ -24,10 +25,12 @@ import java.util.Optional;
  */
 public final class RecoverySettingsFile {
     /** What the server does with the settings. */
-    public enum Mode { STANDBY, TARGETED_RECOVERY }
-
-    private RecoverySettingsFile() {
+    public enum Mode {
+        STANDBY,
+        TARGETED_RECOVERY
     }
+
+    private RecoverySettingsFile() {}
 
     /**
      * Writes the settings into {@code pgdata} for {@code major}.
@@ -36,8 +39,15 @@ public final class RecoverySettingsFile {
      * @param osUser   the server's OS user, who gets the files, when we are someone else (root)
      * @return the files written
      */
-    public static List<Path> write(Path pgdata, int major, Mode mode, Map<String, String> recovery,
-                                   Map<String, String> server, String stamp, Optional<String> osUser) throws IOException {
+    public static List<Path> write(
+            Path pgdata,
+            int major,
+            Mode mode,
+            Map<String, String> recovery,
+            Map<String, String> server,
+            String stamp,
+            Optional<String> osUser)
+            throws IOException {
         List<Path> written = new ArrayList<>();
         String comment = "# " + stamp + "\n";
         Map<String, String> auto = new LinkedHashMap<>();
@@ -64,7 +74,10 @@ public final class RecoverySettingsFile {
         if (!existed) {
             writePrivate(autoConf, "", osUser);
         }
-        Files.writeString(autoConf, separator + comment + StandbySettings.confLines(auto), StandardCharsets.UTF_8,
+        Files.writeString(
+                autoConf,
+                separator + comment + StandbySettings.confLines(auto),
+                StandardCharsets.UTF_8,
                 StandardOpenOption.APPEND);
         written.add(autoConf);
         return written;
@@ -86,5 +99,4 @@ public final class RecoverySettingsFile {
         }
         Files.writeString(file, content, StandardCharsets.UTF_8);
     }
-
 }

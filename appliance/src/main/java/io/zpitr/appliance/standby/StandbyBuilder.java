@@ -3,12 +3,11 @@ package io.zpitr.appliance.standby;
 
 import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.config.ConfigException;
-import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.config.PostgresSettings;
+import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.postgres.OsUser;
 import io.zpitr.archive.AtomicLanding;
-import io.zpitr.archive.Landing;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.zfs.DatasetName;
@@ -17,14 +16,11 @@ import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.time.Duration;
@@ -84,8 +80,7 @@ public final class StandbyBuilder {
     }
 
     /** One {@code -T OLDDIR=NEWDIR} of pg_basebackup: the primary's tablespace folder and the standby's. */
-    public record TablespaceMapping(Path primaryDir, Path standbyDir) {
-    }
+    public record TablespaceMapping(Path primaryDir, Path standbyDir) {}
 
     /** The primary as pg_basebackup and the walreceiver reach it. */
     public record Primary(String host, int port, String user) {
@@ -98,9 +93,20 @@ public final class StandbyBuilder {
      * Everything {@link #build} will do, checked. Holds no password: {@code passwordFile} is where
      * it is read from, at build time.
      */
-    public record Plan(String osUser, Path binDir, Path dataDir, Optional<Path> walDir, List<TablespaceMapping> tablespaces,
-                       Primary primary, Optional<Path> passwordFile, Path passfile, String applicationName,
-                       DatasetName dataset, Path datasetMountpoint, Command baseBackup, String restoreCommand) {
+    public record Plan(
+            String osUser,
+            Path binDir,
+            Path dataDir,
+            Optional<Path> walDir,
+            List<TablespaceMapping> tablespaces,
+            Primary primary,
+            Optional<Path> passwordFile,
+            Path passfile,
+            String applicationName,
+            DatasetName dataset,
+            Path datasetMountpoint,
+            Command baseBackup,
+            String restoreCommand) {
         /** The {@code primary_conninfo} the standby gets: no password, ever. */
         public String primaryConninfo() {
             Map<String, String> k = new LinkedHashMap<>();
@@ -123,8 +129,7 @@ public final class StandbyBuilder {
     }
 
     /** What {@link #build} did. */
-    public record Result(int major, Duration took, List<String> written) {
-    }
+    public record Result(int major, Duration took, List<String> written) {}
 
     // ------------------------------------------------------------------ plan
 
@@ -143,13 +148,14 @@ public final class StandbyBuilder {
         Path binDir = pg.binDir();
         Path pgBasebackup = binDir.resolve("pg_basebackup");
         if (!Files.isExecutable(pgBasebackup)) {
-            throw ZpitrError.SETUP_INVALID.exception("no pg_basebackup in postgres.bin_dir " + binDir
-                    + "\nHINT: install the PostgreSQL server package of the primary's major, and point bin_dir at its bin folder");
+            throw ZpitrError.SETUP_INVALID.exception(
+                    "no pg_basebackup in postgres.bin_dir " + binDir
+                            + "\nHINT: install the PostgreSQL server package of the primary's major, and point bin_dir at its bin folder");
         }
         Primary primary = primary(pg.primary());
         Optional<Path> passwordFile = pg.primary().flatMap(PostgresSettings.Connection::passwordFile);
         if (passwordFile.isPresent()) {
-            readPassword(passwordFile.get());  // readable, one line, not empty: checked now, read again at build time
+            readPassword(passwordFile.get()); // readable, one line, not empty: checked now, read again at build time
         }
 
         if (pg.dataDir().isEmpty()) {
@@ -162,34 +168,39 @@ public final class StandbyBuilder {
         }
         DatasetName dataset = settings.datasets().get(0);
         if (!appliance.zfs().exists(dataset)) {
-            throw ZpitrError.SETUP_INVALID.exception("dataset " + dataset + " (the first of zfs.datasets) does not exist"
-                    + "\nHINT: zfs create -p " + dataset);
+            throw ZpitrError.SETUP_INVALID.exception("dataset " + dataset
+                    + " (the first of zfs.datasets) does not exist" + "\nHINT: zfs create -p " + dataset);
         }
         String mountpointText = appliance.zfs().get(dataset, "mountpoint").orElse("");
         if (!mountpointText.startsWith("/")) {
-            throw ZpitrError.SETUP_INVALID.exception("dataset " + dataset + " has no mountpoint (" + mountpointText + ")"
-                    + "\nHINT: zfs set mountpoint=/" + dataset + " " + dataset);
+            throw ZpitrError.SETUP_INVALID.exception("dataset " + dataset + " has no mountpoint (" + mountpointText
+                    + ")" + "\nHINT: zfs set mountpoint=/" + dataset + " " + dataset);
         }
         if (!"yes".equals(appliance.zfs().get(dataset, "mounted").orElse(""))) {
-            throw ZpitrError.SETUP_INVALID.exception("dataset " + dataset + " is not mounted: a base backup now would land on the"
-                    + " folder below its mountpoint " + mountpointText + "\nHINT: zfs mount " + dataset);
+            throw ZpitrError.SETUP_INVALID.exception(
+                    "dataset " + dataset + " is not mounted: a base backup now would land on the"
+                            + " folder below its mountpoint " + mountpointText + "\nHINT: zfs mount " + dataset);
         }
         Path mountpoint = Path.of(mountpointText);
         if (!real(dataDir).startsWith(mountpoint.toRealPath())) {
             throw new ConfigException("postgres.data_dir " + dataDir + " is not inside the first dataset " + dataset
                     + " (mounted at " + mountpoint + "): its snapshots would not hold PGDATA"
-                    + "\nHINT: set postgres.data_dir to a folder below " + mountpoint + ", e.g. " + mountpoint.resolve("pgdata"));
+                    + "\nHINT: set postgres.data_dir to a folder below " + mountpoint + ", e.g. "
+                    + mountpoint.resolve("pgdata"));
         }
         refuseAfterAnInterruptedInit();
-        requireEmptyOrMissing("postgres.data_dir", dataDir,
+        requireEmptyOrMissing(
+                "postgres.data_dir",
+                dataDir,
                 "move its contents away or remove it: standby init never writes over an existing data directory");
 
         Optional<Path> walDir = Optional.ofNullable(options.walDir());
         if (walDir.isPresent()) {
             Path w = safePath("--waldir", walDir.get().toAbsolutePath().normalize());
             if (w.startsWith(dataDir) || dataDir.startsWith(w)) {
-                throw ZpitrError.INVALID_ARGUMENT.exception("--waldir " + w + " and postgres.data_dir " + dataDir + " overlap"
-                        + "\nHINT: give pg_wal a folder of its own, outside PGDATA (and outside ZFS, see docs/operations.md)");
+                throw ZpitrError.INVALID_ARGUMENT.exception(
+                        "--waldir " + w + " and postgres.data_dir " + dataDir + " overlap"
+                                + "\nHINT: give pg_wal a folder of its own, outside PGDATA (and outside ZFS, see docs/operations.md)");
             }
             requireEmptyOrMissing("--waldir", w, "choose another folder, or empty it");
             walDir = Optional.of(w);
@@ -200,10 +211,12 @@ public final class StandbyBuilder {
             tablespaces.add(tablespace(m, dataDir));
         }
 
-        String applicationName = options.applicationName() != null ? options.applicationName() : defaultApplicationName();
+        String applicationName =
+                options.applicationName() != null ? options.applicationName() : defaultApplicationName();
         if (!APPLICATION_NAME.matcher(applicationName).matches()) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("application name '" + applicationName
-                    + "' must be 1-63 letters, digits and _ . - (it may appear in the primary's synchronous_standby_names)");
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    "application name '" + applicationName
+                            + "' must be 1-63 letters, digits and _ . - (it may appear in the primary's synchronous_standby_names)");
         }
         Path passfile = settings.stateDir().resolve(PASSFILE);
         if (passwordFile.isPresent()) {
@@ -211,38 +224,73 @@ public final class StandbyBuilder {
             requireSearchable(osUser, settings.stateDir());
         }
 
-        List<String> argv = new ArrayList<>(List.of(pgBasebackup.toString(), "-D", dataDir.toString(), "-X", "stream",
-                "-c", "fast", "-w", "-h", primary.host(), "-p", Integer.toString(primary.port()), "-U", primary.user()));
+        List<String> argv = new ArrayList<>(List.of(
+                pgBasebackup.toString(),
+                "-D",
+                dataDir.toString(),
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "-w",
+                "-h",
+                primary.host(),
+                "-p",
+                Integer.toString(primary.port()),
+                "-U",
+                primary.user()));
         walDir.ifPresent(w -> argv.add("--waldir=" + w));
         for (TablespaceMapping t : tablespaces) {
             argv.add("--tablespace-mapping=" + t.primaryDir() + "=" + t.standbyDir());
         }
         // A base backup of a large cluster takes hours: no time limit.
         Command baseBackup = Command.of(asUser(osUser, argv)).timeout(Duration.ZERO);
-        String restoreCommand = StandbySettings.restoreCommand(launcher.toAbsolutePath().normalize(), settings.file());
-        return new Plan(osUser, binDir, dataDir, walDir, List.copyOf(tablespaces), primary, passwordFile, passfile,
-                applicationName, dataset, mountpoint, baseBackup, restoreCommand);
+        String restoreCommand =
+                StandbySettings.restoreCommand(launcher.toAbsolutePath().normalize(), settings.file());
+        return new Plan(
+                osUser,
+                binDir,
+                dataDir,
+                walDir,
+                List.copyOf(tablespaces),
+                primary,
+                passwordFile,
+                passfile,
+                applicationName,
+                dataset,
+                mountpoint,
+                baseBackup,
+                restoreCommand);
     }
 
     /** Prints the plan as a dry run shows it. */
     public void describe(Plan plan) {
         out.println("primary:   " + plan.primary().describe() + " (replication user), password "
-                + plan.passwordFile().map(f -> "from " + f).orElse("from ~" + plan.osUser() + "/.pgpass, if one is needed"));
-        out.println("data dir:  " + plan.dataDir() + " on " + plan.dataset() + (Files.exists(plan.dataDir()) ? ""
-                : " (to be created, mode 0700, owner " + plan.osUser() + ")"));
-        plan.walDir().ifPresent(w -> out.println("pg_wal:    " + w + (Files.exists(w) ? "" : " (to be created)")
-                + (underADataset(w) ? "  NOTE: on a configured dataset; docs/operations.md advises pg_wal outside ZFS" : "")));
+                + plan.passwordFile()
+                        .map(f -> "from " + f)
+                        .orElse("from ~" + plan.osUser() + "/.pgpass, if one is needed"));
+        out.println("data dir:  " + plan.dataDir() + " on " + plan.dataset()
+                + (Files.exists(plan.dataDir()) ? "" : " (to be created, mode 0700, owner " + plan.osUser() + ")"));
+        plan.walDir()
+                .ifPresent(w -> out.println("pg_wal:    " + w + (Files.exists(w) ? "" : " (to be created)")
+                        + (underADataset(w)
+                                ? "  NOTE: on a configured dataset; docs/operations.md advises pg_wal outside ZFS"
+                                : "")));
         for (TablespaceMapping t : plan.tablespaces()) {
             out.println("tablespace: " + t.primaryDir() + " -> " + t.standbyDir());
         }
-        out.println("would run as " + plan.osUser() + ": " + String.join(" ", plan.baseBackup().argv()));
-        plan.passwordFile().ifPresent(f -> out.println("  with PGPASSFILE = a temporary copy of the password (mode 0600, owner "
-                + plan.osUser() + ", removed afterwards)"));
-        out.println("then write: standby.signal and postgresql.auto.conf (PostgreSQL 12 and later) or recovery.conf (11 and older):");
+        out.println("would run as " + plan.osUser() + ": "
+                + String.join(" ", plan.baseBackup().argv()));
+        plan.passwordFile()
+                .ifPresent(f -> out.println("  with PGPASSFILE = a temporary copy of the password (mode 0600, owner "
+                        + plan.osUser() + ", removed afterwards)"));
+        out.println(
+                "then write: standby.signal and postgresql.auto.conf (PostgreSQL 12 and later) or recovery.conf (11 and older):");
         plan.standbySettings().forEach((k, v) -> out.println("  " + k + " = " + StandbySettings.confValue(v)));
         out.println("  hot_standby = 'on'");
-        plan.passwordFile().ifPresent(f -> out.println("and " + plan.passfile() + " (owner " + plan.osUser()
-                + ", mode 0600) for primary_conninfo's passfile"));
+        plan.passwordFile()
+                .ifPresent(f -> out.println("and " + plan.passfile() + " (owner " + plan.osUser()
+                        + ", mode 0600) for primary_conninfo's passfile"));
     }
 
     // ------------------------------------------------------------------ build
@@ -274,7 +322,9 @@ public final class StandbyBuilder {
                     + " (it copies the whole cluster: minutes to hours)");
             out.flush();
             mark = runBaseBackup(plan, mark);
-            int major = Integer.parseInt(Files.readString(plan.dataDir().resolve("PG_VERSION")).strip().replaceAll("\\..*", ""));
+            int major = Integer.parseInt(Files.readString(plan.dataDir().resolve("PG_VERSION"))
+                    .strip()
+                    .replaceAll("\\..*", ""));
             List<String> written = writeStandbySettings(plan, major);
             if (plan.passwordFile().isPresent()) {
                 writePassfile(plan);
@@ -304,8 +354,9 @@ public final class StandbyBuilder {
         }
         InitMark mark = earlier.get();
         if (mark.running()) {
-            throw ZpitrError.LOCKED.exception("another zpitr standby init (" + mark.describeProcess() + ") is running for "
-                    + settings.file() + "\nHINT: wait for it to end; " + settings.stateDir().resolve(InitMark.FILE) + " marks it");
+            throw ZpitrError.LOCKED.exception("another zpitr standby init (" + mark.describeProcess()
+                    + ") is running for " + settings.file() + "\nHINT: wait for it to end; "
+                    + settings.stateDir().resolve(InitMark.FILE) + " marks it");
         }
         mark.removePasswordCopy();
         List<Path> left = mark.leftovers();
@@ -314,7 +365,10 @@ public final class StandbyBuilder {
             left.forEach(f -> rm.append(' ').append(f));
             throw ZpitrError.SETUP_INVALID.exception("an earlier zpitr standby init (" + mark.describeProcess()
                     + ") was interrupted before it finished: pg_basebackup's partial copy is still in "
-                    + left.stream().map(Path::toString).reduce((a, b) -> a + ", " + b).orElse("")
+                    + left.stream()
+                            .map(Path::toString)
+                            .reduce((a, b) -> a + ", " + b)
+                            .orElse("")
                     + "; standby init changed nothing\nHINT: nothing can run on a partial copy: remove it (" + rm
                     + "), then run zpitr standby init again");
         }
@@ -344,19 +398,28 @@ public final class StandbyBuilder {
         Path tempFolder = null;
         try {
             if (plan.passwordFile().isPresent()) {
-                tempFolder = Files.createTempDirectory("zpitr-pgpass-",
+                tempFolder = Files.createTempDirectory(
+                        "zpitr-pgpass-",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
                 mark = mark.withPasswordFolder(tempFolder);
                 chown(plan.osUser(), tempFolder);
                 Path pgpass = tempFolder.resolve("pgpass");
-                writePrivate(pgpass, StandbySettings.pgpassLine(plan.primary().host(), plan.primary().port(),
-                        plan.primary().user(), readPassword(plan.passwordFile().get())), plan.osUser());
+                writePrivate(
+                        pgpass,
+                        StandbySettings.pgpassLine(
+                                plan.primary().host(),
+                                plan.primary().port(),
+                                plan.primary().user(),
+                                readPassword(plan.passwordFile().get())),
+                        plan.osUser());
                 env.put("PGPASSFILE", pgpass.toString());
             }
-            ProcessResult r = appliance.runner().run(endingWithUs(plan.baseBackup()).environment(env));
+            ProcessResult r =
+                    appliance.runner().run(endingWithUs(plan.baseBackup()).environment(env));
             if (!r.succeeded()) {
-                throw ZpitrError.PROCESS_FAILED.exception("pg_basebackup from " + plan.primary().describe() + " failed (exit "
-                        + r.exitCode() + "): " + r.stderr().strip() + "\nHINT: " + hint(r.stderr(), plan));
+                throw ZpitrError.PROCESS_FAILED.exception(
+                        "pg_basebackup from " + plan.primary().describe() + " failed (exit " + r.exitCode() + "): "
+                                + r.stderr().strip() + "\nHINT: " + hint(r.stderr(), plan));
             }
             return mark;
         } finally {
@@ -369,16 +432,20 @@ public final class StandbyBuilder {
 
     private static String hint(String stderr, Plan plan) {
         if (stderr.contains("password authentication failed") || stderr.contains("no password supplied")) {
-            return "check the password in " + plan.passwordFile().map(Path::toString).orElse("~" + plan.osUser() + "/.pgpass")
+            return "check the password in "
+                    + plan.passwordFile().map(Path::toString).orElse("~" + plan.osUser() + "/.pgpass")
                     + " for the role " + plan.primary().user();
         }
         if (stderr.contains("pg_hba.conf")) {
-            return "the primary's pg_hba.conf needs a line: host replication " + plan.primary().user()
+            return "the primary's pg_hba.conf needs a line: host replication "
+                    + plan.primary().user()
                     + " <this standby's address>/32 scram-sha-256 (then select pg_reload_conf())";
         }
-        if (stderr.contains("Connection refused") || stderr.contains("could not connect") || stderr.contains("timeout")) {
-            return "is the primary reachable on " + plan.primary().host() + ":" + plan.primary().port()
-                    + " (listen_addresses, firewall)?";
+        if (stderr.contains("Connection refused")
+                || stderr.contains("could not connect")
+                || stderr.contains("timeout")) {
+            return "is the primary reachable on " + plan.primary().host() + ":"
+                    + plan.primary().port() + " (listen_addresses, firewall)?";
         }
         return "the primary needs wal_level = replica, max_wal_senders >= 2 free, and a role with REPLICATION";
     }
@@ -386,17 +453,31 @@ public final class StandbyBuilder {
     /** standby.signal and postgresql.auto.conf (12 and later), or recovery.conf (11 and older). */
     private List<String> writeStandbySettings(Plan plan, int major) throws IOException {
         String stamp = "written by zpitr standby init, " + Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        return RecoverySettingsFile.write(plan.dataDir(), major, RecoverySettingsFile.Mode.STANDBY, plan.standbySettings(),
-                Map.of("hot_standby", "on"), stamp, Optional.of(plan.osUser())).stream().map(Path::toString)
-                .collect(java.util.stream.Collectors.toCollection(ArrayList::new));  // the caller adds to it
+        return RecoverySettingsFile.write(
+                        plan.dataDir(),
+                        major,
+                        RecoverySettingsFile.Mode.STANDBY,
+                        plan.standbySettings(),
+                        Map.of("hot_standby", "on"),
+                        stamp,
+                        Optional.of(plan.osUser()))
+                .stream()
+                .map(Path::toString)
+                .collect(java.util.stream.Collectors.toCollection(ArrayList::new)); // the caller adds to it
     }
 
     /** The walreceiver's password file in state_dir, replaced atomically. */
     private void writePassfile(Plan plan) throws IOException {
         Files.createDirectories(plan.passfile().getParent());
-        String line = StandbySettings.pgpassLine(plan.primary().host(), plan.primary().port(), plan.primary().user(),
+        String line = StandbySettings.pgpassLine(
+                plan.primary().host(),
+                plan.primary().port(),
+                plan.primary().user(),
                 readPassword(plan.passwordFile().get()));
-        AtomicLanding.write(plan.passfile(), line.getBytes(StandardCharsets.UTF_8), PosixFilePermissions.fromString("rw-------"),
+        AtomicLanding.write(
+                plan.passfile(),
+                line.getBytes(StandardCharsets.UTF_8),
+                PosixFilePermissions.fromString("rw-------"),
                 OsUser.landing(plan.osUser(), true));
     }
 
@@ -404,12 +485,14 @@ public final class StandbyBuilder {
 
     private Primary primary(Optional<PostgresSettings.Connection> configured) {
         if (configured.isEmpty()) {
-            throw new ConfigException("postgres.primary is not configured in " + settings.file()
-                    + "\nHINT: add postgres.primary: {host: ..., port: 5432, user: <replication role>, password_file: ...}");
+            throw new ConfigException(
+                    "postgres.primary is not configured in " + settings.file()
+                            + "\nHINT: add postgres.primary: {host: ..., port: 5432, user: <replication role>, password_file: ...}");
         }
         PostgresSettings.Connection c = configured.get();
         if (!HOST.matcher(c.host()).matches()) {
-            throw new ConfigException("postgres.primary.host '" + c.host() + "' is not a host name, address or socket folder");
+            throw new ConfigException(
+                    "postgres.primary.host '" + c.host() + "' is not a host name, address or socket folder");
         }
         int port = c.port();
         if (port < 1 || port > 65535) {
@@ -429,11 +512,12 @@ public final class StandbyBuilder {
             password = Files.readString(file).strip();
         } catch (IOException e) {
             throw new ConfigException("cannot read postgres.primary.password_file " + file + ": "
-                    + e.getClass().getSimpleName() + "\nHINT: the file must be readable by the user running zpitr (root)");
+                    + e.getClass().getSimpleName()
+                    + "\nHINT: the file must be readable by the user running zpitr (root)");
         }
         if (password.isEmpty() || password.indexOf('\n') >= 0 || password.indexOf('\r') >= 0) {
-            throw new ConfigException("postgres.primary.password_file " + file
-                    + " must hold the password on one line, and nothing else");
+            throw new ConfigException(
+                    "postgres.primary.password_file " + file + " must hold the password on one line, and nothing else");
         }
         return password;
     }
@@ -452,7 +536,8 @@ public final class StandbyBuilder {
 
     private static Path safePath(String what, Path p) {
         if (!SAFE_PATH.matcher(p.toString()).matches()) {
-            throw ZpitrError.SETUP_INVALID.exception(what + " '" + p + "' must be an absolute path of letters, digits and / _ . + @ % , : -");
+            throw ZpitrError.SETUP_INVALID.exception(
+                    what + " '" + p + "' must be an absolute path of letters, digits and / _ . + @ % , : -");
         }
         return p;
     }
@@ -473,8 +558,10 @@ public final class StandbyBuilder {
         if (!entries.isEmpty()) {
             entries.sort(null);
             throw ZpitrError.SETUP_INVALID.exception(what + " " + dir + " is not empty (" + entries.size() + " entr"
-                    + (entries.size() == 1 ? "y" : "ies") + ": " + String.join(", ", entries.subList(0, Math.min(5, entries.size())))
-                    + (entries.size() > 5 ? ", ..." : "") + "): standby init writes only into an empty folder and changed nothing"
+                    + (entries.size() == 1 ? "y" : "ies") + ": "
+                    + String.join(", ", entries.subList(0, Math.min(5, entries.size())))
+                    + (entries.size() > 5 ? ", ..." : "")
+                    + "): standby init writes only into an empty folder and changed nothing"
                     + "\nHINT: " + hint);
         }
     }
@@ -482,17 +569,21 @@ public final class StandbyBuilder {
     private TablespaceMapping tablespace(String mapping, Path dataDir) throws IOException {
         int eq = mapping.indexOf('=');
         if (eq < 0 || eq != mapping.lastIndexOf('=')) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("--tablespace-mapping '" + mapping + "' must be PRIMARYDIR=STANDBYDIR");
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    "--tablespace-mapping '" + mapping + "' must be PRIMARYDIR=STANDBYDIR");
         }
-        Path primaryDir = safePath("--tablespace-mapping", Path.of(mapping.substring(0, eq)).normalize());
-        Path standbyDir = safePath("--tablespace-mapping", Path.of(mapping.substring(eq + 1)).normalize());
+        Path primaryDir = safePath(
+                "--tablespace-mapping", Path.of(mapping.substring(0, eq)).normalize());
+        Path standbyDir = safePath(
+                "--tablespace-mapping", Path.of(mapping.substring(eq + 1)).normalize());
         if (standbyDir.startsWith(dataDir)) {
             throw ZpitrError.INVALID_ARGUMENT.exception("--tablespace-mapping: " + standbyDir + " is inside PGDATA"
                     + "\nHINT: put the tablespace on its own dataset (zfs.datasets) outside PGDATA");
         }
         if (!underADataset(standbyDir)) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("--tablespace-mapping: " + standbyDir + " is on none of zfs.datasets: its"
-                    + " snapshots would not hold the tablespace\nHINT: create a dataset for it and list it in zfs.datasets");
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    "--tablespace-mapping: " + standbyDir + " is on none of zfs.datasets: its"
+                            + " snapshots would not hold the tablespace\nHINT: create a dataset for it and list it in zfs.datasets");
         }
         requireEmptyOrMissing("--tablespace-mapping " + standbyDir, standbyDir, "choose an empty folder");
         return new TablespaceMapping(primaryDir, standbyDir);
@@ -536,7 +627,10 @@ public final class StandbyBuilder {
         if (existing == null) {
             return;
         }
-        if (!appliance.runner().run(Command.of(asUser(osUser, List.of("test", "-x", existing.toString())))).succeeded()) {
+        if (!appliance
+                .runner()
+                .run(Command.of(asUser(osUser, List.of("test", "-x", existing.toString()))))
+                .succeeded()) {
             throw ZpitrError.SETUP_INVALID.exception("postgres.os_user " + osUser + " cannot enter " + existing
                     + ": the standby's walreceiver reads its password file " + dir.resolve(PASSFILE) + " from there"
                     + "\nHINT: chgrp " + osUser + " " + existing + " && chmod g+x " + existing
@@ -619,7 +713,8 @@ public final class StandbyBuilder {
                     + " -l /var/log/postgresql/standby.log");
             lines.add("or with systemd (Debian's postgresql@" + cluster + "):");
         } else {
-            lines.add("PGDATA has no postgresql.conf (the primary keeps it elsewhere): use a cluster configuration, e.g. Debian's:");
+            lines.add(
+                    "PGDATA has no postgresql.conf (the primary keeps it elsewhere): use a cluster configuration, e.g. Debian's:");
         }
         lines.add("pg_conftool " + major + " main set data_directory " + plan.dataDir()
                 + "   (max_connections and the other max_* at least the primary's)");

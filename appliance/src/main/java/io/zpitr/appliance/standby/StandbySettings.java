@@ -1,4 +1,5 @@
-// The text a standby's (or a restored instance's) configuration is made of: conninfo, pgpass lines, setting values, restore_command.
+// The text a standby's (or a restored instance's) configuration is made of: conninfo, pgpass lines, setting values,
+// restore_command.
 package io.zpitr.appliance.standby;
 
 import java.nio.file.Path;
@@ -16,8 +17,7 @@ public final class StandbySettings {
     /** Conninfo values that need no quoting. */
     private static final Pattern CONNINFO_SAFE = Pattern.compile("[A-Za-z0-9_./:-]+");
 
-    private StandbySettings() {
-    }
+    private StandbySettings() {}
 
     /**
      * One line of a libpq password file: {@code host:port:*:user:password}, with {@code \} and
@@ -45,7 +45,9 @@ public final class StandbySettings {
             if (!v.isEmpty() && CONNINFO_SAFE.matcher(v).matches()) {
                 s.append(v);
             } else {
-                s.append('\'').append(v.replace("\\", "\\\\").replace("'", "\\'")).append('\'');
+                s.append('\'')
+                        .append(v.replace("\\", "\\\\").replace("'", "\\'"))
+                        .append('\'');
             }
         });
         return s.toString();
@@ -89,7 +91,8 @@ public final class StandbySettings {
     /** Lines {@code name = 'value'} for a configuration file. */
     public static String confLines(Map<String, String> settings) {
         StringBuilder s = new StringBuilder();
-        settings.forEach((k, v) -> s.append(k).append(" = ").append(confValue(v)).append('\n'));
+        settings.forEach(
+                (k, v) -> s.append(k).append(" = ").append(confValue(v)).append('\n'));
         return s.toString();
     }
 }

@@ -12,13 +12,27 @@ import java.util.List;
  * One look at the appliance's health. Every part is gathered on its own: a part that cannot be
  * read carries its error and the others are still reported.
  */
-public record StatusReport(Instant time, ZoneId zone, Standby standby, Primary primary, Snapshots snapshots,
-                           List<ArchiveSource> archiveSources, List<Job> jobs, Long daemonPid,
-                           List<io.zpitr.appliance.wal.RunningPrefetchers.Running> prefetchers) {
+public record StatusReport(
+        Instant time,
+        ZoneId zone,
+        Standby standby,
+        Primary primary,
+        Snapshots snapshots,
+        List<ArchiveSource> archiveSources,
+        List<Job> jobs,
+        Long daemonPid,
+        List<io.zpitr.appliance.wal.RunningPrefetchers.Running> prefetchers) {
 
     /** As the canonical constructor, with no prefetcher running. */
-    public StatusReport(Instant time, ZoneId zone, Standby standby, Primary primary, Snapshots snapshots,
-                        List<ArchiveSource> archiveSources, List<Job> jobs, Long daemonPid) {
+    public StatusReport(
+            Instant time,
+            ZoneId zone,
+            Standby standby,
+            Primary primary,
+            Snapshots snapshots,
+            List<ArchiveSource> archiveSources,
+            List<Job> jobs,
+            Long daemonPid) {
         this(time, zone, standby, primary, snapshots, archiveSources, jobs, daemonPid, List.of());
     }
 
@@ -34,8 +48,14 @@ public record StatusReport(Instant time, ZoneId zone, Standby standby, Primary p
      * @param replayLagSeconds   {@code now() - pg_last_xact_replay_timestamp()} on the standby, or null;
      *                           grows on an idle primary although nothing is missing
      */
-    public record Standby(boolean configured, String error, Boolean inRecovery, String replayLsn, String receiveLsn,
-                          OffsetDateTime lastReplayedCommit, Double replayLagSeconds) {
+    public record Standby(
+            boolean configured,
+            String error,
+            Boolean inRecovery,
+            String replayLsn,
+            String receiveLsn,
+            OffsetDateTime lastReplayedCommit,
+            Double replayLagSeconds) {
         public boolean reachable() {
             return configured && error == null;
         }
@@ -47,8 +67,7 @@ public record StatusReport(Instant time, ZoneId zone, Standby standby, Primary p
      * @param currentLsn its current WAL location (its replay location, if it is itself in recovery)
      * @param lagBytes   how far the standby's replay is behind it, in bytes; null when either is unknown
      */
-    public record Primary(boolean configured, String error, String currentLsn, Long lagBytes) {
-    }
+    public record Primary(boolean configured, String error, String currentLsn, Long lagBytes) {}
 
     /**
      * The snapshot catalog.
@@ -59,8 +78,7 @@ public record StatusReport(Instant time, ZoneId zone, Standby standby, Primary p
      * @param lastCreated  the newest set's creation, or null
      * @param window  the recoverable window (empty window when there is no set)
      */
-    public record Snapshots(String error, int count, String lastId, Instant lastCreated, RecoverableWindow window) {
-    }
+    public record Snapshots(String error, int count, String lastId, Instant lastCreated, RecoverableWindow window) {}
 
     /**
      * One archive source's reachability.
@@ -72,7 +90,8 @@ public record StatusReport(Instant time, ZoneId zone, Standby standby, Primary p
      * @param detail    why it is not up, else empty
      * @param downUntil until when wal-fetch skips it, or null
      */
-    public record ArchiveSource(String name, String type, String location, String state, String detail, Instant downUntil) {
+    public record ArchiveSource(
+            String name, String type, String location, String state, String detail, Instant downUntil) {
         public boolean reachable() {
             return "up".equals(state);
         }
@@ -87,7 +106,11 @@ public record StatusReport(Instant time, ZoneId zone, Standby standby, Primary p
      * @param lastRun   its last run from the schedule state, or null (never run, no daemon yet)
      * @param stateError why the schedule state could not be read, or null
      */
-    public record Job(String name, String schedule, String error, Instant nextRun, ScheduleState.JobRun lastRun,
-                      String stateError) {
-    }
+    public record Job(
+            String name,
+            String schedule,
+            String error,
+            Instant nextRun,
+            ScheduleState.JobRun lastRun,
+            String stateError) {}
 }

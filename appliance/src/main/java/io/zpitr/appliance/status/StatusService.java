@@ -2,8 +2,8 @@
 package io.zpitr.appliance.status;
 
 import io.zpitr.appliance.Appliance;
-import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.config.PostgresSettings;
+import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.daemon.DaemonLock;
 import io.zpitr.appliance.daemon.JobKind;
 import io.zpitr.appliance.daemon.ScheduleState;
@@ -54,8 +54,15 @@ public final class StatusService {
         Instant now = appliance.clock().instant();
         StatusReport.Standby standby = standby();
         StatusReport.Primary primary = primary(standby);
-        return new StatusReport(now, settings.timezone(), standby, primary, snapshots(standby), archiveSources(),
-                jobs(now), DaemonLock.runningPid(settings.stateDir()).orElse(null),
+        return new StatusReport(
+                now,
+                settings.timezone(),
+                standby,
+                primary,
+                snapshots(standby),
+                archiveSources(),
+                jobs(now),
+                DaemonLock.runningPid(settings.stateDir()).orElse(null),
                 io.zpitr.appliance.wal.RunningPrefetchers.of(settings));
     }
 
@@ -65,13 +72,20 @@ public final class StatusService {
             if (c.isEmpty()) {
                 return new StatusReport.Standby(false, null, null, null, null, null, null);
             }
-            try (Connection connection = c.get(); Statement st = connection.createStatement();
-                 ResultSet rs = st.executeQuery(STANDBY_QUERY)) {
+            try (Connection connection = c.get();
+                    Statement st = connection.createStatement();
+                    ResultSet rs = st.executeQuery(STANDBY_QUERY)) {
                 rs.next();
                 double lag = rs.getDouble(5);
                 Double lagSeconds = rs.wasNull() ? null : Math.max(0, lag);
-                return new StatusReport.Standby(true, null, rs.getBoolean(1), rs.getString(2), rs.getString(3),
-                        rs.getObject(4, OffsetDateTime.class), lagSeconds);
+                return new StatusReport.Standby(
+                        true,
+                        null,
+                        rs.getBoolean(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getObject(4, OffsetDateTime.class),
+                        lagSeconds);
             }
         } catch (SQLException e) {
             return new StatusReport.Standby(true, firstLine(e), null, null, null, null, null);
@@ -79,17 +93,22 @@ public final class StatusService {
     }
 
     private StatusReport.Primary primary(StatusReport.Standby standby) {
-        PostgresSettings.Connection p = appliance.settings().postgres().primary().orElse(null);
+        PostgresSettings.Connection p =
+                appliance.settings().postgres().primary().orElse(null);
         if (p == null) {
             return new StatusReport.Primary(false, null, null, null);
         }
         try (Connection connection = PgConnections.open(p, "zpitr status");
-             Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(PRIMARY_QUERY)) {
+                Statement st = connection.createStatement();
+                ResultSet rs = st.executeQuery(PRIMARY_QUERY)) {
             rs.next();
             String current = rs.getString(1);
             Long lag = null;
             if (current != null && standby.replayLsn() != null) {
-                lag = Math.max(0, Lsn.parse(current).value() - Lsn.parse(standby.replayLsn()).value());
+                lag = Math.max(
+                        0,
+                        Lsn.parse(current).value()
+                                - Lsn.parse(standby.replayLsn()).value());
             }
             return new StatusReport.Primary(true, null, current, lag);
         } catch (SQLException e) {
@@ -102,8 +121,8 @@ public final class StatusService {
             List<SnapshotSet> sets = appliance.catalog().list();
             RecoverableWindow window = RecoverableWindow.of(sets, standby.lastReplayedCommit());
             SnapshotSet last = sets.isEmpty() ? null : sets.get(sets.size() - 1);
-            return new StatusReport.Snapshots(null, sets.size(), last == null ? null : last.id(),
-                    last == null ? null : last.created(), window);
+            return new StatusReport.Snapshots(
+                    null, sets.size(), last == null ? null : last.id(), last == null ? null : last.created(), window);
         } catch (RuntimeException e) {
             return new StatusReport.Snapshots(firstLine(e), 0, null, null, RecoverableWindow.of(List.of(), null));
         }
@@ -111,8 +130,8 @@ public final class StatusService {
 
     private List<StatusReport.ArchiveSource> archiveSources() {
         Settings.Archive archive = appliance.settings().archive();
-        HostReachability reachability = new HostReachability(appliance.settings().stateDir(), archive.downFor(),
-                appliance.clock());
+        HostReachability reachability =
+                new HostReachability(appliance.settings().stateDir(), archive.downFor(), appliance.clock());
         List<StatusReport.ArchiveSource> out = new ArrayList<>();
         for (Settings.Source s : archive.sources()) {
             if ("local".equals(s.type())) {
@@ -128,7 +147,8 @@ public final class StatusService {
                     state = "up";
                     detail = "";
                 }
-                out.add(new StatusReport.ArchiveSource(s.name(), s.type(), s.path().toString(), state, detail, null));
+                out.add(new StatusReport.ArchiveSource(
+                        s.name(), s.type(), s.path().toString(), state, detail, null));
             } else {
                 HostReachability.Result r = reachability.check(s.host(), s.port(), archive.connectTimeout());
                 String state = switch (r.status()) {
@@ -136,8 +156,8 @@ public final class StatusService {
                     case DOWN -> "down";
                     case REMEMBERED_DOWN -> "remembered-down";
                 };
-                out.add(new StatusReport.ArchiveSource(s.name(), s.type(), s.host() + ":" + s.port(), state, r.reason(),
-                        r.downUntil()));
+                out.add(new StatusReport.ArchiveSource(
+                        s.name(), s.type(), s.host() + ":" + s.port(), state, r.reason(), r.downUntil()));
             }
         }
         return out;
@@ -159,7 +179,9 @@ public final class StatusService {
             Instant next = null;
             if (text != null) {
                 try {
-                    next = Schedule.parse(text, appliance.settings().timezone()).nextAfter(now).orElse(null);
+                    next = Schedule.parse(text, appliance.settings().timezone())
+                            .nextAfter(now)
+                            .orElse(null);
                 } catch (IllegalArgumentException e) {
                     error = firstLine(e);
                 }
@@ -172,6 +194,8 @@ public final class StatusService {
 
     private static String firstLine(Exception e) {
         String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+        return m == null || m.isBlank()
+                ? e.getClass().getSimpleName()
+                : m.lines().findFirst().orElse(m);
     }
 }

@@ -21,21 +21,22 @@ public final class TimeArgument {
     private static final Pattern FORM = Pattern.compile(
             "(\\d{4}-\\d{2}-\\d{2})[T ](\\d{2}:\\d{2}:\\d{2})(\\.\\d{1,9})?\\s*(Z|[+-]\\d{2}(?::?\\d{2})?)?");
 
-    private TimeArgument() {
-    }
+    private TimeArgument() {}
 
     /** The instant, with the offset it was given in (or the zone's offset at that time). */
     public static OffsetDateTime parse(String text, ZoneId zone) {
         Matcher m = text == null ? null : FORM.matcher(text.strip());
         if (m == null || !m.matches()) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' is not a time\nHINT: use 2026-11-20T04:01:00+08:00, "
-                    + "2026-11-20 04:01:00.123456+08 (as psql prints it), or 2026-11-20 04:01:00 in the configured timezone");
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    "'" + text + "' is not a time\nHINT: use 2026-11-20T04:01:00+08:00, "
+                            + "2026-11-20 04:01:00.123456+08 (as psql prints it), or 2026-11-20 04:01:00 in the configured timezone");
         }
         LocalDateTime local;
         try {
             local = LocalDateTime.parse(m.group(1) + "T" + m.group(2) + (m.group(3) == null ? "" : m.group(3)));
         } catch (DateTimeException e) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' is not a valid date and time: " + e.getMessage());
+            throw ZpitrError.INVALID_ARGUMENT.exception(
+                    "'" + text + "' is not a valid date and time: " + e.getMessage());
         }
         String offset = m.group(4);
         if (offset != null) {
@@ -47,8 +48,8 @@ public final class TimeArgument {
                     + " (the clocks skip it at a DST change)\nHINT: give an explicit offset");
         }
         if (valid.size() > 1) {
-            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' happens twice in " + zone + " (at " + valid.get(0)
-                    + " and " + valid.get(1) + ", a DST change)\nHINT: give an explicit offset");
+            throw ZpitrError.INVALID_ARGUMENT.exception("'" + text + "' happens twice in " + zone + " (at "
+                    + valid.get(0) + " and " + valid.get(1) + ", a DST change)\nHINT: give an explicit offset");
         }
         return OffsetDateTime.of(local, valid.get(0));
     }

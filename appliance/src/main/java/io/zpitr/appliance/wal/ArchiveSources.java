@@ -9,8 +9,7 @@ import java.util.List;
 
 /** Turns {@code archive.sources} into {@link WalSource}s, in the configured order. */
 public final class ArchiveSources {
-    private ArchiveSources() {
-    }
+    private ArchiveSources() {}
 
     public static List<WalSource> open(Settings settings) {
         List<WalSource> sources = new ArrayList<>();

@@ -20,12 +20,12 @@ import java.nio.file.Path;
 public final class LauncherHandoff {
     /** Set by the launcher when it reads the exit code from the pipe on standard output. */
     public static final String ENV = "ZPITR_HANDOFF";
+
     private static final String LINE = "zpitr-exit ";
 
     private static volatile boolean released;
 
-    private LauncherHandoff() {
-    }
+    private LauncherHandoff() {}
 
     /** Whether the launcher waits for the exit line on our standard output. */
     public static boolean requested() {

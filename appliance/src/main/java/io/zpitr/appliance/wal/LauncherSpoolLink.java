@@ -13,8 +13,7 @@ import java.nio.file.Path;
  * expansion, and trusts the folder only if it owns it ({@code [[ -O ]]}).
  */
 final class LauncherSpoolLink {
-    private LauncherSpoolLink() {
-    }
+    private LauncherSpoolLink() {}
 
     static Path folder() throws IOException {
         return Path.of("/tmp", "zpitr-" + uid());

@@ -36,8 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class PrefetcherProcess {
     private static final Logger LOG = LoggerFactory.getLogger(PrefetcherProcess.class);
 
-    private PrefetcherProcess() {
-    }
+    private PrefetcherProcess() {}
 
     /**
      * Writes one line to standard error (the spool's prefetch.log, for a prefetcher) when this
@@ -46,15 +45,20 @@ public final class PrefetcherProcess {
      * would hide it; an operator reading prefetch.log wants it.
      */
     public static void summarizeAtExit(Prefetcher prefetcher) {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(java.time.OffsetDateTime.now()
-                .truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " prefetcher ends: " + prefetcher.summary()),
-                "prefetch-summary"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> System.err.println(
+                                java.time.OffsetDateTime.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)
+                                        + " prefetcher ends: " + prefetcher.summary()),
+                        "prefetch-summary"));
     }
 
     /** bin/zpitr, when this JVM runs under it (it exports ZPITR_LAUNCHER; tests set -Dzpitr.launcher). */
     public static Optional<Path> launcher() {
-        return Optional.ofNullable(System.getProperty("zpitr.launcher")).or(() -> Optional.ofNullable(System.getenv("ZPITR_LAUNCHER")))
-                .filter(l -> !l.isBlank()).map(Path::of);
+        return Optional.ofNullable(System.getProperty("zpitr.launcher"))
+                .or(() -> Optional.ofNullable(System.getenv("ZPITR_LAUNCHER")))
+                .filter(l -> !l.isBlank())
+                .map(Path::of);
     }
 
     /**
@@ -68,8 +72,7 @@ public final class PrefetcherProcess {
         }
         FileChannel channel = lock.get().channel();
         channel.truncate(0);
-        channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
-                .getBytes(StandardCharsets.US_ASCII)));
+        channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)));
         return Optional.of(channel);
     }
 
@@ -78,15 +81,23 @@ public final class PrefetcherProcess {
      * {@link WalFetchService#PREFETCH_WORKERS} at a time; {@code warm}, if given, becomes the first
      * worker's fetcher (its connections are open already).
      */
-    public static Prefetcher create(Settings settings, WalSpool spool, long segmentSize,
-                                    Duration idleExit, Optional<WalFetcher> warm) {
+    public static Prefetcher create(
+            Settings settings, WalSpool spool, long segmentSize, Duration idleExit, Optional<WalFetcher> warm) {
         AtomicReference<WalFetcher> first = new AtomicReference<>(warm.orElse(null));
         int depth = settings.archive().prefetch();
-        Prefetcher prefetcher = new Prefetcher(spool, () -> {
-            WalFetcher handedOver = first.getAndSet(null);
-            return handedOver != null ? handedOver
-                    : new WalFetcher(ArchiveSources.open(settings), new WalVerifier(spool::systemIdentifier));
-        }, depth, Math.min(depth, WalFetchService.PREFETCH_WORKERS), segmentSize, idleExit, Clock.systemUTC());
+        Prefetcher prefetcher = new Prefetcher(
+                spool,
+                () -> {
+                    WalFetcher handedOver = first.getAndSet(null);
+                    return handedOver != null
+                            ? handedOver
+                            : new WalFetcher(ArchiveSources.open(settings), new WalVerifier(spool::systemIdentifier));
+                },
+                depth,
+                Math.min(depth, WalFetchService.PREFETCH_WORKERS),
+                segmentSize,
+                idleExit,
+                Clock.systemUTC());
         // Started for a PostgreSQL's restore_command: it ends with that PostgreSQL's recovery, not 60 s later.
         ServedCluster.fromEnvironment().ifPresent(served -> prefetcher.endWhen(served::gone));
         summarizeAtExit(prefetcher);
@@ -99,8 +110,11 @@ public final class PrefetcherProcess {
      * reused by another program is not it.
      */
     public static Optional<ProcessHandle> running(Path spoolDir) {
-        return ProcessTrees.pidIn(spoolDir.resolve(WalSpool.LOCK)).flatMap(pid -> ProcessTrees.live(pid,
-                ProcessTrees.commandLineContains("wal-prefetch").or(ProcessTrees.commandLineContains("wal-fetch"))));
+        return ProcessTrees.pidIn(spoolDir.resolve(WalSpool.LOCK))
+                .flatMap(pid -> ProcessTrees.live(
+                        pid,
+                        ProcessTrees.commandLineContains("wal-prefetch")
+                                .or(ProcessTrees.commandLineContains("wal-fetch"))));
     }
 
     /**
@@ -144,8 +158,14 @@ public final class PrefetcherProcess {
      * @param spoolOverride a restore's own spool, passed as ZPITR_SPOOL_DIR, or empty
      * @param launcher bin/zpitr to run it through ({@link #launcher()} when known), else this JVM's class path
      */
-    public static void startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
-                                   Optional<String> osUser, Optional<Path> spoolOverride, Optional<Path> launcher) {
+    public static void startIfIdle(
+            ProcessRunner runner,
+            WalSpool spool,
+            Path configFile,
+            long segmentSize,
+            Optional<String> osUser,
+            Optional<Path> spoolOverride,
+            Optional<Path> launcher) {
         startIfIdle(runner, spool, configFile, segmentSize, osUser, spoolOverride, launcher, Optional.empty());
     }
 
@@ -153,13 +173,19 @@ public final class PrefetcherProcess {
      * As above, for the PostgreSQL in {@code servedDataDir}: the prefetcher ends when that one stops
      * or leaves recovery ({@link ServedCluster}).
      */
-    public static void startIfIdle(ProcessRunner runner, WalSpool spool, Path configFile, long segmentSize,
-                                   Optional<String> osUser, Optional<Path> spoolOverride, Optional<Path> launcher,
-                                   Optional<Path> servedDataDir) {
+    public static void startIfIdle(
+            ProcessRunner runner,
+            WalSpool spool,
+            Path configFile,
+            long segmentSize,
+            Optional<String> osUser,
+            Optional<Path> spoolOverride,
+            Optional<Path> launcher,
+            Optional<Path> servedDataDir) {
         try {
             Optional<FileLock> lock = Prefetcher.tryLock(spool);
             if (lock.isEmpty()) {
-                return;  // one is running
+                return; // one is running
             }
             lock.get().channel().close();
             List<String> argv = new ArrayList<>();
@@ -173,8 +199,13 @@ public final class PrefetcherProcess {
                 // The installed launcher and jar, which the OS user can read (a JVM's class path may
                 // not be: a build's dependencies under root's home). bin/zpitr runs wal-prefetch with
                 // full JIT: SSH decryption is C2's (C1-only ran at 40 MB/s here).
-                argv.addAll(List.of(launcher.get().toString(), "--config", configFile.toString(), "wal-prefetch",
-                        "--segment-size", Long.toString(segmentSize)));
+                argv.addAll(List.of(
+                        launcher.get().toString(),
+                        "--config",
+                        configFile.toString(),
+                        "wal-prefetch",
+                        "--segment-size",
+                        Long.toString(segmentSize)));
             } else {
                 argv.add(ProcessHandle.current().info().command().orElse("java"));
                 // No TieredStopAtLevel=1 here (unlike bin/zpitr's short commands): this process lives
@@ -183,9 +214,18 @@ public final class PrefetcherProcess {
                 // cost more JIT CPU than it saved (bench/results:
                 // wal-fetch-2026-11-22-022122-compile-sooner-cpu against -022237-experiment-default-jit).
                 // No perf data: its sampler wakes the JVM every 50 ms (bin/zpitr says the same, with the figures).
-                argv.addAll(List.of("-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xmx256m", "-cp",
-                        System.getProperty("java.class.path"), "io.zpitr.appliance.cli.Main", "--config", configFile.toString(),
-                        "wal-prefetch", "--segment-size", Long.toString(segmentSize)));
+                argv.addAll(List.of(
+                        "-XX:+UseSerialGC",
+                        "-XX:-UsePerfData",
+                        "-Xmx256m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "io.zpitr.appliance.cli.Main",
+                        "--config",
+                        configFile.toString(),
+                        "wal-prefetch",
+                        "--segment-size",
+                        Long.toString(segmentSize)));
             }
             Map<String, String> env = new HashMap<>(System.getenv());
             spoolOverride.ifPresent(s -> env.put("ZPITR_SPOOL_DIR", s.toString()));

@@ -22,8 +22,7 @@ import java.util.Optional;
  * root; without it the configured spool is assumed.
  */
 public final class RunningPrefetchers {
-    private RunningPrefetchers() {
-    }
+    private RunningPrefetchers() {}
 
     /**
      * One running prefetcher.
@@ -35,9 +34,8 @@ public final class RunningPrefetchers {
      * @param systemIdentifier the cluster whose WAL it accepts, or null when not recorded
      * @param since            when it started, or null
      */
-    public record Running(long pid, Path spool, Path dataDir, String lastRequested, String systemIdentifier,
-                          Instant since) {
-    }
+    public record Running(
+            long pid, Path spool, Path dataDir, String lastRequested, String systemIdentifier, Instant since) {}
 
     /** The prefetchers of {@code settings}' configuration file, oldest first. */
     public static List<Running> of(Settings settings) {
@@ -52,10 +50,17 @@ public final class RunningPrefetchers {
             Optional<String> spoolEnv = environment(p.pid(), "ZPITR_SPOOL_DIR");
             Path spool = spoolEnv.map(Path::of).orElse(settings.archive().spoolDir());
             if (!ProcessTrees.pidIn(spool.resolve(WalSpool.LOCK)).equals(Optional.of(p.pid()))) {
-                continue;  // a wal-fetch that is not (or not yet) the prefetcher
+                continue; // a wal-fetch that is not (or not yet) the prefetcher
             }
-            found.add(new Running(p.pid(), spool, environment(p.pid(), WalFetchService.DATA_DIR_ENV).map(Path::of).orElse(null),
-                    lastRequested(spool), text(spool.resolve(WalSpool.SYSTEM_IDENTIFIER)), p.info().startInstant().orElse(null)));
+            found.add(new Running(
+                    p.pid(),
+                    spool,
+                    environment(p.pid(), WalFetchService.DATA_DIR_ENV)
+                            .map(Path::of)
+                            .orElse(null),
+                    lastRequested(spool),
+                    text(spool.resolve(WalSpool.SYSTEM_IDENTIFIER)),
+                    p.info().startInstant().orElse(null)));
         }
         found.sort(java.util.Comparator.comparing(Running::pid));
         return found;

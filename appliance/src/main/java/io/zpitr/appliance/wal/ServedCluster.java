@@ -48,7 +48,8 @@ final class ServedCluster {
             return Optional.empty();
         }
         seenRunning = true;
-        return inRecovery() ? Optional.empty()
+        return inRecovery()
+                ? Optional.empty()
                 : Optional.of("PostgreSQL in " + dataDir + " has left recovery (promoted)");
     }
 

@@ -27,8 +27,7 @@ public final class StandbyPrefetch {
     /** A standby that used restore_command this recently is taken to be reading the archive. */
     public static final Duration RECENT = Duration.ofMinutes(10);
 
-    private StandbyPrefetch() {
-    }
+    private StandbyPrefetch() {}
 
     /**
      * Starts the spool's prefetcher as the standby's OS user when it is wanted and not running.
@@ -43,17 +42,26 @@ public final class StandbyPrefetch {
         WalSpool spool = new WalSpool(dir);
         Optional<WalFileName> requested = spool.lastRequested();
         Optional<Instant> asked = spool.requestedAt().map(java.nio.file.attribute.FileTime::toInstant);
-        if (requested.isEmpty() || asked.isEmpty() || asked.get().isBefore(clock.instant().minus(RECENT))
+        if (requested.isEmpty()
+                || asked.isEmpty()
+                || asked.get().isBefore(clock.instant().minus(RECENT))
                 || !PrefetcherProcess.idle(spool)) {
             return Optional.empty();
         }
         Optional<Path> dataDir = settings.postgres().dataDir();
         if (dataDir.isPresent() && !new ServedCluster(dataDir.get()).servedNow()) {
-            return Optional.empty();  // the standby is not running, or no longer in recovery: nothing to serve
+            return Optional.empty(); // the standby is not running, or no longer in recovery: nothing to serve
         }
         String osUser = settings.postgres().osUser();
-        PrefetcherProcess.startIfIdle(runner, spool, settings.file(), WalSegments.DEFAULT_SIZE,
-                Optional.of(osUser), Optional.empty(), PrefetcherProcess.launcher(), dataDir);
+        PrefetcherProcess.startIfIdle(
+                runner,
+                spool,
+                settings.file(),
+                WalSegments.DEFAULT_SIZE,
+                Optional.of(osUser),
+                Optional.empty(),
+                PrefetcherProcess.launcher(),
+                dataDir);
         return Optional.of("started the WAL prefetcher for " + dir + " as " + osUser + ": PostgreSQL asked for "
                 + requested.get() + " at " + asked.get());
     }

@@ -40,7 +40,10 @@ public final class WalFetchCounters {
     public void count(String source, String outcome) {
         try {
             Files.createDirectories(dir);
-            Files.write(dir.resolve("wal-fetch." + source + "." + outcome), ONE, StandardOpenOption.CREATE,
+            Files.write(
+                    dir.resolve("wal-fetch." + source + "." + outcome),
+                    ONE,
+                    StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND);
         } catch (IOException | RuntimeException e) {
             // Metrics are best effort.

@@ -80,13 +80,14 @@ public final class WalFetchService {
     }
 
     /** The result of one fetch: the status and one line per source worth telling. */
-    public record Result(WalFetcher.Status status, List<String> lines) {
-    }
+    public record Result(WalFetcher.Status status, List<String> lines) {}
 
     public Result fetch(WalFileName name, Path destination) throws IOException {
         Optional<WalSpool> spool = openSpool();
         WalVerifier verifier = verifier(spool);
-        boolean prefetching = spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT && settings.archive().prefetch() > 0;
+        boolean prefetching = spool.isPresent()
+                && name.kind() == WalFileName.Kind.SEGMENT
+                && settings.archive().prefetch() > 0;
         if (spool.isPresent() && name.kind() == WalFileName.Kind.SEGMENT) {
             Optional<Result> served = fromSpool(spool.get(), name, destination, verifier);
             if (served.isPresent()) {
@@ -108,7 +109,8 @@ public final class WalFetchService {
             markMissing(spool.get(), name);
         }
         long segmentSize = outcome.status() == WalFetcher.Status.FETCHED
-                ? outcome.verification().segmentSize().orElse(WalSegments.DEFAULT_SIZE) : WalSegments.DEFAULT_SIZE;
+                ? outcome.verification().segmentSize().orElse(WalSegments.DEFAULT_SIZE)
+                : WalSegments.DEFAULT_SIZE;
         if (staying.isPresent()) {
             // Whatever the outcome (a miss too: the prefetcher then keeps the missing mark fresh).
             // Its connections are open and warm: the prefetcher's first worker takes them over.
@@ -118,8 +120,15 @@ public final class WalFetchService {
             if (prefetching && outcome.status() == WalFetcher.Status.FETCHED) {
                 // After the fetch, not before: measured (bench/), a prefetcher JVM starting beside this
                 // one on two cores slowed the first fetches more than it gained.
-                PrefetcherProcess.startIfIdle(runner, spool.get(), settings.file(), segmentSize, Optional.empty(),
-                        Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR")).filter(v -> !v.isBlank()).map(Path::of),
+                PrefetcherProcess.startIfIdle(
+                        runner,
+                        spool.get(),
+                        settings.file(),
+                        segmentSize,
+                        Optional.empty(),
+                        Optional.ofNullable(System.getenv("ZPITR_SPOOL_DIR"))
+                                .filter(v -> !v.isBlank())
+                                .map(Path::of),
                         PrefetcherProcess.launcher());
             }
         }
@@ -135,7 +144,8 @@ public final class WalFetchService {
     private WalVerifier verifier(Optional<WalSpool> spool) {
         OptionalLong expected = givenSystemIdentifier.isPresent() ? givenSystemIdentifier : askingCluster();
         if (expected.isEmpty()) {
-            return spool.<WalVerifier>map(s -> new WalVerifier(s::systemIdentifier)).orElseGet(WalVerifier::new);
+            return spool.<WalVerifier>map(s -> new WalVerifier(s::systemIdentifier))
+                    .orElseGet(WalVerifier::new);
         }
         spool.ifPresent(s -> {
             try {
@@ -157,7 +167,9 @@ public final class WalFetchService {
         try {
             return ClusterIdentity.ofDataDirectory(dataDir);
         } catch (IOException e) {
-            LOG.warn("cannot read which cluster asks ({}); segments are not checked for their system identifier", e.getMessage());
+            LOG.warn(
+                    "cannot read which cluster asks ({}); segments are not checked for their system identifier",
+                    e.getMessage());
             return OptionalLong.empty();
         }
     }
@@ -176,7 +188,7 @@ public final class WalFetchService {
     /** The launcher answers the next asks for {@code name} (within WalSpool.MISSING_FRESH) without a JVM. */
     private static void markMissing(WalSpool spool, WalFileName name) {
         if (name.kind() == WalFileName.Kind.BACKUP || name.kind() == WalFileName.Kind.PARTIAL) {
-            return;  // the launcher answers segments and history files only
+            return; // the launcher answers segments and history files only
         }
         try {
             spool.markMissing(name, Instant.now());
@@ -222,14 +234,17 @@ public final class WalFetchService {
 
         /** Starts prefetching; {@code warm} (the foreground's fetcher) becomes the first worker's. */
         void start(WalFetcher warm, long segmentSize) {
-            Prefetcher prefetcher = PrefetcherProcess.create(settings, spool, segmentSize, PREFETCH_IDLE_EXIT, Optional.of(warm));
-            thread = new Thread(() -> {
-                try (lock) {
-                    prefetcher.run();
-                } catch (IOException | RuntimeException e) {
-                    LOG.warn("prefetcher stopped: {}", e.toString());
-                }
-            }, "prefetcher");
+            Prefetcher prefetcher =
+                    PrefetcherProcess.create(settings, spool, segmentSize, PREFETCH_IDLE_EXIT, Optional.of(warm));
+            thread = new Thread(
+                    () -> {
+                        try (lock) {
+                            prefetcher.run();
+                        } catch (IOException | RuntimeException e) {
+                            LOG.warn("prefetcher stopped: {}", e.toString());
+                        }
+                    },
+                    "prefetcher");
             thread.setDaemon(true);
             thread.start();
         }
@@ -249,7 +264,8 @@ public final class WalFetchService {
 
     /** One count per source line: "<source>: fetched ...", "...not found", anything else failed. */
     private void count(List<String> lines) {
-        WalFetchCounters counters = new WalFetchCounters(settings.walFetchCounters(), settings.archive().spoolDir());
+        WalFetchCounters counters = new WalFetchCounters(
+                settings.walFetchCounters(), settings.archive().spoolDir());
         for (String line : lines) {
             int colon = line.indexOf(": ");
             if (colon <= 0) {
@@ -257,7 +273,8 @@ public final class WalFetchService {
             }
             String source = line.substring(0, colon);
             String rest = line.substring(colon + 2);
-            counters.count(source, rest.startsWith("fetched ") ? "ok" : rest.endsWith(" not found") ? "missing" : "failed");
+            counters.count(
+                    source, rest.startsWith("fetched ") ? "ok" : rest.endsWith(" not found") ? "missing" : "failed");
         }
     }
 
@@ -293,7 +310,10 @@ public final class WalFetchService {
             publishForLauncher(spool.dir());
             return Optional.of(spool);
         } catch (IOException | RuntimeException e) {
-            LOG.warn("prefetch spool {} not usable, fetching directly: {}", settings.archive().spoolDir(), e.toString());
+            LOG.warn(
+                    "prefetch spool {} not usable, fetching directly: {}",
+                    settings.archive().spoolDir(),
+                    e.toString());
             return Optional.empty();
         }
     }
@@ -306,7 +326,8 @@ public final class WalFetchService {
     private void publishForLauncher(Path spoolDir) throws IOException {
         Path folder = LauncherSpoolLink.folder();
         if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(
+                    folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
         if (!LauncherSpoolLink.ownedByUs(folder)) {
             LOG.warn("{} belongs to another user; the launcher's fast path stays off", folder);
@@ -321,5 +342,4 @@ public final class WalFetchService {
         Files.createSymbolicLink(temp, spoolDir);
         Files.move(temp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
-
 }

@@ -51,8 +51,11 @@ class AuditLogTest {
     private AuditLog logWith(int events) {
         AuditLog log = new AuditLog(dir.resolve("audit.jsonl"), CLOCK, ALICE);
         for (int i = 1; i <= events; i++) {
-            log.append(i % 2 == 1 ? AuditEvent.SNAPSHOT : AuditEvent.HOLD, List.of("snapshot", "--label", "n" + i),
-                    Outcome.OK, Map.of("id", "zpitr-20261120T040100Z-n" + i));
+            log.append(
+                    i % 2 == 1 ? AuditEvent.SNAPSHOT : AuditEvent.HOLD,
+                    List.of("snapshot", "--label", "n" + i),
+                    Outcome.OK,
+                    Map.of("id", "zpitr-20261120T040100Z-n" + i));
         }
         return log;
     }
@@ -71,13 +74,17 @@ class AuditLogTest {
     }
 
     private static String sha256(String line) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(line.getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(line.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
     void eachLineIsOneJsonRecordInFixedOrderChainedToTheLineBefore() throws Exception {
         AuditLog log = new AuditLog(dir.resolve("audit.jsonl"), CLOCK, ALICE);
-        AuditRecord first = log.append(AuditEvent.SNAPSHOT, List.of("snapshot", "--label", "before upgrade"), Outcome.OK,
+        AuditRecord first = log.append(
+                AuditEvent.SNAPSHOT,
+                List.of("snapshot", "--label", "before upgrade"),
+                Outcome.OK,
                 Map.of("id", "zpitr-20261120T040100Z-before-upgrade"));
         log.append(AuditEvent.PRUNE_DESTROY, List.of("prune"), Outcome.FAILED, Map.of("error", "dataset is busy"));
         log.append(AuditEvent.RELEASE, List.of("release", "X", "--tag", "legal"), Outcome.OK, null);
@@ -90,8 +97,12 @@ class AuditLogTest {
         assertEquals(List.of("time", "event", "actor", "command", "outcome", "details", "seq", "prev"), fields);
         assertEquals("2026-11-20T04:01:00.123Z", line1.get("time").asText(), "UTC with milliseconds");
         assertEquals("snapshot", line1.get("event").asText());
-        assertEquals("{\"user\":\"root\",\"pid\":4242,\"host\":\"standby1\",\"sudo_user\":\"alice\"}", line1.get("actor").toString());
-        assertEquals("[\"snapshot\",\"--label\",\"before upgrade\"]", line1.get("command").toString());
+        assertEquals(
+                "{\"user\":\"root\",\"pid\":4242,\"host\":\"standby1\",\"sudo_user\":\"alice\"}",
+                line1.get("actor").toString());
+        assertEquals(
+                "[\"snapshot\",\"--label\",\"before upgrade\"]",
+                line1.get("command").toString());
         assertEquals("ok", line1.get("outcome").asText());
         assertEquals(1, line1.get("seq").asLong());
         assertEquals("0".repeat(64), line1.get("prev").asText());
@@ -100,7 +111,8 @@ class AuditLogTest {
         JsonNode line2 = JSON.readTree(lines.get(1));
         assertEquals("prune_destroy", line2.get("event").asText());
         assertEquals("failed", line2.get("outcome").asText());
-        assertEquals(sha256(lines.get(0)), line2.get("prev").asText(), "prev is the SHA-256 of the previous line's bytes");
+        assertEquals(
+                sha256(lines.get(0)), line2.get("prev").asText(), "prev is the SHA-256 of the previous line's bytes");
         JsonNode line3 = JSON.readTree(lines.get(2));
         assertEquals(sha256(lines.get(1)), line3.get("prev").asText());
         assertEquals("{}", line3.get("details").toString());
@@ -125,14 +137,16 @@ class AuditLogTest {
         assertFalse(me.host().isBlank());
         assertEquals(System.getenv("SUDO_USER"), me.sudoUser());
 
-        AuditRecord written = new AuditLog(dir.resolve("audit.jsonl")).append(AuditEvent.HOLD,
-                List.of("hold", "ID", "--tag", "legal"), Outcome.OK, Map.of());
-        JsonNode actor = JSON.readTree(Files.readString(dir.resolve("audit.jsonl"))).get("actor");
+        AuditRecord written = new AuditLog(dir.resolve("audit.jsonl"))
+                .append(AuditEvent.HOLD, List.of("hold", "ID", "--tag", "legal"), Outcome.OK, Map.of());
+        JsonNode actor =
+                JSON.readTree(Files.readString(dir.resolve("audit.jsonl"))).get("actor");
         assertEquals(me.user(), actor.get("user").asText());
         assertEquals(me.pid(), actor.get("pid").asLong());
         assertEquals(me.host(), actor.get("host").asText());
         assertEquals(me, written.actor());
-        assertTrue(Duration.between(written.time(), Instant.now()).abs().toSeconds() < 60, "the system clock by default");
+        assertTrue(
+                Duration.between(written.time(), Instant.now()).abs().toSeconds() < 60, "the system clock by default");
     }
 
     @Test
@@ -143,7 +157,10 @@ class AuditLogTest {
         assertEquals(List.of(), log.entries());
         log.append(AuditEvent.SNAPSHOT, List.of("snapshot"), Outcome.OK, Map.of());
         assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
-        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("var/lib/zpitr/audit.jsonl.lock"))));
+        assertEquals(
+                "rw-r-----",
+                PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(dir.resolve("var/lib/zpitr/audit.jsonl.lock"))));
         assertEquals("rwxr-x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())));
 
         // An existing log keeps the mode its owner gave it.
@@ -165,7 +182,8 @@ class AuditLogTest {
         assertTrue(empty.intact() && empty.exists());
         assertEquals(0, empty.lines());
         assertNull(empty.head());
-        AuditRecord first = log.append(AuditEvent.JOB_FAILURE, List.of("daemon"), Outcome.FAILED, Map.of("job", "prune"));
+        AuditRecord first =
+                log.append(AuditEvent.JOB_FAILURE, List.of("daemon"), Outcome.FAILED, Map.of("job", "prune"));
         assertEquals(1, first.seq());
         assertEquals(AuditRecord.FIRST_PREV, first.prev());
         assertTrue(log.verify().intact());
@@ -177,18 +195,20 @@ class AuditLogTest {
         List<String> original = lines(log);
 
         List<String> lines = new ArrayList<>(original);
-        lines.set(2, lines.get(2).replace("-n3\"", "-n9\""));  // still a valid record: only the chain can tell
+        lines.set(2, lines.get(2).replace("-n3\"", "-n9\"")); // still a valid record: only the chain can tell
         rewrite(log, lines);
         ChainCheck check = log.verify();
         assertFalse(check.intact());
         assertEquals(3, check.badLine(), check.message());
         assertEquals(5, check.lines());
-        assertEquals("audit log " + log.file() + ": line 3: was changed: line 4's prev does not match its hash"
-                + " (line 4 itself is intact: line 5's prev matches it)", check.message());
+        assertEquals(
+                "audit log " + log.file() + ": line 3: was changed: line 4's prev does not match its hash"
+                        + " (line 4 itself is intact: line 5's prev matches it)",
+                check.message());
         assertTrue(check.hint().contains("lines 1 to 2 are intact"), check.hint());
 
         lines = new ArrayList<>(original);
-        lines.set(2, lines.get(2).replace("\"outcome\":\"ok\"", "\"outcome\":\"ok\"}"));  // no longer JSON
+        lines.set(2, lines.get(2).replace("\"outcome\":\"ok\"", "\"outcome\":\"ok\"}")); // no longer JSON
         rewrite(log, lines);
         check = log.verify();
         assertEquals(3, check.badLine(), check.message());
@@ -206,7 +226,8 @@ class AuditLogTest {
         rewrite(log, lines);
         check = log.verify();
         assertEquals(4, check.badLine(), "line 4's own prev changed: line 3 is intact: " + check.message());
-        assertEquals("was changed: its prev does not match line 3, and line 5's prev does not match it", check.problem());
+        assertEquals(
+                "was changed: its prev does not match line 3, and line 5's prev does not match it", check.problem());
     }
 
     @Test
@@ -223,7 +244,8 @@ class AuditLogTest {
         lines = new ArrayList<>(original);
         lines.set(0, lines.get(0).replace("\"prev\":\"0000", "\"prev\":\"0001"));
         rewrite(log, lines);
-        assertEquals("audit log " + log.file() + ": line 1: was changed: the first line's prev must be 64 zeros",
+        assertEquals(
+                "audit log " + log.file() + ": line 1: was changed: the first line's prev must be 64 zeros",
                 log.verify().message());
 
         // The last line has no successor to vouch for it: the chain holds, the head tells.
@@ -246,8 +268,10 @@ class AuditLogTest {
         rewrite(log, lines);
         ChainCheck check = log.verify();
         assertEquals(3, check.badLine(), check.message());
-        assertEquals("audit log " + log.file() + ": line 3: 1 line before it was removed: seq jumps from 2 on line 2 to 4,"
-                + " and its prev does not match line 2", check.message());
+        assertEquals(
+                "audit log " + log.file() + ": line 3: 1 line before it was removed: seq jumps from 2 on line 2 to 4,"
+                        + " and its prev does not match line 2",
+                check.message());
         assertEquals(5, check.lines());
 
         lines = new ArrayList<>(original);
@@ -255,7 +279,9 @@ class AuditLogTest {
         rewrite(log, lines);
         check = log.verify();
         assertEquals(2, check.badLine(), check.message());
-        assertTrue(check.problem().startsWith("3 lines before it were removed: seq jumps from 1 on line 1 to 5"), check.problem());
+        assertTrue(
+                check.problem().startsWith("3 lines before it were removed: seq jumps from 1 on line 1 to 5"),
+                check.problem());
 
         lines = new ArrayList<>(original);
         lines.remove(0);
@@ -280,7 +306,7 @@ class AuditLogTest {
         List<String> original = lines(log);
 
         List<String> lines = new ArrayList<>(original);
-        lines.add(2, original.get(1));  // line 2 again as line 3
+        lines.add(2, original.get(1)); // line 2 again as line 3
         rewrite(log, lines);
         ChainCheck check = log.verify();
         assertEquals(3, check.badLine(), check.message());
@@ -292,12 +318,14 @@ class AuditLogTest {
         rewrite(log, lines);
         check = log.verify();
         assertEquals(2, check.badLine(), check.message());
-        assertTrue(check.problem().contains("1 line before it was removed"), "line 2 now holds seq 3: " + check.problem());
+        assertTrue(
+                check.problem().contains("1 line before it was removed"), "line 2 now holds seq 3: " + check.problem());
 
         lines = new ArrayList<>(original);
         lines.add(2, "");
         rewrite(log, lines);
-        assertEquals("audit log " + log.file() + ": line 3: is empty", log.verify().message());
+        assertEquals(
+                "audit log " + log.file() + ": line 3: is empty", log.verify().message());
     }
 
     @Test
@@ -306,21 +334,27 @@ class AuditLogTest {
         byte[] whole = Files.readAllBytes(log.file());
         long lastLineStart = String.join("\n", lines(log).subList(0, 2)).getBytes(StandardCharsets.UTF_8).length + 1;
         try (FileChannel ch = FileChannel.open(log.file(), StandardOpenOption.WRITE)) {
-            ch.truncate(whole.length - 20);  // a crash in the middle of writing line 3
+            ch.truncate(whole.length - 20); // a crash in the middle of writing line 3
         }
         byte[] cut = Files.readAllBytes(log.file());
 
         ChainCheck check = log.verify();
         assertEquals(3, check.badLine(), check.message());
-        assertEquals("audit log " + log.file() + ": line 3: has no trailing newline: the write of this record was"
-                + " interrupted (a crash or a full disk)", check.message());
+        assertEquals(
+                "audit log " + log.file() + ": line 3: has no trailing newline: the write of this record was"
+                        + " interrupted (a crash or a full disk)",
+                check.message());
         assertTrue(check.hint().contains("truncate -s " + lastLineStart + " " + log.file()), check.hint());
         assertEquals(3, check.lines());
 
-        AuditLogException refused = assertThrows(AuditLogException.class,
-                () -> log.append(AuditEvent.HOLD, List.of("hold"), Outcome.OK, Map.of()));
-        assertTrue(refused.getMessage().startsWith("audit log " + log.file() + ": line 3 has no trailing newline"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("\nHINT: ") && refused.getMessage().contains("truncate -s " + lastLineStart),
+        AuditLogException refused = assertThrows(
+                AuditLogException.class, () -> log.append(AuditEvent.HOLD, List.of("hold"), Outcome.OK, Map.of()));
+        assertTrue(
+                refused.getMessage().startsWith("audit log " + log.file() + ": line 3 has no trailing newline"),
+                refused.getMessage());
+        assertTrue(
+                refused.getMessage().contains("\nHINT: ")
+                        && refused.getMessage().contains("truncate -s " + lastLineStart),
                 refused.getMessage());
         assertArrayEquals(cut, Files.readAllBytes(log.file()), "a refused append changes nothing");
 
@@ -338,9 +372,10 @@ class AuditLogTest {
     void aLastLineThatIsNoRecordStopsAppends() throws Exception {
         AuditLog log = logWith(2);
         Files.writeString(log.file(), "hello\n", StandardOpenOption.APPEND);
-        AuditLogException refused = assertThrows(AuditLogException.class,
-                () -> log.append(AuditEvent.HOLD, List.of("hold"), Outcome.OK, Map.of()));
-        assertTrue(refused.getMessage().startsWith("audit log " + log.file() + ": line 3 is not a valid audit record"),
+        AuditLogException refused = assertThrows(
+                AuditLogException.class, () -> log.append(AuditEvent.HOLD, List.of("hold"), Outcome.OK, Map.of()));
+        assertTrue(
+                refused.getMessage().startsWith("audit log " + log.file() + ": line 3 is not a valid audit record"),
                 refused.getMessage());
         assertEquals(3, log.verify().badLine());
     }
@@ -369,15 +404,20 @@ class AuditLogTest {
         details.put("nested", Map.of("k", 1));
         details.put("nothing", null);
         details.put("name", "zürich ✓");
-        log.append(AuditEvent.RESTORE, List.of("restore", "--to-time", "2026-11-20 04:01:00+08", "--name", "r 1"),
-                Outcome.OK, details);
+        log.append(
+                AuditEvent.RESTORE,
+                List.of("restore", "--to-time", "2026-11-20 04:01:00+08", "--name", "r 1"),
+                Outcome.OK,
+                details);
 
         List<String> lines = lines(log);
         assertEquals(1, lines.size(), "newlines inside values are escaped");
         AuditRecord read = log.entries().get(0).record();
         assertNotNull(read);
         assertEquals(List.of("restore", "--to-time", "2026-11-20 04:01:00+08", "--name", "r 1"), read.command());
-        assertEquals("line one\nline two \"quoted\"\ttab", read.details().get("error").asText());
+        assertEquals(
+                "line one\nline two \"quoted\"\ttab",
+                read.details().get("error").asText());
         assertTrue(read.details().get("datasets").isArray());
         assertEquals(123456789012L, read.details().get("bytes").asLong());
         assertTrue(read.details().get("atomic").asBoolean());
@@ -386,7 +426,9 @@ class AuditLogTest {
         assertEquals("zürich ✓", read.details().get("name").asText());
         assertFalse(read.actor().display().contains("sudo"));
         assertEquals("postgres@h", read.actor().display());
-        assertTrue(read.detailsText().startsWith("error=\"line one\\nline two \\\"quoted\\\"\\ttab\" datasets=[\"tank/pg/data\""),
+        assertTrue(
+                read.detailsText()
+                        .startsWith("error=\"line one\\nline two \\\"quoted\\\"\\ttab\" datasets=[\"tank/pg/data\""),
                 read.detailsText());
         assertTrue(log.verify().intact());
     }
@@ -408,8 +450,17 @@ class AuditLogTest {
         try {
             List<Future<ProcessResult>> children = new ArrayList<>();
             for (String writer : List.of("p1", "p2")) {
-                Command command = Command.of(java, "-cp", classPath, ConcurrentAppender.class.getName(),
-                        log.file().toString(), writer, "4", "50", dir.resolve(writer + ".ready").toString(), go.toString())
+                Command command = Command.of(
+                                java,
+                                "-cp",
+                                classPath,
+                                ConcurrentAppender.class.getName(),
+                                log.file().toString(),
+                                writer,
+                                "4",
+                                "50",
+                                dir.resolve(writer + ".ready").toString(),
+                                go.toString())
                         .timeout(Duration.ofMinutes(2));
                 children.add(pool.submit(() -> new ProcessRunner().run(command)));
             }
@@ -419,7 +470,8 @@ class AuditLogTest {
                 for (Future<ProcessResult> child : children) {
                     if (child.isDone()) {
                         ProcessResult r = child.get();
-                        throw new AssertionError("a child ended before the barrier: " + r.exitCode() + " " + r.stderr());
+                        throw new AssertionError(
+                                "a child ended before the barrier: " + r.exitCode() + " " + r.stderr());
                     }
                 }
                 Thread.sleep(5);
@@ -438,7 +490,9 @@ class AuditLogTest {
         int switches = 0;
         for (int i = 0; i < entries.size(); i++) {
             pids.add(entries.get(i).record().actor().pid());
-            if (i > 0 && entries.get(i).record().actor().pid() != entries.get(i - 1).record().actor().pid()) {
+            if (i > 0
+                    && entries.get(i).record().actor().pid()
+                            != entries.get(i - 1).record().actor().pid()) {
                 switches++;
             }
         }
@@ -446,18 +500,23 @@ class AuditLogTest {
         assertTrue(switches >= 3, "the processes' appends interleaved: " + switches + " switches");
     }
 
-    private static List<AuditLog.Entry> assertAllAppendedOnce(AuditLog log, Map<String, Integer> threadsByWriter, int count) {
+    private static List<AuditLog.Entry> assertAllAppendedOnce(
+            AuditLog log, Map<String, Integer> threadsByWriter, int count) {
         ChainCheck check = log.verify();
         assertTrue(check.intact(), check.message());
-        int expected = threadsByWriter.values().stream().mapToInt(t -> t * count).sum();
+        int expected =
+                threadsByWriter.values().stream().mapToInt(t -> t * count).sum();
         assertEquals(expected, check.lines());
         List<AuditLog.Entry> entries = log.entries();
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < entries.size(); i++) {
             AuditRecord r = entries.get(i).record();
             assertEquals(i + 1, r.seq());
-            assertTrue(seen.add(r.details().get("writer").asText() + "/" + r.details().get("thread").asInt() + "/"
-                    + r.details().get("i").asInt()), "appended twice: " + entries.get(i).text());
+            assertTrue(
+                    seen.add(r.details().get("writer").asText() + "/"
+                            + r.details().get("thread").asInt() + "/"
+                            + r.details().get("i").asInt()),
+                    "appended twice: " + entries.get(i).text());
         }
         assertEquals(expected, seen.size());
         return entries;

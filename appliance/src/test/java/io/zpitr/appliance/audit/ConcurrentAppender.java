@@ -11,8 +11,7 @@ import java.util.Map;
 
 /** {@code java -cp … ConcurrentAppender LOG WRITER THREADS COUNT READY_FILE GO_FILE}. */
 public final class ConcurrentAppender {
-    private ConcurrentAppender() {
-    }
+    private ConcurrentAppender() {}
 
     public static void main(String[] args) throws Exception {
         Path log = Path.of(args[0]);
@@ -22,7 +21,7 @@ public final class ConcurrentAppender {
         Files.createFile(Path.of(args[4]));
         Path go = Path.of(args[5]);
         Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
-        while (!Files.exists(go)) {  // a barrier across processes, so the appends really overlap
+        while (!Files.exists(go)) { // a barrier across processes, so the appends really overlap
             if (Instant.now().isAfter(deadline)) {
                 throw new IllegalStateException("no go file " + go + " after 60s");
             }
@@ -41,7 +40,10 @@ public final class ConcurrentAppender {
             AuditLog log = t % 2 == 0 ? shared : new AuditLog(shared.file());
             Thread th = new Thread(() -> {
                 for (int i = 0; i < count; i++) {
-                    log.append(AuditEvent.SNAPSHOT, List.of("snapshot", "--label", writer), Outcome.OK,
+                    log.append(
+                            AuditEvent.SNAPSHOT,
+                            List.of("snapshot", "--label", writer),
+                            Outcome.OK,
                             Map.of("writer", writer, "thread", thread, "i", i));
                 }
             });

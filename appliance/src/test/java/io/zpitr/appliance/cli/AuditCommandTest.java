@@ -27,8 +27,7 @@ class AuditCommandTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {
-    }
+    record Run(int code, String out, String err) {}
 
     private static Run run(CommandLine cli, String... args) {
         StringWriter out = new StringWriter();
@@ -44,15 +43,30 @@ class AuditCommandTest {
     }
 
     private AuditLog threeEvents(Path file) {
-        AuditLog log = new AuditLog(file, Clock.fixed(Instant.parse("2026-11-20T04:01:00.120Z"), ZoneOffset.UTC),
+        AuditLog log = new AuditLog(
+                file,
+                Clock.fixed(Instant.parse("2026-11-20T04:01:00.120Z"), ZoneOffset.UTC),
                 new Actor("root", 77, "standby1", "alice"));
-        log.append(AuditEvent.SNAPSHOT, List.of("snapshot", "--label", "nightly"), Outcome.OK,
+        log.append(
+                AuditEvent.SNAPSHOT,
+                List.of("snapshot", "--label", "nightly"),
+                Outcome.OK,
                 Map.of("id", "zpitr-20261120T040100Z-nightly", "datasets", 2));
-        log.append(AuditEvent.HOLD, List.of("hold", "zpitr-20261120T040100Z-nightly", "--tag", "legal"), Outcome.OK,
+        log.append(
+                AuditEvent.HOLD,
+                List.of("hold", "zpitr-20261120T040100Z-nightly", "--tag", "legal"),
+                Outcome.OK,
                 Map.of("tag", "legal"));
-        log.append(AuditEvent.JOB_FAILURE, List.of("daemon"), Outcome.FAILED,
-                Map.of("job", "prune", "error", "cannot destroy 'tank/pg/data@zpitr-x': dataset is busy, and a long tail"
-                        + " of text that the table cuts short"));
+        log.append(
+                AuditEvent.JOB_FAILURE,
+                List.of("daemon"),
+                Outcome.FAILED,
+                Map.of(
+                        "job",
+                        "prune",
+                        "error",
+                        "cannot destroy 'tank/pg/data@zpitr-x': dataset is busy, and a long tail"
+                                + " of text that the table cuts short"));
         return log;
     }
 
@@ -66,8 +80,12 @@ class AuditCommandTest {
         List<String> lines = r.out().lines().toList();
         assertEquals(4, lines.size(), r.out());
         assertTrue(lines.get(0).matches("LINE +TIME \\(UTC\\) +EVENT +OUTCOME +ACTOR +DETAILS"), lines.get(0));
-        assertTrue(lines.get(1).matches(" +1 +2026-11-20T04:01:00\\.120Z +snapshot +ok +alice\\(sudo\\)@standby1 +"
-                + "(id=zpitr-20261120T040100Z-nightly datasets=2|datasets=2 id=zpitr-20261120T040100Z-nightly)"), lines.get(1));
+        assertTrue(
+                lines.get(1)
+                        .matches(
+                                " +1 +2026-11-20T04:01:00\\.120Z +snapshot +ok +alice\\(sudo\\)@standby1 +"
+                                        + "(id=zpitr-20261120T040100Z-nightly datasets=2|datasets=2 id=zpitr-20261120T040100Z-nightly)"),
+                lines.get(1));
         assertTrue(lines.get(2).contains(" hold ") && lines.get(2).endsWith("tag=legal"), lines.get(2));
         assertTrue(lines.get(3).contains(" job_failure ") && lines.get(3).contains(" failed "), lines.get(3));
         assertTrue(lines.get(3).endsWith("..."), "long details are cut: " + lines.get(3));
@@ -94,20 +112,28 @@ class AuditCommandTest {
         assertEquals("audit log " + file + ": 3 lines, chain intact\n", ok.out());
 
         List<String> lines = Files.readAllLines(file);
-        Files.writeString(file, lines.get(0) + "\n" + lines.get(1).replace("legal\"}", "legaL\"}") + "\n" + lines.get(2) + "\n");
+        Files.writeString(
+                file, lines.get(0) + "\n" + lines.get(1).replace("legal\"}", "legaL\"}") + "\n" + lines.get(2) + "\n");
         Run bad = audit(file, "--verify");
         assertEquals(1, bad.code());
         assertEquals("", bad.out());
         // Line 3 is the last: nothing vouches for it, so its own prev may be what changed.
-        assertTrue(bad.err().startsWith("audit log " + file + ": line 2: was changed, or line 3's prev was: line 3's prev"
-                + " does not match the hash of line 2\n"), bad.err());
-        assertTrue(bad.err().contains("\nHINT: the log was edited or damaged outside zpitr; lines 1 to 1 are intact"), bad.err());
+        assertTrue(
+                bad.err()
+                        .startsWith("audit log " + file + ": line 2: was changed, or line 3's prev was: line 3's prev"
+                                + " does not match the hash of line 2\n"),
+                bad.err());
+        assertTrue(
+                bad.err().contains("\nHINT: the log was edited or damaged outside zpitr; lines 1 to 1 are intact"),
+                bad.err());
 
         // Printing still works, and warns.
         Run print = audit(file);
         assertEquals(0, print.code());
         assertEquals(4, print.out().lines().count());
-        assertTrue(print.err().startsWith("zpitr audit: warning: audit log " + file + ": line 2: was changed, or"), print.err());
+        assertTrue(
+                print.err().startsWith("zpitr audit: warning: audit log " + file + ": line 2: was changed, or"),
+                print.err());
 
         Run json = audit(file, "--verify", "--format", "json");
         assertEquals(1, json.code());
@@ -142,7 +168,10 @@ class AuditCommandTest {
         Run r = audit(file, "--verify");
         assertEquals(1, r.code());
         assertTrue(r.err().startsWith("audit log " + file + ": line 3: has no trailing newline"), r.err());
-        assertTrue(r.err().contains("HINT: keep a copy of the log as evidence, then cut the partial line off with 'truncate -s "),
+        assertTrue(
+                r.err()
+                        .contains(
+                                "HINT: keep a copy of the log as evidence, then cut the partial line off with 'truncate -s "),
                 r.err());
         Run print = audit(file);
         assertEquals(0, print.code());
@@ -177,7 +206,9 @@ class AuditCommandTest {
     void helpStatesWhatAMissingLogDoes() {
         Run r = audit(dir.resolve("audit.jsonl"), "--help");
         assertEquals(0, r.code());
-        assertTrue(r.out().contains("No log yet is not an error: both forms say 'no audit log at FILE yet'\nand exit 0."), r.out());
+        assertTrue(
+                r.out().contains("No log yet is not an error: both forms say 'no audit log at FILE yet'\nand exit 0."),
+                r.out());
     }
 
     @Test
@@ -194,7 +225,10 @@ class AuditCommandTest {
         Files.writeString(config, "state_dir: ../state\n");
         r = run(underMain(), "--config", config.toString(), "audit");
         assertEquals(0, r.code(), r.err());
-        assertEquals("no audit log at " + dir.resolve("state/audit.jsonl") + " yet\n", r.out(), "default: <state_dir>/audit.jsonl");
+        assertEquals(
+                "no audit log at " + dir.resolve("state/audit.jsonl") + " yet\n",
+                r.out(),
+                "default: <state_dir>/audit.jsonl");
     }
 
     /** Main, which registers the audit command. */

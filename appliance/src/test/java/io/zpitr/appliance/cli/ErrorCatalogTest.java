@@ -26,8 +26,15 @@ class ErrorCatalogTest {
     static String catalogTable() {
         StringBuilder b = new StringBuilder("| error | exit | meaning | what to do |\n|---|---|---|---|\n");
         for (ZpitrError e : ZpitrError.values()) {
-            b.append("| `").append(e.code()).append("` | ").append(e.exitStatus()).append(" | ").append(e.meaning())
-                    .append(" | ").append(e.hint()).append(" |\n");
+            b.append("| `")
+                    .append(e.code())
+                    .append("` | ")
+                    .append(e.exitStatus())
+                    .append(" | ")
+                    .append(e.meaning())
+                    .append(" | ")
+                    .append(e.hint())
+                    .append(" |\n");
         }
         return b.toString();
     }

@@ -51,13 +51,17 @@ class StatusCommandTest {
         lab = StandbyOnZfs.start(POOL, List.of());
         live = SshServer.builder().build().start();
         dead = SshServer.builder().build().start();
-        dead.stop();  // a real "host down": connections to its address are refused
+        dead.stop(); // a real "host down": connections to its address are refused
         dir = Files.createTempDirectory("zpitr-status");
         stateDir = dir.resolve("state");
-        config = lab.config(dir, "zpitr", lab.datasets(), "archive:\n  connect_timeout: 1s\n  down_for: 60s\n  sources:\n"
-                + "    - {name: nfs, type: local, path: " + lab.lab().archive() + "}\n"
-                + ssh("live", live) + ssh("dead", dead)
-                + "schedule:\n  snapshot: \"1 4 * * *\"\n  prune: \"30 4 * * *\"\n");
+        config = lab.config(
+                dir,
+                "zpitr",
+                lab.datasets(),
+                "archive:\n  connect_timeout: 1s\n  down_for: 60s\n  sources:\n"
+                        + "    - {name: nfs, type: local, path: " + lab.lab().archive() + "}\n"
+                        + ssh("live", live) + ssh("dead", dead)
+                        + "schedule:\n  snapshot: \"1 4 * * *\"\n  prune: \"30 4 * * *\"\n");
     }
 
     private static String ssh(String name, SshServer host) {
@@ -112,10 +116,28 @@ class StatusCommandTest {
         snapshotId = snap.out().lines().reduce((a, b) -> b).orElseThrow();
         Instant snapshotRun = Instant.now().minusSeconds(5);
         ScheduleState state = ScheduleState.read(stateDir);
-        state.put(JobKind.SNAPSHOT, new ScheduleState.JobRun(snapshotRun, ScheduleState.Outcome.OK, snapshotRun.plusSeconds(1),
-                "schedule", 0, snapshotId, null, null));
-        state.put(JobKind.PRUNE, new ScheduleState.JobRun(snapshotRun, ScheduleState.Outcome.FAILED, snapshotRun.plusSeconds(1),
-                "retry 1 of 3", 1, null, "no retention section", snapshotRun.plusSeconds(300)));
+        state.put(
+                JobKind.SNAPSHOT,
+                new ScheduleState.JobRun(
+                        snapshotRun,
+                        ScheduleState.Outcome.OK,
+                        snapshotRun.plusSeconds(1),
+                        "schedule",
+                        0,
+                        snapshotId,
+                        null,
+                        null));
+        state.put(
+                JobKind.PRUNE,
+                new ScheduleState.JobRun(
+                        snapshotRun,
+                        ScheduleState.Outcome.FAILED,
+                        snapshotRun.plusSeconds(1),
+                        "retry 1 of 3",
+                        1,
+                        null,
+                        "no retention section",
+                        snapshotRun.plusSeconds(300)));
 
         // Rows in the primary's current segment, not archived yet: the archive-fed standby cannot have them.
         lab.lab().insertRows(200);
@@ -132,18 +154,24 @@ class StatusCommandTest {
 
         JsonNode primary = doc.get("primary");
         assertTrue(primary.get("reachable").asBoolean(), primary.toString());
-        long behind = Lsn.parse(primary.get("current_lsn").asText()).value() - Lsn.parse(standbyReplay).value();
+        long behind = Lsn.parse(primary.get("current_lsn").asText()).value()
+                - Lsn.parse(standbyReplay).value();
         assertTrue(behind > 0, primary.toString());
         assertEquals(behind, primary.get("lag_bytes").asLong(), primary.toString());
 
         assertEquals(snapshotId, doc.get("last_snapshot").get("id").asText());
         assertTrue(doc.get("last_snapshot").get("age_seconds").asLong() >= 0);
         assertEquals(1, doc.get("snapshot_sets").asInt());
-        assertEquals("standby's last replayed commit", doc.get("recoverable_window").get("latest_from").asText());
-        assertNotNull(Instant.parse(doc.get("recoverable_window").get("earliest").asText()));
+        assertEquals(
+                "standby's last replayed commit",
+                doc.get("recoverable_window").get("latest_from").asText());
+        assertNotNull(
+                Instant.parse(doc.get("recoverable_window").get("earliest").asText()));
 
         assertEquals("up", source(doc, "nfs").get("state").asText());
-        assertTrue(source(doc, "live").get("reachable").asBoolean(), source(doc, "live").toString());
+        assertTrue(
+                source(doc, "live").get("reachable").asBoolean(),
+                source(doc, "live").toString());
         JsonNode down = source(doc, "dead");
         assertFalse(down.get("reachable").asBoolean());
         assertEquals("down", down.get("state").asText());
@@ -152,13 +180,18 @@ class StatusCommandTest {
 
         JsonNode snapshotJob = doc.get("jobs").get(0);
         assertEquals("snapshot", snapshotJob.get("name").asText());
-        assertEquals(Schedule.parse("1 4 * * *", ZoneId.of("UTC")).nextAfter(Instant.parse(doc.get("time").asText()))
-                .orElseThrow().toString(), snapshotJob.get("next_run").asText());
+        assertEquals(
+                Schedule.parse("1 4 * * *", ZoneId.of("UTC"))
+                        .nextAfter(Instant.parse(doc.get("time").asText()))
+                        .orElseThrow()
+                        .toString(),
+                snapshotJob.get("next_run").asText());
         assertEquals("ok", snapshotJob.get("last_run").get("outcome").asText());
         assertEquals(snapshotId, snapshotJob.get("last_run").get("result").asText());
         JsonNode pruneJob = doc.get("jobs").get(1);
         assertEquals("failed", pruneJob.get("last_run").get("outcome").asText());
-        assertEquals("no retention section", pruneJob.get("last_run").get("error").asText());
+        assertEquals(
+                "no retention section", pruneJob.get("last_run").get("error").asText());
         assertFalse(doc.get("daemon").get("running").asBoolean());
     }
 
@@ -174,20 +207,30 @@ class StatusCommandTest {
         assertTrue(line(lines, "snapshots ").contains("1 set(s); newest " + snapshotId), r.out());
         assertTrue(line(lines, "recoverable window ").contains("standby's last replayed commit"), r.out());
         assertTrue(line(lines, "archive nfs ").contains("up (local " + lab.lab().archive()), r.out());
-        assertTrue(line(lines, "archive live ").contains("up (ssh " + live.address() + ":" + live.port() + ")"), r.out());
+        assertTrue(
+                line(lines, "archive live ").contains("up (ssh " + live.address() + ":" + live.port() + ")"), r.out());
         // The first status found it down and remembered that, as wal-fetch does: now it is not asked.
-        assertTrue(line(lines, "archive dead ").startsWith("archive dead") && line(lines, "archive dead ")
-                .contains("DOWN (not asked: wal-fetch skips it until "), r.out());
-        assertTrue(line(lines, "job snapshot ").contains("next ") && line(lines, "job snapshot ").contains("last run ok"),
+        assertTrue(
+                line(lines, "archive dead ").startsWith("archive dead")
+                        && line(lines, "archive dead ").contains("DOWN (not asked: wal-fetch skips it until "),
                 r.out());
-        assertTrue(line(lines, "job prune ").contains("last run FAILED") && line(lines, "job prune ").contains("retry at"),
+        assertTrue(
+                line(lines, "job snapshot ").contains("next ")
+                        && line(lines, "job snapshot ").contains("last run ok"),
+                r.out());
+        assertTrue(
+                line(lines, "job prune ").contains("last run FAILED")
+                        && line(lines, "job prune ").contains("retry at"),
                 r.out());
         assertTrue(line(lines, "daemon ").contains("not running"), r.out());
     }
 
     private static String line(List<String> lines, String prefix) {
-        return lines.stream().filter(l -> l.startsWith(prefix)).findFirst()
-                .orElseThrow(() -> new AssertionError("no line starting '" + prefix + "' in\n" + String.join("\n", lines)));
+        return lines.stream()
+                .filter(l -> l.startsWith(prefix))
+                .findFirst()
+                .orElseThrow(
+                        () -> new AssertionError("no line starting '" + prefix + "' in\n" + String.join("\n", lines)));
     }
 
     @Test
@@ -199,13 +242,16 @@ class StatusCommandTest {
             assertFalse(doc.get("standby").get("reachable").asBoolean());
             assertFalse(doc.get("standby").get("error").asText().isEmpty());
             assertEquals(snapshotId, doc.get("last_snapshot").get("id").asText());
-            assertTrue(doc.get("recoverable_window").get("latest_from").asText().startsWith("newest snapshot"),
+            assertTrue(
+                    doc.get("recoverable_window").get("latest_from").asText().startsWith("newest snapshot"),
                     doc.get("recoverable_window").toString());
             assertTrue(doc.get("primary").get("reachable").asBoolean());
             assertTrue(doc.get("primary").get("lag_bytes").isNull(), "unknown without the standby's position");
             ZpitrRun table = zpitr("status");
             assertEquals(0, table.code());
-            assertTrue(table.out().lines().anyMatch(l -> l.startsWith("standby ") && l.contains("UNREACHABLE")), table.out());
+            assertTrue(
+                    table.out().lines().anyMatch(l -> l.startsWith("standby ") && l.contains("UNREACHABLE")),
+                    table.out());
         } finally {
             lab.standby().start();
         }

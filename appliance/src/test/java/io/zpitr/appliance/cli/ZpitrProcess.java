@@ -18,7 +18,8 @@ import java.util.function.BooleanSupplier;
  * power cut ends it: no shutdown hook, no finally block runs.
  */
 public final class ZpitrProcess {
-    public static final Path LAUNCHER = Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
+    public static final Path LAUNCHER =
+            Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
 
     private final Process process;
     private final Path output;
@@ -32,8 +33,11 @@ public final class ZpitrProcess {
     public static ZpitrProcess start(Path config, Path output, String... args) throws IOException {
         List<String> argv = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", config.toString()));
         argv.addAll(List.of(args));
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(output.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+        Process p = new ProcessBuilder(argv)
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .start();
         return new ZpitrProcess(p, output);
     }
 
@@ -66,7 +70,8 @@ public final class ZpitrProcess {
     /** Its exit code, waiting at most {@code limit}. */
     public int waitFor(Duration limit) throws InterruptedException {
         if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new AssertionError("zpitr (pid " + pid() + ") still running after " + limit + "; it printed:\n" + output());
+            throw new AssertionError(
+                    "zpitr (pid " + pid() + ") still running after " + limit + "; it printed:\n" + output());
         }
         return process.exitValue();
     }
@@ -94,7 +99,8 @@ public final class ZpitrProcess {
     /** The live processes, other than this JVM, whose command line contains {@code text}, as "pid argv". */
     public static List<String> mentioning(String text) {
         return ProcessTrees.mentioning(text).stream()
-                .map(p -> p.pid() + " " + ProcessTrees.commandLine(p)).toList();
+                .map(p -> p.pid() + " " + ProcessTrees.commandLine(p))
+                .toList();
     }
 
     /**

@@ -52,10 +52,13 @@ class ConfigLoaderTest {
         assertTrue(message("timezone: Mars/Olympus\n").contains("timezone 'Mars/Olympus'"));
         assertTrue(message("zfs:\n  datasets: [\"tank/a;rm -rf /\"]\n").contains("invalid dataset name"));
         assertTrue(message("archive:\n  sources:\n    - {name: h, type: ssh, host: h, user: u, path: '/a/$(id)',"
-                + " identity_file: k, known_hosts: kh}\n").contains("path '/a/$(id)'"));
-        assertTrue(message("archive:\n  sources:\n    - {name: a, type: local, path: /x}\n    - {name: a, type: local, path: /y}\n")
+                        + " identity_file: k, known_hosts: kh}\n")
+                .contains("path '/a/$(id)'"));
+        assertTrue(message(
+                        "archive:\n  sources:\n    - {name: a, type: local, path: /x}\n    - {name: a, type: local, path: /y}\n")
                 .contains("'a' is used twice"));
-        assertTrue(message("archive:\n  sources:\n    - {name: a, type: ftp, path: /x}\n").contains("type must be 'local' or 'ssh'"));
+        assertTrue(message("archive:\n  sources:\n    - {name: a, type: ftp, path: /x}\n")
+                .contains("type must be 'local' or 'ssh'"));
         assertTrue(message("timezone: UTC\n state_dir: : x\n").contains("not valid YAML"));
     }
 
@@ -64,7 +67,8 @@ class ConfigLoaderTest {
         Path f = write("state_dir: state\narchive:\n  sources:\n    - {name: nfs, type: local, path: ../arch}\n");
         Settings s = ConfigLoader.load(f);
         assertEquals(dir.resolve("state"), s.stateDir());
-        assertEquals(dir.getParent().resolve("arch"), s.archive().sources().get(0).path());
+        assertEquals(
+                dir.getParent().resolve("arch"), s.archive().sources().get(0).path());
         assertEquals(dir.resolve("state/spool"), s.archive().spoolDir());
     }
 

@@ -31,12 +31,21 @@ class ExampleConfigTest {
     @Test
     void everySectionIsCommented() throws Exception {
         String text = Files.readString(EXAMPLE);
-        for (String section : List.of("timezone:", "state_dir:", "zfs:", "postgres:", "archive:", "schedule:", "retention:",
-                "restore:", "audit:")) {
+        for (String section : List.of(
+                "timezone:",
+                "state_dir:",
+                "zfs:",
+                "postgres:",
+                "archive:",
+                "schedule:",
+                "retention:",
+                "restore:",
+                "audit:")) {
             assertTrue(text.lines().anyMatch(l -> l.startsWith(section)), section);
         }
         long keyLines = text.lines().filter(l -> l.matches("\\s*[a-z_]+:.*")).count();
-        long commented = text.lines().filter(l -> l.matches("\\s*[a-z_]+:.*#.*")).count();
+        long commented =
+                text.lines().filter(l -> l.matches("\\s*[a-z_]+:.*#.*")).count();
         assertTrue(commented * 2 >= keyLines, "most key lines carry a comment: " + commented + " of " + keyLines);
     }
 

@@ -54,19 +54,28 @@ class CatchUpTest {
         last.put(JobKind.PRUNE, ok(at("2026-11-10T04:30:00", SG)));
         last.put(JobKind.SNAPSHOT, ok(at("2026-11-10T04:01:00", SG)));
         CatchUp.Plan plan = decide(daily(SG), last, at("2026-11-20T12:00:00", SG));
-        assertEquals(List.of(JobKind.SNAPSHOT, JobKind.PRUNE), List.copyOf(plan.runNow().keySet()));
-        assertTrue(plan.runNow().get(JobKind.SNAPSHOT).contains(at("2026-11-11T04:01:00", SG).toString()),
+        assertEquals(
+                List.of(JobKind.SNAPSHOT, JobKind.PRUNE),
+                List.copyOf(plan.runNow().keySet()));
+        assertTrue(
+                plan.runNow()
+                        .get(JobKind.SNAPSHOT)
+                        .contains(at("2026-11-11T04:01:00", SG).toString()),
                 "names the first missed run: " + plan.runNow());
         assertTrue(plan.baseline().isEmpty());
     }
 
     @Test
     void nothingIsDueBeforeTheScheduledTimeOrRightAtIt() {
-        Map<JobKind, JobRun> last = Map.of(JobKind.SNAPSHOT, ok(at("2026-11-20T04:01:00", SG)),
-                JobKind.PRUNE, ok(at("2026-11-20T04:30:00", SG)));
-        assertTrue(decide(daily(SG), last, at("2026-11-21T04:00:59", SG)).runNow().isEmpty());
-        assertEquals(List.of(JobKind.SNAPSHOT),
-                List.copyOf(decide(daily(SG), last, at("2026-11-21T04:01:00", SG)).runNow().keySet()),
+        Map<JobKind, JobRun> last = Map.of(
+                JobKind.SNAPSHOT, ok(at("2026-11-20T04:01:00", SG)), JobKind.PRUNE, ok(at("2026-11-20T04:30:00", SG)));
+        assertTrue(
+                decide(daily(SG), last, at("2026-11-21T04:00:59", SG)).runNow().isEmpty());
+        assertEquals(
+                List.of(JobKind.SNAPSHOT),
+                List.copyOf(decide(daily(SG), last, at("2026-11-21T04:01:00", SG))
+                        .runNow()
+                        .keySet()),
                 "due at 04:01:00 exactly");
     }
 
@@ -74,19 +83,28 @@ class CatchUpTest {
     void aFailedOrInterruptedLastRunRunsOnceAtStartUp() {
         Instant t = at("2026-11-20T04:01:00", SG);
         Map<JobKind, JobRun> last = Map.of(
-                JobKind.SNAPSHOT, new JobRun(t, Outcome.FAILED, t.plusSeconds(1), "schedule", 0, null, "boom", t.plusSeconds(60)),
-                JobKind.PRUNE, new JobRun(t.plusSeconds(29 * 60), Outcome.RUNNING, null, "schedule", 0, null, null, null));
+                JobKind.SNAPSHOT,
+                        new JobRun(t, Outcome.FAILED, t.plusSeconds(1), "schedule", 0, null, "boom", t.plusSeconds(60)),
+                JobKind.PRUNE,
+                        new JobRun(t.plusSeconds(29 * 60), Outcome.RUNNING, null, "schedule", 0, null, null, null));
         CatchUp.Plan plan = decide(daily(SG), last, at("2026-11-20T05:00:00", SG));
-        assertTrue(plan.runNow().get(JobKind.SNAPSHOT).contains("failed"), plan.runNow().toString());
-        assertTrue(plan.runNow().get(JobKind.PRUNE).contains("never finished"), plan.runNow().toString());
+        assertTrue(
+                plan.runNow().get(JobKind.SNAPSHOT).contains("failed"),
+                plan.runNow().toString());
+        assertTrue(
+                plan.runNow().get(JobKind.PRUNE).contains("never finished"),
+                plan.runNow().toString());
     }
 
     @Test
     void aBaselineWithoutRunsIsMadeUpOnlyWhenATimeWentBy() {
         Instant t = at("2026-11-20T10:00:00", SG);
         Map<JobKind, JobRun> last = Map.of(JobKind.SNAPSHOT, JobRun.baseline(t), JobKind.PRUNE, JobRun.baseline(t));
-        assertTrue(decide(daily(SG), last, at("2026-11-21T04:00:00", SG)).runNow().isEmpty());
-        assertEquals(2, decide(daily(SG), last, at("2026-11-21T05:00:00", SG)).runNow().size());
+        assertTrue(
+                decide(daily(SG), last, at("2026-11-21T04:00:00", SG)).runNow().isEmpty());
+        assertEquals(
+                2,
+                decide(daily(SG), last, at("2026-11-21T05:00:00", SG)).runNow().size());
     }
 
     @Test
@@ -101,7 +119,9 @@ class CatchUpTest {
     @Test
     void aDamagedStateRunsEveryJobOnce() {
         CatchUp.Plan plan = CatchUp.decide(daily(SG), k -> Optional.empty(), true, at("2026-11-20T12:00:00", SG));
-        assertEquals(List.of(JobKind.SNAPSHOT, JobKind.PRUNE), List.copyOf(plan.runNow().keySet()));
+        assertEquals(
+                List.of(JobKind.SNAPSHOT, JobKind.PRUNE),
+                List.copyOf(plan.runNow().keySet()));
         assertTrue(plan.baseline().isEmpty());
     }
 }

@@ -80,7 +80,8 @@ class DaemonTest {
         SystemdNotifierTest.LibC.INSTANCE.unsetenv("NOTIFY_SOCKET");
     }
 
-    private Daemon start(Path config, RetryPolicy retry, SystemdNotifier notifier, Optional<Duration> watchdog) throws Exception {
+    private Daemon start(Path config, RetryPolicy retry, SystemdNotifier notifier, Optional<Duration> watchdog)
+            throws Exception {
         Appliance appliance = new Appliance(ConfigLoader.load(config), new ProcessRunner(), Clock.systemUTC());
         running = new Daemon(appliance, new Daemon.Options(retry, notifier, watchdog));
         running.start();
@@ -114,7 +115,8 @@ class DaemonTest {
     /** Snapshot set ids with this prefix, from the pool itself (the PGDATA dataset's snapshots). */
     private static List<String> sets(String prefix) {
         List<String> ids = new ArrayList<>();
-        for (String line : POOL.zfs("list", "-H", "-t", "snapshot", "-o", "name").lines().toList()) {
+        for (String line :
+                POOL.zfs("list", "-H", "-t", "snapshot", "-o", "name").lines().toList()) {
             if (line.startsWith(POOL.name() + "/pg/data@" + prefix + "-")) {
                 ids.add(line.substring(line.indexOf('@') + 1));
             }
@@ -137,8 +139,13 @@ class DaemonTest {
         StringBuilder jobs = new StringBuilder();
         Instant then = Instant.now().minus(ago);
         for (JobKind k : kinds) {
-            jobs.append(jobs.length() == 0 ? "" : ",\n").append("    \"").append(k.wireName()).append("\": {\"last_run\": \"")
-                    .append(then).append("\", \"outcome\": \"ok\", \"finished\": \"").append(then.plusSeconds(1))
+            jobs.append(jobs.length() == 0 ? "" : ",\n")
+                    .append("    \"")
+                    .append(k.wireName())
+                    .append("\": {\"last_run\": \"")
+                    .append(then)
+                    .append("\", \"outcome\": \"ok\", \"finished\": \"")
+                    .append(then.plusSeconds(1))
                     .append("\", \"trigger\": \"schedule\", \"attempt\": 0, \"result\": \"earlier\", \"error\": null,"
                             + " \"next_retry\": null}");
         }
@@ -156,16 +163,23 @@ class DaemonTest {
     void aScheduledSnapshotIsTakenAuditedRecordedAndToldToSystemd() throws Exception {
         Path config = lab.config(dir, "sched", lab.datasets(), "schedule:\n  snapshot: \"*/3 * * * * ?\"\n");
         try (NotifySocket socket = NotifySocket.bind(dir.resolve("notify.sock"))) {
-            SystemdNotifierTest.LibC.INSTANCE.setenv("NOTIFY_SOCKET", socket.path().toString(), 1);
-            Daemon daemon = start(config, new RetryPolicy(List.of(Duration.ofSeconds(1))),
-                    SystemdNotifier.forThisProcess(socket.path().toString()), Optional.of(Duration.ofMillis(200)));
+            SystemdNotifierTest.LibC.INSTANCE.setenv(
+                    "NOTIFY_SOCKET", socket.path().toString(), 1);
+            Daemon daemon = start(
+                    config,
+                    new RetryPolicy(List.of(Duration.ofSeconds(1))),
+                    SystemdNotifier.forThisProcess(socket.path().toString()),
+                    Optional.of(Duration.ofMillis(200)));
 
             String ready = socket.await(m -> m.startsWith("READY=1"), Duration.ofSeconds(10));
             assertTrue(ready.contains("STATUS=next snapshot "), ready);
             assertTrue(ready.contains("prune not scheduled"), ready);
             socket.await(m -> m.equals("WATCHDOG=1"), Duration.ofSeconds(5));
 
-            waitFor("two scheduled snapshot sets", Duration.ofSeconds(30), () -> sets("sched").size() >= 2);
+            waitFor(
+                    "two scheduled snapshot sets",
+                    Duration.ofSeconds(30),
+                    () -> sets("sched").size() >= 2);
             String after = socket.await(m -> m.startsWith("STATUS=last snapshot ok"), Duration.ofSeconds(10));
             assertTrue(after.contains("next snapshot"), after);
 
@@ -177,7 +191,8 @@ class DaemonTest {
         assertTrue(ids.size() >= 2, ids.toString());
         for (String id : ids) {
             assertTrue(id.matches("sched-\\d{8}T\\d{6}Z"), id);
-            assertTrue(POOL.zfs("list", "-H", "-o", "name", "-t", "snapshot").contains(POOL.name() + "/pg/tblspc1@" + id),
+            assertTrue(
+                    POOL.zfs("list", "-H", "-o", "name", "-t", "snapshot").contains(POOL.name() + "/pg/tblspc1@" + id),
                     "the whole set: " + id);
         }
         List<AuditRecord> snapshots = audit("snapshot");
@@ -196,8 +211,12 @@ class DaemonTest {
         assertTrue(new AuditLog(state().resolve("audit.jsonl")).verify().intact());
 
         StringWriter out = new StringWriter();
-        assertEquals(0, Main.run(new String[] {"--config", config.toString(), "list", "--format", "csv"},
-                new PrintWriter(out, true), new PrintWriter(new StringWriter(), true)));
+        assertEquals(
+                0,
+                Main.run(
+                        new String[] {"--config", config.toString(), "list", "--format", "csv"},
+                        new PrintWriter(out, true),
+                        new PrintWriter(new StringWriter(), true)));
         for (String id : ids) {
             assertTrue(out.toString().contains(id + ","), "zpitr list shows " + id + ": " + out);
         }
@@ -205,35 +224,46 @@ class DaemonTest {
 
     @Test
     void aFirstStartRecordsABaselineTakesNothingAndKeepsASecondDaemonOut() throws Exception {
-        Path config = lab.config(dir, "first", lab.datasets(), "schedule:\n  snapshot: \"0 0 1 1 *\"\n  prune: \"30 0 1 1 *\"\n");
+        Path config = lab.config(
+                dir, "first", lab.datasets(), "schedule:\n  snapshot: \"0 0 1 1 *\"\n  prune: \"30 0 1 1 *\"\n");
         Instant before = Instant.now();
         start(config, RetryPolicy.DEFAULT);
 
-        for (JobKind k : List.of(JobKind.SNAPSHOT, JobKind.PRUNE)) {  // the jobs this config schedules
+        for (JobKind k : List.of(JobKind.SNAPSHOT, JobKind.PRUNE)) { // the jobs this config schedules
             ScheduleState.JobRun baseline = job(k).orElseThrow();
             assertEquals(ScheduleState.Outcome.NONE, baseline.outcome());
             assertEquals("baseline", baseline.trigger());
             assertFalse(baseline.lastRun().isBefore(before.truncatedTo(ChronoUnit.MILLIS)), baseline.toString());
         }
-        assertEquals(Long.toString(ProcessHandle.current().pid()),
+        assertEquals(
+                Long.toString(ProcessHandle.current().pid()),
                 Files.readString(state().resolve(DaemonLock.PID_FILE)).strip());
 
         Appliance again = new Appliance(ConfigLoader.load(config), new ProcessRunner(), Clock.systemUTC());
-        Daemon second = new Daemon(again, new Daemon.Options(RetryPolicy.DEFAULT, SystemdNotifier.forThisProcess(null),
-                Optional.empty()));
+        Daemon second = new Daemon(
+                again, new Daemon.Options(RetryPolicy.DEFAULT, SystemdNotifier.forThisProcess(null), Optional.empty()));
         ZpitrException refused = assertThrows(ZpitrException.class, second::start);
         assertEquals(ZpitrError.LOCKED, refused.error());
         assertTrue(refused.getMessage().contains("another zpitr daemon is running"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("(pid " + ProcessHandle.current().pid() + ")"), refused.getMessage());
+        assertTrue(
+                refused.getMessage().contains("(pid " + ProcessHandle.current().pid() + ")"), refused.getMessage());
 
         StringWriter out = new StringWriter();
-        assertEquals(0, Main.run(new String[] {"--config", config.toString(), "status", "--format", "json"},
-                new PrintWriter(out, true), new PrintWriter(new StringWriter(), true)));
+        assertEquals(
+                0,
+                Main.run(
+                        new String[] {"--config", config.toString(), "status", "--format", "json"},
+                        new PrintWriter(out, true),
+                        new PrintWriter(new StringWriter(), true)));
         JsonNode status = new ObjectMapper().readTree(out.toString());
         assertTrue(status.get("daemon").get("running").asBoolean(), out.toString());
-        assertEquals(ProcessHandle.current().pid(), status.get("daemon").get("pid").asLong());
-        assertEquals("none", status.get("jobs").get(0).get("last_run").get("outcome").asText());
-        assertEquals("2027-01-01T00:00:00Z".substring(4), status.get("jobs").get(0).get("next_run").asText().substring(4),
+        assertEquals(
+                ProcessHandle.current().pid(), status.get("daemon").get("pid").asLong());
+        assertEquals(
+                "none", status.get("jobs").get(0).get("last_run").get("outcome").asText());
+        assertEquals(
+                "2027-01-01T00:00:00Z".substring(4),
+                status.get("jobs").get(0).get("next_run").asText().substring(4),
                 "next run: 1 January, 00:00 UTC");
 
         running.stop("test");
@@ -245,16 +275,23 @@ class DaemonTest {
     @Test
     void aRunMissedWhileTheDaemonWasDownIsMadeUpOnceAtStartUp() throws Exception {
         String daily = dailyAnHourAgo();
-        Path config = lab.config(dir, "missed", lab.datasets(),
+        Path config = lab.config(
+                dir,
+                "missed",
+                lab.datasets(),
                 "schedule:\n  snapshot: \"" + daily + "\"\n  prune: \"" + daily + "\"\n");
         // Three daily runs were missed: one catch-up, not three.
         lastRanAgo(Duration.ofDays(3), JobKind.SNAPSHOT, JobKind.PRUNE);
         start(config, RetryPolicy.DEFAULT);
 
-        waitFor("the catch-up of snapshot and prune", Duration.ofSeconds(60), () ->
-                job(JobKind.PRUNE).map(r -> r.outcome() == ScheduleState.Outcome.OK && r.trigger().equals("catch-up"))
+        waitFor(
+                "the catch-up of snapshot and prune",
+                Duration.ofSeconds(60),
+                () -> job(JobKind.PRUNE)
+                        .map(r -> r.outcome() == ScheduleState.Outcome.OK
+                                && r.trigger().equals("catch-up"))
                         .orElse(false));
-        running.stop("test");  // waits for anything running: nothing can be taken after this
+        running.stop("test"); // waits for anything running: nothing can be taken after this
         running = null;
 
         List<String> ids = sets("missed");
@@ -264,7 +301,9 @@ class DaemonTest {
         assertEquals(ScheduleState.Outcome.OK, snapshot.outcome());
         assertEquals("catch-up", snapshot.trigger());
         assertEquals(ids.get(0), snapshot.result());
-        assertFalse(prune.lastRun().isBefore(snapshot.finished()), "prune runs after the snapshot: " + snapshot + " " + prune);
+        assertFalse(
+                prune.lastRun().isBefore(snapshot.finished()),
+                "prune runs after the snapshot: " + snapshot + " " + prune);
         assertEquals("0 set(s) destroyed, 1 kept", prune.result());
         List<AuditRecord> audited = audit("snapshot");
         assertEquals(1, audited.size(), audited.toString());
@@ -279,8 +318,12 @@ class DaemonTest {
         lastRanAgo(Duration.ofDays(1), JobKind.SNAPSHOT);
         start(config, new RetryPolicy(List.of(Duration.ofSeconds(3), Duration.ofSeconds(3), Duration.ofSeconds(3))));
 
-        waitFor("a recorded failure", Duration.ofSeconds(30), () ->
-                job(JobKind.SNAPSHOT).map(r -> r.outcome() == ScheduleState.Outcome.FAILED).orElse(false));
+        waitFor(
+                "a recorded failure",
+                Duration.ofSeconds(30),
+                () -> job(JobKind.SNAPSHOT)
+                        .map(r -> r.outcome() == ScheduleState.Outcome.FAILED)
+                        .orElse(false));
         ScheduleState.JobRun failed = job(JobKind.SNAPSHOT).orElseThrow();
         assertTrue(failed.error().contains(late), failed.toString());
         assertNotNull(failed.nextRetry(), "a retry is pending: " + failed);
@@ -288,15 +331,23 @@ class DaemonTest {
         assertEquals(Outcome.FAILED, failure.outcome());
         assertEquals(List.of("daemon", "snapshot-job"), failure.command());
         assertEquals("snapshot", failure.details().get("job").asText());
-        assertTrue(failure.details().get("error").asText().contains(late), failure.details().toString());
-        assertEquals(failed.nextRetry().toString(), failure.details().get("retry_at").asText());
+        assertTrue(
+                failure.details().get("error").asText().contains(late),
+                failure.details().toString());
+        assertEquals(
+                failed.nextRetry().toString(), failure.details().get("retry_at").asText());
         AuditRecord snapshotFailed = audit("snapshot").get(0);
-        assertEquals(Outcome.FAILED, snapshotFailed.outcome(), "the snapshot line says failed, as zpitr snapshot's would");
+        assertEquals(
+                Outcome.FAILED, snapshotFailed.outcome(), "the snapshot line says failed, as zpitr snapshot's would");
 
         // The missing dataset appears (a pool imported late): a retry succeeds.
         POOL.zfs("create", late);
-        waitFor("a successful retry", Duration.ofSeconds(30), () ->
-                job(JobKind.SNAPSHOT).map(r -> r.outcome() == ScheduleState.Outcome.OK).orElse(false));
+        waitFor(
+                "a successful retry",
+                Duration.ofSeconds(30),
+                () -> job(JobKind.SNAPSHOT)
+                        .map(r -> r.outcome() == ScheduleState.Outcome.OK)
+                        .orElse(false));
         ScheduleState.JobRun ok = job(JobKind.SNAPSHOT).orElseThrow();
         assertTrue(ok.trigger().startsWith("retry "), ok.toString());
         assertNull(ok.nextRetry());
@@ -311,8 +362,11 @@ class DaemonTest {
     }
 
     private static List<String> sets2(String dataset, String prefix) {
-        return POOL.zfs("list", "-H", "-t", "snapshot", "-o", "name").lines()
-                .filter(l -> l.startsWith(dataset + "@" + prefix + "-")).map(l -> l.substring(l.indexOf('@') + 1)).toList();
+        return POOL.zfs("list", "-H", "-t", "snapshot", "-o", "name")
+                .lines()
+                .filter(l -> l.startsWith(dataset + "@" + prefix + "-"))
+                .map(l -> l.substring(l.indexOf('@') + 1))
+                .toList();
     }
 
     @Test
@@ -322,8 +376,12 @@ class DaemonTest {
         lastRanAgo(Duration.ofDays(1), JobKind.SNAPSHOT);
         start(config, new RetryPolicy(List.of(Duration.ofMillis(300), Duration.ofMillis(300))));
 
-        waitFor("the last retry's failure", Duration.ofSeconds(30), () -> job(JobKind.SNAPSHOT)
-                .map(r -> r.outcome() == ScheduleState.Outcome.FAILED && r.attempt() == 2).orElse(false));
+        waitFor(
+                "the last retry's failure",
+                Duration.ofSeconds(30),
+                () -> job(JobKind.SNAPSHOT)
+                        .map(r -> r.outcome() == ScheduleState.Outcome.FAILED && r.attempt() == 2)
+                        .orElse(false));
         ScheduleState.JobRun last = job(JobKind.SNAPSHOT).orElseThrow();
         assertEquals("retry 2 of 2", last.trigger());
         assertNull(last.nextRetry(), "no retry left: " + last);
@@ -344,9 +402,17 @@ class DaemonTest {
         Path log = dir.resolve("daemon.log");
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         try (NotifySocket socket = NotifySocket.bind(dir.resolve("notify.sock"))) {
-            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", classpath, "io.zpitr.appliance.cli.Main", "--config", config.toString(), "daemon")
-                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            ProcessBuilder builder = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-cp",
+                            classpath,
+                            "io.zpitr.appliance.cli.Main",
+                            "--config",
+                            config.toString(),
+                            "daemon")
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
             builder.environment().put("NOTIFY_SOCKET", socket.path().toString());
             builder.environment().put("WATCHDOG_USEC", "1000000");
             builder.environment().remove("WATCHDOG_PID");
@@ -354,8 +420,11 @@ class DaemonTest {
             try {
                 socket.await(m -> m.startsWith("READY=1"), Duration.ofSeconds(60));
                 socket.await(m -> m.equals("WATCHDOG=1"), Duration.ofSeconds(10));
-                waitFor("a snapshot job under way", Duration.ofSeconds(30), () -> read(log).contains("snapshot job started"));
-                daemon.destroy();  // SIGTERM
+                waitFor(
+                        "a snapshot job under way",
+                        Duration.ofSeconds(30),
+                        () -> read(log).contains("snapshot job started"));
+                daemon.destroy(); // SIGTERM
                 assertTrue(daemon.waitFor(90, TimeUnit.SECONDS), "the daemon exits after SIGTERM:\n" + read(log));
                 assertEquals(0, daemon.exitValue(), read(log));
             } finally {
@@ -364,7 +433,9 @@ class DaemonTest {
             String text = read(log);
             assertTrue(text.contains("zpitr daemon stopping (SIGTERM)"), text);
             assertTrue(text.contains("zpitr daemon stopped"), text);
-            assertTrue(socket.messages().stream().anyMatch(m -> m.startsWith("STOPPING=1")), socket.messages().toString());
+            assertTrue(
+                    socket.messages().stream().anyMatch(m -> m.startsWith("STOPPING=1")),
+                    socket.messages().toString());
         }
         ScheduleState.JobRun last = job(JobKind.SNAPSHOT).orElseThrow();
         assertEquals(ScheduleState.Outcome.OK, last.outcome(), "the job under way finished before the exit: " + last);

@@ -30,7 +30,14 @@ class ScheduleStateTest {
         Path stateDir = dir.resolve("state");
         ScheduleState state = ScheduleState.read(stateDir);
         Instant t = Instant.parse("2026-11-20T20:01:00.104Z");
-        JobRun failed = new JobRun(t, Outcome.FAILED, t.plusSeconds(2), "retry 1 of 3", 1, null, "dataset 'x' does not exist",
+        JobRun failed = new JobRun(
+                t,
+                Outcome.FAILED,
+                t.plusSeconds(2),
+                "retry 1 of 3",
+                1,
+                null,
+                "dataset 'x' does not exist",
                 t.plusSeconds(302));
         state.put(JobKind.SNAPSHOT, failed);
         state.put(JobKind.PRUNE, JobRun.baseline(t));
@@ -41,7 +48,9 @@ class ScheduleStateTest {
         assertTrue(text.contains("\"outcome\" : \"failed\""), text);
         assertTrue(text.contains("\"next_retry\" : \"2026-11-20T20:06:02.104Z\""), text);
         try (Stream<Path> files = Files.list(stateDir)) {
-            assertEquals(List.of(ScheduleState.FILE_NAME), files.map(p -> p.getFileName().toString()).toList(),
+            assertEquals(
+                    List.of(ScheduleState.FILE_NAME),
+                    files.map(p -> p.getFileName().toString()).toList(),
                     "no temporary file is left beside it");
         }
     }
@@ -52,8 +61,10 @@ class ScheduleStateTest {
         ZpitrException e = assertThrows(ZpitrException.class, () -> ScheduleState.read(dir));
         assertEquals(ZpitrError.STATE_DAMAGED, e.error());
         assertTrue(e.getMessage().contains(ScheduleState.fileIn(dir).toString()), e.getMessage());
-        Files.writeString(ScheduleState.fileIn(dir), "{\"format\": 1, \"jobs\": {\"snapshot\": {\"outcome\": \"great\","
-                + " \"last_run\": \"2026-11-20T20:01:00Z\"}}}");
+        Files.writeString(
+                ScheduleState.fileIn(dir),
+                "{\"format\": 1, \"jobs\": {\"snapshot\": {\"outcome\": \"great\","
+                        + " \"last_run\": \"2026-11-20T20:01:00Z\"}}}");
         assertThrows(ZpitrException.class, () -> ScheduleState.read(dir));
     }
 }

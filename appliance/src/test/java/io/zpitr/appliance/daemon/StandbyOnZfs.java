@@ -41,16 +41,37 @@ public final class StandbyOnZfs implements AutoCloseable {
             pool.zfs("create", pool.name() + "/pg/data");
             pool.zfs("create", pool.name() + "/pg/tblspc1");
             Path pgdata = pool.mountpoint().resolve("pg/data/pgdata");
-            RUNNER.run(Command.of("chown", "-R", "postgres:postgres", pool.mountpoint().resolve("pg").toString()))
+            RUNNER.run(Command.of(
+                            "chown",
+                            "-R",
+                            "postgres:postgres",
+                            pool.mountpoint().resolve("pg").toString()))
                     .requireSuccess();
-            RUNNER.run(Command.of(lab.primary().asPostgres("pg_basebackup", "-h", lab.primary().socketDir().toString(),
-                    "-p", Integer.toString(lab.primary().port()), "-U", "postgres", "-D", pgdata.toString(), "-X", "stream",
-                    "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
+            RUNNER.run(Command.of(lab.primary()
+                                    .asPostgres(
+                                            "pg_basebackup",
+                                            "-h",
+                                            lab.primary().socketDir().toString(),
+                                            "-p",
+                                            Integer.toString(lab.primary().port()),
+                                            "-U",
+                                            "postgres",
+                                            "-D",
+                                            pgdata.toString(),
+                                            "-X",
+                                            "stream",
+                                            "-c",
+                                            "fast"))
+                            .timeout(Duration.ofMinutes(3)))
+                    .requireSuccess();
             Files.createFile(pgdata.resolve("standby.signal"));
-            PostgresCluster standby = PostgresCluster.builder().dataDir(pgdata).initdb(false)
+            PostgresCluster standby = PostgresCluster.builder()
+                    .dataDir(pgdata)
+                    .initdb(false)
                     .setting("restore_command", "cp " + lab.archive() + "/%f %p")
                     .setting("hot_standby", "on")
-                    .build().start();
+                    .build()
+                    .start();
             StandbyOnZfs s = new StandbyOnZfs(pool, lab, standby, pgdata);
             try {
                 lab.switchSegments(2, 500);
@@ -102,14 +123,18 @@ public final class StandbyOnZfs implements AutoCloseable {
     public Path config(Path dir, String prefix, List<String> datasets, String more) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve("zpitr.yaml");
-        Files.writeString(file, "timezone: UTC\n"
-                + "state_dir: " + dir.resolve("state") + "\n"
-                + "zfs:\n  datasets: [" + String.join(", ", datasets) + "]\n  snapshot_prefix: " + prefix + "\n"
-                + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n"
-                + "  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"
-                + "  primary: {host: " + lab.primary().socketDir() + ", port: " + lab.primary().port() + ", user: postgres}\n"
-                + "retention: {keep_within: 0s, hourly: 0, daily: 1, weekly: 0, monthly: 0, yearly: 0}\n"
-                + more);
+        Files.writeString(
+                file,
+                "timezone: UTC\n"
+                        + "state_dir: " + dir.resolve("state") + "\n"
+                        + "zfs:\n  datasets: [" + String.join(", ", datasets) + "]\n  snapshot_prefix: " + prefix + "\n"
+                        + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n"
+                        + "  standby: {host: " + standby.socketDir() + ", port: " + standby.port()
+                        + ", user: postgres}\n"
+                        + "  primary: {host: " + lab.primary().socketDir() + ", port: "
+                        + lab.primary().port() + ", user: postgres}\n"
+                        + "retention: {keep_within: 0s, hourly: 0, daily: 1, weekly: 0, monthly: 0, yearly: 0}\n"
+                        + more);
         return file;
     }
 

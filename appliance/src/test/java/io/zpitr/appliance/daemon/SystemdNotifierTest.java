@@ -37,7 +37,7 @@ class SystemdNotifierTest {
     /** struct sockaddr_un. */
     @Structure.FieldOrder({"family", "path"})
     public static class SockaddrUn extends Structure {
-        public short family = 1;  // AF_UNIX
+        public short family = 1; // AF_UNIX
         public byte[] path = new byte[108];
     }
 
@@ -69,7 +69,8 @@ class SystemdNotifierTest {
             while ((n = LibC.INSTANCE.recv(fd, buffer, buffer.length, 0)) > 0) {
                 received.add(new String(buffer, 0, (int) n, StandardCharsets.UTF_8));
             }
-            assertEquals(List.of("READY=1\nSTATUS=next snapshot 04:01", "WATCHDOG=1", "STOPPING=1\nSTATUS=SIGTERM received"),
+            assertEquals(
+                    List.of("READY=1\nSTATUS=next snapshot 04:01", "WATCHDOG=1", "STOPPING=1\nSTATUS=SIGTERM received"),
                     received);
         } finally {
             LibC.INSTANCE.unsetenv("NOTIFY_SOCKET");
@@ -81,6 +82,6 @@ class SystemdNotifierTest {
     @Test
     void withoutANotifySocketItIsSilent() {
         assertFalse(SystemdNotifier.forThisProcess(null).active());
-        SystemdNotifier.forThisProcess("").ready("x");  // no-op, no error
+        SystemdNotifier.forThisProcess("").ready("x"); // no-op, no error
     }
 }

@@ -11,7 +11,8 @@ class WatchdogTest {
     @Test
     void pingsAtHalfTheIntervalSystemdAskedForThisProcess() {
         assertEquals(Optional.of(Duration.ofSeconds(15)), Watchdog.interval(Map.of("WATCHDOG_USEC", "30000000"), 42));
-        assertEquals(Optional.of(Duration.ofSeconds(15)),
+        assertEquals(
+                Optional.of(Duration.ofSeconds(15)),
                 Watchdog.interval(Map.of("WATCHDOG_USEC", "30000000", "WATCHDOG_PID", "42"), 42));
     }
 

@@ -28,8 +28,7 @@ class DemoIT {
     private static final Path DIR = Path.of("/var/tmp/zpitr-demo-it");
     private static final ProcessRunner RUNNER = new ProcessRunner();
 
-    record Run(int code, String out, String err) {
-    }
+    record Run(int code, String out, String err) {}
 
     private static Run zpitr(String... args) {
         StringWriter out = new StringWriter();
@@ -67,9 +66,23 @@ class DemoIT {
         assertEquals(0, restores.code(), restores.err());
         JsonNode demo = new ObjectMapper().readTree(restores.out()).get(0);
         assertEquals("running", demo.get("state").asText());
-        ProcessResult notes = RUNNER.run(Command.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-X",
-                "-A", "-t", "-h", DIR.resolve("mnt/restore/demo/run").toString(), "-p", demo.get("port").asText(), "-d", "postgres",
-                "-c", "select string_agg(note, ',' order by id) from ledger"));
+        ProcessResult notes = RUNNER.run(Command.of(
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                "/usr/lib/postgresql/15/bin/psql",
+                "-X",
+                "-A",
+                "-t",
+                "-h",
+                DIR.resolve("mnt/restore/demo/run").toString(),
+                "-p",
+                demo.get("port").asText(),
+                "-d",
+                "postgres",
+                "-c",
+                "select string_agg(note, ',' order by id) from ledger"));
         assertEquals("opening balance,row A", notes.requireSuccess().stdout().strip());
 
         Run second = zpitr("demo", "--dir", DIR.toString());
@@ -78,7 +91,8 @@ class DemoIT {
 
         Run cleaned = zpitr("demo", "--clean", "--dir", DIR.toString());
         assertEquals(0, cleaned.code(), cleaned.out() + cleaned.err());
-        String pools = RUNNER.run(Command.of("zpool", "list", "-H", "-o", "name")).stdout();
+        String pools =
+                RUNNER.run(Command.of("zpool", "list", "-H", "-o", "name")).stdout();
         assertFalse(pools.lines().anyMatch(SandboxLayout.poolName(DIR)::equals), pools);
         assertFalse(Files.exists(DIR), "the folder is gone");
         for (String pattern : new String[] {DIR + "/", config + " wal-(prefetch|fetch )"}) {

@@ -60,31 +60,62 @@ class DrillIT {
         POOL.zfs("create", pool + "/pg");
         POOL.zfs("create", pool + "/pg/data");
         Path pgdata = POOL.mountpoint().resolve("pg/data/pgdata");
-        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", POOL.mountpoint().resolve("pg").toString())).requireSuccess();
-        RUNNER.run(Command.of(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(), "-p",
-                Integer.toString(primary.port()), "-U", "postgres", "-D", pgdata.toString(), "-X", "none", "-c", "fast"))
-                .timeout(Duration.ofMinutes(3))).requireSuccess();
+        RUNNER.run(Command.of(
+                        "chown",
+                        "-R",
+                        "postgres:postgres",
+                        POOL.mountpoint().resolve("pg").toString()))
+                .requireSuccess();
+        RUNNER.run(Command.of(primary.asPostgres(
+                                "pg_basebackup",
+                                "-h",
+                                primary.socketDir().toString(),
+                                "-p",
+                                Integer.toString(primary.port()),
+                                "-U",
+                                "postgres",
+                                "-D",
+                                pgdata.toString(),
+                                "-X",
+                                "none",
+                                "-c",
+                                "fast"))
+                        .timeout(Duration.ofMinutes(3)))
+                .requireSuccess();
         Files.createFile(pgdata.resolve("standby.signal"));
 
         Path home = lab.root().resolve("zpitr");
         Files.createDirectories(home.resolve("state"));
         mountRoot = POOL.mountpoint().resolve("restore");
         config = home.resolve("zpitr.yaml");
-        Files.writeString(config, configText(pgdata, null, "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"> 1000\"}",
-                "{name: first-note, database: postgres, sql: \"select note from orders where id = 1\", expect: \"= 'order 1'\"}"));
-        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString())).requireSuccess();
+        Files.writeString(
+                config,
+                configText(
+                        pgdata,
+                        null,
+                        "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"> 1000\"}",
+                        "{name: first-note, database: postgres, sql: \"select note from orders where id = 1\", expect: \"= 'order 1'\"}"));
+        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
+                .requireSuccess();
 
-        standby = PostgresCluster.builder().dataDir(pgdata).initdb(false)
+        standby = PostgresCluster.builder()
+                .dataDir(pgdata)
+                .initdb(false)
                 .setting("restore_command", LAUNCHER + " --config " + config + " wal-fetch %f %p")
                 .setting("hot_standby", "on")
                 .build();
         standby.start();
         lab.switchAndWaitFor(standby);
-        Files.writeString(config, configText(pgdata, standby, "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"> 1000\"}",
-                "{name: first-note, database: postgres, sql: \"select note from orders where id = 1\", expect: \"= 'order 1'\"}"));
+        Files.writeString(
+                config,
+                configText(
+                        pgdata,
+                        standby,
+                        "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"> 1000\"}",
+                        "{name: first-note, database: postgres, sql: \"select note from orders where id = 1\", expect: \"= 'order 1'\"}"));
 
         cleanSet = zpitr("snapshot", "--label", "clean").assertSucceeded().lastLine();
-        lab.insertRows(1);  // a switch after no write is a no-op: the archive would end where the set is consistent
+        lab.insertRows(1); // a switch after no write is a no-op: the archive would end where the set is consistent
         lab.switchAndWaitFor(standby);
 
         // The damage: the header of the table's second page overwritten while the standby is down,
@@ -96,7 +127,7 @@ class DrillIT {
             f.write("garbage!garbage!".getBytes(StandardCharsets.US_ASCII));
         }
         standby.start();
-        Thread.sleep(1100);  // another second: the set's id carries the time to the second
+        Thread.sleep(1100); // another second: the set's id carries the time to the second
         damagedSet = zpitr("snapshot", "--label", "damaged").assertSucceeded().lastLine();
         lab.insertRows(1);
         lab.switchAndWaitFor(standby);
@@ -105,15 +136,26 @@ class DrillIT {
     static String configText(Path pgdata, PostgresCluster running, String... checks) {
         StringBuilder c = new StringBuilder("timezone: UTC\nstate_dir: " + config.resolveSibling("state") + "\n"
                 + "zfs:\n  datasets: [" + POOL.name() + "/pg/data]\n"
-                + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n  os_user: postgres\n");
+                + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata
+                + "\n  os_user: postgres\n");
         if (running != null) {
-            c.append("  standby: {host: ").append(running.socketDir()).append(", port: ").append(running.port())
+            c.append("  standby: {host: ")
+                    .append(running.socketDir())
+                    .append(", port: ")
+                    .append(running.port())
                     .append(", user: postgres}\n");
         }
-        c.append("archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: ").append(lab.archive()).append("}\n")
-                .append("restore:\n  dataset_root: ").append(POOL.name()).append("/restore\n  mount_root: ").append(mountRoot)
+        c.append("archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: ")
+                .append(lab.archive())
+                .append("}\n")
+                .append("restore:\n  dataset_root: ")
+                .append(POOL.name())
+                .append("/restore\n  mount_root: ")
+                .append(mountRoot)
                 .append("\n  port: 27432\n")
-                .append("audit:\n  log: ").append(lab.root().resolve("audit.jsonl")).append("\n");
+                .append("audit:\n  log: ")
+                .append(lab.root().resolve("audit.jsonl"))
+                .append("\n");
         if (checks.length > 0) {
             c.append("drill:\n  checks:\n");
             for (String check : checks) {
@@ -126,7 +168,8 @@ class DrillIT {
     @AfterAll
     static void stop() throws IOException, InterruptedException {
         if (config != null) {
-            for (String line : POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).split("\n")) {
+            for (String line :
+                    POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).split("\n")) {
                 if (line.matches(".*/restore/drill-[0-9-]+")) {
                     zpitr("restore-drop", line.substring(line.lastIndexOf('/') + 1));
                 }
@@ -150,7 +193,9 @@ class DrillIT {
     }
 
     static JsonNode listed(String id) throws Exception {
-        for (JsonNode s : new ObjectMapper().readTree(zpitr("list", "--format", "json").assertSucceeded().out()).get("snapshot_sets")) {
+        for (JsonNode s : new ObjectMapper()
+                .readTree(zpitr("list", "--format", "json").assertSucceeded().out())
+                .get("snapshot_sets")) {
             if (s.get("id").asText().equals(id)) {
                 return s;
             }
@@ -160,20 +205,29 @@ class DrillIT {
 
     static List<JsonNode> drillLines() throws Exception {
         ObjectMapper json = new ObjectMapper();
-        return zpitr("audit", "--format", "json").assertSucceeded().out().lines().map(l -> {
-            try {
-                return json.readTree(l);
-            } catch (IOException e) {
-                throw new AssertionError(l, e);
-            }
-        }).filter(n -> n.path("event").asText().equals("drill")).toList();
+        return zpitr("audit", "--format", "json")
+                .assertSucceeded()
+                .out()
+                .lines()
+                .map(l -> {
+                    try {
+                        return json.readTree(l);
+                    } catch (IOException e) {
+                        throw new AssertionError(l, e);
+                    }
+                })
+                .filter(n -> n.path("event").asText().equals("drill"))
+                .toList();
     }
 
     static void assertNothingLeft() {
-        assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("/restore/drill-"), "the drill's clone is gone");
+        assertFalse(
+                POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("/restore/drill-"),
+                "the drill's clone is gone");
         List<String> left = ProcessHandle.allProcesses()
                 .filter(p -> p.info().commandLine().orElse("").contains(mountRoot.toString()))
-                .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList();
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse(""))
+                .toList();
         assertEquals(List.of(), left, "processes of a drill left running");
     }
 
@@ -183,7 +237,11 @@ class DrillIT {
         ZpitrRun r = zpitr("drill", "--snapshot", cleanSet);
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("pg_amcheck found no corruption in any database"), r.out());
-        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("orders") && l.contains("passed") && l.contains("returned '2000'")), r.out());
+        assertTrue(
+                r.out()
+                        .lines()
+                        .anyMatch(l -> l.startsWith("orders") && l.contains("passed") && l.contains("returned '2000'")),
+                r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("first-note") && l.contains("passed")), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("target") && l.contains("passed")), r.out());
         assertTrue(r.out().contains("outcome:  passed"), r.out());
@@ -193,11 +251,19 @@ class DrillIT {
         JsonNode set = listed(cleanSet);
         assertEquals("passed", set.get("verified_outcome").asText());
         assertFalse(set.get("verified_at").isNull());
-        assertTrue(zpitr("list").out().lines().anyMatch(l -> l.startsWith(cleanSet) && l.contains(" passed ")), "list's VERIFIED column");
-        assertEquals("passed", POOL.zfs("get", "-H", "-o", "value", "zpitr:verified_outcome", POOL.name() + "/pg/data@" + cleanSet).strip());
+        assertTrue(
+                zpitr("list").out().lines().anyMatch(l -> l.startsWith(cleanSet) && l.contains(" passed ")),
+                "list's VERIFIED column");
+        assertEquals(
+                "passed",
+                POOL.zfs("get", "-H", "-o", "value", "zpitr:verified_outcome", POOL.name() + "/pg/data@" + cleanSet)
+                        .strip());
 
-        JsonNode line = drillLines().stream().filter(n -> n.path("details").path("snapshot").asText().equals(cleanSet)
-                && n.path("outcome").asText().equals("ok")).findFirst().orElseThrow(() -> new AssertionError("no drill audit line"));
+        JsonNode line = drillLines().stream()
+                .filter(n -> n.path("details").path("snapshot").asText().equals(cleanSet)
+                        && n.path("outcome").asText().equals("ok"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no drill audit line"));
         assertTrue(line.path("details").path("amcheck_digest").asText().startsWith("sha256:"), line.toString());
         assertEquals(4, line.path("details").path("checks").size(), line.toString());
         assertEquals(0, zpitr("audit", "--verify").code());
@@ -217,11 +283,13 @@ class DrillIT {
             }
         }
         assertEquals("failed", amcheck.get("status").asText(), doc.toString());
-        assertTrue(amcheck.get("detail").asText().contains("heap table \"postgres.public.orders\""), amcheck.toString());
+        assertTrue(
+                amcheck.get("detail").asText().contains("heap table \"postgres.public.orders\""), amcheck.toString());
         assertNothingLeft();
         assertEquals("failed", listed(damagedSet).get("verified_outcome").asText());
-        assertTrue(drillLines().stream().anyMatch(n -> n.path("details").path("snapshot").asText().equals(damagedSet)
-                && n.path("outcome").asText().equals("failed")));
+        assertTrue(drillLines().stream()
+                .anyMatch(n -> n.path("details").path("snapshot").asText().equals(damagedSet)
+                        && n.path("outcome").asText().equals("failed")));
     }
 
     @Test
@@ -229,8 +297,12 @@ class DrillIT {
     void badInputIsRefusedClearlyAndLeavesNothing() throws Exception {
         Path pgdata = standby.dataDir();
         Path badExpect = config.resolveSibling("bad-expect.yaml");
-        Files.writeString(badExpect, configText(pgdata, standby,
-                "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"about 2000\"}"));
+        Files.writeString(
+                badExpect,
+                configText(
+                        pgdata,
+                        standby,
+                        "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"about 2000\"}"));
         ZpitrRun r = zpitrWith(badExpect, "drill", "--snapshot", cleanSet);
         assertEquals(2, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("drill check 'orders': unknown check expectation \"about 2000\""), r.err());
@@ -245,12 +317,21 @@ class DrillIT {
         assertNothingLeft();
 
         Path badSql = config.resolveSibling("bad-sql.yaml");
-        Files.writeString(badSql, configText(pgdata, standby,
-                "{name: missing, database: postgres, sql: \"select count(*) from no_such_table\", expect: \"> 0\"}"));
+        Files.writeString(
+                badSql,
+                configText(
+                        pgdata,
+                        standby,
+                        "{name: missing, database: postgres, sql: \"select count(*) from no_such_table\", expect: \"> 0\"}"));
         ZpitrRun sql = zpitrWith(badSql, "drill", "--snapshot", cleanSet);
         assertEquals(1, sql.code(), sql.out() + sql.err());
-        assertTrue(sql.out().lines().anyMatch(l -> l.startsWith("missing") && l.contains("FAILED")
-                && l.contains("SQL error in database \"postgres\"")), sql.out());
+        assertTrue(
+                sql.out()
+                        .lines()
+                        .anyMatch(l -> l.startsWith("missing")
+                                && l.contains("FAILED")
+                                && l.contains("SQL error in database \"postgres\"")),
+                sql.out());
         assertTrue(sql.out().contains("relation \"no_such_table\" does not exist"), sql.out());
         assertNothingLeft();
     }
@@ -259,7 +340,8 @@ class DrillIT {
     @Test
     @Order(4)
     void theReportShowsTheSetsAndTheirDrills() throws Exception {
-        JsonNode doc = new ObjectMapper().readTree(zpitr("report", "--format", "json").assertSucceeded().out());
+        JsonNode doc = new ObjectMapper()
+                .readTree(zpitr("report", "--format", "json").assertSucceeded().out());
         assertEquals(2, doc.get("snapshot_sets").size(), doc.toString());
         assertTrue(doc.get("drills").size() >= 2, doc.toString());
         assertTrue(doc.get("audit").get("intact").asBoolean(), doc.toString());
@@ -269,15 +351,19 @@ class DrillIT {
         Path html = lab.root().resolve("report.html");
         ZpitrRun r = zpitr("report", "--html", html.toString());
         assertEquals(0, r.code(), r.out() + r.err());
-        io.zpitr.appliance.report.ReportBrowserIT.Rendered page = io.zpitr.appliance.report.ReportBrowserIT.inChromium(html,
-                lab.root());
+        io.zpitr.appliance.report.ReportBrowserIT.Rendered page =
+                io.zpitr.appliance.report.ReportBrowserIT.inChromium(html, lab.root());
         assertTrue(page.dom().contains("id=\"set-" + cleanSet + "\""), page.dom());
-        assertTrue(page.dom().contains("class=\"drill pass\"") && page.dom().contains("class=\"drill fail\""), page.dom());
+        assertTrue(
+                page.dom().contains("class=\"drill pass\"") && page.dom().contains("class=\"drill fail\""), page.dom());
         assertTrue(page.dom().contains("id=\"window-band\""));
         assertTrue(page.dom().contains("chain intact"));
         assertTrue(Files.size(page.png()) > 10_000);
 
-        ZpitrRun nowhere = zpitr("report", "--html", lab.root().resolve("no-such-folder/report.html").toString());
+        ZpitrRun nowhere = zpitr(
+                "report",
+                "--html",
+                lab.root().resolve("no-such-folder/report.html").toString());
         assertEquals(2, nowhere.code(), nowhere.err());
         assertTrue(nowhere.err().contains("its folder does not exist"), nowhere.err());
     }
@@ -288,10 +374,16 @@ class DrillIT {
     void aKeptDrillExpiresAndTheDaemonsSweepDropsIt() throws Exception {
         ZpitrRun r = zpitr("drill", "--snapshot", cleanSet, "--keep", "--ttl", "2s");
         assertEquals(0, r.code(), r.out() + r.err());
-        String name = r.out().lines().filter(l -> l.startsWith("kept:")).findFirst().orElseThrow()
+        String name = r.out()
+                .lines()
+                .filter(l -> l.startsWith("kept:"))
+                .findFirst()
+                .orElseThrow()
                 .replaceAll("^kept:\\s+(drill-[0-9-]+);.*", "$1");
         JsonNode kept = null;
-        for (JsonNode x : new ObjectMapper().readTree(zpitr("restores", "--format", "json").assertSucceeded().out())) {
+        for (JsonNode x : new ObjectMapper()
+                .readTree(
+                        zpitr("restores", "--format", "json").assertSucceeded().out())) {
             if (x.get("name").asText().equals(name)) {
                 kept = x;
             }
@@ -307,18 +399,25 @@ class DrillIT {
             assertEquals(List.of(), sweep.sweep(), "nothing has expired yet");
         }
         while (!java.time.Instant.now().isAfter(expires)) {
-            Thread.sleep(100);  // the expiry is a point in time: waiting for it is the condition
+            Thread.sleep(100); // the expiry is a point in time: waiting for it is the condition
         }
         List<String> swept = sweep.sweep();
         assertEquals(1, swept.size(), swept.toString());
         assertTrue(swept.get(0).startsWith("dropped restore " + name), swept.toString());
         assertNothingLeft();
-        assertTrue(zpitr("audit", "--format", "json").out().lines().anyMatch(l -> l.contains("\"restore_drop\"")
-                && l.contains(name) && l.contains("\"reason\":\"expired\"") && l.contains("\"ok\"")));
+        assertTrue(zpitr("audit", "--format", "json")
+                .out()
+                .lines()
+                .anyMatch(l -> l.contains("\"restore_drop\"")
+                        && l.contains(name)
+                        && l.contains("\"reason\":\"expired\"")
+                        && l.contains("\"ok\"")));
 
         Path badTtl = config.resolveSibling("bad-ttl.yaml");
-        Files.writeString(badTtl, configText(standby.dataDir(), standby).replace("  port: 27432\n",
-                "  port: 27432\n  default_ttl: soon\n"));
+        Files.writeString(
+                badTtl,
+                configText(standby.dataDir(), standby)
+                        .replace("  port: 27432\n", "  port: 27432\n  default_ttl: soon\n"));
         ZpitrRun refused = zpitrWith(badTtl, "restore", "--immediate", "--name", "rttl");
         assertEquals(2, refused.code(), refused.out() + refused.err());
         assertTrue(refused.err().contains("restore.default_ttl"), refused.err());
@@ -334,10 +433,14 @@ class DrillIT {
     void cuttingOffTheNewestAuditLinesIsCaughtByTheAnchors() throws Exception {
         Path log = lab.root().resolve("audit.jsonl");
         long before = Files.readAllLines(log).size();
-        String anchored = zpitr("snapshot", "--label", "anchor").assertSucceeded().lastLine();
-        assertEquals(before + ":" + io.zpitr.appliance.audit.AuditRecord.sha256Hex(
-                        Files.readAllLines(log).get((int) before - 1).getBytes(StandardCharsets.UTF_8)),
-                POOL.zfs("get", "-H", "-o", "value", "zpitr:audit_head", POOL.name() + "/pg/data@" + anchored).strip());
+        String anchored =
+                zpitr("snapshot", "--label", "anchor").assertSucceeded().lastLine();
+        assertEquals(
+                before + ":"
+                        + io.zpitr.appliance.audit.AuditRecord.sha256Hex(
+                                Files.readAllLines(log).get((int) before - 1).getBytes(StandardCharsets.UTF_8)),
+                POOL.zfs("get", "-H", "-o", "value", "zpitr:audit_head", POOL.name() + "/pg/data@" + anchored)
+                        .strip());
         ZpitrRun ok = zpitr("audit", "--verify");
         assertEquals(0, ok.code(), ok.out() + ok.err());
         assertTrue(ok.out().contains("audit anchors: ") && ok.out().contains("all in the log"), ok.out());
@@ -346,13 +449,25 @@ class DrillIT {
         try {
             List<String> lines = Files.readAllLines(log);
             Files.writeString(log, String.join("\n", lines.subList(0, (int) before - 1)) + "\n");
-            assertTrue(new io.zpitr.appliance.audit.AuditLog(log).verify().intact(), "the shortened chain alone still verifies");
+            assertTrue(
+                    new io.zpitr.appliance.audit.AuditLog(log).verify().intact(),
+                    "the shortened chain alone still verifies");
             ZpitrRun cut = zpitr("audit", "--verify");
             assertEquals(1, cut.code(), cut.out() + cut.err());
-            assertTrue(cut.err().contains("snapshot set " + anchored + " anchored line " + before + " of the audit log, which now has "
-                    + (before - 1) + " line(s): its newest lines were cut off"), cut.err());
-            JsonNode report = new ObjectMapper().readTree(zpitr("report", "--format", "json").assertSucceeded().out());
-            assertEquals(1, report.get("audit").get("anchor_problems").size(), report.get("audit").toString());
+            assertTrue(
+                    cut.err()
+                            .contains("snapshot set " + anchored + " anchored line " + before
+                                    + " of the audit log, which now has " + (before - 1)
+                                    + " line(s): its newest lines were cut off"),
+                    cut.err());
+            JsonNode report = new ObjectMapper()
+                    .readTree(zpitr("report", "--format", "json")
+                            .assertSucceeded()
+                            .out());
+            assertEquals(
+                    1,
+                    report.get("audit").get("anchor_problems").size(),
+                    report.get("audit").toString());
             assertTrue(report.get("audit").get("newest_anchor").asText().startsWith(anchored + ": line " + before));
         } finally {
             Files.write(log, whole);

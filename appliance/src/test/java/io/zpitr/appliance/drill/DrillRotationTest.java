@@ -16,9 +16,27 @@ class DrillRotationTest {
     static final Instant T0 = Instant.parse("2026-11-01T04:01:00Z");
 
     static SnapshotSet set(int day, Instant verifiedAt) {
-        return new SnapshotSet("zpitr-" + day, T0.plus(Duration.ofDays(day)), List.of(), List.of(), true, null, "standby", 1,
-                "0/3000028", "0/3000110", null, "1", 150010, 750, new TreeSet<>(), 0, 0, verifiedAt,
-                verifiedAt == null ? null : "passed", null);
+        return new SnapshotSet(
+                "zpitr-" + day,
+                T0.plus(Duration.ofDays(day)),
+                List.of(),
+                List.of(),
+                true,
+                null,
+                "standby",
+                1,
+                "0/3000028",
+                "0/3000110",
+                null,
+                "1",
+                150010,
+                750,
+                new TreeSet<>(),
+                0,
+                0,
+                verifiedAt,
+                verifiedAt == null ? null : "passed",
+                null);
     }
 
     @Test
@@ -29,7 +47,9 @@ class DrillRotationTest {
 
     @Test
     void thenTheSetProvenLongestAgo() {
-        List<SnapshotSet> sets = List.of(set(0, T0.plus(Duration.ofDays(9))), set(1, T0.plus(Duration.ofDays(7))),
+        List<SnapshotSet> sets = List.of(
+                set(0, T0.plus(Duration.ofDays(9))),
+                set(1, T0.plus(Duration.ofDays(7))),
                 set(2, T0.plus(Duration.ofDays(8))));
         assertEquals("zpitr-1", DrillRotation.next(sets).orElseThrow().id());
     }
@@ -44,7 +64,9 @@ class DrillRotationTest {
         for (int week = 1; week <= 5; week++) {
             SnapshotSet next = DrillRotation.next(sets).orElseThrow();
             drilled.add(next.id());
-            sets.set(sets.indexOf(next), set(Integer.parseInt(next.id().substring(6)), T0.plus(Duration.ofDays(7L * week))));
+            sets.set(
+                    sets.indexOf(next),
+                    set(Integer.parseInt(next.id().substring(6)), T0.plus(Duration.ofDays(7L * week))));
         }
         assertEquals(List.of("zpitr-0", "zpitr-1", "zpitr-2", "zpitr-3", "zpitr-4"), drilled);
         assertTrue(DrillRotation.next(List.of()).isEmpty());

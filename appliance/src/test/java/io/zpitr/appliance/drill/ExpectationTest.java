@@ -50,7 +50,8 @@ class ExpectationTest {
 
     @Test
     void aNumberExpectedAndTextReturnedIsSaidPlainly() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Expectation.parse("> 0").test("many"));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> Expectation.parse("> 0").test("many"));
         assertEquals("the query returned 'many', not a number, for \"> 0\"", e.getMessage());
     }
 }

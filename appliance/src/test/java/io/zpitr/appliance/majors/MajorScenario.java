@@ -1,4 +1,5 @@
-// The life cycle zpitr promises, run on a real cluster of one PostgreSQL major: wal-fetch, snapshot, every restore target.
+// The life cycle zpitr promises, run on a real cluster of one PostgreSQL major: wal-fetch, snapshot, every restore
+// target.
 package io.zpitr.appliance.majors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -79,6 +80,7 @@ abstract class MajorScenario {
     String snapshotId;
     /** What the standby said about itself just before and just after {@code zpitr snapshot}. */
     StandbyFacts before;
+
     StandbyFacts after;
     String systemIdentifier;
     String afterRow101Time;
@@ -90,15 +92,16 @@ abstract class MajorScenario {
     }
 
     /** The standby's own view of its position; the primary is idle meanwhile, so it holds still. */
-    record StandbyFacts(long timeline, Lsn redo, Lsn replay, Instant lastCommit, int versionNum) {
-    }
+    record StandbyFacts(long timeline, Lsn redo, Lsn replay, Instant lastCommit, int versionNum) {}
 
     @BeforeAll
     void standbyOfThisMajorOnZfsFedByWalFetch() throws Exception {
         binDir = PostgresBinaries.forMajor(major);
         lab = new WalLab(binDir);
         PostgresCluster primary = lab.primary();
-        assertEquals(Integer.toString(major), primary.psql("select current_setting('server_version_num')::int / 10000"),
+        assertEquals(
+                Integer.toString(major),
+                primary.psql("select current_setting('server_version_num')::int / 10000"),
                 "the primary runs PostgreSQL " + major + " from " + binDir);
         lab.insertRows(50);
         systemIdentifier = primary.psql("select system_identifier from pg_control_system()");
@@ -110,32 +113,46 @@ abstract class MajorScenario {
         BaseBackup.copy(primary, pgdata);
         // Committed after the copy, so the standby has a last replayed commit to report.
         lab.insertRows(50);
-        assertEquals(Integer.toString(major), Files.readString(pgdata.resolve("PG_VERSION")).strip());
+        assertEquals(
+                Integer.toString(major),
+                Files.readString(pgdata.resolve("PG_VERSION")).strip());
 
         Path home = Files.createDirectories(lab.root().resolve("zpitr"));
         mountRoot = pool.mountpoint().resolve("restore");
         config = home.resolve("zpitr.yaml");
         writeConfig(config, binDir, List.of(lab.archive()));
         String restoreCommand = LAUNCHER + " --config " + config + " wal-fetch %f %p";
-        PostgresCluster.Builder builder = PostgresCluster.builder().binDir(binDir).dataDir(pgdata).initdb(false)
+        PostgresCluster.Builder builder = PostgresCluster.builder()
+                .binDir(binDir)
+                .dataDir(pgdata)
+                .initdb(false)
                 .setting("hot_standby", "on");
         if (major < 12) {
             // recovery.conf: in postgresql.conf these are unknown parameters, and 11 refuses to start.
-            Files.writeString(pgdata.resolve("recovery.conf"), "standby_mode = 'on'\nrestore_command = '" + restoreCommand + "'\n");
+            Files.writeString(
+                    pgdata.resolve("recovery.conf"),
+                    "standby_mode = 'on'\nrestore_command = '" + restoreCommand + "'\n");
         } else {
             Files.writeString(pgdata.resolve("standby.signal"), "");
             builder.setting("restore_command", restoreCommand);
         }
-        RUNNER.run(Command.of("chown", "-R", "postgres:", home.toString(), pgdata.toString())).requireSuccess();
+        RUNNER.run(Command.of("chown", "-R", "postgres:", home.toString(), pgdata.toString()))
+                .requireSuccess();
         standby = builder.build().start();
         lab.switchAndWaitFor(standby);
         assertEquals("t", standby.psql("select pg_is_in_recovery()"));
         // The config learns the live standby now that it runs: snapshot metadata comes over SQL.
-        Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
-                "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace(
+                                "  os_user: postgres\n",
+                                "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: "
+                                        + standby.port() + ", user: postgres}\n"));
 
         before = standbyFacts();
-        snapshotId = zpitr("snapshot", "--label", "pg" + major).assertSucceeded().lastLine();
+        snapshotId =
+                zpitr("snapshot", "--label", "pg" + major).assertSucceeded().lastLine();
         after = standbyFacts();
 
         // After the snapshot: row 101, the target time, a restore point and the target LSN, row 102 in
@@ -145,8 +162,12 @@ abstract class MajorScenario {
         afterRow101Time = primary.psql("select clock_timestamp()");
         primary.psql("select pg_create_restore_point('before_102')");
         afterRow101Lsn = primary.psql("select pg_current_wal_lsn()");
-        xidOfRow102 = Long.parseLong(primary.psql("begin; insert into t (id, note) values (102, 'x'); select txid_current(); commit;")
-                .lines().filter(l -> l.matches("\\d+")).findFirst().orElseThrow());
+        xidOfRow102 = Long.parseLong(
+                primary.psql("begin; insert into t (id, note) values (102, 'x'); select txid_current(); commit;")
+                        .lines()
+                        .filter(l -> l.matches("\\d+"))
+                        .findFirst()
+                        .orElseThrow());
         primary.psql("insert into t (id, note) values (103, 'last')");
         lab.switchAndWaitFor(standby);
     }
@@ -157,7 +178,8 @@ abstract class MajorScenario {
         List<CleanupStep> steps = new ArrayList<>();
         if (config != null) {
             // Idempotent: most were dropped by their test already.
-            restoreNames.forEach(name -> steps.add(() -> zpitr("restore-drop", name).assertSucceeded()));
+            restoreNames.forEach(
+                    name -> steps.add(() -> zpitr("restore-drop", name).assertSucceeded()));
         }
         steps.addAll(List.<CleanupStep>of(
                 () -> {
@@ -212,11 +234,15 @@ abstract class MajorScenario {
         Path good = writeConfig(work.resolve("good.yaml"), binDir, List.of(lab.archive()));
         List<String> names;
         try (Stream<Path> files = Files.list(lab.archive())) {
-            names = files.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}(\\.[0-9A-F]{8}\\.backup)?"))
-                    .sorted().toList();
+            names = files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("[0-9A-F]{24}(\\.[0-9A-F]{8}\\.backup)?"))
+                    .sorted()
+                    .toList();
         }
         assertTrue(names.stream().filter(n -> n.length() == 24).count() >= 3, "a few segments archived: " + names);
-        assertTrue(names.stream().anyMatch(n -> n.endsWith(".backup")), "the base backup's history file is archived: " + names);
+        assertTrue(
+                names.stream().anyMatch(n -> n.endsWith(".backup")),
+                "the base backup's history file is archived: " + names);
         WalVerifier verifier = new WalVerifier();
         for (String name : names) {
             Path dest = work.resolve("out-" + name);
@@ -227,8 +253,11 @@ abstract class MajorScenario {
             assertTrue(check.ok(), name + ": " + check.reason());
             if (name.length() == 24) {
                 // The page magic of this major's real WAL is in WalVerifier's table, under this major.
-                assertEquals(major, check.postgresMajor().orElseThrow(), name + " read as PostgreSQL " + major + " WAL");
-                assertEquals(Long.parseUnsignedLong(systemIdentifier), check.systemIdentifier().orElseThrow());
+                assertEquals(
+                        major, check.postgresMajor().orElseThrow(), name + " read as PostgreSQL " + major + " WAL");
+                assertEquals(
+                        Long.parseUnsignedLong(systemIdentifier),
+                        check.systemIdentifier().orElseThrow());
                 assertEquals(WalSegments.DEFAULT_SIZE, check.segmentSize().orElseThrow());
             }
         }
@@ -237,7 +266,10 @@ abstract class MajorScenario {
         List<String> segments = names.stream().filter(n -> n.length() == 24).toList();
         String segment = segments.get(0);
         String next = segments.get(1);
-        assertEquals(Long.parseLong(segment.substring(16), 16) + 1, Long.parseLong(next.substring(16), 16), segments.toString());
+        assertEquals(
+                Long.parseLong(segment.substring(16), 16) + 1,
+                Long.parseLong(next.substring(16), 16),
+                segments.toString());
         Path bad = Files.createDirectories(work.resolve("bad"));
         byte[] bytes = Files.readAllBytes(lab.archive().resolve(segment));
         byte[] noMagic = bytes.clone();
@@ -277,7 +309,9 @@ abstract class MajorScenario {
     void theSnapshotRecordsWhatTheStandbySaid() throws Exception {
         assertEquals(before, after, "the idle standby held still around the snapshot");
         JsonNode set = null;
-        for (JsonNode s : new ObjectMapper().readTree(zpitr("list", "--format", "json").assertSucceeded().out()).get("snapshot_sets")) {
+        for (JsonNode s : new ObjectMapper()
+                .readTree(zpitr("list", "--format", "json").assertSucceeded().out())
+                .get("snapshot_sets")) {
             if (s.get("id").asText().equals(snapshotId)) {
                 set = s;
             }
@@ -295,9 +329,11 @@ abstract class MajorScenario {
 
     private StandbyFacts standbyFacts() {
         String[] f = standby.psql("select (c).timeline_id, (c).redo_lsn, pg_last_wal_replay_lsn(),"
-                + " to_char(pg_last_xact_replay_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-                + " current_setting('server_version_num') from (select pg_control_checkpoint() c) s").split("\\|");
-        return new StandbyFacts(Long.parseLong(f[0]), Lsn.parse(f[1]), Lsn.parse(f[2]), Instant.parse(f[3]), Integer.parseInt(f[4]));
+                        + " to_char(pg_last_xact_replay_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+                        + " current_setting('server_version_num') from (select pg_control_checkpoint() c) s")
+                .split("\\|");
+        return new StandbyFacts(
+                Long.parseLong(f[0]), Lsn.parse(f[1]), Lsn.parse(f[2]), Instant.parse(f[3]), Integer.parseInt(f[4]));
     }
 
     // ------------------------------------------------------------------ restores
@@ -308,7 +344,8 @@ abstract class MajorScenario {
         ZpitrRun r = restore("rtime", "--to-time", afterRow101Time);
         assertTrue(r.out().contains("reached:  recovery stopping before commit of transaction"), r.out());
         assertRows("rtime", "101");
-        assertEquals(Integer.toString(major), sql("rtime", "select current_setting('server_version_num')::int / 10000"));
+        assertEquals(
+                Integer.toString(major), sql("rtime", "select current_setting('server_version_num')::int / 10000"));
         assertRecoverySettings("rtime", "recovery_target_time");
         // 18's initdb turns data checksums on by default: the clone carries the cluster's setting.
         assertEquals(lab.primary().psql("show data_checksums"), sql("rtime", "show data_checksums"));
@@ -321,7 +358,9 @@ abstract class MajorScenario {
         sql("rtime", "insert into t (id, note) values (900, 'written on the restore') returning id");
         assertEquals("900", sql("rtime", "select id from t where id = 900"));
         // (pg_control's timeline may lag: from 14 the checkpoint after a promotion runs in the background.)
-        assertEquals("00000002", sql("rtime", "select substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"),
+        assertEquals(
+                "00000002",
+                sql("rtime", "select substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"),
                 "the promotion started timeline 2");
         // Its first full segment on that timeline, and the timeline's history file.
         String tl2Segment = sql("rtime", "select pg_walfile_name(pg_switch_wal())");
@@ -336,7 +375,9 @@ abstract class MajorScenario {
         Path promoted = Files.createDirectories(lab.root().resolve("promoted-wal"));
         Files.copy(pgWal.resolve("00000002.history"), promoted.resolve("00000002.history"));
         Files.copy(pgWal.resolve(tl2Segment), promoted.resolve(tl2Segment));
-        Path fromPromoted = writeConfig(Files.createDirectories(lab.root().resolve("promoted")).resolve("zpitr.yaml"), binDir,
+        Path fromPromoted = writeConfig(
+                Files.createDirectories(lab.root().resolve("promoted")).resolve("zpitr.yaml"),
+                binDir,
                 List.of(promoted));
         WalVerifier verifier = new WalVerifier();
         for (String name : List.of("00000002.history", tl2Segment)) {
@@ -345,14 +386,23 @@ abstract class MajorScenario {
             assertEquals(0, f.code(), name + ": " + f.err());
             assertTrue(verifier.verify(dest, WalFileName.of(name)).ok());
         }
-        assertTrue(Files.readString(promoted.resolve("00000002.history")).startsWith("1\t"), "timeline 2's parent is 1");
+        assertTrue(
+                Files.readString(promoted.resolve("00000002.history")).startsWith("1\t"), "timeline 2's parent is 1");
         String asTimeline1 = "00000001" + tl2Segment.substring(8);
         Files.copy(pgWal.resolve(tl2Segment), promoted.resolve(asTimeline1));
-        ZpitrRun wrong = ZpitrRun.withConfig(fromPromoted, "wal-fetch", asTimeline1, lab.root().resolve("wrong-tl").toString());
+        ZpitrRun wrong = ZpitrRun.withConfig(
+                fromPromoted,
+                "wal-fetch",
+                asTimeline1,
+                lab.root().resolve("wrong-tl").toString());
         assertEquals(5, wrong.code(), wrong.err());
         assertTrue(wrong.err().contains("the name says timeline 1"), wrong.err());
         Files.writeString(promoted.resolve("00000003.history"), "1\t0/3000000\tcut sho");
-        ZpitrRun cut = ZpitrRun.withConfig(fromPromoted, "wal-fetch", "00000003.history", lab.root().resolve("cut").toString());
+        ZpitrRun cut = ZpitrRun.withConfig(
+                fromPromoted,
+                "wal-fetch",
+                "00000003.history",
+                lab.root().resolve("cut").toString());
         assertEquals(5, cut.code(), cut.err());
         assertTrue(cut.err().contains("cut short"), cut.err());
 
@@ -383,7 +433,8 @@ abstract class MajorScenario {
         assertEquals("t", sql("rname", "select pg_is_wal_replay_paused()"));
         Path pgdata = clonedPgdata("rname");
         if (major < 12) {
-            assertTrue(Files.readString(pgdata.resolve("recovery.conf")).contains("recovery_target_name = 'before_102'"),
+            assertTrue(
+                    Files.readString(pgdata.resolve("recovery.conf")).contains("recovery_target_name = 'before_102'"),
                     "recovery.conf, written by zpitr, drives the paused recovery");
         } else {
             assertTrue(Files.exists(pgdata.resolve("recovery.signal")), "recovery.signal is in place while paused");
@@ -419,27 +470,38 @@ abstract class MajorScenario {
         assertEquals("passed", checks.get("target").get("status").asText(), doc.toString());
         assertEquals("passed", checks.get("amcheck").get("status").asText(), doc.toString());
         if (major < 14) {
-            assertEquals("not_available", checks.get("amcheck heap").get("status").asText(), doc.toString());
+            assertEquals(
+                    "not_available", checks.get("amcheck heap").get("status").asText(), doc.toString());
         } else {
             assertFalse(checks.containsKey("amcheck heap"), doc.toString());
-            assertTrue(checks.get("amcheck").get("detail").asText().matches("(pg_amcheck|verify_heapam) .*"), doc.toString());
+            assertTrue(
+                    checks.get("amcheck").get("detail").asText().matches("(pg_amcheck|verify_heapam) .*"),
+                    doc.toString());
         }
-        assertFalse(pool.zfs("list", "-H", "-o", "name", "-r", pool.name()).contains("/restore/drill-"), "the drill's clone is gone");
+        assertFalse(
+                pool.zfs("list", "-H", "-o", "name", "-r", pool.name()).contains("/restore/drill-"),
+                "the drill's clone is gone");
     }
 
     @Test
     void anotherMajorsBinariesAreRefusedBeforeAnythingIsCloned() throws Exception {
         int other = major == PostgresBinaries.DEBIAN_MAJOR ? 16 : PostgresBinaries.DEBIAN_MAJOR;
-        Path otherConfig = writeConfig(Files.createDirectories(lab.root().resolve("other-major")).resolve("zpitr.yaml"),
-                PostgresBinaries.forMajor(other), List.of(lab.archive()));
+        Path otherConfig = writeConfig(
+                Files.createDirectories(lab.root().resolve("other-major")).resolve("zpitr.yaml"),
+                PostgresBinaries.forMajor(other),
+                List.of(lab.archive()));
         String datasetsBefore = pool.zfs("list", "-H", "-o", "name", "-r", pool.name());
         for (List<String> args : List.of(List.of("--dry-run"), List.<String>of())) {
             List<String> argv = new ArrayList<>(List.of("restore", "--to-time", afterRow101Time, "--name", "rother"));
             argv.addAll(args);
             ZpitrRun r = ZpitrRun.withConfig(otherConfig, argv.toArray(String[]::new));
             assertEquals(2, r.code(), r.out() + r.err());
-            assertTrue(r.err().contains("PostgreSQL " + major) && r.err().contains("PostgreSQL " + other)
-                    && r.err().contains("postgres.bin_dir") && r.err().contains("HINT:"), r.err());
+            assertTrue(
+                    r.err().contains("PostgreSQL " + major)
+                            && r.err().contains("PostgreSQL " + other)
+                            && r.err().contains("postgres.bin_dir")
+                            && r.err().contains("HINT:"),
+                    r.err());
         }
         assertEquals(datasetsBefore, pool.zfs("list", "-H", "-o", "name", "-r", pool.name()), "nothing was cloned");
     }
@@ -471,7 +533,8 @@ abstract class MajorScenario {
 
     /** Rows after the snapshot are exactly {@code ids}; the 100 before it are all there. */
     private void assertRows(String name, String ids) throws Exception {
-        assertEquals(ids, sql(name, "select string_agg(id::text, ',' order by id) from t where id between 101 and 199"));
+        assertEquals(
+                ids, sql(name, "select string_agg(id::text, ',' order by id) from t where id between 101 and 199"));
         assertEquals("100", sql(name, "select count(*) from t where id <= 100"));
     }
 
@@ -490,7 +553,9 @@ abstract class MajorScenario {
             assertFalse(Files.exists(pgdata.resolve("recovery.signal")), "PostgreSQL 11 knows no recovery.signal");
             String done = Files.readString(pgdata.resolve("recovery.done"));
             assertTrue(done.contains(targetSetting + " = ") && done.contains("restore_command = "), done);
-            assertFalse(auto.contains("recovery_target"), "11 would refuse recovery settings in postgresql.auto.conf: " + auto);
+            assertFalse(
+                    auto.contains("recovery_target"),
+                    "11 would refuse recovery settings in postgresql.auto.conf: " + auto);
         } else {
             assertFalse(Files.exists(pgdata.resolve("recovery.conf")), "12+ refuses to start with a recovery.conf");
             assertTrue(auto.contains(targetSetting + " = ") && auto.contains("restore_command = "), auto);
@@ -500,12 +565,15 @@ abstract class MajorScenario {
 
     /** The first column of the first row, over PgJDBC to the restored instance on its own port. */
     String sql(String name, String query) throws Exception {
-        JsonNode all = new ObjectMapper().readTree(zpitr("restores", "--format", "json").assertSucceeded().out());
+        JsonNode all = new ObjectMapper()
+                .readTree(
+                        zpitr("restores", "--format", "json").assertSucceeded().out());
         for (JsonNode r : all) {
             if (r.get("name").asText().equals(name)) {
                 String url = "jdbc:postgresql://127.0.0.1:" + r.get("port").asText() + "/postgres";
                 try (Connection c = DriverManager.getConnection(url, "postgres", "");
-                     Statement st = c.createStatement(); ResultSet rs = st.executeQuery(query)) {
+                        Statement st = c.createStatement();
+                        ResultSet rs = st.executeQuery(query)) {
                     return rs.next() ? String.valueOf(rs.getString(1)) : "";
                 } catch (SQLException e) {
                     throw new AssertionError("restore " + name + ": " + query + ": " + e.getMessage(), e);
@@ -528,15 +596,27 @@ abstract class MajorScenario {
         Path state = Files.createDirectories(file.resolveSibling("state"));
         StringBuilder s = new StringBuilder("timezone: UTC\nstate_dir: " + state + "\n"
                 + "zfs:\n  datasets: [" + pool.name() + "/pg/data]\n"
-                + "postgres:\n  bin_dir: " + bin + "\n  data_dir: " + pool.mountpoint().resolve("pg/data/pgdata")
+                + "postgres:\n  bin_dir: " + bin + "\n  data_dir: "
+                + pool.mountpoint().resolve("pg/data/pgdata")
                 + "\n  os_user: postgres\n"
                 + "archive:\n  prefetch: " + (file.equals(config) ? 4 : 0) + "\n  sources:\n");
         for (int i = 0; i < sources.size(); i++) {
-            s.append("    - {name: src").append(i + 1).append(", type: local, path: ").append(sources.get(i)).append("}\n");
+            s.append("    - {name: src")
+                    .append(i + 1)
+                    .append(", type: local, path: ")
+                    .append(sources.get(i))
+                    .append("}\n");
         }
-        s.append("restore:\n  dataset_root: ").append(pool.name()).append("/restore\n  mount_root: ").append(mountRoot)
-                .append("\n  port: ").append(27000 + major * 10).append("\n")
-                .append("audit:\n  log: ").append(lab.root().resolve("audit.jsonl")).append("\n");
+        s.append("restore:\n  dataset_root: ")
+                .append(pool.name())
+                .append("/restore\n  mount_root: ")
+                .append(mountRoot)
+                .append("\n  port: ")
+                .append(27000 + major * 10)
+                .append("\n")
+                .append("audit:\n  log: ")
+                .append(lab.root().resolve("audit.jsonl"))
+                .append("\n");
         Files.writeString(file, s);
         return file;
     }

@@ -43,8 +43,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ReplicateIT {
     @RegisterExtension
     static final ZfsPool SOURCE = ZfsPool.ofSize(768L << 20);
+
     @RegisterExtension
     static final ZfsPool TARGET = ZfsPool.ofSize(768L << 20);
+
     @RegisterExtension
     static final SshServer HOST = SshServer.builder().build();
 
@@ -66,20 +68,26 @@ class ReplicateIT {
         tblspc = DatasetName.of(SOURCE.name() + "/pg/tblspc1");
         dir = Files.createTempDirectory("zpitr-repl");
         config = dir.resolve("zpitr.yaml");
-        Files.writeString(config, "state_dir: " + dir.resolve("state") + "\n"
-                + "zfs:\n  datasets: [" + data + ", " + tblspc + "]\n"
-                + "retention: {keep_within: 0s, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0}\n"
-                + "replication:\n  targets:\n" + sshTarget("dr1", TARGET.name() + "/backup"));
+        Files.writeString(
+                config,
+                "state_dir: " + dir.resolve("state") + "\n"
+                        + "zfs:\n  datasets: [" + data + ", " + tblspc + "]\n"
+                        + "retention: {keep_within: 0s, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0}\n"
+                        + "replication:\n  targets:\n" + sshTarget("dr1", TARGET.name() + "/backup"));
         targetConfig = dir.resolve("replica.yaml");
-        Files.writeString(targetConfig, "state_dir: " + dir.resolve("replica-state") + "\n"
-                + "zfs:\n  datasets: [" + TARGET.name() + "/backup/pg/data, " + TARGET.name() + "/backup/pg/tblspc1]\n"
-                + "retention: {keep_within: 0s, daily: 7}\n");
-        snapshots = new SnapshotService(Zfs.detect(RUNNER, "zfs"), List.of(data, tblspc), "zpitr", dir.resolve("state"),
-                Clock.systemUTC());
+        Files.writeString(
+                targetConfig,
+                "state_dir: " + dir.resolve("replica-state") + "\n"
+                        + "zfs:\n  datasets: [" + TARGET.name() + "/backup/pg/data, " + TARGET.name()
+                        + "/backup/pg/tblspc1]\n"
+                        + "retention: {keep_within: 0s, daily: 7}\n");
+        snapshots = new SnapshotService(
+                Zfs.detect(RUNNER, "zfs"), List.of(data, tblspc), "zpitr", dir.resolve("state"), Clock.systemUTC());
     }
 
     static String sshTarget(String name, String root) {
-        return "    - name: " + name + "\n      type: ssh\n      host: " + HOST.address() + "\n      port: " + HOST.port()
+        return "    - name: " + name + "\n      type: ssh\n      host: " + HOST.address() + "\n      port: "
+                + HOST.port()
                 + "\n      user: " + HOST.user() + "\n      identity_file: " + HOST.identityFile()
                 + "\n      known_hosts: " + HOST.knownHostsFile() + "\n      dataset_root: " + root
                 + "\n      connect_timeout: 5s\n      io_timeout: 8s\n";
@@ -91,8 +99,16 @@ class ReplicateIT {
     static String takeSet() throws IOException {
         sets++;
         long lsn = 0x3000000L * sets;
-        PgState state = new PgState("standby", 1, new Lsn(lsn), new Lsn(lsn + 0x28), new Lsn(lsn + 0x100),
-                OffsetDateTime.parse("2026-11-20T04:0" + sets + ":00Z"), "7312345678901234567", 150010, 700 + sets);
+        PgState state = new PgState(
+                "standby",
+                1,
+                new Lsn(lsn),
+                new Lsn(lsn + 0x28),
+                new Lsn(lsn + 0x100),
+                OffsetDateTime.parse("2026-11-20T04:0" + sets + ":00Z"),
+                "7312345678901234567",
+                150010,
+                700 + sets);
         return snapshots.take("s" + sets, null, () -> state, "test@here").id();
     }
 
@@ -117,7 +133,10 @@ class ReplicateIT {
     void badTargetsAreRefusedWithExit2AndNothingChanges() throws IOException {
         ZpitrRun unknown = zpitr("replicate", "--target", "nowhere");
         assertEquals(2, unknown.code(), unknown.err());
-        assertTrue(unknown.err().contains("unknown replication target 'nowhere'") && unknown.err().contains("dr1"), unknown.err());
+        assertTrue(
+                unknown.err().contains("unknown replication target 'nowhere'")
+                        && unknown.err().contains("dr1"),
+                unknown.err());
 
         Path badName = dir.resolve("bad-name.yaml");
         Files.writeString(badName, Files.readString(config).replace("name: dr1", "name: \"dr1;touch /tmp/x\""));
@@ -126,20 +145,30 @@ class ReplicateIT {
         assertTrue(r.err().contains("replication.targets[0].name"), r.err());
 
         Path badRoot = dir.resolve("bad-root.yaml");
-        Files.writeString(badRoot, Files.readString(config).replace("dataset_root: " + TARGET.name() + "/backup",
-                "dataset_root: \"" + TARGET.name() + "/$(reboot)\""));
+        Files.writeString(
+                badRoot,
+                Files.readString(config)
+                        .replace(
+                                "dataset_root: " + TARGET.name() + "/backup",
+                                "dataset_root: \"" + TARGET.name() + "/$(reboot)\""));
         r = ZpitrRun.withConfig(badRoot, "replicate");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("dataset_root"), r.err());
 
         takeSetOnce();
         Path missingRoot = dir.resolve("missing-root.yaml");
-        Files.writeString(missingRoot, Files.readString(config).replace("dataset_root: " + TARGET.name() + "/backup",
-                "dataset_root: " + TARGET.name() + "/nope"));
+        Files.writeString(
+                missingRoot,
+                Files.readString(config)
+                        .replace(
+                                "dataset_root: " + TARGET.name() + "/backup",
+                                "dataset_root: " + TARGET.name() + "/nope"));
         r = ZpitrRun.withConfig(missingRoot, "replicate");
         assertEquals(2, r.code(), r.out() + r.err());
         assertTrue(r.err().contains(TARGET.name() + "/nope does not exist"), r.err());
-        assertEquals(TARGET.name() + "\n" + TARGET.name() + "/backup", TARGET.zfs("list", "-H", "-o", "name", "-r", TARGET.name()).strip());
+        assertEquals(
+                TARGET.name() + "\n" + TARGET.name() + "/backup",
+                TARGET.zfs("list", "-H", "-o", "name", "-r", TARGET.name()).strip());
         assertEquals("0", get(SOURCE, "userrefs", data.snapshot(s1).full()));
     }
 
@@ -162,17 +191,33 @@ class ReplicateIT {
         assertEquals(0, dry.code(), dry.out() + dry.err());
         assertTrue(dry.out().contains("dr1: would send " + s1 + " (full)"), dry.out());
         assertTrue(dry.out().contains("dr1: would send " + s2 + " (incremental from " + s1 + ")"), dry.out());
-        assertEquals(TARGET.name() + "\n" + TARGET.name() + "/backup", TARGET.zfs("list", "-H", "-o", "name", "-r", TARGET.name()).strip());
+        assertEquals(
+                TARGET.name() + "\n" + TARGET.name() + "/backup",
+                TARGET.zfs("list", "-H", "-o", "name", "-r", TARGET.name()).strip());
 
         ZpitrRun run = zpitr("replicate").assertSucceeded();
         assertTrue(run.out().contains("dr1: 2 set(s) sent"), run.out());
         String landing = TARGET.name() + "/backup/pg/data";
         for (String id : List.of(s1, s2)) {
-            for (String prop : List.of("zpitr:format", "zpitr:set", "zpitr:redo_lsn", "zpitr:replay_lsn", "zpitr:replay_time",
-                    "zpitr:timeline", "zpitr:system_id", "zpitr:next_xid", "zpitr:pg_version", "zpitr:datasets")) {
-                assertEquals(get(SOURCE, prop, data.snapshot(id).full()), get(TARGET, prop, landing + "@" + id), prop + " of " + id);
-                assertEquals(get(SOURCE, prop, tblspc.snapshot(id).full()),
-                        get(TARGET, prop, TARGET.name() + "/backup/pg/tblspc1@" + id), prop + " of " + id);
+            for (String prop : List.of(
+                    "zpitr:format",
+                    "zpitr:set",
+                    "zpitr:redo_lsn",
+                    "zpitr:replay_lsn",
+                    "zpitr:replay_time",
+                    "zpitr:timeline",
+                    "zpitr:system_id",
+                    "zpitr:next_xid",
+                    "zpitr:pg_version",
+                    "zpitr:datasets")) {
+                assertEquals(
+                        get(SOURCE, prop, data.snapshot(id).full()),
+                        get(TARGET, prop, landing + "@" + id),
+                        prop + " of " + id);
+                assertEquals(
+                        get(SOURCE, prop, tblspc.snapshot(id).full()),
+                        get(TARGET, prop, TARGET.name() + "/backup/pg/tblspc1@" + id),
+                        prop + " of " + id);
             }
         }
         assertEquals("two", Files.readString(mounted(TARGET, "backup/pg/data/second.txt")));
@@ -180,22 +225,33 @@ class ReplicateIT {
         // The cursor: held on the newest set sent, on every dataset, and recorded as a tag; not on the older one.
         assertEquals("1", get(SOURCE, "userrefs", data.snapshot(s2).full()));
         assertEquals("1", get(SOURCE, "userrefs", tblspc.snapshot(s2).full()));
-        assertEquals("zpitr-repl-dr1", get(SOURCE, "zpitr:holds", data.snapshot(s2).full()));
+        assertEquals(
+                "zpitr-repl-dr1", get(SOURCE, "zpitr:holds", data.snapshot(s2).full()));
         assertEquals("0", get(SOURCE, "userrefs", data.snapshot(s1).full()));
 
         ZpitrRun again = zpitr("replicate").assertSucceeded();
         assertTrue(again.out().contains("dr1: up to date; newest replicated set " + s2), again.out());
         String audit = Files.readString(dir.resolve("state/audit.jsonl"));
-        assertEquals(2, audit.lines().filter(l -> l.contains("\"event\":\"replicate\"") && l.contains("\"outcome\":\"ok\"")).count(), audit);
+        assertEquals(
+                2,
+                audit.lines()
+                        .filter(l -> l.contains("\"event\":\"replicate\"") && l.contains("\"outcome\":\"ok\""))
+                        .count(),
+                audit);
     }
 
     @Test
     @Order(3)
     void aReplicaApplianceListsTheReceivedSetsWithTheirPositions() {
-        ZpitrRun list = ZpitrRun.withConfig(targetConfig, "list", "--format", "csv").assertSucceeded();
+        ZpitrRun list =
+                ZpitrRun.withConfig(targetConfig, "list", "--format", "csv").assertSucceeded();
         assertTrue(list.out().contains(s1 + ","), list.out());
         assertTrue(list.out().contains(s2 + ","), list.out());
-        String row = list.out().lines().filter(l -> l.startsWith(s2 + ",")).findFirst().orElseThrow();
+        String row = list.out()
+                .lines()
+                .filter(l -> l.startsWith(s2 + ","))
+                .findFirst()
+                .orElseThrow();
         assertTrue(row.contains(",0/6000000,0/6000100,2026-11-20T04:02:00Z,"), row);
     }
 
@@ -208,8 +264,13 @@ class ReplicateIT {
         assertTrue(prune.out().contains("destroyed " + s1), prune.out());
         assertTrue(prune.out().contains("keep     " + s2 + "  (replication cursor dr1)"), prune.out());
         ZpitrRun list = zpitr("list").assertSucceeded();
-        assertTrue(list.out().lines().anyMatch(l -> l.startsWith(s2) && l.contains("zpitr-repl-dr1")
-                && l.contains("replication cursor dr1")), list.out());
+        assertTrue(
+                list.out()
+                        .lines()
+                        .anyMatch(l -> l.startsWith(s2)
+                                && l.contains("zpitr-repl-dr1")
+                                && l.contains("replication cursor dr1")),
+                list.out());
 
         ZpitrRun run = zpitr("replicate").assertSucceeded();
         assertTrue(run.out().contains("sending " + data.snapshot(s3) + " (incremental from " + s2 + ")"), run.out());
@@ -229,9 +290,13 @@ class ReplicateIT {
         String s4 = takeSet();
         ZpitrRun refused = zpitr("replicate");
         assertEquals(1, refused.code(), refused.out() + refused.err());
-        assertTrue(refused.err().contains("has diverged") && refused.err().contains("made-there")
-                && refused.err().contains("--force-rollback"), refused.err());
-        assertFalse(TARGET.zfs("list", "-H", "-r", "-t", "snapshot", "-o", "name", TARGET.name()).contains(s4));
+        assertTrue(
+                refused.err().contains("has diverged")
+                        && refused.err().contains("made-there")
+                        && refused.err().contains("--force-rollback"),
+                refused.err());
+        assertFalse(TARGET.zfs("list", "-H", "-r", "-t", "snapshot", "-o", "name", TARGET.name())
+                .contains(s4));
 
         ZpitrRun forced = zpitr("replicate", "--force-rollback").assertSucceeded();
         assertTrue(forced.out().contains("rolling " + landing + " back to " + s3), forced.out());
@@ -249,7 +314,9 @@ class ReplicateIT {
         String s5 = takeSet();
 
         CompletableFuture<ZpitrRun> running = CompletableFuture.supplyAsync(() -> zpitr("replicate"));
-        waitFor(() -> !ProcessTrees.mentioning("'receive'").isEmpty() || running.isDone(), Duration.ofSeconds(60),
+        waitFor(
+                () -> !ProcessTrees.mentioning("'receive'").isEmpty() || running.isDone(),
+                Duration.ofSeconds(60),
                 "the receive to start on the target");
         assertFalse(running.isDone(), "the stream ended before the host could be killed");
         HOST.stop();
@@ -257,7 +324,9 @@ class ReplicateIT {
         assertEquals(1, killed.code(), killed.out() + killed.err());
         assertTrue(killed.err().contains("failed in set " + s5), killed.err());
         // No zfs send is left blocked on the dead pipe.
-        waitFor(() -> ProcessTrees.mentioning(data.snapshot(s5).full()).isEmpty(), Duration.ofSeconds(30),
+        waitFor(
+                () -> ProcessTrees.mentioning(data.snapshot(s5).full()).isEmpty(),
+                Duration.ofSeconds(30),
                 "the zfs send of " + s5 + " to end");
         assertEquals("0", get(SOURCE, "userrefs", data.snapshot(s5).full()));
 
@@ -274,21 +343,32 @@ class ReplicateIT {
     void aLocalTargetGetsEverySetAndStatusReportsBothReplicas() throws Exception {
         TARGET.zfs("create", TARGET.name() + "/local");
         Path both = dir.resolve("both.yaml");
-        Files.writeString(both, Files.readString(config) + "    - {name: here, type: local, dataset_root: " + TARGET.name() + "/local}\n");
-        ZpitrRun run = ZpitrRun.withConfig(both, "replicate", "--target", "here").assertSucceeded();
+        Files.writeString(
+                both,
+                Files.readString(config) + "    - {name: here, type: local, dataset_root: " + TARGET.name()
+                        + "/local}\n");
+        ZpitrRun run =
+                ZpitrRun.withConfig(both, "replicate", "--target", "here").assertSucceeded();
         assertTrue(run.out().contains("here: 4 set(s) sent"), run.out());
         assertEquals("three", Files.readString(mounted(TARGET, "local/pg/data/third.txt")));
-        String newest = SOURCE.zfs("list", "-H", "-r", "-t", "snapshot", "-o", "name", data.full()).strip().lines()
-                .reduce((a, b) -> b).orElseThrow();
+        String newest = SOURCE.zfs("list", "-H", "-r", "-t", "snapshot", "-o", "name", data.full())
+                .strip()
+                .lines()
+                .reduce((a, b) -> b)
+                .orElseThrow();
         String id = newest.substring(newest.indexOf('@') + 1);
-        assertEquals(get(SOURCE, "zpitr:redo_lsn", newest), get(TARGET, "zpitr:redo_lsn", TARGET.name() + "/local/pg/data@" + id));
+        assertEquals(
+                get(SOURCE, "zpitr:redo_lsn", newest),
+                get(TARGET, "zpitr:redo_lsn", TARGET.name() + "/local/pg/data@" + id));
         // Both cursors on the newest set: two holds, both tags recorded.
         assertEquals("2", get(SOURCE, "userrefs", newest));
         assertEquals("zpitr-repl-dr1,zpitr-repl-here", get(SOURCE, "zpitr:holds", newest));
 
-        ZpitrRun status = ZpitrRun.withConfig(both, "status", "--format", "json").assertSucceeded();
+        ZpitrRun status =
+                ZpitrRun.withConfig(both, "status", "--format", "json").assertSucceeded();
         com.fasterxml.jackson.databind.JsonNode replicas = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(status.out()).get("replication");
+                .readTree(status.out())
+                .get("replication");
         assertEquals(2, replicas.size(), status.out());
         for (com.fasterxml.jackson.databind.JsonNode r : replicas) {
             assertEquals(id, r.get("newest_set").asText(), r.toString());
@@ -297,7 +377,8 @@ class ReplicateIT {
         assertTrue(replicas.get(1).get("last_bytes_sent").asLong() > 160L << 20, replicas.toString());
     }
 
-    static void waitFor(java.util.function.BooleanSupplier condition, Duration limit, String what) throws InterruptedException {
+    static void waitFor(java.util.function.BooleanSupplier condition, Duration limit, String what)
+            throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

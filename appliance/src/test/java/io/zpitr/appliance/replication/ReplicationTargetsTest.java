@@ -55,41 +55,68 @@ class ReplicationTargetsTest {
 
     @Test
     void shellMetacharactersAndBadValuesAreRefusedByKey() {
-        assertTrue(refused(SSH.replace("name: dr1", "name: \"dr1;reboot\"")).getMessage().contains("replication.targets[0].name"));
-        assertTrue(refused(SSH.replace("host: 192.0.2.40", "host: \"a b\"")).getMessage().contains("host 'a b'"));
-        assertTrue(refused(SSH.replace("user: root", "user: \"-oProxyCommand=x\"")).getMessage().contains("user"));
-        assertTrue(refused(SSH.replace("backup/zpitr", "\"backup/$(id)\"")).getMessage().contains("dataset_root"));
-        assertTrue(refused(SSH.replace("keys/known_hosts", "\"keys/known hosts\"")).getMessage().contains("known_hosts"));
-        assertTrue(refused(SSH.replace("      dataset_root: backup/zpitr\n", "")).getMessage().contains("'dataset_root' is required"));
-        assertTrue(refused(SSH.replace("type: ssh", "type: ftp")).getMessage().contains("type must be 'ssh' or 'local'"));
-        assertTrue(refused(SSH + "    - {name: dr1, type: local, dataset_root: other/x}\n").getMessage().contains("used twice"));
-        assertTrue(refused(SSH.replace("dataset_root: backup/zpitr", "dataset_root: backup/zpitr\n      ssh_options: x"))
-                .getMessage().contains("unknown key 'ssh_options'"));
+        assertTrue(refused(SSH.replace("name: dr1", "name: \"dr1;reboot\""))
+                .getMessage()
+                .contains("replication.targets[0].name"));
+        assertTrue(refused(SSH.replace("host: 192.0.2.40", "host: \"a b\""))
+                .getMessage()
+                .contains("host 'a b'"));
+        assertTrue(refused(SSH.replace("user: root", "user: \"-oProxyCommand=x\""))
+                .getMessage()
+                .contains("user"));
+        assertTrue(refused(SSH.replace("backup/zpitr", "\"backup/$(id)\""))
+                .getMessage()
+                .contains("dataset_root"));
+        assertTrue(refused(SSH.replace("keys/known_hosts", "\"keys/known hosts\""))
+                .getMessage()
+                .contains("known_hosts"));
+        assertTrue(refused(SSH.replace("      dataset_root: backup/zpitr\n", ""))
+                .getMessage()
+                .contains("'dataset_root' is required"));
+        assertTrue(
+                refused(SSH.replace("type: ssh", "type: ftp")).getMessage().contains("type must be 'ssh' or 'local'"));
+        assertTrue(refused(SSH + "    - {name: dr1, type: local, dataset_root: other/x}\n")
+                .getMessage()
+                .contains("used twice"));
+        assertTrue(
+                refused(SSH.replace("dataset_root: backup/zpitr", "dataset_root: backup/zpitr\n      ssh_options: x"))
+                        .getMessage()
+                        .contains("unknown key 'ssh_options'"));
     }
 
     @Test
     void aLocalTargetMayNotOverlapTheSourceDatasets() {
         assertTrue(refused("replication:\n  targets:\n    - {name: here, type: local, dataset_root: tank/pg}\n")
-                .getMessage().contains("overlaps the source dataset"));
+                .getMessage()
+                .contains("overlaps the source dataset"));
     }
 
     @Test
     void anUnknownTargetNamesTheConfiguredOnes() throws IOException {
         ReplicationTargets targets = load(SSH).replication();
-        io.zpitr.appliance.error.ZpitrException e = assertThrows(io.zpitr.appliance.error.ZpitrException.class,
-                () -> targets.select("dr9"));
+        io.zpitr.appliance.error.ZpitrException e =
+                assertThrows(io.zpitr.appliance.error.ZpitrException.class, () -> targets.select("dr9"));
         assertEquals(2, e.error().exitStatus());
-        assertTrue(e.getMessage().contains("unknown replication target 'dr9'") && e.getMessage().contains("dr1"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("unknown replication target 'dr9'")
+                        && e.getMessage().contains("dr1"),
+                e.getMessage());
         assertThrows(ConfigException.class, () -> load("").replication().select(null));
     }
 
     @Test
     void theRemoteCommandIsQuotedArgumentByArgumentAndTheHostKeyPinned() throws IOException {
         ReplicationTarget t = load(SSH).replication().all().get(0);
-        List<String> argv = new SshZfsLauncher(t, new ProcessRunner(), null).argv(List.of("zfs", "set", "zpitr:label=it's", "a@b"));
+        List<String> argv =
+                new SshZfsLauncher(t, new ProcessRunner(), null).argv(List.of("zfs", "set", "zpitr:label=it's", "a@b"));
         assertEquals("'zfs' 'set' 'zpitr:label=it'\\''s' 'a@b'", argv.get(argv.size() - 1));
-        assertTrue(argv.containsAll(List.of("StrictHostKeyChecking=yes", "BatchMode=yes", "IdentitiesOnly=yes",
-                "UserKnownHostsFile=" + dir.resolve("keys/known_hosts"))), argv.toString());
+        assertTrue(
+                argv.containsAll(List.of(
+                        "StrictHostKeyChecking=yes",
+                        "BatchMode=yes",
+                        "IdentitiesOnly=yes",
+                        "UserKnownHostsFile=" + dir.resolve("keys/known_hosts"))),
+                argv.toString());
         assertTrue(argv.stream().noneMatch(a -> a.startsWith("ControlPath")), "no shared connection without a path");
     }
 }

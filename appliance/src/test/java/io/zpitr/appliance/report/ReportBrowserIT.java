@@ -30,47 +30,101 @@ public class ReportBrowserIT {
     static AuditorReport month() {
         Instant now = Instant.parse("2026-11-30T06:00:00Z");
         List<AuditorReport.SetRow> sets = new ArrayList<>();
-        String[] classes = {"monthly 2026-10", "weekly 2026-W45", "weekly 2026-W46", "weekly 2026-W47", "daily 2026-11-24",
-            "daily 2026-11-25", "daily 2026-11-26", "daily 2026-11-27", "daily 2026-11-28", "keep_within 24h", "keep_within 24h"};
+        String[] classes = {
+            "monthly 2026-10",
+            "weekly 2026-W45",
+            "weekly 2026-W46",
+            "weekly 2026-W47",
+            "daily 2026-11-24",
+            "daily 2026-11-25",
+            "daily 2026-11-26",
+            "daily 2026-11-27",
+            "daily 2026-11-28",
+            "keep_within 24h",
+            "keep_within 24h"
+        };
         for (int i = 0; i < classes.length; i++) {
-            Instant created = now.minus(Duration.ofDays(29 - (long) i * 29 / classes.length)).minus(Duration.ofHours(2));
-            sets.add(new AuditorReport.SetRow("zpitr-" + i, created, created.minusSeconds(5), 1, "0/" + (i + 3) + "000028",
-                    i == 2 ? List.of("legal-2026-042") : List.of(), classes[i], i % 3 == 0 ? created.plus(Duration.ofHours(30)) : null,
-                    i % 3 == 0 ? (i == 6 ? "failed" : "passed") : null, 1L << (20 + i % 4)));
+            Instant created = now.minus(Duration.ofDays(29 - (long) i * 29 / classes.length))
+                    .minus(Duration.ofHours(2));
+            sets.add(new AuditorReport.SetRow(
+                    "zpitr-" + i,
+                    created,
+                    created.minusSeconds(5),
+                    1,
+                    "0/" + (i + 3) + "000028",
+                    i == 2 ? List.of("legal-2026-042") : List.of(),
+                    classes[i],
+                    i % 3 == 0 ? created.plus(Duration.ofHours(30)) : null,
+                    i % 3 == 0 ? (i == 6 ? "failed" : "passed") : null,
+                    1L << (20 + i % 4)));
         }
         List<AuditorReport.DrillRow> drills = new ArrayList<>();
         for (int i = 0; i < sets.size(); i += 3) {
             boolean failed = i == 6;
-            drills.add(new AuditorReport.DrillRow(sets.get(i).verifiedAt(), sets.get(i).id(), "the snapshot's consistent point",
-                    failed ? "failed" : "passed", failed ? List.of("amcheck") : List.of(), "sha256:" + "ab".repeat(32),
+            drills.add(new AuditorReport.DrillRow(
+                    sets.get(i).verifiedAt(),
+                    sets.get(i).id(),
+                    "the snapshot's consistent point",
+                    failed ? "failed" : "passed",
+                    failed ? List.of("amcheck") : List.of(),
+                    "sha256:" + "ab".repeat(32),
                     41_000L + i));
         }
-        RecoverableWindow window = new RecoverableWindow(sets.get(0).consistentAt(), "oldest snapshot zpitr-0",
-                now.minusSeconds(30), "standby's last replayed commit");
-        List<AuditorReport.Gap> gaps = List.of(new AuditorReport.Gap(sets.get(4).consistentAt(), sets.get(5).consistentAt(),
-                "zpitr-4", "000000010000000000000042"));
-        return new AuditorReport(now, "standby-7 <&>", "/etc/zpitr/zpitr.yaml", "sha256:" + "0f".repeat(32), "1.0.0",
-                sets, window, gaps, "312 archived segment(s) looked up between 11 set(s)", drills,
-                List.of(new AuditorReport.HostRow("nfs", "local", "/mnt/arch", "up", ""),
-                        new AuditorReport.HostRow("host25", "ssh", "192.0.2.25:22", "down", "connect timed out after 1 s")),
-                new AuditorReport.AuditRow(true, 214, "9c".repeat(32), "audit log /var/lib/zpitr/audit.jsonl: 214 lines, chain intact",
-                        "zpitr-10: line 209, sha256 " + "5e".repeat(32), List.of()));
+        RecoverableWindow window = new RecoverableWindow(
+                sets.get(0).consistentAt(),
+                "oldest snapshot zpitr-0",
+                now.minusSeconds(30),
+                "standby's last replayed commit");
+        List<AuditorReport.Gap> gaps = List.of(new AuditorReport.Gap(
+                sets.get(4).consistentAt(), sets.get(5).consistentAt(), "zpitr-4", "000000010000000000000042"));
+        return new AuditorReport(
+                now,
+                "standby-7 <&>",
+                "/etc/zpitr/zpitr.yaml",
+                "sha256:" + "0f".repeat(32),
+                "1.0.0",
+                sets,
+                window,
+                gaps,
+                "312 archived segment(s) looked up between 11 set(s)",
+                drills,
+                List.of(
+                        new AuditorReport.HostRow("nfs", "local", "/mnt/arch", "up", ""),
+                        new AuditorReport.HostRow(
+                                "host25", "ssh", "192.0.2.25:22", "down", "connect timed out after 1 s")),
+                new AuditorReport.AuditRow(
+                        true,
+                        214,
+                        "9c".repeat(32),
+                        "audit log /var/lib/zpitr/audit.jsonl: 214 lines, chain intact",
+                        "zpitr-10: line 209, sha256 " + "5e".repeat(32),
+                        List.of()));
     }
 
     /** The page as chromium's DOM after loading it, and a screenshot of it. */
-    public record Rendered(String dom, Path png) {
-    }
+    public record Rendered(String dom, Path png) {}
 
     public static Rendered inChromium(Path html, Path dir) throws Exception {
         Path profile = Files.createTempDirectory(dir, "chromium-profile-");
-        List<String> common = List.of("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-dev-shm-usage", "--user-data-dir=" + profile);
+        List<String> common = List.of(
+                "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+                "--user-data-dir=" + profile);
         List<String> dump = new ArrayList<>(common);
         dump.addAll(List.of("--dump-dom", html.toUri().toString()));
-        ProcessResult dom = RUNNER.run(Command.of(dump).timeout(Duration.ofMinutes(3))).requireSuccess();
+        ProcessResult dom =
+                RUNNER.run(Command.of(dump).timeout(Duration.ofMinutes(3))).requireSuccess();
         Path png = dir.resolve(html.getFileName() + ".png");
         List<String> shot = new ArrayList<>(common);
-        shot.addAll(List.of("--hide-scrollbars", "--window-size=1200,1900", "--screenshot=" + png, html.toUri().toString()));
+        shot.addAll(List.of(
+                "--hide-scrollbars",
+                "--window-size=1200,1900",
+                "--screenshot=" + png,
+                html.toUri().toString()));
         RUNNER.run(Command.of(shot).timeout(Duration.ofMinutes(3))).requireSuccess();
         return new Rendered(dom.stdout(), png);
     }
@@ -111,6 +165,7 @@ public class ReportBrowserIT {
         }
         assertTrue(r.dom().contains("legal-2026-042"));
         assertTrue(r.dom().contains("connect timed out after 1 s"));
-        assertTrue(Files.size(r.png()) > 20_000, "a screenshot with something on it: " + Files.size(r.png()) + " bytes");
+        assertTrue(
+                Files.size(r.png()) > 20_000, "a screenshot with something on it: " + Files.size(r.png()) + " bytes");
     }
 }

@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
 class MajorCheckTest {
     @Test
     void readsTheMajorOfWhatPostgresPrints() {
-        assertEquals(OptionalInt.of(15), MajorCheck.majorOfVersionText("postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)"));
+        assertEquals(
+                OptionalInt.of(15),
+                MajorCheck.majorOfVersionText("postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)"));
         assertEquals(OptionalInt.of(11), MajorCheck.majorOfVersionText("postgres (PostgreSQL) 11.22"));
         assertEquals(OptionalInt.of(18), MajorCheck.majorOfVersionText("postgres (PostgreSQL) 18.1"));
         assertEquals(OptionalInt.of(18), MajorCheck.majorOfVersionText("postgres (PostgreSQL) 18beta1"));

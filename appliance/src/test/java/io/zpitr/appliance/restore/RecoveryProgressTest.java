@@ -27,11 +27,13 @@ class RecoveryProgressTest {
         assertEquals(RecoveryProgress.Phase.REPLAYING, p.phase());
         assertEquals(2, p.restoredSegments(), "history files are not segments");
         assertEquals(Optional.of("000000010000000000000003"), p.lastRestored());
-        p.accept("2026-12-02 20:01:15.600 UTC [10] LOG:  recovery stopping before commit of transaction 731, time 2026-12-02 20:01:18.1+00");
+        p.accept(
+                "2026-12-02 20:01:15.600 UTC [10] LOG:  recovery stopping before commit of transaction 731, time 2026-12-02 20:01:18.1+00");
         assertEquals(RecoveryProgress.Phase.REPLAYING, p.phase(), "not paused until it says so");
         p.accept("2026-12-02 20:01:15.610 UTC [10] LOG:  pausing at the end of recovery");
         assertEquals(RecoveryProgress.Phase.PAUSED_AT_TARGET, p.phase());
-        assertEquals(Optional.of("recovery stopping before commit of transaction 731, time 2026-12-02 20:01:18.1+00"),
+        assertEquals(
+                Optional.of("recovery stopping before commit of transaction 731, time 2026-12-02 20:01:18.1+00"),
                 p.stoppedAt());
         p.accept("2026-12-02 20:01:16.000 UTC [10] LOG:  received promote request");
         p.accept("2026-12-02 20:01:16.200 UTC [9] LOG:  database system is ready to accept connections");
@@ -49,7 +51,8 @@ class RecoveryProgressTest {
 
     @Test
     void theEndOfTheArchiveBeforeTheTarget() {
-        RecoveryProgress p = feed("2026-12-02 20:01:15.600 UTC [10] FATAL:  recovery ended before configured recovery target was reached");
+        RecoveryProgress p = feed(
+                "2026-12-02 20:01:15.600 UTC [10] FATAL:  recovery ended before configured recovery target was reached");
         assertEquals(RecoveryProgress.Phase.ENDED_BEFORE_TARGET, p.phase());
         assertEquals(true, p.lastError().isPresent());
     }

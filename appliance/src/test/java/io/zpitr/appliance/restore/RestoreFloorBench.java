@@ -63,12 +63,12 @@ class RestoreFloorBench {
             }
         }
     }
+
     Path results;
     List<String> ways;
 
     /** One timed restore: total seconds and its phases. */
-    record Run(String way, int round, double total, Map<String, Double> phases, String check) {
-    }
+    record Run(String way, int round, double total, Map<String, Double> phases, String check) {}
 
     /** The archive hosts, whose sshd sessions' CPU each zpitr run reports. */
     List<SshServer> hosts = List.of();
@@ -82,13 +82,15 @@ class RestoreFloorBench {
         // "zpitr" as installed; "zpitr -Dname=value" with a JVM option (JAVA_TOOL_OPTIONS), to measure a lever.
         ways = List.of(System.getProperty("bench.ways", "by hand,zpitr").split(","));
         results = resultsFile.isBlank() ? null : Path.of(resultsFile);
-        say("zpitr restore against the by-hand floor, " + Instant.now() + ", " + Runtime.getRuntime().availableProcessors()
-                + " CPUs, load " + loadAverage());
+        say("zpitr restore against the by-hand floor, " + Instant.now() + ", "
+                + Runtime.getRuntime().availableProcessors() + " CPUs, load " + loadAverage());
         try (SshServer hostA = SshServer.builder().build().start();
-             SshServer hostB = SshServer.builder().build().start();
-             WalLab lab = new WalLab(List.of(hostA.dataDir().resolve("arch/" + DATED), hostB.dataDir().resolve("arch/" + DATED)));
-             ZfsPool pool = ZfsPool.ofSize(6L << 30);
-             Closer closeLater = new Closer()) {
+                SshServer hostB = SshServer.builder().build().start();
+                WalLab lab = new WalLab(List.of(
+                        hostA.dataDir().resolve("arch/" + DATED),
+                        hostB.dataDir().resolve("arch/" + DATED)));
+                ZfsPool pool = ZfsPool.ofSize(6L << 30);
+                Closer closeLater = new Closer()) {
             hosts = List.of(hostA, hostB);
             pool.start();
             PostgresCluster primary = lab.primary();
@@ -96,9 +98,24 @@ class RestoreFloorBench {
             primary.psql("alter system set synchronous_commit = off");
             primary.psql("select pg_reload_conf()");
             long t = System.nanoTime();
-            run(primary.asPostgres("pgbench", "-i", "-s", Integer.toString(scale), "-q", "-h", primary.socketDir().toString(),
-                    "-p", Integer.toString(primary.port()), "postgres"), Duration.ofMinutes(20));
-            say(String.format(Locale.ROOT, "pgbench -i -s %d: %.1f s, database %s MB", scale, secondsSince(t),
+            run(
+                    primary.asPostgres(
+                            "pgbench",
+                            "-i",
+                            "-s",
+                            Integer.toString(scale),
+                            "-q",
+                            "-h",
+                            primary.socketDir().toString(),
+                            "-p",
+                            Integer.toString(primary.port()),
+                            "postgres"),
+                    Duration.ofMinutes(20));
+            say(String.format(
+                    Locale.ROOT,
+                    "pgbench -i -s %d: %.1f s, database %s MB",
+                    scale,
+                    secondsSince(t),
                     Long.parseLong(primary.psql("select pg_database_size('postgres')")) >> 20));
 
             // The standby on zfs-fuse, pg_wal outside ZFS as the runbook advises, fed by wal-fetch; its snapshot.
@@ -107,9 +124,27 @@ class RestoreFloorBench {
             pool.zfs("create", p + "/pg/data");
             Path pgdata = pool.mountpoint().resolve("pg/data/pgdata");
             Path externalWal = lab.root().resolve("standby-wal");
-            sh("chown", "-R", "postgres:postgres", pool.mountpoint().resolve("pg").toString());
-            run(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(), "-p", Integer.toString(primary.port()),
-                    "-U", "postgres", "-D", pgdata.toString(), "-X", "none", "-c", "fast", "--waldir=" + externalWal),
+            sh(
+                    "chown",
+                    "-R",
+                    "postgres:postgres",
+                    pool.mountpoint().resolve("pg").toString());
+            run(
+                    primary.asPostgres(
+                            "pg_basebackup",
+                            "-h",
+                            primary.socketDir().toString(),
+                            "-p",
+                            Integer.toString(primary.port()),
+                            "-U",
+                            "postgres",
+                            "-D",
+                            pgdata.toString(),
+                            "-X",
+                            "none",
+                            "-c",
+                            "fast",
+                            "--waldir=" + externalWal),
                     Duration.ofMinutes(20));
             Files.createFile(pgdata.resolve("standby.signal"));
             Path keys = lab.root().resolve("keys");
@@ -117,32 +152,48 @@ class RestoreFloorBench {
             Path keyA = hostA.copyIdentityFor("postgres", keys.resolve("hostA"));
             Path keyB = hostB.copyIdentityFor("postgres", keys.resolve("hostB"));
             Path knownHosts = keys.resolve("known_hosts");
-            Files.writeString(knownHosts, Files.readString(hostA.knownHostsFile()) + Files.readString(hostB.knownHostsFile()));
+            Files.writeString(
+                    knownHosts, Files.readString(hostA.knownHostsFile()) + Files.readString(hostB.knownHostsFile()));
             Path home = lab.root().resolve("zpitr");
             Files.createDirectories(home.resolve("state"));
             Path mountRoot = pool.mountpoint().resolve("restore");
             Path config = home.resolve("zpitr.yaml");
-            Files.writeString(config, "timezone: UTC\nstate_dir: " + home.resolve("state") + "\n"
-                    + "zfs:\n  datasets: [" + p + "/pg/data]\n"
-                    + "postgres:\n  bin_dir: " + BIN + "\n  data_dir: " + pgdata + "\n  os_user: postgres\n"
-                    + "archive:\n  prefetch: 8\n  sources:\n" + source("hostA", hostA, keyA, knownHosts)
-                    + source("hostB", hostB, keyB, knownHosts)
-                    + "restore:\n  dataset_root: " + p + "/restore\n  mount_root: " + mountRoot + "\n  port: 27432\n"
-                    + "audit:\n  log: " + home.resolve("audit.jsonl") + "\n");
+            Files.writeString(
+                    config,
+                    "timezone: UTC\nstate_dir: " + home.resolve("state") + "\n"
+                            + "zfs:\n  datasets: [" + p + "/pg/data]\n"
+                            + "postgres:\n  bin_dir: " + BIN + "\n  data_dir: " + pgdata + "\n  os_user: postgres\n"
+                            + "archive:\n  prefetch: 8\n  sources:\n" + source("hostA", hostA, keyA, knownHosts)
+                            + source("hostB", hostB, keyB, knownHosts)
+                            + "restore:\n  dataset_root: " + p + "/restore\n  mount_root: " + mountRoot
+                            + "\n  port: 27432\n"
+                            + "audit:\n  log: " + home.resolve("audit.jsonl") + "\n");
             sh("chown", "-R", "postgres:postgres", lab.root().toString());
-            PostgresCluster standby = PostgresCluster.builder().dataDir(pgdata).initdb(false)
+            PostgresCluster standby = PostgresCluster.builder()
+                    .dataDir(pgdata)
+                    .initdb(false)
                     .setting("restore_command", LAUNCHER + " --config " + config + " wal-fetch %f %p")
-                    .setting("hot_standby", "on").build();
+                    .setting("hot_standby", "on")
+                    .build();
             standby.start();
             closeLater.add(standby);
             lab.switchAndWaitFor(standby);
-            Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
-                    "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
+            Files.writeString(
+                    config,
+                    Files.readString(config)
+                            .replace(
+                                    "  os_user: postgres\n",
+                                    "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: "
+                                            + standby.port() + ", user: postgres}\n"));
             ProcessResult snap = zpitr(config, Duration.ofMinutes(5), "snapshot", "--label", "floor");
             requireOk(snap, "zpitr snapshot");
-            String snapshot = pool.zfs("list", "-H", "-t", "snapshot", "-o", "name", "-r", p + "/pg/data").strip().lines()
-                    .reduce((a, b) -> b).orElseThrow();
-            String snapSegment = primary.psql("select pg_walfile_name('" + standby.psql("select pg_last_wal_replay_lsn()") + "')");
+            String snapshot = pool.zfs("list", "-H", "-t", "snapshot", "-o", "name", "-r", p + "/pg/data")
+                    .strip()
+                    .lines()
+                    .reduce((a, b) -> b)
+                    .orElseThrow();
+            String snapSegment =
+                    primary.psql("select pg_walfile_name('" + standby.psql("select pg_last_wal_replay_lsn()") + "')");
             standby.close();
             say("snapshot " + snapshot + " at segment " + snapSegment);
             pkillPrefetchers(config);
@@ -159,10 +210,25 @@ class RestoreFloorBench {
                 int segments = Integer.parseInt(g.strip());
                 // WAL after the snapshot: pgbench until the gap holds the segments asked for.
                 while (segmentNumber(primary.psql("select pg_walfile_name(pg_current_wal_insert_lsn())"))
-                        - segmentNumber(snapSegment) < segments) {
-                    run(primary.asPostgres("pgbench", "-n", "-c", "2", "-j", "2", "-T", "3", "-h", primary.socketDir().toString(),
-                            "-p", Integer.toString(primary.port()), "postgres"), Duration.ofMinutes(5));
-                    primary.psql("checkpoint");  // the next updates log full pages again: WAL comes faster
+                                - segmentNumber(snapSegment)
+                        < segments) {
+                    run(
+                            primary.asPostgres(
+                                    "pgbench",
+                                    "-n",
+                                    "-c",
+                                    "2",
+                                    "-j",
+                                    "2",
+                                    "-T",
+                                    "3",
+                                    "-h",
+                                    primary.socketDir().toString(),
+                                    "-p",
+                                    Integer.toString(primary.port()),
+                                    "postgres"),
+                            Duration.ofMinutes(5));
+                    primary.psql("checkpoint"); // the next updates log full pages again: WAL comes faster
                 }
                 String target = primary.psql("select clock_timestamp()");
                 Thread.sleep(1100);
@@ -173,20 +239,32 @@ class RestoreFloorBench {
                 List<Run> runs = new ArrayList<>();
                 for (int round = 1; round <= rounds; round++) {
                     List<String> order = new ArrayList<>(ways);
-                    java.util.Collections.rotate(order, round - 1);  // each way goes first in turn
+                    java.util.Collections.rotate(order, round - 1); // each way goes first in turn
                     for (String way : order) {
                         String load = loadAverage();
                         long busy0 = busyJiffies();
                         double sshd0 = hostCpuSeconds();
                         double fuse0 = zfsFuseCpuSeconds();
-                        Run r = way.equals("by hand") ? byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments)
+                        Run r = way.equals("by hand")
+                                ? byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments)
                                 : zpitrRestore(config, mountRoot, target, round, segments, way);
                         double busy = (busyJiffies() - busy0) / 100.0;
                         double sshd = hostCpuSeconds() - sshd0;
                         double fuse = zfsFuseCpuSeconds() - fuse0;
                         runs.add(r);
-                        say(String.format(Locale.ROOT, "  round %d %-8s %6.2f s   %s   [%s]  load %s, CPU: machine %.1f s, zfs-fuse %.1f s,"
-                                + " archive hosts' sshd %.1f s", round, way, r.total(), phasesText(r.phases()), r.check(), load, busy, fuse, sshd));
+                        say(String.format(
+                                Locale.ROOT,
+                                "  round %d %-8s %6.2f s   %s   [%s]  load %s, CPU: machine %.1f s, zfs-fuse %.1f s,"
+                                        + " archive hosts' sshd %.1f s",
+                                round,
+                                way,
+                                r.total(),
+                                phasesText(r.phases()),
+                                r.check(),
+                                load,
+                                busy,
+                                fuse,
+                                sshd));
                     }
                 }
                 String firstCheck = runs.get(0).check();
@@ -196,29 +274,48 @@ class RestoreFloorBench {
                 for (String way : ways) {
                     if (!way.equals("by hand") && !way.equals("zpitr")) {
                         double w = median(runs, way);
-                        say(String.format(Locale.ROOT, "  median: %s %.2f s; phases %s", way, w, phasesText(medianPhases(runs, way))));
+                        say(String.format(
+                                Locale.ROOT,
+                                "  median: %s %.2f s; phases %s",
+                                way,
+                                w,
+                                phasesText(medianPhases(runs, way))));
                     }
                 }
                 double hand = median(runs, "by hand");
                 double z = median(runs, "zpitr");
-                say(String.format(Locale.ROOT, "  median: by hand %.2f s, zpitr %.2f s; zpitr - by hand = %+.2f s;"
-                        + " zpitr / by hand = %.2f (below 1 = zpitr faster)", hand, z, z - hand, z / hand));
+                say(String.format(
+                        Locale.ROOT,
+                        "  median: by hand %.2f s, zpitr %.2f s; zpitr - by hand = %+.2f s;"
+                                + " zpitr / by hand = %.2f (below 1 = zpitr faster)",
+                        hand,
+                        z,
+                        z - hand,
+                        z / hand));
                 say("  median phases by hand: " + phasesText(medianPhases(runs, "by hand")));
                 say("  median phases zpitr:   " + phasesText(medianPhases(runs, "zpitr")));
-                summary.add(String.format(Locale.ROOT, "%8d %10.2f s %10.2f s %+10.2f s %8.2f", segments, hand, z, z - hand, z / hand));
+                summary.add(String.format(
+                        Locale.ROOT, "%8d %10.2f s %10.2f s %+10.2f s %8.2f", segments, hand, z, z - hand, z / hand));
             }
             say("");
             say("summary (medians of " + rounds + " rounds; goal: zpitr - by hand <= 0.5 s)");
-            say(String.format(Locale.ROOT, "%8s %12s %12s %12s %8s", "segments", "by hand", "zpitr", "difference", "ratio"));
+            say(String.format(
+                    Locale.ROOT, "%8s %12s %12s %12s %8s", "segments", "by hand", "zpitr", "difference", "ratio"));
             summary.forEach(this::say);
             say("finished " + Instant.now() + ", load " + loadAverage());
             pkillPrefetchers(config);
         }
     }
 
-    private Run zpitrRestore(Path config, Path mountRoot, String target, int round, int segments, String way) throws Exception {
-        return zpitrRestore(config, mountRoot, List.of("--to-time", target), "z" + segments + "r" + round + "w" + ways.indexOf(way),
-                round, way);
+    private Run zpitrRestore(Path config, Path mountRoot, String target, int round, int segments, String way)
+            throws Exception {
+        return zpitrRestore(
+                config,
+                mountRoot,
+                List.of("--to-time", target),
+                "z" + segments + "r" + round + "w" + ways.indexOf(way),
+                round,
+                way);
     }
 
     private Run zpitrRestore(Path config, Path mountRoot, List<String> targetArgs, String name, int round, String way)
@@ -245,20 +342,34 @@ class RestoreFloorBench {
         Map<String, Double> phases = phases(start, mountRoot.resolve(name).resolve("postgresql.log"), total);
         String check = psql(sock, port, CHECK);
         requireOk(zpitr(config, Duration.ofMinutes(5), "restore-drop", name), "zpitr restore-drop");
-        say("           zpitr " + r.stdout().lines().filter(l -> l.startsWith("timings:") || l.startsWith("WAL feed:"))
-                .reduce((a, b) -> a + "; " + b).orElse("") + "; " + cpuOf(r));
+        say("           zpitr "
+                + r.stdout()
+                        .lines()
+                        .filter(l -> l.startsWith("timings:") || l.startsWith("WAL feed:"))
+                        .reduce((a, b) -> a + "; " + b)
+                        .orElse("")
+                + "; " + cpuOf(r));
         return new Run(way, round, total, phases, check);
     }
 
     /** The floor: what a DBA does on the same clone by hand, with cp from a local copy of the archive. */
-    private Run byHand(ZfsPool pool, String snapshot, Path livePgdata, Path flatArchive, String target, int round,
-                       int segments) throws Exception {
-        return byHandTo(pool, snapshot, livePgdata, flatArchive, "recovery_target_time = '" + target + "'", round, segments);
+    private Run byHand(
+            ZfsPool pool, String snapshot, Path livePgdata, Path flatArchive, String target, int round, int segments)
+            throws Exception {
+        return byHandTo(
+                pool, snapshot, livePgdata, flatArchive, "recovery_target_time = '" + target + "'", round, segments);
     }
 
     /** The floor with {@code targetLine} as what PostgreSQL is told to stop at. */
-    private Run byHandTo(ZfsPool pool, String snapshot, Path livePgdata, Path flatArchive, String targetLine, int round,
-                         int segments) throws Exception {
+    private Run byHandTo(
+            ZfsPool pool,
+            String snapshot,
+            Path livePgdata,
+            Path flatArchive,
+            String targetLine,
+            int round,
+            int segments)
+            throws Exception {
         String clone = pool.name() + "/hand" + segments + "r" + round;
         Path mount = pool.mountpoint().resolve("hand" + segments + "r" + round);
         Path pgdata = mount.resolve(livePgdata.getFileName());
@@ -277,15 +388,35 @@ class RestoreFloorBench {
             Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
         }
         Files.createDirectories(run);
-        Files.writeString(pgdata.resolve("postgresql.auto.conf"), "\nrestore_command = 'cp " + flatArchive + "/%f %p'\n"
-                + targetLine + "\nrecovery_target_action = 'promote'\n"
-                + "port = " + port + "\nunix_socket_directories = '" + run + "'\nlisten_addresses = ''\n"
-                + "archive_mode = off\nhot_standby = on\nlc_messages = 'C'\nlogging_collector = off\n", StandardOpenOption.APPEND);
+        Files.writeString(
+                pgdata.resolve("postgresql.auto.conf"),
+                "\nrestore_command = 'cp " + flatArchive + "/%f %p'\n"
+                        + targetLine + "\nrecovery_target_action = 'promote'\n"
+                        + "port = " + port + "\nunix_socket_directories = '" + run + "'\nlisten_addresses = ''\n"
+                        + "archive_mode = off\nhot_standby = on\nlc_messages = 'C'\nlogging_collector = off\n",
+                StandardOpenOption.APPEND);
         Files.createFile(pgdata.resolve("recovery.signal"));
         Files.createFile(log);
-        sh("chown", "-R", "postgres:postgres", wal.toString(), run.toString(), log.toString(), pgdata.resolve("recovery.signal").toString(),
+        sh(
+                "chown",
+                "-R",
+                "postgres:postgres",
+                wal.toString(),
+                run.toString(),
+                log.toString(),
+                pgdata.resolve("recovery.signal").toString(),
                 pgdata.resolve("postgresql.auto.conf").toString());
-        sh("runuser", "-u", "postgres", "--", BIN.resolve("pg_ctl").toString(), "start", "-W", "-D", pgdata.toString(), "-l",
+        sh(
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                BIN.resolve("pg_ctl").toString(),
+                "start",
+                "-W",
+                "-D",
+                pgdata.toString(),
+                "-l",
                 log.toString());
         long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
         while (!"f".equals(tryPsql(run, port, "select pg_is_in_recovery()"))) {
@@ -297,7 +428,17 @@ class RestoreFloorBench {
         double total = secondsSince(t);
         Map<String, Double> phases = phases(start, log, total);
         String check = psql(run, port, CHECK);
-        sh("runuser", "-u", "postgres", "--", BIN.resolve("pg_ctl").toString(), "stop", "-m", "immediate", "-w", "-D",
+        sh(
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                BIN.resolve("pg_ctl").toString(),
+                "stop",
+                "-m",
+                "immediate",
+                "-w",
+                "-D",
                 pgdata.toString());
         for (int attempt = 1; ; attempt++) {
             ProcessResult r = runner.run(Command.of("zfs", "destroy", clone));
@@ -307,7 +448,7 @@ class RestoreFloorBench {
             if (attempt == 20) {
                 throw new AssertionError("zfs destroy " + clone + ": " + r.stderr());
             }
-            Thread.sleep(500);  // "dataset is busy" for about a second after the server stops (ENVIRONMENT.md)
+            Thread.sleep(500); // "dataset is busy" for about a second after the server stops (ENVIRONMENT.md)
         }
         return new Run("by hand", round, total, phases, check);
     }
@@ -317,15 +458,17 @@ class RestoreFloorBench {
      * --immediate} against the same by hand ({@code recovery_target = 'immediate'}, promote),
      * alternating, until each answers as a primary.
      */
-    private void immediate(ZfsPool pool, String snapshot, Path pgdata, Path flatArchive, Path config, Path mountRoot,
-                           int rounds) throws Exception {
+    private void immediate(
+            ZfsPool pool, String snapshot, Path pgdata, Path flatArchive, Path config, Path mountRoot, int rounds)
+            throws Exception {
         say("");
         say("== --immediate: the snapshot's own consistent point, queryable as a primary (goal: <= 2 s) ==");
-        for (int i = 1; i <= 2; i++) {  // what JVM start and the plan cost alone
+        for (int i = 1; i <= 2; i++) { // what JVM start and the plan cost alone
             long t = System.nanoTime();
             ProcessResult dry = zpitrTraced(config, Duration.ofMinutes(5), "", "restore", "--immediate", "--dry-run");
             requireOk(dry, "zpitr restore --immediate --dry-run");
-            say(String.format(Locale.ROOT, "  dry run %d: %.2f s, %s, load %s", i, secondsSince(t), cpuOf(dry), loadAverage()));
+            say(String.format(
+                    Locale.ROOT, "  dry run %d: %.2f s, %s, load %s", i, secondsSince(t), cpuOf(dry), loadAverage()));
         }
         List<Run> runs = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
@@ -334,14 +477,27 @@ class RestoreFloorBench {
             for (String way : order) {
                 String load = loadAverage();
                 long busy0 = busyJiffies();
-                Run r = way.equals("by hand") ? byHandTo(pool, snapshot, pgdata, flatArchive, "recovery_target = 'immediate'", round, 0)
+                Run r = way.equals("by hand")
+                        ? byHandTo(pool, snapshot, pgdata, flatArchive, "recovery_target = 'immediate'", round, 0)
                         : zpitrRestore(config, mountRoot, List.of("--immediate"), "imm" + round, round, "zpitr");
                 runs.add(r);
-                say(String.format(Locale.ROOT, "  round %d %-8s %6.2f s   %s   [%s]  load %s, machine CPU %.1f s", round, way,
-                        r.total(), phasesText(r.phases()), r.check(), load, (busyJiffies() - busy0) / 100.0));
+                say(String.format(
+                        Locale.ROOT,
+                        "  round %d %-8s %6.2f s   %s   [%s]  load %s, machine CPU %.1f s",
+                        round,
+                        way,
+                        r.total(),
+                        phasesText(r.phases()),
+                        r.check(),
+                        load,
+                        (busyJiffies() - busy0) / 100.0));
             }
         }
-        say(String.format(Locale.ROOT, "  median: by hand %.2f s, zpitr --immediate %.2f s", median(runs, "by hand"), median(runs, "zpitr")));
+        say(String.format(
+                Locale.ROOT,
+                "  median: by hand %.2f s, zpitr --immediate %.2f s",
+                median(runs, "by hand"),
+                median(runs, "zpitr")));
         say("  median phases by hand: " + phasesText(medianPhases(runs, "by hand")));
         say("  median phases zpitr:   " + phasesText(medianPhases(runs, "zpitr")));
     }
@@ -358,7 +514,7 @@ class RestoreFloorBench {
         at.put("recovering", time(lines, "starting point-in-time recovery", start));
         at.put("1st seg", time(lines, "restored log file", start));
         at.put("target", time(lines, "recovery stopping", start));
-        if (Double.isNaN(at.get("target"))) {  // recovery_target = 'immediate' stops without that line
+        if (Double.isNaN(at.get("target"))) { // recovery_target = 'immediate' stops without that line
             at.put("target", time(lines, "consistent recovery state reached", start));
         }
         at.put("primary", time(lines, "database system is ready to accept connections", start));
@@ -389,7 +545,8 @@ class RestoreFloorBench {
     }
 
     private static double median(List<Run> runs, String way) {
-        return median(runs.stream().filter(r -> r.way().equals(way)).map(Run::total).toList());
+        return median(
+                runs.stream().filter(r -> r.way().equals(way)).map(Run::total).toList());
     }
 
     private static double median(List<Double> values) {
@@ -401,7 +558,12 @@ class RestoreFloorBench {
     private static Map<String, Double> medianPhases(List<Run> runs, String way) {
         Map<String, Double> m = new LinkedHashMap<>();
         for (String k : runs.get(0).phases().keySet()) {
-            m.put(k, median(runs.stream().filter(r -> r.way().equals(way)).map(r -> r.phases().get(k)).toList()));
+            m.put(
+                    k,
+                    median(runs.stream()
+                            .filter(r -> r.way().equals(way))
+                            .map(r -> r.phases().get(k))
+                            .toList()));
         }
         return m;
     }
@@ -411,7 +573,8 @@ class RestoreFloorBench {
     }
 
     private static String source(String name, SshServer h, Path identity, Path knownHosts) {
-        return "    - {name: " + name + ", type: ssh, host: " + h.address() + ", port: " + h.port() + ", user: " + h.user()
+        return "    - {name: " + name + ", type: ssh, host: " + h.address() + ", port: " + h.port() + ", user: "
+                + h.user()
                 + ", path: " + h.dataDir().resolve("arch") + ", identity_file: " + identity
                 + ", known_hosts: " + knownHosts + "}\n";
     }
@@ -425,8 +588,8 @@ class RestoreFloorBench {
     /** zpitr with one debug line per external command on its standard error when bench.trace is set. */
     private ProcessResult zpitrTraced(Path config, Duration timeout, String jvmOptions, String... args) {
         // GNU time's last stderr line: the CPU of zpitr and of every process it waited for (zfs, pg_ctl, psql).
-        List<String> argv = new ArrayList<>(List.of("/usr/bin/time", "-f", "zpitr-cpu %U %S", LAUNCHER.toString(),
-                "--config", config.toString()));
+        List<String> argv = new ArrayList<>(
+                List.of("/usr/bin/time", "-f", "zpitr-cpu %U %S", LAUNCHER.toString(), "--config", config.toString()));
         argv.addAll(List.of(args));
         Map<String, String> env = new java.util.HashMap<>(System.getenv());
         if (System.getProperty("bench.trace") != null) {
@@ -445,7 +608,12 @@ class RestoreFloorBench {
         while (m.find()) {
             double user = Double.parseDouble(m.group(1));
             double system = Double.parseDouble(m.group(2));
-            found = String.format(Locale.ROOT, "zpitr and its children CPU %.2f s (user %.2f s, system %.2f s)", user + system, user, system);
+            found = String.format(
+                    Locale.ROOT,
+                    "zpitr and its children CPU %.2f s (user %.2f s, system %.2f s)",
+                    user + system,
+                    user,
+                    system);
         }
         return found == null ? "zpitr CPU not reported" : found;
     }
@@ -463,8 +631,23 @@ class RestoreFloorBench {
     }
 
     private String tryPsql(Path socketDir, int port, String sql) {
-        ProcessResult r = runner.run(Command.of("runuser", "-u", "postgres", "--", BIN.resolve("psql").toString(), "-X", "-A",
-                "-t", "-h", socketDir.toString(), "-p", Integer.toString(port), "-d", "postgres", "-c", sql)
+        ProcessResult r = runner.run(Command.of(
+                        "runuser",
+                        "-u",
+                        "postgres",
+                        "--",
+                        BIN.resolve("psql").toString(),
+                        "-X",
+                        "-A",
+                        "-t",
+                        "-h",
+                        socketDir.toString(),
+                        "-p",
+                        Integer.toString(port),
+                        "-d",
+                        "postgres",
+                        "-c",
+                        sql)
                 .timeout(Duration.ofMinutes(5)));
         return r.succeeded() ? r.stdout().strip() : null;
     }
@@ -520,10 +703,11 @@ class RestoreFloorBench {
         long ticks = 0;
         for (SshServer h : hosts) {
             try {
-                String pid = Files.readString(h.hostKeyFile().resolveSibling("sshd.pid")).strip();
+                String pid = Files.readString(h.hostKeyFile().resolveSibling("sshd.pid"))
+                        .strip();
                 String stat = Files.readString(Path.of("/proc", pid, "stat"));
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]);  // cutime, cstime (fields 16, 17)
+                ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]); // cutime, cstime (fields 16, 17)
             } catch (IOException | RuntimeException e) {
                 return Double.NaN;
             }
@@ -537,7 +721,7 @@ class RestoreFloorBench {
             String pid = Files.readString(Path.of("/run/zfs-fuse.pid")).strip();
             String stat = Files.readString(Path.of("/proc", pid, "stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;  // utime, stime (fields 14, 15)
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime (fields 14, 15)
         } catch (IOException | RuntimeException e) {
             return Double.NaN;
         }

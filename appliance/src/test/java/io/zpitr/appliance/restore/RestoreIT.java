@@ -49,7 +49,8 @@ class RestoreIT {
         PostgresCluster primary = lab.primary();
         Path primaryTs = lab.root().resolve("primary-ts");
         Files.createDirectories(primaryTs);
-        RUNNER.run(Command.of("chown", "postgres:postgres", primaryTs.toString())).requireSuccess();
+        RUNNER.run(Command.of("chown", "postgres:postgres", primaryTs.toString()))
+                .requireSuccess();
         primary.psql("create tablespace ts1 location '" + primaryTs + "'");
         primary.psql("create table ts_rows (id int primary key) tablespace ts1");
         primary.psql("insert into ts_rows select generate_series(1, 100)");
@@ -61,35 +62,71 @@ class RestoreIT {
         POOL.zfs("create", pool + "/pg/tblspc1");
         Path pgdata = POOL.mountpoint().resolve("pg/data/pgdata");
         Path standbyTs = POOL.mountpoint().resolve("pg/tblspc1/ts");
-        Path externalWal = lab.root().resolve("standby-wal");  // pg_wal outside ZFS, as the runbook advises
-        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", POOL.mountpoint().resolve("pg").toString())).requireSuccess();
-        RUNNER.run(Command.of(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(), "-p",
-                Integer.toString(primary.port()), "-U", "postgres", "-D", pgdata.toString(), "-X", "none", "-c", "fast",
-                "--waldir=" + externalWal, "-T", primaryTs + "=" + standbyTs)).timeout(Duration.ofMinutes(3))).requireSuccess();
+        Path externalWal = lab.root().resolve("standby-wal"); // pg_wal outside ZFS, as the runbook advises
+        RUNNER.run(Command.of(
+                        "chown",
+                        "-R",
+                        "postgres:postgres",
+                        POOL.mountpoint().resolve("pg").toString()))
+                .requireSuccess();
+        RUNNER.run(Command.of(primary.asPostgres(
+                                "pg_basebackup",
+                                "-h",
+                                primary.socketDir().toString(),
+                                "-p",
+                                Integer.toString(primary.port()),
+                                "-U",
+                                "postgres",
+                                "-D",
+                                pgdata.toString(),
+                                "-X",
+                                "none",
+                                "-c",
+                                "fast",
+                                "--waldir=" + externalWal,
+                                "-T",
+                                primaryTs + "=" + standbyTs))
+                        .timeout(Duration.ofMinutes(3)))
+                .requireSuccess();
         Files.createFile(pgdata.resolve("standby.signal"));
 
         Path home = lab.root().resolve("zpitr");
         Files.createDirectories(home);
         mountRoot = POOL.mountpoint().resolve("restore");
         config = home.resolve("zpitr.yaml");
-        Files.writeString(config, "timezone: UTC\nstate_dir: " + home.resolve("state") + "\n"
-                + "zfs:\n  datasets: [" + pool + "/pg/data, " + pool + "/pg/tblspc1]\n"
-                + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n  os_user: postgres\n"
-                + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: " + lab.archive() + "}\n"
-                + "restore:\n  dataset_root: " + pool + "/restore\n  mount_root: " + mountRoot + "\n  port: 26432\n");
+        Files.writeString(
+                config,
+                "timezone: UTC\nstate_dir: " + home.resolve("state") + "\n"
+                        + "zfs:\n  datasets: [" + pool + "/pg/data, " + pool + "/pg/tblspc1]\n"
+                        + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata
+                        + "\n  os_user: postgres\n"
+                        + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: " + lab.archive()
+                        + "}\n"
+                        + "restore:\n  dataset_root: " + pool + "/restore\n  mount_root: " + mountRoot
+                        + "\n  port: 26432\n");
         Files.createDirectories(home.resolve("state"));
-        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString())).requireSuccess();
-        Files.writeString(config, Files.readString(config) + "audit:\n  log: " + lab.root().resolve("audit.jsonl") + "\n");
+        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
+                .requireSuccess();
+        Files.writeString(
+                config,
+                Files.readString(config) + "audit:\n  log: " + lab.root().resolve("audit.jsonl") + "\n");
 
-        standby = PostgresCluster.builder().dataDir(pgdata).initdb(false)
+        standby = PostgresCluster.builder()
+                .dataDir(pgdata)
+                .initdb(false)
                 .setting("restore_command", LAUNCHER + " --config " + config + " wal-fetch %f %p")
                 .setting("hot_standby", "on")
                 .build();
         standby.start();
         lab.switchAndWaitFor(standby);
         // Standby settings name the live standby; the config learns them now that it runs.
-        Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
-                "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace(
+                                "  os_user: postgres\n",
+                                "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: "
+                                        + standby.port() + ", user: postgres}\n"));
 
         ZpitrRun snap = zpitr("snapshot", "--label", "base");
         assertEquals(0, snap.code(), snap.err());
@@ -102,8 +139,12 @@ class RestoreIT {
         primary.psql("select pg_create_restore_point('before_102')");
         afterRow101Lsn = primary.psql("select pg_current_wal_lsn()");
         Thread.sleep(1100);
-        xidOfRow102 = Long.parseLong(primary.psql("begin; insert into t (id, note) values (102, 'x'); select txid_current(); commit;")
-                .lines().filter(l -> l.matches("\\d+")).findFirst().orElseThrow());
+        xidOfRow102 = Long.parseLong(
+                primary.psql("begin; insert into t (id, note) values (102, 'x'); select txid_current(); commit;")
+                        .lines()
+                        .filter(l -> l.matches("\\d+"))
+                        .findFirst()
+                        .orElseThrow());
         Thread.sleep(1100);
         primary.psql("insert into t (id, note) values (103, 'last')");
         lab.switchAndWaitFor(standby);
@@ -111,8 +152,9 @@ class RestoreIT {
 
     @AfterAll
     static void stop() throws IOException {
-        for (String n : List.of("rtime", "rlsn", "rxid", "rname", "rpause", "rbefore", "rbeyond", "rlatest", "rsnap",
-                "rexcl", "rimm")) {
+        for (String n : List.of(
+                "rtime", "rlsn", "rxid", "rname", "rpause", "rbefore", "rbeyond", "rlatest", "rsnap", "rexcl",
+                "rimm")) {
             zpitr("restore-drop", n);
         }
         RUNNER.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )"));
@@ -128,20 +170,43 @@ class RestoreIT {
 
     /** psql against a restored instance, as postgres on its own socket folder and port. */
     static String restoredSql(String name, String sql) throws Exception {
-        JsonNode all = new ObjectMapper().readTree(zpitr("restores", "--format", "json").out());
+        JsonNode all = new ObjectMapper()
+                .readTree(zpitr("restores", "--format", "json").out());
         for (JsonNode r : all) {
             if (r.get("name").asText().equals(name)) {
-                return RUNNER.run(Command.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-X", "-A",
-                        "-t", "-h", mountRoot.resolve(name).resolve("run").toString(), "-p", r.get("port").asText(), "-d",
-                        "postgres", "-c", sql)).requireSuccess().stdout().strip();
+                return RUNNER.run(Command.of(
+                                "runuser",
+                                "-u",
+                                "postgres",
+                                "--",
+                                "/usr/lib/postgresql/15/bin/psql",
+                                "-X",
+                                "-A",
+                                "-t",
+                                "-h",
+                                mountRoot.resolve(name).resolve("run").toString(),
+                                "-p",
+                                r.get("port").asText(),
+                                "-d",
+                                "postgres",
+                                "-c",
+                                sql))
+                        .requireSuccess()
+                        .stdout()
+                        .strip();
             }
         }
         throw new AssertionError("no restore " + name);
     }
 
     static void assertRows(String name, String expectedIds, String expectedTs) throws Exception {
-        assertEquals(expectedIds, restoredSql(name, "select string_agg(id::text, ',' order by id) from t where id > 100"));
-        assertEquals(expectedTs, restoredSql(name, "select coalesce(string_agg(id::text, ',' order by id), '') from ts_rows where id > 100"));
+        assertEquals(
+                expectedIds, restoredSql(name, "select string_agg(id::text, ',' order by id) from t where id > 100"));
+        assertEquals(
+                expectedTs,
+                restoredSql(
+                        name,
+                        "select coalesce(string_agg(id::text, ',' order by id), '') from ts_rows where id > 100"));
         assertEquals("100", restoredSql(name, "select count(*) from t where id <= 100"));
     }
 
@@ -158,11 +223,14 @@ class RestoreIT {
         assertTrue(log.contains("received promote request"), log);
         assertFalse(log.contains("checkpoint starting: end-of-recovery"), log);
         assertEquals("off", restoredSql("rtime", "show archive_mode"), "a drill never archives");
-        assertTrue(restoredSql("rtime", "select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'")
-                .startsWith(mountRoot.resolve("rtime").toString()), "the tablespace lives in the clone");
+        assertTrue(
+                restoredSql("rtime", "select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'")
+                        .startsWith(mountRoot.resolve("rtime").toString()),
+                "the tablespace lives in the clone");
         assertFalse(Files.isSymbolicLink(mountRoot.resolve("rtime/data/pgdata/pg_wal")), "pg_wal is the clone's own");
         try (Stream<Path> files = Files.list(lab.archive())) {
-            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".history")),
+            assertTrue(
+                    files.noneMatch(p -> p.getFileName().toString().endsWith(".history")),
                     "the promoted restore pushed no timeline history into the production archive");
         }
         // The live standby goes on replaying.
@@ -173,7 +241,9 @@ class RestoreIT {
         // which ended with it: nothing of the restore runs but its PostgreSQL.
         assertTrue(r.out().contains("WAL feed: prefetched "), r.out());
         assertNoProcessServes(mountRoot.resolve("rtime"));
-        assertFalse(log.contains("the database system is starting up"), "zpitr never connects before the clone is consistent");
+        assertFalse(
+                log.contains("the database system is starting up"),
+                "zpitr never connects before the clone is consistent");
         zpitr("restore-drop", "rtime").assertSucceeded();
         assertEquals(0, zpitr("restore-drop", "rtime").code(), "dropping twice is fine");
         assertFalse(Files.exists(mountRoot.resolve("rtime/data")));
@@ -185,8 +255,18 @@ class RestoreIT {
         ZpitrRun r = zpitr("restore", "--to-lsn", afterRow101Lsn, "--name", "rlsn", "--action", "shutdown");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("state:    shut down"), r.out());
-        RUNNER.run(Command.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "start", "-w", "-D",
-                mountRoot.resolve("rlsn/data/pgdata").toString(), "-l", mountRoot.resolve("rlsn/postgresql.log").toString()))
+        RUNNER.run(Command.of(
+                        "runuser",
+                        "-u",
+                        "postgres",
+                        "--",
+                        "/usr/lib/postgresql/15/bin/pg_ctl",
+                        "start",
+                        "-w",
+                        "-D",
+                        mountRoot.resolve("rlsn/data/pgdata").toString(),
+                        "-l",
+                        mountRoot.resolve("rlsn/postgresql.log").toString()))
                 .requireSuccess();
         assertRows("rlsn", "101", "101");
         zpitr("restore-drop", "rlsn").assertSucceeded();
@@ -205,7 +285,8 @@ class RestoreIT {
         ZpitrRun r = zpitr("restore", "--to-name", "before_102", "--name", "rname", "--action", "pause");
         assertEquals(0, r.code(), r.out() + r.err());
         assertRows("rname", "101", "101");
-        assertEquals("t", restoredSql("rname", "select pg_is_in_recovery()"), "paused at the target, still in recovery");
+        assertEquals(
+                "t", restoredSql("rname", "select pg_is_in_recovery()"), "paused at the target, still in recovery");
         ZpitrRun list = zpitr("restores");
         assertTrue(list.out().contains("rname") && list.out().contains("paused"), list.out());
         zpitr("restore-drop", "rname").assertSucceeded();
@@ -220,7 +301,8 @@ class RestoreIT {
         ZpitrRun dry = zpitr("restore", "--to-time", afterRow101Time, "--name", "rdry", "--dry-run");
         assertEquals(0, dry.code(), dry.err());
         assertTrue(dry.out().contains("dry run"), dry.out());
-        assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rdry"), "a dry run clones nothing");
+        assertFalse(
+                POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rdry"), "a dry run clones nothing");
     }
 
     @Test
@@ -229,9 +311,14 @@ class RestoreIT {
         ZpitrRun r = zpitr("restore", "--to-time", future, "--name", "rbeyond");
         assertEquals(3, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("replay ended before"), r.err());
-        assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rbeyond"), "its clones were destroyed");
+        assertFalse(
+                POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rbeyond"),
+                "its clones were destroyed");
         ZpitrRun audit = zpitr("audit", "--format", "json");
-        assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"restore\"") && l.contains("rbeyond") && l.contains("\"failed\"")),
+        assertTrue(
+                audit.out()
+                        .lines()
+                        .anyMatch(l -> l.contains("\"restore\"") && l.contains("rbeyond") && l.contains("\"failed\"")),
                 audit.out());
     }
 
@@ -240,7 +327,8 @@ class RestoreIT {
         List<String> left = ProcessHandle.allProcesses()
                 .filter(p -> p.info().commandLine().orElse("").contains(restoreMount.toString()))
                 .filter(p -> !p.info().commandLine().orElse("").contains("postgres"))
-                .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList();
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse(""))
+                .toList();
         assertEquals(List.of(), left, "processes serving " + restoreMount + " after the restore returned");
     }
 
@@ -266,12 +354,17 @@ class RestoreIT {
 
     @Test
     void restoresFromAChosenSnapshotJustBeforeTheTarget() throws Exception {
-        String set = new ObjectMapper().readTree(zpitr("list", "--format", "json").out()).get("snapshot_sets").get(0).get("id").asText();
-        ZpitrRun r = zpitr("restore", "--to-xid", Long.toString(xidOfRow102), "--exclusive", "--snapshot", set,
-                "--name", "rexcl");
+        String set = new ObjectMapper()
+                .readTree(zpitr("list", "--format", "json").out())
+                .get("snapshot_sets")
+                .get(0)
+                .get("id")
+                .asText();
+        ZpitrRun r = zpitr(
+                "restore", "--to-xid", Long.toString(xidOfRow102), "--exclusive", "--snapshot", set, "--name", "rexcl");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("snapshot: " + set), r.out());
-        assertRows("rexcl", "101", "101");  // stopped just before 102's commit
+        assertRows("rexcl", "101", "101"); // stopped just before 102's commit
         zpitr("restore-drop", "rexcl").assertSucceeded();
         ZpitrRun unknown = zpitr("restore", "--latest", "--snapshot", "zpitr-20000101T000000Z", "--name", "rsnap");
         assertEquals(3, unknown.code(), unknown.out() + unknown.err());
@@ -284,7 +377,9 @@ class RestoreIT {
         ZpitrRun r = zpitr("restore", "--immediate", "--name", "rimm");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("reached:  recovery stopping after reaching consistency"), r.out());
-        assertEquals("", restoredSql("rimm", "select coalesce(string_agg(id::text, ','), '') from t where id > 100"),
+        assertEquals(
+                "",
+                restoredSql("rimm", "select coalesce(string_agg(id::text, ','), '') from t where id > 100"),
                 "nothing written after the snapshot");
         assertEquals("100", restoredSql("rimm", "select count(*) from t where id <= 100"));
         assertEquals("f", restoredSql("rimm", "select pg_is_in_recovery()"));

@@ -1,4 +1,5 @@
-// A restore killed at a random point: nothing of it runs on, `restores` shows it interrupted, restore-drop and the next restore clean up.
+// A restore killed at a random point: nothing of it runs on, `restores` shows it interrupted, restore-drop and the next
+// restore clean up.
 package io.zpitr.appliance.restore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,11 +50,17 @@ class RestoreKillIT {
         try (StandbyOnZfs s = StandbyOnZfs.start(POOL, List.of())) {
             Path home = s.lab().root().resolve("zpitr");
             Path mountRoot = POOL.mountpoint().resolve("restore");
-            Path config = s.config(home, "zpitr", s.datasets(), "archive:\n  prefetch: 4\n  sources:\n"
-                    + "    - {name: nfs, type: local, path: " + s.lab().archive() + "}\n"
-                    + "restore:\n  dataset_root: " + POOL.name() + "/restore\n  mount_root: " + mountRoot + "\n  port: 26532\n");
+            Path config = s.config(
+                    home,
+                    "zpitr",
+                    s.datasets(),
+                    "archive:\n  prefetch: 4\n  sources:\n"
+                            + "    - {name: nfs, type: local, path: " + s.lab().archive() + "}\n"
+                            + "restore:\n  dataset_root: " + POOL.name() + "/restore\n  mount_root: " + mountRoot
+                            + "\n  port: 26532\n");
             Files.createDirectories(home.resolve("state"));
-            RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString())).requireSuccess();
+            RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
+                    .requireSuccess();
             try {
                 killAtRandomPoints(random, s, config, home, mountRoot);
             } finally {
@@ -65,14 +72,16 @@ class RestoreKillIT {
         }
     }
 
-    private void killAtRandomPoints(Random random, StandbyOnZfs s, Path config, Path home, Path mountRoot) throws Exception {
+    private void killAtRandomPoints(Random random, StandbyOnZfs s, Path config, Path home, Path mountRoot)
+            throws Exception {
         ZpitrRun.withConfig(config, "snapshot", "--label", "base").assertSucceeded();
         // WAL after the snapshot, so that a restore spends a while replaying.
         s.lab().switchSegments(6, 20_000);
         String rows = s.lab().primary().psql("select count(*) from t");
 
         long start = System.nanoTime();
-        ZpitrProcess whole = ZpitrProcess.start(config, home.resolve("rk0.out"), "restore", "--latest", "--name", "rk0");
+        ZpitrProcess whole =
+                ZpitrProcess.start(config, home.resolve("rk0.out"), "restore", "--latest", "--name", "rk0");
         assertEquals(0, whole.waitFor(RESTORE_LIMIT), whole.output());
         int wholeMillis = (int) ((System.nanoTime() - start) / 1_000_000);
         System.out.println("a whole restore took " + wholeMillis + " ms");
@@ -81,31 +90,43 @@ class RestoreKillIT {
 
         for (int round = 1; round <= 3; round++) {
             String name = "rk" + round;
-            ZpitrProcess restore = ZpitrProcess.start(config, home.resolve(name + ".out"), "restore", "--latest", "--name", name);
+            ZpitrProcess restore =
+                    ZpitrProcess.start(config, home.resolve(name + ".out"), "restore", "--latest", "--name", name);
             // Within the first three quarters: later restores run faster than the first (a warm cache).
             int delay = random.nextInt(wholeMillis * 3 / 4);
-            Thread.sleep(delay);  // the random point
+            Thread.sleep(delay); // the random point
             boolean wasRunning = restore.isAlive();
             restore.kill();
             List<String> printed = restore.output().lines().toList();
-            System.out.printf("round %d: killed restore %s %d ms after its start%s; its last line: %s%n", round, name, delay,
-                    wasRunning ? "" : " (it had ended already)", printed.isEmpty() ? "(none)" : printed.get(printed.size() - 1));
+            System.out.printf(
+                    "round %d: killed restore %s %d ms after its start%s; its last line: %s%n",
+                    round,
+                    name,
+                    delay,
+                    wasRunning ? "" : " (it had ended already)",
+                    printed.isEmpty() ? "(none)" : printed.get(printed.size() - 1));
 
             Path clone = mountRoot.resolve(name);
-            ZpitrProcess.await(() -> restoreProcesses(clone, config).isEmpty(), Duration.ofSeconds(60),
+            ZpitrProcess.await(
+                    () -> restoreProcesses(clone, config).isEmpty(),
+                    Duration.ofSeconds(60),
                     "no process of the killed restore (pg_ctl, zfs, runuser): " + restoreProcesses(clone, config));
 
             Optional<JsonNode> listed = restoreNamed(config, name);
             if (listed.isPresent() && wasRunning) {
                 String state = listed.get().get("state").asText();
-                assertTrue(state.equals("interrupted") || state.equals("running"), "restores shows " + name + " as " + state);
+                assertTrue(
+                        state.equals("interrupted") || state.equals("running"),
+                        "restores shows " + name + " as " + state);
             }
             if (round < 3 || !wasRunning) {
                 ZpitrRun drop = ZpitrRun.withConfig(config, "restore-drop", name);
                 assertEquals(0, drop.code(), drop.out() + drop.err());
-                ZpitrProcess.awaitNoneMentioning(clone.toString(), Duration.ofSeconds(20), "after restore-drop " + name);
+                ZpitrProcess.awaitNoneMentioning(
+                        clone.toString(), Duration.ofSeconds(20), "after restore-drop " + name);
                 assertEquals(Optional.empty(), restoreNamed(config, name));
-                assertFalse(POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("/" + name));
+                assertFalse(
+                        POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("/" + name));
             }
         }
 
@@ -135,11 +156,13 @@ class RestoreKillIT {
                     String line = ProcessTrees.commandLine(p);
                     return !line.contains(" wal-fetch ") && !line.contains(" wal-prefetch");
                 })
-                .map(p -> p.pid() + " " + ProcessTrees.commandLine(p)).toList();
+                .map(p -> p.pid() + " " + ProcessTrees.commandLine(p))
+                .toList();
     }
 
     private static Optional<JsonNode> restoreNamed(Path config, String name) throws Exception {
-        ZpitrRun list = ZpitrRun.withConfig(config, "restores", "--format", "json").assertSucceeded();
+        ZpitrRun list =
+                ZpitrRun.withConfig(config, "restores", "--format", "json").assertSucceeded();
         for (JsonNode r : new ObjectMapper().readTree(list.out())) {
             if (r.get("name").asText().equals(name)) {
                 return Optional.of(r);
@@ -150,8 +173,25 @@ class RestoreKillIT {
 
     private static String restoredSql(Path config, Path mountRoot, String name, String sql) throws Exception {
         JsonNode r = restoreNamed(config, name).orElseThrow(() -> new AssertionError("no restore " + name));
-        return RUNNER.run(Command.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-X", "-A", "-t",
-                "-h", mountRoot.resolve(name).resolve("run").toString(), "-p", r.get("port").asText(), "-d", "postgres",
-                "-c", sql)).requireSuccess().stdout().strip();
+        return RUNNER.run(Command.of(
+                        "runuser",
+                        "-u",
+                        "postgres",
+                        "--",
+                        "/usr/lib/postgresql/15/bin/psql",
+                        "-X",
+                        "-A",
+                        "-t",
+                        "-h",
+                        mountRoot.resolve(name).resolve("run").toString(),
+                        "-p",
+                        r.get("port").asText(),
+                        "-d",
+                        "postgres",
+                        "-c",
+                        sql))
+                .requireSuccess()
+                .stdout()
+                .strip();
     }
 }

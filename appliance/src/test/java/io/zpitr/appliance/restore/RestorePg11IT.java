@@ -63,30 +63,62 @@ class RestorePg11IT {
         POOL.zfs("create", pool + "/pg");
         POOL.zfs("create", pool + "/pg/data");
         Path pgdata = POOL.mountpoint().resolve("pg/data/pgdata");
-        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", POOL.mountpoint().resolve("pg").toString())).requireSuccess();
-        RUNNER.run(Command.of(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(), "-p",
-                Integer.toString(primary.port()), "-U", "postgres", "-D", pgdata.toString(), "-X", "none", "-c", "fast"))
-                .timeout(Duration.ofMinutes(3))).requireSuccess();
+        RUNNER.run(Command.of(
+                        "chown",
+                        "-R",
+                        "postgres:postgres",
+                        POOL.mountpoint().resolve("pg").toString()))
+                .requireSuccess();
+        RUNNER.run(Command.of(primary.asPostgres(
+                                "pg_basebackup",
+                                "-h",
+                                primary.socketDir().toString(),
+                                "-p",
+                                Integer.toString(primary.port()),
+                                "-U",
+                                "postgres",
+                                "-D",
+                                pgdata.toString(),
+                                "-X",
+                                "none",
+                                "-c",
+                                "fast"))
+                        .timeout(Duration.ofMinutes(3)))
+                .requireSuccess();
         assertEquals("11", Files.readString(pgdata.resolve("PG_VERSION")).strip());
 
         Path home = lab.root().resolve("zpitr");
         Files.createDirectories(home.resolve("state"));
         mountRoot = POOL.mountpoint().resolve("restore");
         config = home.resolve("zpitr.yaml");
-        Files.writeString(config, "timezone: UTC\nstate_dir: " + home.resolve("state") + "\n"
-                + "zfs:\n  datasets: [" + pool + "/pg/data]\n"
-                + "postgres:\n  bin_dir: " + pg11 + "\n  data_dir: " + pgdata + "\n  os_user: postgres\n"
-                + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: " + lab.archive() + "}\n"
-                + "restore:\n  dataset_root: " + pool + "/restore\n  mount_root: " + mountRoot + "\n  port: 26532\n"
-                + "audit:\n  log: " + lab.root().resolve("audit.jsonl") + "\n");
-        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString())).requireSuccess();
+        Files.writeString(
+                config,
+                "timezone: UTC\nstate_dir: " + home.resolve("state") + "\n"
+                        + "zfs:\n  datasets: [" + pool + "/pg/data]\n"
+                        + "postgres:\n  bin_dir: " + pg11 + "\n  data_dir: " + pgdata + "\n  os_user: postgres\n"
+                        + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: " + lab.archive()
+                        + "}\n"
+                        + "restore:\n  dataset_root: " + pool + "/restore\n  mount_root: " + mountRoot
+                        + "\n  port: 26532\n"
+                        + "audit:\n  log: " + lab.root().resolve("audit.jsonl") + "\n");
+        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
+                .requireSuccess();
 
         // PostgreSQL 11: standby_mode and restore_command live in recovery.conf (in postgresql.conf they are
         // unknown parameters, and the server refuses to start).
-        Files.writeString(pgdata.resolve("recovery.conf"), "standby_mode = 'on'\n"
-                + "restore_command = '" + LAUNCHER + " --config " + config + " wal-fetch %f %p'\n");
-        RUNNER.run(Command.of("chown", "postgres:postgres", pgdata.resolve("recovery.conf").toString())).requireSuccess();
-        standby = PostgresCluster.builder().binDir(pg11).dataDir(pgdata).initdb(false)
+        Files.writeString(
+                pgdata.resolve("recovery.conf"),
+                "standby_mode = 'on'\n" + "restore_command = '" + LAUNCHER + " --config " + config
+                        + " wal-fetch %f %p'\n");
+        RUNNER.run(Command.of(
+                        "chown",
+                        "postgres:postgres",
+                        pgdata.resolve("recovery.conf").toString()))
+                .requireSuccess();
+        standby = PostgresCluster.builder()
+                .binDir(pg11)
+                .dataDir(pgdata)
+                .initdb(false)
                 .setting("hot_standby", "on")
                 .build();
         standby.start();
@@ -94,8 +126,13 @@ class RestorePg11IT {
         assertEquals("t", standby.psql("select pg_is_in_recovery()"));
         assertTrue(standby.psql("select version()").startsWith("PostgreSQL 11.22"), standby.psql("select version()"));
         // The config learns the live standby now that it runs.
-        Files.writeString(config, Files.readString(config).replace("  os_user: postgres\n",
-                "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"));
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace(
+                                "  os_user: postgres\n",
+                                "  os_user: postgres\n  standby: {host: " + standby.socketDir() + ", port: "
+                                        + standby.port() + ", user: postgres}\n"));
 
         ZpitrRun snap = zpitr("snapshot", "--label", "pg11");
         assertEquals(0, snap.code(), snap.out() + snap.err());
@@ -108,7 +145,11 @@ class RestorePg11IT {
         afterRow101Lsn = primary.psql("select pg_current_wal_lsn()");
         Thread.sleep(1100);
         xidOfRow102 = Long.parseLong(primary.psql("begin; insert into t (id, note) values (102, 'after the target');"
-                + " select txid_current(); commit;").lines().filter(l -> l.matches("\\d+")).findFirst().orElseThrow());
+                        + " select txid_current(); commit;")
+                .lines()
+                .filter(l -> l.matches("\\d+"))
+                .findFirst()
+                .orElseThrow());
         lab.switchAndWaitFor(standby);
     }
 
@@ -134,12 +175,30 @@ class RestorePg11IT {
 
     /** psql against a restored instance, as postgres on its own socket folder and port. */
     static String restoredSql(String name, String sql) throws Exception {
-        JsonNode all = new ObjectMapper().readTree(zpitr("restores", "--format", "json").out());
+        JsonNode all = new ObjectMapper()
+                .readTree(zpitr("restores", "--format", "json").out());
         for (JsonNode r : all) {
             if (r.get("name").asText().equals(name)) {
-                return RUNNER.run(Command.of("runuser", "-u", "postgres", "--", pg11.resolve("psql").toString(), "-X", "-A",
-                        "-t", "-h", mountRoot.resolve(name).resolve("run").toString(), "-p", r.get("port").asText(), "-d",
-                        "postgres", "-c", sql)).requireSuccess().stdout().strip();
+                return RUNNER.run(Command.of(
+                                "runuser",
+                                "-u",
+                                "postgres",
+                                "--",
+                                pg11.resolve("psql").toString(),
+                                "-X",
+                                "-A",
+                                "-t",
+                                "-h",
+                                mountRoot.resolve(name).resolve("run").toString(),
+                                "-p",
+                                r.get("port").asText(),
+                                "-d",
+                                "postgres",
+                                "-c",
+                                sql))
+                        .requireSuccess()
+                        .stdout()
+                        .strip();
             }
         }
         throw new AssertionError("no restore " + name);
@@ -155,7 +214,8 @@ class RestorePg11IT {
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("reached:  recovery stopping before commit of transaction"), r.out());
         assertTrue(restoredSql("r11time", "show server_version_num").startsWith("11"), "a PostgreSQL 11 instance");
-        assertEquals("101", restoredSql("r11time", "select string_agg(id::text, ',' order by id) from t where id > 100"));
+        assertEquals(
+                "101", restoredSql("r11time", "select string_agg(id::text, ',' order by id) from t where id > 100"));
         assertEquals("100", restoredSql("r11time", "select count(*) from t where id <= 100"));
         assertEquals("f", restoredSql("r11time", "select pg_is_in_recovery()"), "promoted by default");
         assertEquals("off", restoredSql("r11time", "show archive_mode"), "a drill never archives");
@@ -166,8 +226,12 @@ class RestorePg11IT {
         assertFalse(Files.exists(pgdata.resolve("standby.signal")));
         assertFalse(Files.exists(pgdata.resolve("recovery.conf")), "consumed at promotion");
         String done = Files.readString(pgdata.resolve("recovery.done"));
-        assertTrue(done.contains("# written by zpitr restore") && done.contains("recovery_target_time = ")
-                && done.contains("recovery_target_action = 'pause'") && !done.contains("standby_mode"), done);
+        assertTrue(
+                done.contains("# written by zpitr restore")
+                        && done.contains("recovery_target_time = ")
+                        && done.contains("recovery_target_action = 'pause'")
+                        && !done.contains("standby_mode"),
+                done);
         String log = Files.readString(mountRoot.resolve("r11time/postgresql.log"));
         assertTrue(log.contains("starting point-in-time recovery to"), log);
 
@@ -183,11 +247,14 @@ class RestorePg11IT {
     void pausesAtTheTargetWithItsRecoveryConfInPlace() throws Exception {
         ZpitrRun r = zpitr("restore", "--to-time", afterRow101Time, "--name", "r11pause", "--action", "pause");
         assertEquals(0, r.code(), r.out() + r.err());
-        assertEquals("101", restoredSql("r11pause", "select string_agg(id::text, ',' order by id) from t where id > 100"));
-        assertEquals("t", restoredSql("r11pause", "select pg_is_in_recovery()"), "paused at the target, still in recovery");
+        assertEquals(
+                "101", restoredSql("r11pause", "select string_agg(id::text, ',' order by id) from t where id > 100"));
+        assertEquals(
+                "t", restoredSql("r11pause", "select pg_is_in_recovery()"), "paused at the target, still in recovery");
         assertEquals("t", restoredSql("r11pause", "select pg_is_wal_replay_paused()"));
         Path pgdata = clonedPgdata("r11pause");
-        assertTrue(Files.readString(pgdata.resolve("recovery.conf")).contains("recovery_target_time = "),
+        assertTrue(
+                Files.readString(pgdata.resolve("recovery.conf")).contains("recovery_target_time = "),
                 "recovery.conf, written by zpitr, drives the paused recovery");
         assertFalse(Files.exists(pgdata.resolve("recovery.signal")));
         ZpitrRun list = zpitr("restores");
@@ -199,14 +266,21 @@ class RestorePg11IT {
     @Test
     void restoresToAnLsnATransactionAndARestorePoint() throws Exception {
         for (String[] c : new String[][] {
-                {"r11lsn", "--to-lsn", afterRow101Lsn, "101"},
-                {"r11xid", "--to-xid", Long.toString(xidOfRow102), "101,102"},
-                {"r11name", "--to-name", "pg11_point", "101"}}) {
+            {"r11lsn", "--to-lsn", afterRow101Lsn, "101"},
+            {"r11xid", "--to-xid", Long.toString(xidOfRow102), "101,102"},
+            {"r11name", "--to-name", "pg11_point", "101"}
+        }) {
             ZpitrRun r = zpitr("restore", c[1], c[2], "--name", c[0]);
             assertEquals(0, r.code(), r.out() + r.err());
-            assertEquals(c[3], restoredSql(c[0], "select string_agg(id::text, ',' order by id) from t where id > 100"), c[1]);
+            assertEquals(
+                    c[3],
+                    restoredSql(c[0], "select string_agg(id::text, ',' order by id) from t where id > 100"),
+                    c[1]);
             assertEquals("f", restoredSql(c[0], "select pg_is_in_recovery()"), "promoted by default");
-            assertTrue(Files.readString(clonedPgdata(c[0]).resolve("recovery.done")).contains("recovery_target_"), c[1]);
+            assertTrue(
+                    Files.readString(clonedPgdata(c[0]).resolve("recovery.done"))
+                            .contains("recovery_target_"),
+                    c[1]);
             zpitr("restore-drop", c[0]).assertSucceeded();
         }
     }

@@ -23,9 +23,9 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.IntStream;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -38,7 +38,9 @@ class RetentionCalendarTest {
     private static final Duration HOUR = Duration.ofHours(1);
 
     private static long setsOn(List<RetentionCandidate> sets, ZoneId zone, String date) {
-        return sets.stream().filter(s -> s.created().atZone(zone).toLocalDate().equals(LocalDate.parse(date))).count();
+        return sets.stream()
+                .filter(s -> s.created().atZone(zone).toLocalDate().equals(LocalDate.parse(date)))
+                .count();
     }
 
     @Test
@@ -46,11 +48,14 @@ class RetentionCalendarTest {
         List<RetentionCandidate> sets = Series.every(HOUR, "2026-10-20T00:00:00Z", "2026-10-27T10:00:00Z");
         assertEquals(25, setsOn(sets, BERLIN, "2026-10-25"), "fixture: one set per real hour");
         List<RetentionDecision> d = Series.only(Rule.DAILY, 4).decide(sets, BERLIN, clockAt("2026-10-27T10:30:00Z"));
-        assertEquals(List.of("daily 2026-10-27", "daily 2026-10-26", "daily 2026-10-25", "daily 2026-10-24"),
+        assertEquals(
+                List.of("daily 2026-10-27", "daily 2026-10-26", "daily 2026-10-25", "daily 2026-10-24"),
                 texts(d, Rule.DAILY));
         // Each day's last set is its 23:00 local: CET (+1) from the 25th on, CEST (+2) before.
-        assertEquals(instants("2026-10-27T10:00:00Z", "2026-10-26T22:00:00Z", "2026-10-25T22:00:00Z",
-                "2026-10-24T21:00:00Z"), kept(d));
+        assertEquals(
+                instants(
+                        "2026-10-27T10:00:00Z", "2026-10-26T22:00:00Z", "2026-10-25T22:00:00Z", "2026-10-24T21:00:00Z"),
+                kept(d));
     }
 
     @Test
@@ -66,59 +71,103 @@ class RetentionCalendarTest {
         List<RetentionCandidate> sets = Series.every(HOUR, "2026-03-01T00:00:00Z", "2026-03-10T12:00:00Z");
         assertEquals(23, setsOn(sets, NEW_YORK, "2026-03-08"));
         List<RetentionDecision> d = Series.only(Rule.DAILY, 4).decide(sets, NEW_YORK, clockAt("2026-03-10T12:30:00Z"));
-        assertEquals(List.of("daily 2026-03-10", "daily 2026-03-09", "daily 2026-03-08", "daily 2026-03-07"),
+        assertEquals(
+                List.of("daily 2026-03-10", "daily 2026-03-09", "daily 2026-03-08", "daily 2026-03-07"),
                 texts(d, Rule.DAILY));
-        assertEquals(instants("2026-03-10T12:00:00Z", "2026-03-10T03:00:00Z", "2026-03-09T03:00:00Z",
-                "2026-03-08T04:00:00Z"), kept(d));
+        assertEquals(
+                instants(
+                        "2026-03-10T12:00:00Z", "2026-03-10T03:00:00Z", "2026-03-09T03:00:00Z", "2026-03-08T04:00:00Z"),
+                kept(d));
     }
 
     @Test
     void berlinsRepeatedAutumnHourIsTwoHourlyPeriods() {
-        List<RetentionCandidate> sets = Series.every(Duration.ofMinutes(20), "2026-10-24T21:00:00Z", "2026-10-25T03:40:00Z");
+        List<RetentionCandidate> sets =
+                Series.every(Duration.ofMinutes(20), "2026-10-24T21:00:00Z", "2026-10-25T03:40:00Z");
         List<RetentionDecision> d = Series.only(Rule.HOURLY, 6).decide(sets, BERLIN, clockAt("2026-10-25T03:50:00Z"));
-        assertEquals(List.of("hourly 2026-10-25T04:00+01:00", "hourly 2026-10-25T03:00+01:00",
-                "hourly 2026-10-25T02:00+01:00", "hourly 2026-10-25T02:00+02:00",
-                "hourly 2026-10-25T01:00+02:00", "hourly 2026-10-25T00:00+02:00"), texts(d, Rule.HOURLY));
-        assertEquals(instants("2026-10-25T03:40:00Z", "2026-10-25T02:40:00Z", "2026-10-25T01:40:00Z",
-                "2026-10-25T00:40:00Z", "2026-10-24T23:40:00Z", "2026-10-24T22:40:00Z"), kept(d));
+        assertEquals(
+                List.of(
+                        "hourly 2026-10-25T04:00+01:00",
+                        "hourly 2026-10-25T03:00+01:00",
+                        "hourly 2026-10-25T02:00+01:00",
+                        "hourly 2026-10-25T02:00+02:00",
+                        "hourly 2026-10-25T01:00+02:00",
+                        "hourly 2026-10-25T00:00+02:00"),
+                texts(d, Rule.HOURLY));
+        assertEquals(
+                instants(
+                        "2026-10-25T03:40:00Z",
+                        "2026-10-25T02:40:00Z",
+                        "2026-10-25T01:40:00Z",
+                        "2026-10-25T00:40:00Z",
+                        "2026-10-24T23:40:00Z",
+                        "2026-10-24T22:40:00Z"),
+                kept(d));
     }
 
     @Test
     void newYorksRepeatedAutumnHourIsTwoHourlyPeriods() {
-        List<RetentionCandidate> sets = Series.every(Duration.ofMinutes(20), "2026-11-01T02:00:00Z", "2026-11-01T08:40:00Z");
+        List<RetentionCandidate> sets =
+                Series.every(Duration.ofMinutes(20), "2026-11-01T02:00:00Z", "2026-11-01T08:40:00Z");
         List<RetentionDecision> d = Series.only(Rule.HOURLY, 5).decide(sets, NEW_YORK, clockAt("2026-11-01T08:50:00Z"));
-        assertEquals(List.of("hourly 2026-11-01T03:00-05:00", "hourly 2026-11-01T02:00-05:00",
-                "hourly 2026-11-01T01:00-05:00", "hourly 2026-11-01T01:00-04:00",
-                "hourly 2026-11-01T00:00-04:00"), texts(d, Rule.HOURLY));
-        assertEquals(instants("2026-11-01T08:40:00Z", "2026-11-01T07:40:00Z", "2026-11-01T06:40:00Z",
-                "2026-11-01T05:40:00Z", "2026-11-01T04:40:00Z"), kept(d));
+        assertEquals(
+                List.of(
+                        "hourly 2026-11-01T03:00-05:00",
+                        "hourly 2026-11-01T02:00-05:00",
+                        "hourly 2026-11-01T01:00-05:00",
+                        "hourly 2026-11-01T01:00-04:00",
+                        "hourly 2026-11-01T00:00-04:00"),
+                texts(d, Rule.HOURLY));
+        assertEquals(
+                instants(
+                        "2026-11-01T08:40:00Z",
+                        "2026-11-01T07:40:00Z",
+                        "2026-11-01T06:40:00Z",
+                        "2026-11-01T05:40:00Z",
+                        "2026-11-01T04:40:00Z"),
+                kept(d));
     }
 
     @Test
     void newYorksSkippedSpringHourIsNoPeriod() {
-        List<RetentionCandidate> sets = Series.every(Duration.ofMinutes(30), "2026-03-08T05:00:00Z", "2026-03-08T07:30:00Z");
+        List<RetentionCandidate> sets =
+                Series.every(Duration.ofMinutes(30), "2026-03-08T05:00:00Z", "2026-03-08T07:30:00Z");
         List<RetentionDecision> d = Series.only(Rule.HOURLY, 3).decide(sets, NEW_YORK, clockAt("2026-03-08T07:45:00Z"));
-        assertEquals(List.of("hourly 2026-03-08T03:00-04:00", "hourly 2026-03-08T01:00-05:00",
-                "hourly 2026-03-08T00:00-05:00"), texts(d, Rule.HOURLY));
+        assertEquals(
+                List.of(
+                        "hourly 2026-03-08T03:00-04:00",
+                        "hourly 2026-03-08T01:00-05:00",
+                        "hourly 2026-03-08T00:00-05:00"),
+                texts(d, Rule.HOURLY));
     }
 
     @Test
     void aHalfHourFallBackMakesAHalfHourPeriod() {
         // Lord Howe Island goes from +11:00 at 02:00 back to +10:30 at 01:30: 01:30-01:59 happens twice.
         ZoneId lordHowe = ZoneId.of("Australia/Lord_Howe");
-        List<RetentionDecision> d = Series.only(Rule.HOURLY, 3).decide(List.of(
-                set("2026-04-04T13:30:00Z"), set("2026-04-04T14:15:00Z"), set("2026-04-04T14:45:00Z"),
-                set("2026-04-04T15:15:00Z")), lordHowe, clockAt("2026-04-04T15:20:00Z"));
-        assertEquals(List.of("hourly 2026-04-05T01:00+10:30", "hourly 2026-04-05T01:00+11:00",
-                "hourly 2026-04-05T00:00+11:00"), texts(d, Rule.HOURLY));
+        List<RetentionDecision> d = Series.only(Rule.HOURLY, 3)
+                .decide(
+                        List.of(
+                                set("2026-04-04T13:30:00Z"),
+                                set("2026-04-04T14:15:00Z"),
+                                set("2026-04-04T14:45:00Z"),
+                                set("2026-04-04T15:15:00Z")),
+                        lordHowe,
+                        clockAt("2026-04-04T15:20:00Z"));
+        assertEquals(
+                List.of(
+                        "hourly 2026-04-05T01:00+10:30",
+                        "hourly 2026-04-05T01:00+11:00",
+                        "hourly 2026-04-05T00:00+11:00"),
+                texts(d, Rule.HOURLY));
         assertEquals(instants("2026-04-04T15:15:00Z", "2026-04-04T14:45:00Z", "2026-04-04T13:30:00Z"), kept(d));
     }
 
     @Test
     void weeksFollowTheZone() {
         // 15:30Z Sunday is 23:30 Sunday in Singapore; 16:30Z is already Monday 00:30 there, but still Sunday in UTC.
-        List<RetentionCandidate> sets = List.of(set("2026-11-22T16:30:00Z"), set("2026-11-22T15:30:00Z"),
-                set("2026-11-15T12:00:00Z"));
+        List<RetentionCandidate> sets =
+                List.of(set("2026-11-22T16:30:00Z"), set("2026-11-22T15:30:00Z"), set("2026-11-15T12:00:00Z"));
         Clock clock = clockAt("2026-11-22T17:00:00Z");
         RetentionPolicy weekly2 = Series.only(Rule.WEEKLY, 2);
         List<RetentionDecision> sg = weekly2.decide(sets, SINGAPORE, clock);
@@ -132,24 +181,37 @@ class RetentionCalendarTest {
     @Test
     void isoWeeksAcrossTheTurnOf2026And2027() {
         // 2026 has 53 ISO weeks: 2026-W53 runs from Monday 2026-12-28 to Sunday 2027-01-03.
-        List<RetentionCandidate> sets = Series.every(Duration.ofDays(1), "2026-12-01T12:00:00Z", "2027-01-20T12:00:00Z");
+        List<RetentionCandidate> sets =
+                Series.every(Duration.ofDays(1), "2026-12-01T12:00:00Z", "2027-01-20T12:00:00Z");
         List<RetentionDecision> d = Series.only(Rule.WEEKLY, 5).decide(sets, UTC, clockAt("2027-01-20T13:00:00Z"));
-        assertEquals(List.of("weekly 2027-W03", "weekly 2027-W02", "weekly 2027-W01", "weekly 2026-W53",
-                "weekly 2026-W52"), texts(d, Rule.WEEKLY));
-        assertEquals(instants("2027-01-20T12:00:00Z", "2027-01-17T12:00:00Z", "2027-01-10T12:00:00Z",
-                "2027-01-03T12:00:00Z", "2026-12-27T12:00:00Z"), kept(d));
+        assertEquals(
+                List.of("weekly 2027-W03", "weekly 2027-W02", "weekly 2027-W01", "weekly 2026-W53", "weekly 2026-W52"),
+                texts(d, Rule.WEEKLY));
+        assertEquals(
+                instants(
+                        "2027-01-20T12:00:00Z",
+                        "2027-01-17T12:00:00Z",
+                        "2027-01-10T12:00:00Z",
+                        "2027-01-03T12:00:00Z",
+                        "2026-12-27T12:00:00Z"),
+                kept(d));
     }
 
     @Test
     void theLastDaysOf2025AreIn2026W01ButYear2025() {
-        List<RetentionCandidate> sets = List.of(set("2025-12-27T12:00:00Z"), set("2025-12-28T12:00:00Z"),
-                set("2025-12-31T12:00:00Z"), set("2026-01-02T12:00:00Z"));
+        List<RetentionCandidate> sets = List.of(
+                set("2025-12-27T12:00:00Z"),
+                set("2025-12-28T12:00:00Z"),
+                set("2025-12-31T12:00:00Z"),
+                set("2026-01-02T12:00:00Z"));
         RetentionPolicy policy = new RetentionPolicy(Duration.ZERO, 0, 0, 2, 0, 2);
         List<RetentionDecision> d = policy.decide(sets, UTC, clockAt("2026-01-02T13:00:00Z"));
-        assertEquals(List.of("keep 2026-01-02T12:00:00Z (newest, weekly 2026-W01, yearly 2026)",
-                "keep 2025-12-31T12:00:00Z (yearly 2025)",
-                "keep 2025-12-28T12:00:00Z (weekly 2025-W52)",
-                "destroy 2025-12-27T12:00:00Z (not kept by any rule (age 6d 1h))"),
+        assertEquals(
+                List.of(
+                        "keep 2026-01-02T12:00:00Z (newest, weekly 2026-W01, yearly 2026)",
+                        "keep 2025-12-31T12:00:00Z (yearly 2025)",
+                        "keep 2025-12-28T12:00:00Z (weekly 2025-W52)",
+                        "destroy 2025-12-27T12:00:00Z (not kept by any rule (age 6d 1h))"),
                 d.stream().map(RetentionDecision::toString).toList());
     }
 
@@ -190,8 +252,14 @@ class RetentionCalendarTest {
         assertClass(d, Rule.MONTHLY, 12, newest, zone, CalendarPeriod.MONTH, k -> now.minusMonths(k));
         assertClass(d, Rule.YEARLY, 3, newest, zone, CalendarPeriod.YEAR, k -> now.minusYears(k));
         assertEquals(List.of("yearly 2026", "yearly 2025", "yearly 2024"), texts(d, Rule.YEARLY));
-        assertEquals(LocalDate.of(2025, 12, 31).plusDays(1).atStartOfDay(zone).toInstant().minus(HOUR),
-                keptBy(d, Rule.YEARLY).get(1), "2025 is kept by its last hour, local time");
+        assertEquals(
+                LocalDate.of(2025, 12, 31)
+                        .plusDays(1)
+                        .atStartOfDay(zone)
+                        .toInstant()
+                        .minus(HOUR),
+                keptBy(d, Rule.YEARLY).get(1),
+                "2025 is kept by its last hour, local time");
 
         // keep_within 24h, inclusive: the sets from 04:30Z yesterday on, 24 of them.
         assertEquals(24, keptBy(d, Rule.KEEP_WITHIN).size());
@@ -204,26 +272,37 @@ class RetentionCalendarTest {
         assertEquals(sets.size(), d.size());
     }
 
-    private static void assertClass(List<RetentionDecision> d, Rule rule, int count, Instant newest, ZoneId zone,
-                                    CalendarPeriod period, Function<Integer, ZonedDateTime> kBack) {
+    private static void assertClass(
+            List<RetentionDecision> d,
+            Rule rule,
+            int count,
+            Instant newest,
+            ZoneId zone,
+            CalendarPeriod period,
+            Function<Integer, ZonedDateTime> kBack) {
         List<Instant> kept = keptBy(d, rule);
         assertEquals(count, kept.size(), rule + " keeps exactly its count");
         assertEquals(newest, kept.get(0), rule + " keeps the newest set for the newest period");
         for (Instant at : kept.subList(1, kept.size())) {
-            assertTrue(!period.label(at, zone).equals(period.label(at.plus(HOUR), zone)),
+            assertTrue(
+                    !period.label(at, zone).equals(period.label(at.plus(HOUR), zone)),
                     rule + " keeps the last set of its period, not " + at.atZone(zone));
         }
-        Set<String> labels = kept.stream().map(at -> period.label(at, zone))
-                .collect(Collectors.toCollection(LinkedHashSet::new));
+        Set<String> labels =
+                kept.stream().map(at -> period.label(at, zone)).collect(Collectors.toCollection(LinkedHashSet::new));
         assertEquals(count, labels.size(), rule + " keeps one set per period");
         if (period != CalendarPeriod.HOUR) {
             // Hour periods are checked via the instants instead: with whole-hour offsets, one hourly set per period.
             List<String> expected = IntStream.range(0, count)
-                    .mapToObj(k -> period.label(kBack.apply(k))).toList();
+                    .mapToObj(k -> period.label(kBack.apply(k)))
+                    .toList();
             assertEquals(expected, List.copyOf(labels), rule + " keeps consecutive periods");
         } else {
-            assertEquals(IntStream.range(0, count)
-                    .mapToObj(k -> newest.minus(k, ChronoUnit.HOURS)).toList(), kept);
+            assertEquals(
+                    IntStream.range(0, count)
+                            .mapToObj(k -> newest.minus(k, ChronoUnit.HOURS))
+                            .toList(),
+                    kept);
         }
     }
 
@@ -232,27 +311,41 @@ class RetentionCalendarTest {
         // A set at some odd hours, with whole days and a whole week missing.
         List<RetentionCandidate> sets = List.of(
                 set("2026-11-03T07:13:00Z"),
-                set("2026-11-02T23:30:00Z"),   // 00:30 CET on the 3rd
-                set("2026-11-02T22:59:00Z"),   // 23:59 CET on the 2nd
+                set("2026-11-02T23:30:00Z"), // 00:30 CET on the 3rd
+                set("2026-11-02T22:59:00Z"), // 23:59 CET on the 2nd
                 set("2026-10-31T12:00:00Z"),
-                set("2026-10-25T01:30:00Z"),   // 02:30 CET, the second 02:30 of the 25th
-                set("2026-10-25T00:30:00Z"),   // 02:30 CEST, the first one
-                set("2026-10-24T22:30:00Z"),   // 00:30 CEST on the 25th
-                set("2026-10-09T10:00:00Z"),   // W41; W42 has no sets
-                set("2026-03-29T00:59:00Z"),   // 01:59 CET, just before spring forward
-                set("2026-03-29T01:00:00Z"));  // 03:00 CEST
+                set("2026-10-25T01:30:00Z"), // 02:30 CET, the second 02:30 of the 25th
+                set("2026-10-25T00:30:00Z"), // 02:30 CEST, the first one
+                set("2026-10-24T22:30:00Z"), // 00:30 CEST on the 25th
+                set("2026-10-09T10:00:00Z"), // W41; W42 has no sets
+                set("2026-03-29T00:59:00Z"), // 01:59 CET, just before spring forward
+                set("2026-03-29T01:00:00Z")); // 03:00 CEST
         RetentionPolicy policy = new RetentionPolicy(Duration.ZERO, 0, 4, 4, 0, 0);
         List<RetentionDecision> d = policy.decide(sets, BERLIN, clockAt("2026-11-03T08:00:00Z"));
-        assertEquals(List.of("daily 2026-11-03", "daily 2026-11-02", "daily 2026-10-31", "daily 2026-10-25"),
+        assertEquals(
+                List.of("daily 2026-11-03", "daily 2026-11-02", "daily 2026-10-31", "daily 2026-10-25"),
                 texts(d, Rule.DAILY));
-        assertEquals(instants("2026-11-03T07:13:00Z", "2026-11-02T22:59:00Z", "2026-10-31T12:00:00Z",
-                "2026-10-25T01:30:00Z"), keptBy(d, Rule.DAILY));
-        assertEquals(List.of("weekly 2026-W45", "weekly 2026-W44", "weekly 2026-W43", "weekly 2026-W41"),
+        assertEquals(
+                instants(
+                        "2026-11-03T07:13:00Z", "2026-11-02T22:59:00Z", "2026-10-31T12:00:00Z", "2026-10-25T01:30:00Z"),
+                keptBy(d, Rule.DAILY));
+        assertEquals(
+                List.of("weekly 2026-W45", "weekly 2026-W44", "weekly 2026-W43", "weekly 2026-W41"),
                 texts(d, Rule.WEEKLY));
-        assertEquals(instants("2026-11-03T07:13:00Z", "2026-10-31T12:00:00Z", "2026-10-25T01:30:00Z",
-                "2026-10-09T10:00:00Z"), keptBy(d, Rule.WEEKLY));
-        assertEquals(List.of("2026-11-03T07:13:00Z", "2026-11-02T22:59:00Z", "2026-10-31T12:00:00Z",
-                "2026-10-25T01:30:00Z", "2026-10-09T10:00:00Z"),
-                d.stream().filter(RetentionDecision::kept).map(RetentionDecision::id).toList());
+        assertEquals(
+                instants(
+                        "2026-11-03T07:13:00Z", "2026-10-31T12:00:00Z", "2026-10-25T01:30:00Z", "2026-10-09T10:00:00Z"),
+                keptBy(d, Rule.WEEKLY));
+        assertEquals(
+                List.of(
+                        "2026-11-03T07:13:00Z",
+                        "2026-11-02T22:59:00Z",
+                        "2026-10-31T12:00:00Z",
+                        "2026-10-25T01:30:00Z",
+                        "2026-10-09T10:00:00Z"),
+                d.stream()
+                        .filter(RetentionDecision::kept)
+                        .map(RetentionDecision::id)
+                        .toList());
     }
 }

@@ -33,16 +33,23 @@ import org.junit.jupiter.api.Test;
 class RetentionPropertiesTest {
     /** Cases per run; {@code -Dzpitr.retention.runs=100000} for a long hunt. */
     private static final int RUNS = Integer.getInteger("zpitr.retention.runs", 300);
-    private static final List<ZoneId> ZONES = List.of(ZoneId.of("UTC"), ZoneId.of("Asia/Singapore"),
-            ZoneId.of("Europe/Berlin"), ZoneId.of("America/New_York"), ZoneId.of("Australia/Lord_Howe"),
-            ZoneId.of("America/Sao_Paulo"), ZoneId.of("Asia/Kolkata"));
+
+    private static final List<ZoneId> ZONES = List.of(
+            ZoneId.of("UTC"),
+            ZoneId.of("Asia/Singapore"),
+            ZoneId.of("Europe/Berlin"),
+            ZoneId.of("America/New_York"),
+            ZoneId.of("Australia/Lord_Howe"),
+            ZoneId.of("America/Sao_Paulo"),
+            ZoneId.of("Asia/Kolkata"));
     private static final List<Rule> CLASSES = List.of(Rule.HOURLY, Rule.DAILY, Rule.WEEKLY, Rule.MONTHLY, Rule.YEARLY);
 
     /** One random case; the seed in every message reproduces it. */
     private record Case(long seed, RetentionPolicy policy, ZoneId zone, Clock clock, List<RetentionCandidate> sets) {
         @Override
         public String toString() {
-            return "seed " + seed + ", " + policy + ", " + zone + ", now " + clock.instant() + ", " + sets.size() + " sets";
+            return "seed " + seed + ", " + policy + ", " + zone + ", now " + clock.instant() + ", " + sets.size()
+                    + " sets";
         }
     }
 
@@ -61,9 +68,16 @@ class RetentionPropertiesTest {
     /** One decision per set, newest first; reasons in rule order; a destroyed set has only NOT_KEPT. */
     private static void checkShape(Case c, List<RetentionDecision> d) {
         assertEquals(c.sets().size(), d.size(), c.toString());
-        assertEquals(new HashSet<>(c.sets()), d.stream().map(RetentionDecision::set).collect(Collectors.toSet()), c.toString());
+        assertEquals(
+                new HashSet<>(c.sets()),
+                d.stream().map(RetentionDecision::set).collect(Collectors.toSet()),
+                c.toString());
         for (int i = 1; i < d.size(); i++) {
-            assertTrue(RetentionPolicy.NEWEST_FIRST.compare(d.get(i - 1).set(), d.get(i).set()) < 0, c.toString());
+            assertTrue(
+                    RetentionPolicy.NEWEST_FIRST.compare(
+                                    d.get(i - 1).set(), d.get(i).set())
+                            < 0,
+                    c.toString());
         }
         for (RetentionDecision x : d) {
             List<Rule> rules = x.reasons().stream().map(RetentionReason::rule).toList();
@@ -86,7 +100,8 @@ class RetentionPropertiesTest {
             assertEquals(s.held(), x.has(Rule.HELD), c + " " + x);
             assertEquals(s.hasClones(), x.has(Rule.HAS_CLONES), c + " " + x);
             assertEquals(s.created().isAfter(now), x.has(Rule.IN_FUTURE), c + " " + x);
-            boolean within = !s.created().isAfter(now) && !c.policy().keepWithin().isZero()
+            boolean within = !s.created().isAfter(now)
+                    && !c.policy().keepWithin().isZero()
                     && !s.created().isBefore(now.minus(c.policy().keepWithin()));
             assertEquals(within, x.has(Rule.KEEP_WITHIN), c + " " + x);
             if (s.held() || s.hasClones() || s.created().isAfter(now) || within) {
@@ -94,10 +109,14 @@ class RetentionPropertiesTest {
             }
         }
         if (newest.created().isAfter(now)) {
-            List<RetentionDecision> newestPast = d.stream().filter(x -> x.has(Rule.NEWEST_PAST)).toList();
-            Set<RetentionCandidate> past = c.sets().stream().filter(s -> !s.created().isAfter(now)).collect(Collectors.toSet());
-            assertEquals(past.isEmpty() ? List.of() : List.of(Collections.min(past, RetentionPolicy.NEWEST_FIRST)),
-                    newestPast.stream().map(RetentionDecision::set).toList(), c.toString());
+            List<RetentionDecision> newestPast =
+                    d.stream().filter(x -> x.has(Rule.NEWEST_PAST)).toList();
+            Set<RetentionCandidate> past =
+                    c.sets().stream().filter(s -> !s.created().isAfter(now)).collect(Collectors.toSet());
+            assertEquals(
+                    past.isEmpty() ? List.of() : List.of(Collections.min(past, RetentionPolicy.NEWEST_FIRST)),
+                    newestPast.stream().map(RetentionDecision::set).toList(),
+                    c.toString());
         } else {
             assertFalse(d.stream().anyMatch(x -> x.has(Rule.NEWEST_PAST)), c.toString());
         }
@@ -109,20 +128,25 @@ class RetentionPropertiesTest {
      */
     private static void checkClasses(Case c, List<RetentionDecision> d) {
         Instant now = c.clock().instant();
-        List<RetentionCandidate> past = c.sets().stream().filter(s -> !s.created().isAfter(now)).toList();
+        List<RetentionCandidate> past =
+                c.sets().stream().filter(s -> !s.created().isAfter(now)).toList();
         for (Rule rule : CLASSES) {
             int n = count(c.policy(), rule);
-            Set<RetentionCandidate> keptByRule = d.stream().filter(x -> x.has(rule)).map(RetentionDecision::set)
+            Set<RetentionCandidate> keptByRule = d.stream()
+                    .filter(x -> x.has(rule))
+                    .map(RetentionDecision::set)
                     .collect(Collectors.toSet());
             assertTrue(keptByRule.size() <= n, c + ": " + rule + " keeps " + keptByRule.size() + " > " + n);
             Function<Instant, Object> key = periodKey(rule, c.zone());
             Map<Object, RetentionCandidate> newestOfPeriod = new HashMap<>();
             for (RetentionCandidate s : past) {
-                newestOfPeriod.merge(key.apply(s.created()), s,
-                        (a, b) -> RetentionPolicy.NEWEST_FIRST.compare(a, b) <= 0 ? a : b);
+                newestOfPeriod.merge(
+                        key.apply(s.created()), s, (a, b) -> RetentionPolicy.NEWEST_FIRST.compare(a, b) <= 0 ? a : b);
             }
-            Set<RetentionCandidate> expected = newestOfPeriod.values().stream().sorted(RetentionPolicy.NEWEST_FIRST)
-                    .limit(n).collect(Collectors.toSet());
+            Set<RetentionCandidate> expected = newestOfPeriod.values().stream()
+                    .sorted(RetentionPolicy.NEWEST_FIRST)
+                    .limit(n)
+                    .collect(Collectors.toSet());
             assertEquals(expected, keptByRule, c + ": " + rule);
         }
     }
@@ -186,9 +210,9 @@ class RetentionPropertiesTest {
         for (int i = 0; i < n; i++) {
             Instant created;
             if (!sets.isEmpty() && r.nextInt(20) == 0) {
-                created = sets.get(r.nextInt(sets.size())).created();     // same instant, another id
+                created = sets.get(r.nextInt(sets.size())).created(); // same instant, another id
             } else if (r.nextInt(25) == 0) {
-                created = now.plusSeconds(1 + r.nextInt(30 * 86_400));     // clock skew
+                created = now.plusSeconds(1 + r.nextInt(30 * 86_400)); // clock skew
             } else if (r.nextInt(50) == 0) {
                 created = now;
             } else if (regular) {
@@ -200,8 +224,8 @@ class RetentionPropertiesTest {
             sets.add(new RetentionCandidate("s" + i, created, r.nextInt(10) == 0, r.nextInt(20) == 0));
         }
         Duration keepWithin = r.nextInt(3) == 0 ? Duration.ZERO : Duration.ofMinutes(1 + r.nextInt(4 * 24 * 60));
-        RetentionPolicy policy = new RetentionPolicy(keepWithin, randomCount(r), randomCount(r), randomCount(r),
-                randomCount(r), randomCount(r));
+        RetentionPolicy policy = new RetentionPolicy(
+                keepWithin, randomCount(r), randomCount(r), randomCount(r), randomCount(r), randomCount(r));
         return new Case(seed, policy, zone, Clock.fixed(now, ZoneOffset.UTC), sets);
     }
 
@@ -212,10 +236,14 @@ class RetentionPropertiesTest {
     @Test
     void theOracleWeeksAgreeWithIsoWeekLabels() {
         // Guards the oracle itself: Monday-start weeks are ISO weeks, across a 53-week year.
-        for (LocalDate day = LocalDate.of(2025, 12, 20); day.isBefore(LocalDate.of(2027, 1, 20)); day = day.plusDays(1)) {
+        for (LocalDate day = LocalDate.of(2025, 12, 20);
+                day.isBefore(LocalDate.of(2027, 1, 20));
+                day = day.plusDays(1)) {
             LocalDate monday = day.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY));
-            assertEquals(CalendarPeriod.WEEK.label(monday.atStartOfDay(ZoneOffset.UTC)),
-                    CalendarPeriod.WEEK.label(day.atStartOfDay(ZoneOffset.UTC)), day.toString());
+            assertEquals(
+                    CalendarPeriod.WEEK.label(monday.atStartOfDay(ZoneOffset.UTC)),
+                    CalendarPeriod.WEEK.label(day.atStartOfDay(ZoneOffset.UTC)),
+                    day.toString());
         }
     }
 }

@@ -11,8 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 
 final class Series {
-    private Series() {
-    }
+    private Series() {}
 
     static Instant t(String iso) {
         return Instant.parse(iso);
@@ -36,7 +35,8 @@ final class Series {
     }
 
     static RetentionPolicy only(Rule rule, int count) {
-        return new RetentionPolicy(Duration.ZERO,
+        return new RetentionPolicy(
+                Duration.ZERO,
                 rule == Rule.HOURLY ? count : 0,
                 rule == Rule.DAILY ? count : 0,
                 rule == Rule.WEEKLY ? count : 0,
@@ -46,17 +46,26 @@ final class Series {
 
     /** The creation times of the sets {@code rule} keeps, newest first. */
     static List<Instant> keptBy(List<RetentionDecision> decisions, Rule rule) {
-        return decisions.stream().filter(d -> d.has(rule)).map(RetentionDecision::created).toList();
+        return decisions.stream()
+                .filter(d -> d.has(rule))
+                .map(RetentionDecision::created)
+                .toList();
     }
 
     /** The texts of {@code rule}'s reasons, newest set first. */
     static List<String> texts(List<RetentionDecision> decisions, Rule rule) {
-        return decisions.stream().flatMap(d -> d.reasons().stream())
-                .filter(r -> r.rule() == rule).map(RetentionReason::text).toList();
+        return decisions.stream()
+                .flatMap(d -> d.reasons().stream())
+                .filter(r -> r.rule() == rule)
+                .map(RetentionReason::text)
+                .toList();
     }
 
     static List<Instant> kept(List<RetentionDecision> decisions) {
-        return decisions.stream().filter(RetentionDecision::kept).map(RetentionDecision::created).toList();
+        return decisions.stream()
+                .filter(RetentionDecision::kept)
+                .map(RetentionDecision::created)
+                .toList();
     }
 
     static List<Instant> instants(String... iso) {

@@ -22,25 +22,39 @@ class ScheduleTest {
     void fiveFieldCronRunsInTheConfiguredZone() {
         Schedule s = Schedule.parse("1 4 * * *", SG);
         assertEquals("0 1 4 * * ?", s.quartz());
-        assertEquals(at("2026-11-21T04:01:00", SG), s.nextAfter(at("2026-11-20T04:01:00", SG)).orElseThrow());
+        assertEquals(
+                at("2026-11-21T04:01:00", SG),
+                s.nextAfter(at("2026-11-20T04:01:00", SG)).orElseThrow());
     }
 
     @Test
     void dayOfWeekNumbersFollowCron() {
         Schedule sunday = Schedule.parse("30 2 * * 0", SG);
         // 2026-11-22 is a Sunday.
-        assertEquals(at("2026-11-22T02:30:00", SG), sunday.nextAfter(at("2026-11-21T12:00:00", SG)).orElseThrow());
-        assertEquals(sunday.nextAfter(at("2026-11-21T12:00:00", SG)), Schedule.parse("30 2 * * 7", SG).nextAfter(at("2026-11-21T12:00:00", SG)));
+        assertEquals(
+                at("2026-11-22T02:30:00", SG),
+                sunday.nextAfter(at("2026-11-21T12:00:00", SG)).orElseThrow());
+        assertEquals(
+                sunday.nextAfter(at("2026-11-21T12:00:00", SG)),
+                Schedule.parse("30 2 * * 7", SG).nextAfter(at("2026-11-21T12:00:00", SG)));
         Schedule weekdays = Schedule.parse("0 9 * * 1-5", SG);
-        assertEquals(at("2026-11-23T09:00:00", SG), weekdays.nextAfter(at("2026-11-21T12:00:00", SG)).orElseThrow());
+        assertEquals(
+                at("2026-11-23T09:00:00", SG),
+                weekdays.nextAfter(at("2026-11-21T12:00:00", SG)).orElseThrow());
         assertEquals("0 */15 * ? * 2-6", Schedule.parse("*/15 * * * 1-5", SG).quartz());
-        assertEquals(at("2026-11-22T02:30:00", SG), Schedule.parse("30 2 * * SUN", SG).nextAfter(at("2026-11-21T12:00:00", SG)).orElseThrow());
+        assertEquals(
+                at("2026-11-22T02:30:00", SG),
+                Schedule.parse("30 2 * * SUN", SG)
+                        .nextAfter(at("2026-11-21T12:00:00", SG))
+                        .orElseThrow());
     }
 
     @Test
     void quartzExpressionsPassThrough() {
         Schedule s = Schedule.parse("0 1 4 * * ?", SG);
-        assertEquals(at("2026-11-21T04:01:00", SG), s.nextAfter(at("2026-11-20T05:00:00", SG)).orElseThrow());
+        assertEquals(
+                at("2026-11-21T04:01:00", SG),
+                s.nextAfter(at("2026-11-20T05:00:00", SG)).orElseThrow());
     }
 
     @Test
@@ -60,7 +74,8 @@ class ScheduleTest {
 
     @Test
     void badSchedulesAreRefused() {
-        for (String bad : new String[] {"", "1 4 * *", "61 4 * * *", "1 4 * * 9", "1 4 1 * 1", "a b c d e", "1 2 3 4 5 6 7 8"}) {
+        for (String bad :
+                new String[] {"", "1 4 * *", "61 4 * * *", "1 4 * * 9", "1 4 1 * 1", "a b c d e", "1 2 3 4 5 6 7 8"}) {
             assertThrows(IllegalArgumentException.class, () -> Schedule.parse(bad, SG), bad);
         }
     }

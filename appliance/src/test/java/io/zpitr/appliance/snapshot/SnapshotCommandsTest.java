@@ -49,24 +49,49 @@ class SnapshotCommandsTest {
         POOL.zfs("create", POOL.name() + "/pg/data");
         POOL.zfs("create", POOL.name() + "/pg/tblspc1");
         Path pgdata = POOL.mountpoint().resolve("pg/data/pgdata");
-        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", POOL.mountpoint().resolve("pg").toString())).requireSuccess();
-        RUNNER.run(Command.of(lab.primary().asPostgres("pg_basebackup", "-h", lab.primary().socketDir().toString(),
-                "-p", Integer.toString(lab.primary().port()), "-U", "postgres", "-D", pgdata.toString(), "-X", "stream",
-                "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
+        RUNNER.run(Command.of(
+                        "chown",
+                        "-R",
+                        "postgres:postgres",
+                        POOL.mountpoint().resolve("pg").toString()))
+                .requireSuccess();
+        RUNNER.run(Command.of(lab.primary()
+                                .asPostgres(
+                                        "pg_basebackup",
+                                        "-h",
+                                        lab.primary().socketDir().toString(),
+                                        "-p",
+                                        Integer.toString(lab.primary().port()),
+                                        "-U",
+                                        "postgres",
+                                        "-D",
+                                        pgdata.toString(),
+                                        "-X",
+                                        "stream",
+                                        "-c",
+                                        "fast"))
+                        .timeout(Duration.ofMinutes(3)))
+                .requireSuccess();
         Files.createFile(pgdata.resolve("standby.signal"));
-        standby = PostgresCluster.builder().dataDir(pgdata).initdb(false)
+        standby = PostgresCluster.builder()
+                .dataDir(pgdata)
+                .initdb(false)
                 .setting("restore_command", "cp " + lab.archive() + "/%f %p")
                 .setting("hot_standby", "on")
-                .build().start();
+                .build()
+                .start();
         lab.switchSegments(2, 500);
         waitUntilReplayed();
         config = Files.createTempDirectory("zpitr-snapcfg").resolve("zpitr.yaml");
-        Files.writeString(config, "timezone: Asia/Singapore\n"
-                + "state_dir: " + config.getParent().resolve("state") + "\n"
-                + "zfs:\n  datasets: [" + POOL.name() + "/pg/data, " + POOL.name() + "/pg/tblspc1]\n"
-                + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n"
-                + "  standby: {host: " + standby.socketDir() + ", port: " + standby.port() + ", user: postgres}\n"
-                + "retention: {keep_within: 0s, hourly: 0, daily: 1, weekly: 0, monthly: 0, yearly: 0}\n");
+        Files.writeString(
+                config,
+                "timezone: Asia/Singapore\n"
+                        + "state_dir: " + config.getParent().resolve("state") + "\n"
+                        + "zfs:\n  datasets: [" + POOL.name() + "/pg/data, " + POOL.name() + "/pg/tblspc1]\n"
+                        + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n"
+                        + "  standby: {host: " + standby.socketDir() + ", port: " + standby.port()
+                        + ", user: postgres}\n"
+                        + "retention: {keep_within: 0s, hourly: 0, daily: 1, weekly: 0, monthly: 0, yearly: 0}\n");
     }
 
     static void waitUntilReplayed() throws InterruptedException {
@@ -106,9 +131,11 @@ class SnapshotCommandsTest {
         takenId = r.lastLine();
         assertTrue(takenId.matches("zpitr-\\d{8}T\\d{6}Z-nightly"), takenId);
         // Nothing moves on the primary: the standby still reports the position recorded.
-        String[] now = standby.psql("select (c).timeline_id || ' ' || (c).redo_lsn || ' ' || pg_last_wal_replay_lsn() || ' '"
-                + " || (select system_identifier from pg_control_system()) || ' ' || current_setting('server_version_num')"
-                + " from (select pg_control_checkpoint() c) s").split(" ");
+        String[] now = standby.psql(
+                        "select (c).timeline_id || ' ' || (c).redo_lsn || ' ' || pg_last_wal_replay_lsn() || ' '"
+                                + " || (select system_identifier from pg_control_system()) || ' ' || current_setting('server_version_num')"
+                                + " from (select pg_control_checkpoint() c) s")
+                .split(" ");
         String data = POOL.name() + "/pg/data@" + takenId;
         String tblspc = POOL.name() + "/pg/tblspc1@" + takenId;
         assertEquals(now[0], zfsGet("zpitr:timeline", data));
@@ -117,9 +144,11 @@ class SnapshotCommandsTest {
         assertEquals(now[3], zfsGet("zpitr:system_id", data));
         assertEquals(now[4], zfsGet("zpitr:pg_version", data));
         assertEquals("standby", zfsGet("zpitr:pg_source", data));
-        assertEquals(OffsetDateTime.parse(zfsGet("zpitr:replay_time", data)).toInstant(),
+        assertEquals(
+                OffsetDateTime.parse(zfsGet("zpitr:replay_time", data)).toInstant(),
                 OffsetDateTime.parse(standby.psql("select to_char(pg_last_xact_replay_timestamp() at time zone 'UTC',"
-                        + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")).toInstant());
+                                + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"))
+                        .toInstant());
         assertEquals("atomic", zfsGet("zpitr:atomicity", data));
         assertEquals(now[1], zfsGet("zpitr:redo_lsn", tblspc), "every snapshot of the set carries the metadata");
         assertTrue(r.out().contains("atomic (recursive snapshot of " + POOL.name() + "/pg)"), r.out());
@@ -139,9 +168,14 @@ class SnapshotCommandsTest {
         JsonNode doc = new ObjectMapper().readTree(json.out());
         JsonNode set = doc.get("snapshot_sets").get(0);
         assertEquals(takenId, set.get("id").asText());
-        assertEquals(List.of(POOL.name() + "/pg/data", POOL.name() + "/pg/tblspc1"),
-                List.of(set.get("datasets").get(0).asText(), set.get("datasets").get(1).asText()));
-        assertEquals(zfsGet("zpitr:redo_lsn", POOL.name() + "/pg/data@" + takenId), set.get("redo_lsn").asText());
+        assertEquals(
+                List.of(POOL.name() + "/pg/data", POOL.name() + "/pg/tblspc1"),
+                List.of(
+                        set.get("datasets").get(0).asText(),
+                        set.get("datasets").get(1).asText()));
+        assertEquals(
+                zfsGet("zpitr:redo_lsn", POOL.name() + "/pg/data@" + takenId),
+                set.get("redo_lsn").asText());
         assertTrue(set.get("atomic").asBoolean());
         assertNotNull(doc.get("recoverable_window").get("earliest").asText());
 
@@ -149,9 +183,19 @@ class SnapshotCommandsTest {
         assertEquals(2, csv.out().lines().count(), csv.out());
         assertTrue(csv.out().lines().skip(1).findFirst().orElseThrow().startsWith(takenId + ","), csv.out());
 
-        assertEquals(1, zpitr("list", "--format", "csv", "--until", "2000-01-01 00:00:00").out().lines().count(),
+        assertEquals(
+                1,
+                zpitr("list", "--format", "csv", "--until", "2000-01-01 00:00:00")
+                        .out()
+                        .lines()
+                        .count(),
                 "--until filters by creation (local time in the configured zone)");
-        assertEquals(2, zpitr("list", "--format", "csv", "--since", "2000-01-01T00:00:00Z").out().lines().count());
+        assertEquals(
+                2,
+                zpitr("list", "--format", "csv", "--since", "2000-01-01T00:00:00Z")
+                        .out()
+                        .lines()
+                        .count());
         ZpitrRun bad = zpitr("list", "--since", "2026-02-30 10:00:00");
         assertEquals(2, bad.code(), bad.err());
     }
@@ -165,7 +209,9 @@ class SnapshotCommandsTest {
         assertEquals("1", zfsGet("userrefs", POOL.name() + "/pg/data@" + takenId));
         assertEquals("1", zfsGet("userrefs", POOL.name() + "/pg/tblspc1@" + takenId));
         assertTrue(zpitr("list").out().contains("legal-2026"));
-        assertFalse(RUNNER.run(Command.of("zfs", "destroy", POOL.name() + "/pg/tblspc1@" + takenId)).succeeded(),
+        assertFalse(
+                RUNNER.run(Command.of("zfs", "destroy", POOL.name() + "/pg/tblspc1@" + takenId))
+                        .succeeded(),
                 "ZFS itself refuses to destroy a held snapshot");
 
         assertEquals(0, zpitr("release", takenId, "--tag", "legal-2026").code());
@@ -185,15 +231,22 @@ class SnapshotCommandsTest {
     void withTheStandbyDownTheMetadataComesFromPgControldata() throws Exception {
         standby.stop();
         try {
-            Thread.sleep(1100);  // a new second: snapshot names have one-second resolution
+            Thread.sleep(1100); // a new second: snapshot names have one-second resolution
             ZpitrRun r = zpitr("snapshot", "--hold", "keep");
             assertEquals(0, r.code(), r.out() + r.err());
             String id = r.lastLine();
             String data = POOL.name() + "/pg/data@" + id;
             assertEquals("pg_controldata", zfsGet("zpitr:pg_source", data));
-            String controldata = RUNNER.run(Command.of("/usr/lib/postgresql/15/bin/pg_controldata", "-D",
-                    standby.dataDir().toString()).environment(java.util.Map.of("LC_ALL", "C"))).requireSuccess().stdout();
-            assertTrue(controldata.contains("Latest checkpoint's REDO location:    " + zfsGet("zpitr:redo_lsn", data)), controldata);
+            String controldata = RUNNER.run(Command.of(
+                                    "/usr/lib/postgresql/15/bin/pg_controldata",
+                                    "-D",
+                                    standby.dataDir().toString())
+                            .environment(java.util.Map.of("LC_ALL", "C")))
+                    .requireSuccess()
+                    .stdout();
+            assertTrue(
+                    controldata.contains("Latest checkpoint's REDO location:    " + zfsGet("zpitr:redo_lsn", data)),
+                    controldata);
             assertEquals("150000", zfsGet("zpitr:pg_version", data).substring(0, 2) + "0000");
             assertEquals("1", zfsGet("userrefs", data), "--hold held the new set");
             assertEquals(0, zpitr("release", id, "--tag", "keep").code());
@@ -239,9 +292,11 @@ class SnapshotCommandsTest {
 
         ZpitrRun audit = zpitr("audit", "--format", "json");
         assertEquals(0, audit.code(), audit.err());
-        assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"prune_destroy\"") && l.contains(takenId)), audit.out());
+        assertTrue(
+                audit.out().lines().anyMatch(l -> l.contains("\"prune_destroy\"") && l.contains(takenId)), audit.out());
         assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"hold\"") && l.contains("audit-q4")), audit.out());
-        assertTrue(audit.out().lines().anyMatch(l -> l.contains("\"snapshot\"") && l.contains(ids.get(2))), audit.out());
+        assertTrue(
+                audit.out().lines().anyMatch(l -> l.contains("\"snapshot\"") && l.contains(ids.get(2))), audit.out());
         ZpitrRun verify = zpitr("audit", "--verify");
         assertEquals(0, verify.code(), verify.out() + verify.err());
         assertTrue(verify.out().contains("intact"), verify.out());
@@ -252,11 +307,16 @@ class SnapshotCommandsTest {
     void theMetricsTextFileShowsWhatIsRetained() throws Exception {
         io.zpitr.appliance.Appliance appliance = new io.zpitr.appliance.Appliance(
                 io.zpitr.appliance.config.ConfigLoader.load(config), RUNNER, java.time.Clock.systemUTC());
-        new io.zpitr.appliance.wal.WalFetchCounters(appliance.settings().walFetchCounters(),
-                appliance.settings().archive().spoolDir()).count("host25", "ok");
+        new io.zpitr.appliance.wal.WalFetchCounters(
+                        appliance.settings().walFetchCounters(),
+                        appliance.settings().archive().spoolDir())
+                .count("host25", "ok");
         new io.zpitr.appliance.daemon.MetricsTextFile(appliance).write();
         String text = Files.readString(appliance.settings().metricsFile());
-        int sets = new ObjectMapper().readTree(zpitr("list", "--format", "json").out()).get("snapshot_sets").size();
+        int sets = new ObjectMapper()
+                .readTree(zpitr("list", "--format", "json").out())
+                .get("snapshot_sets")
+                .size();
         assertTrue(text.contains("\nzpitr_snapshot_sets " + sets + "\n"), text);
         assertTrue(text.contains("zpitr_last_snapshot_timestamp_seconds "), text);
         assertTrue(text.contains("zpitr_recoverable_window_seconds "), text);

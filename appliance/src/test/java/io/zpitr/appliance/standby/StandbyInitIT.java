@@ -73,9 +73,15 @@ class StandbyInitIT {
         Path hba = primary.dataDir().resolve("pg_hba.conf");
         Files.writeString(hba, "host replication replica 127.0.0.1/32 scram-sha-256\n" + Files.readString(hba));
         primary.psql("select pg_reload_conf()");
-        ProcessResult noPassword = RUNNER.run(Command.of(primary.asPostgres("psql", "-X", "-w", "-d",
-                "host=127.0.0.1 port=" + primary.port() + " user=replica dbname=postgres replication=true",
-                "-c", "IDENTIFY_SYSTEM")).environment(envWith("PGPASSFILE", "/dev/null")));
+        ProcessResult noPassword = RUNNER.run(Command.of(primary.asPostgres(
+                        "psql",
+                        "-X",
+                        "-w",
+                        "-d",
+                        "host=127.0.0.1 port=" + primary.port() + " user=replica dbname=postgres replication=true",
+                        "-c",
+                        "IDENTIFY_SYSTEM"))
+                .environment(envWith("PGPASSFILE", "/dev/null")));
         assertFalse(noPassword.succeeded(), "the replication role must need its password");
         assertTrue(noPassword.stderr().contains("password"), noPassword.stderr());
         lab.insertRows(100);
@@ -86,7 +92,8 @@ class StandbyInitIT {
         Files.createDirectories(home);
         RUNNER.run(Command.of("chown", "postgres:postgres", home.toString())).requireSuccess();
         passwordFile = home.resolve("replica.password");
-        Files.createFile(passwordFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+                passwordFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(passwordFile, PASSWORD + "\n");
     }
 
@@ -116,14 +123,21 @@ class StandbyInitIT {
     static Path writeConfig(String dataDirName, Path dataDir) throws IOException {
         Path config = config(dataDirName);
         Files.createDirectories(stateDir(dataDirName));
-        RUNNER.run(Command.of("chown", "postgres:postgres", stateDir(dataDirName).toString())).requireSuccess();
-        Files.writeString(config, "timezone: UTC\nstate_dir: " + stateDir(dataDirName) + "\n"
-                + "zfs:\n  datasets: [" + POOL.name() + "/pg/data]\n"
-                + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + dataDir + "\n  os_user: postgres\n"
-                + "  primary: {host: 127.0.0.1, port: " + lab.primary().port() + ", user: replica, database: postgres,"
-                + " password_file: " + passwordFile + "}\n"
-                + "archive:\n  prefetch: 2\n  sources:\n    - {name: lab, type: local, path: " + lab.archive() + "}\n"
-                + "audit:\n  log: " + home.resolve("audit.jsonl") + "\n");
+        RUNNER.run(Command.of(
+                        "chown", "postgres:postgres", stateDir(dataDirName).toString()))
+                .requireSuccess();
+        Files.writeString(
+                config,
+                "timezone: UTC\nstate_dir: " + stateDir(dataDirName) + "\n"
+                        + "zfs:\n  datasets: [" + POOL.name() + "/pg/data]\n"
+                        + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + dataDir
+                        + "\n  os_user: postgres\n"
+                        + "  primary: {host: 127.0.0.1, port: " + lab.primary().port()
+                        + ", user: replica, database: postgres,"
+                        + " password_file: " + passwordFile + "}\n"
+                        + "archive:\n  prefetch: 2\n  sources:\n    - {name: lab, type: local, path: " + lab.archive()
+                        + "}\n"
+                        + "audit:\n  log: " + home.resolve("audit.jsonl") + "\n");
         return config;
     }
 
@@ -134,12 +148,14 @@ class StandbyInitIT {
     @Test
     void buildsAStandbyThatStreamsAndRestoresFromTheArchive() throws Exception {
         Path pgdata = dataset.resolve("pgdata");
-        Path walDir = lab.root().resolve("standby-wal");  // outside ZFS, as the runbook advises
+        Path walDir = lab.root().resolve("standby-wal"); // outside ZFS, as the runbook advises
         Path config = writeConfig("pgdata", pgdata);
 
         // The argv the service builds: never the password.
-        StandbyBuilder.Plan plan = new StandbyBuilder(new Appliance(ConfigLoader.load(config), RUNNER, Clock.systemUTC()),
-                new PrintWriter(new StringWriter()), LAUNCHER)
+        StandbyBuilder.Plan plan = new StandbyBuilder(
+                        new Appliance(ConfigLoader.load(config), RUNNER, Clock.systemUTC()),
+                        new PrintWriter(new StringWriter()),
+                        LAUNCHER)
                 .plan(new StandbyBuilder.Options(walDir, List.of(), "zpitr_it"));
         List<String> argv = plan.baseBackup().argv();
         assertTrue(argv.stream().noneMatch(a -> a.contains(TOKEN)), argv.toString());
@@ -164,8 +180,11 @@ class StandbyInitIT {
         String auto = Files.readString(pgdata.resolve("postgresql.auto.conf"));
         assertTrue(Files.exists(pgdata.resolve("standby.signal")));
         assertTrue(auto.contains("restore_command = '" + LAUNCHER + " --config " + config + " wal-fetch %f %p'"), auto);
-        assertTrue(auto.contains("primary_conninfo = 'host=127.0.0.1 port=" + lab.primary().port()
-                + " user=replica application_name=zpitr_it passfile=" + stateDir("pgdata").resolve("primary.pgpass") + "'"), auto);
+        assertTrue(
+                auto.contains("primary_conninfo = 'host=127.0.0.1 port="
+                        + lab.primary().port() + " user=replica application_name=zpitr_it passfile="
+                        + stateDir("pgdata").resolve("primary.pgpass") + "'"),
+                auto);
         assertTrue(auto.contains("recovery_target_timeline = 'latest'") && auto.contains("hot_standby = 'on'"), auto);
         assertTrue(Files.isSymbolicLink(pgdata.resolve("pg_wal")));
         assertEquals(walDir, Files.readSymbolicLink(pgdata.resolve("pg_wal")));
@@ -174,9 +193,12 @@ class StandbyInitIT {
         Path passfile = stateDir("pgdata").resolve("primary.pgpass");
         assertEquals("postgres", Files.getOwner(passfile).getName());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(passfile)));
-        assertEquals("127.0.0.1:" + lab.primary().port() + ":*:replica:s3cretZp1tr\\:pw\\\\9\n", Files.readString(passfile));
+        assertEquals(
+                "127.0.0.1:" + lab.primary().port() + ":*:replica:s3cretZp1tr\\:pw\\\\9\n", Files.readString(passfile));
         try (Stream<Path> tmp = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            assertTrue(tmp.noneMatch(p -> p.getFileName().toString().startsWith("zpitr-pgpass-")), "the temporary passfile is gone");
+            assertTrue(
+                    tmp.noneMatch(p -> p.getFileName().toString().startsWith("zpitr-pgpass-")),
+                    "the temporary passfile is gone");
         }
 
         // WAL archived before the standby starts comes through restore_command; the rest streams.
@@ -184,16 +206,25 @@ class StandbyInitIT {
         standby = PostgresCluster.builder().dataDir(pgdata).initdb(false).build();
         standby.start();
         PostgresCluster primary = lab.primary();
-        waitUntil(() -> "1".equals(primary.psql(
-                "select count(*) from pg_stat_replication where application_name = 'zpitr_it' and state = 'streaming'")),
-                Duration.ofMinutes(2), "the standby streaming with the password from its passfile");
+        waitUntil(
+                () -> "1"
+                        .equals(
+                                primary.psql(
+                                        "select count(*) from pg_stat_replication where application_name = 'zpitr_it' and state = 'streaming'")),
+                Duration.ofMinutes(2),
+                "the standby streaming with the password from its passfile");
         primary.psql("insert into t (id, note) select g, 'after init' from generate_series(10001, 10050) g");
         lab.switchAndWait();
-        waitUntil(() -> "50".equals(standby.psql("select count(*) from t where id > 10000")), Duration.ofMinutes(2),
+        waitUntil(
+                () -> "50".equals(standby.psql("select count(*) from t where id > 10000")),
+                Duration.ofMinutes(2),
                 "the primary's new rows on the standby");
-        assertEquals(primary.psql("select count(*) || ' ' || max(id) from t"), standby.psql("select count(*) || ' ' || max(id) from t"));
+        assertEquals(
+                primary.psql("select count(*) || ' ' || max(id) from t"),
+                standby.psql("select count(*) || ' ' || max(id) from t"));
         assertEquals("t", standby.psql("select pg_is_in_recovery()"));
-        assertTrue(Files.readString(standby.logFile()).contains("restored log file"),
+        assertTrue(
+                Files.readString(standby.logFile()).contains("restored log file"),
                 "restore_command (bin/zpitr wal-fetch) fed the standby from the archive");
 
         // The password is in the passfile and nowhere else we wrote or PostgreSQL copied.
@@ -212,7 +243,10 @@ class StandbyInitIT {
         for (String[] args : List.of(new String[] {"standby", "init"}, new String[] {"standby", "init", "--dry-run"})) {
             ZpitrRun r = zpitr(config, args);
             assertEquals(2, r.code(), r.out() + r.err());
-            assertTrue(r.err().contains("postgres.data_dir " + occupied + " is not empty") && r.err().contains("PG_VERSION"), r.err());
+            assertTrue(
+                    r.err().contains("postgres.data_dir " + occupied + " is not empty")
+                            && r.err().contains("PG_VERSION"),
+                    r.err());
         }
         try (Stream<Path> files = Files.list(occupied)) {
             assertEquals(List.of(kept), files.toList());
@@ -240,8 +274,10 @@ class StandbyInitIT {
         Files.writeString(config, Files.readString(config).replace(passwordFile.toString(), wrongPassword.toString()));
         ZpitrRun r = zpitr(config, "standby", "init", "--waldir", walDir.toString());
         assertEquals(1, r.code(), r.out() + r.err());
-        assertTrue(r.err().contains("password authentication failed") && r.err().contains("HINT: check the password in "
-                + wrongPassword), r.err());
+        assertTrue(
+                r.err().contains("password authentication failed")
+                        && r.err().contains("HINT: check the password in " + wrongPassword),
+                r.err());
         assertFalse(r.out().contains(TOKEN) || r.err().contains(TOKEN));
         assertFalse(Files.exists(wrong), "the data directory it created is gone again");
         assertFalse(Files.exists(walDir), "so is the pg_wal folder");
@@ -253,11 +289,19 @@ class StandbyInitIT {
     @Test
     void aDryRunPrintsThePlanAndChangesNothing() throws Exception {
         Path dry = dataset.resolve("dry");
-        ZpitrRun r = zpitr(writeConfig("dry", dry), "standby", "init", "--dry-run", "--waldir", lab.root().resolve("dry-wal").toString());
+        ZpitrRun r = zpitr(
+                writeConfig("dry", dry),
+                "standby",
+                "init",
+                "--dry-run",
+                "--waldir",
+                lab.root().resolve("dry-wal").toString());
         System.out.println("zpitr standby init --dry-run:\n" + r.out() + r.err());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("pg_basebackup -D " + dry + " -X stream -c fast"), r.out());
-        assertTrue(r.out().contains("PGPASSFILE = a temporary copy") && r.out().contains("dry run: nothing was changed."), r.out());
+        assertTrue(
+                r.out().contains("PGPASSFILE = a temporary copy") && r.out().contains("dry run: nothing was changed."),
+                r.out());
         assertFalse(r.out().contains(TOKEN) || r.err().contains(TOKEN));
         assertFalse(Files.exists(dry));
         assertFalse(Files.exists(lab.root().resolve("dry-wal")));
@@ -282,7 +326,8 @@ class StandbyInitIT {
                 } catch (IOException e) {
                     log = e.toString();
                 }
-                throw new AssertionError("timed out after " + limit + " waiting for " + what + "\nstandby log:\n" + log);
+                throw new AssertionError(
+                        "timed out after " + limit + " waiting for " + what + "\nstandby log:\n" + log);
             }
             Thread.sleep(200);
         }
@@ -294,12 +339,13 @@ class StandbyInitIT {
         List<Path> found = new ArrayList<>();
         for (Path root : roots) {
             try (Stream<Path> walk = Files.walk(root)) {
-                for (Path p : walk.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList()) {
+                for (Path p : walk.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
+                        .toList()) {
                     byte[] bytes;
                     try {
                         bytes = Files.readAllBytes(p);
                     } catch (java.nio.file.NoSuchFileException e) {
-                        continue;  // PostgreSQL removed it meanwhile (a recycled segment, a temp file)
+                        continue; // PostgreSQL removed it meanwhile (a recycled segment, a temp file)
                     }
                     if (indexOf(bytes, needle) >= 0) {
                         found.add(p);
@@ -343,7 +389,8 @@ class StandbyInitIT {
         private void loop() {
             while (running.get()) {
                 try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-                    for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+                    for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+"))
+                            .toList()) {
                         String argv = read(p.resolve("cmdline"));
                         if (argv.contains("pg_basebackup")) {
                             sawBaseBackup.set(true);

@@ -49,43 +49,67 @@ class StandbyInitKillIT {
             Path stateDir = Files.createDirectories(home.resolve("state"));
             Path password = home.resolve("replica.password");
             Files.writeString(password, "not-needed-with-trust\n");
-            RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString())).requireSuccess();
+            RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
+                    .requireSuccess();
             Path config = home.resolve("zpitr.yaml");
-            Files.writeString(config, "timezone: UTC\nstate_dir: " + stateDir + "\n"
-                    + "zfs:\n  datasets: [" + POOL.name() + "/pg/data]\n"
-                    + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata + "\n  os_user: postgres\n"
-                    + "  primary: {host: " + lab.primary().socketDir() + ", port: " + lab.primary().port()
-                    + ", user: postgres, database: postgres, password_file: " + password + "}\n"
-                    + "archive:\n  prefetch: 2\n  sources:\n    - {name: lab, type: local, path: " + lab.archive() + "}\n");
+            Files.writeString(
+                    config,
+                    "timezone: UTC\nstate_dir: " + stateDir + "\n"
+                            + "zfs:\n  datasets: [" + POOL.name() + "/pg/data]\n"
+                            + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n  data_dir: " + pgdata
+                            + "\n  os_user: postgres\n"
+                            + "  primary: {host: " + lab.primary().socketDir() + ", port: "
+                            + lab.primary().port()
+                            + ", user: postgres, database: postgres, password_file: " + password + "}\n"
+                            + "archive:\n  prefetch: 2\n  sources:\n    - {name: lab, type: local, path: "
+                            + lab.archive() + "}\n");
 
             for (int round = 1; round <= 2; round++) {
-                ZpitrProcess init = ZpitrProcess.start(config, home.resolve("init-" + round + ".out"),
-                        "standby", "init", "--waldir", walDir.toString());
-                ZpitrProcess.await(() -> !ZpitrProcess.mentioning("pg_basebackup -D " + pgdata).isEmpty() || !init.isAlive(),
-                        Duration.ofMinutes(2), "pg_basebackup to start");
+                ZpitrProcess init = ZpitrProcess.start(
+                        config,
+                        home.resolve("init-" + round + ".out"),
+                        "standby",
+                        "init",
+                        "--waldir",
+                        walDir.toString());
+                ZpitrProcess.await(
+                        () -> !ZpitrProcess.mentioning("pg_basebackup -D " + pgdata)
+                                        .isEmpty()
+                                || !init.isAlive(),
+                        Duration.ofMinutes(2),
+                        "pg_basebackup to start");
                 long delay = random.nextInt(1500);
-                Thread.sleep(delay);  // the random point: how far into the copy the kill lands
+                Thread.sleep(delay); // the random point: how far into the copy the kill lands
                 long copied = sizeOf(pgdata);
                 boolean copying = init.isAlive();
                 init.kill();
-                System.out.printf("round %d: killed standby init %d ms into pg_basebackup, %d bytes copied%s%n", round, delay,
-                        copied, copying ? "" : " (it had ended already: " + init.output() + ")");
+                System.out.printf(
+                        "round %d: killed standby init %d ms into pg_basebackup, %d bytes copied%s%n",
+                        round, delay, copied, copying ? "" : " (it had ended already: " + init.output() + ")");
                 assertTrue(copying, "the kill must land during pg_basebackup; it printed: " + init.output());
 
-                ZpitrProcess.awaitNoneMentioning(pgdata.toString(), NOTHING_LEFT_WITHIN,
-                        "pg_basebackup of a killed standby init");
+                ZpitrProcess.awaitNoneMentioning(
+                        pgdata.toString(), NOTHING_LEFT_WITHIN, "pg_basebackup of a killed standby init");
 
-                Path passwordCopy = InitMark.earlier(stateDir).orElseThrow().passwordFolder().orElseThrow();
+                Path passwordCopy = InitMark.earlier(stateDir)
+                        .orElseThrow()
+                        .passwordFolder()
+                        .orElseThrow();
                 assertTrue(Files.exists(passwordCopy), "the killed init left its password copy " + passwordCopy);
                 ZpitrRun again = ZpitrRun.withConfig(config, "standby", "init", "--waldir", walDir.toString());
                 assertEquals(2, again.code(), again.out() + again.err());
-                assertTrue(again.err().contains("an earlier zpitr standby init (pid " + init.pid() + ", started ")
-                        && again.err().contains("was interrupted before it finished") && again.err().contains(pgdata.toString()),
+                assertTrue(
+                        again.err().contains("an earlier zpitr standby init (pid " + init.pid() + ", started ")
+                                && again.err().contains("was interrupted before it finished")
+                                && again.err().contains(pgdata.toString()),
                         again.err());
-                assertTrue(again.err().contains("HINT: nothing can run on a partial copy: remove it (rm -rf " + pgdata), again.err());
+                assertTrue(
+                        again.err().contains("HINT: nothing can run on a partial copy: remove it (rm -rf " + pgdata),
+                        again.err());
                 assertFalse(Files.exists(passwordCopy), "the next run removed the killed one's password copy");
                 // As the HINT says.
-                RUNNER.run(Command.of("rm", "-rf", pgdata.toString(), walDir.toString())).requireSuccess();
+                RUNNER.run(Command.of("rm", "-rf", pgdata.toString(), walDir.toString()))
+                        .requireSuccess();
             }
 
             ZpitrRun built = ZpitrRun.withConfig(config, "standby", "init", "--waldir", walDir.toString());
@@ -99,9 +123,11 @@ class StandbyInitKillIT {
 
     private static long sizeOf(Path dir) {
         try (Stream<Path> walk = Files.walk(dir)) {
-            return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            return walk.filter(Files::isRegularFile)
+                    .mapToLong(p -> p.toFile().length())
+                    .sum();
         } catch (Exception e) {
-            return -1;  // pg_basebackup is creating and renaming files meanwhile: the figure is only printed
+            return -1; // pg_basebackup is creating and renaming files meanwhile: the figure is only printed
         }
     }
 }

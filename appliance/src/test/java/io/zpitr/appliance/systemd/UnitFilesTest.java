@@ -26,13 +26,18 @@ class UnitFilesTest {
     void systemdAnalyzeVerifiesEveryUnit() throws Exception {
         List<String> argv = new ArrayList<>(List.of("systemd-analyze", "verify"));
         try (Stream<Path> files = Files.list(UNITS)) {
-            for (Path unit : files.filter(p -> p.toString().endsWith(".service") || p.toString().endsWith(".timer")).toList()) {
+            for (Path unit : files.filter(p ->
+                            p.toString().endsWith(".service") || p.toString().endsWith(".timer"))
+                    .toList()) {
                 // verify checks that ExecStart exists: point it at this checkout's launcher. And that
                 // each man: page in Documentation= exists: zpitr's are installed by its package only
                 // (DebPackageIT verifies the installed units with them).
                 Path copy = dir.resolve(unit.getFileName());
-                Files.writeString(copy, Files.readString(unit).replace("/usr/bin/zpitr", LAUNCHER.toString())
-                        .replaceAll("man:zpitr[-a-z]*\\(1\\) ?", ""));
+                Files.writeString(
+                        copy,
+                        Files.readString(unit)
+                                .replace("/usr/bin/zpitr", LAUNCHER.toString())
+                                .replaceAll("man:zpitr[-a-z]*\\(1\\) ?", ""));
                 argv.add(copy.toString());
             }
         }

@@ -36,6 +36,7 @@ class LauncherFastPathIT {
 
     @TempDir
     Path root;
+
     Path spool;
     Path config;
     Path pgWal;
@@ -43,17 +44,22 @@ class LauncherFastPathIT {
 
     @BeforeEach
     void spoolAndConfig() throws IOException {
-        Path home = Path.of("/tmp/zpitr-" + runner.run(Command.of("id", "-u")).requireSuccess().stdout().strip());
+        Path home = Path.of("/tmp/zpitr-"
+                + runner.run(Command.of("id", "-u")).requireSuccess().stdout().strip());
         if (!Files.isDirectory(home)) {
-            Files.createDirectories(home, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(
+                    home, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
         spool = Files.createDirectories(root.resolve("state/spool"));
         pgWal = Files.createDirectories(root.resolve("pgdata/pg_wal"));
         trace = root.resolve("trace");
         Path archive = Files.createDirectories(root.resolve("archive"));
         config = root.resolve("zpitr.yaml");
-        Files.writeString(config, "state_dir: " + root.resolve("state") + "\n"
-                + "archive:\n  prefetch: 2\n  sources:\n    - {name: nfs, type: local, path: " + archive + "}\n");
+        Files.writeString(
+                config,
+                "state_dir: " + root.resolve("state") + "\n"
+                        + "archive:\n  prefetch: 2\n  sources:\n    - {name: nfs, type: local, path: " + archive
+                        + "}\n");
     }
 
     @AfterEach
@@ -66,9 +72,17 @@ class LauncherFastPathIT {
         env.put("ZPITR_SPOOL_DIR", spool.toString());
         env.put("ZPITR_TRACE_FILE", trace.toString());
         // As PostgreSQL calls it: from the data directory, %p relative to it.
-        return runner.run(Command.of("bash", "-c", "cd \"$1\" && exec \"$2\" --config \"$3\" wal-fetch \"$4\" pg_wal/RECOVERYXLOG",
-                "sh", pgWal.getParent().toString(), LAUNCHER.toString(), config.toString(), file)
-                .environment(env).timeout(Duration.ofMinutes(2)));
+        return runner.run(Command.of(
+                        "bash",
+                        "-c",
+                        "cd \"$1\" && exec \"$2\" --config \"$3\" wal-fetch \"$4\" pg_wal/RECOVERYXLOG",
+                        "sh",
+                        pgWal.getParent().toString(),
+                        LAUNCHER.toString(),
+                        config.toString(),
+                        file)
+                .environment(env)
+                .timeout(Duration.ofMinutes(2)));
     }
 
     private List<String> traceLines() throws IOException {
@@ -89,7 +103,9 @@ class LauncherFastPathIT {
 
         assertEquals(1, r.exitCode(), r.stderr());
         assertTrue(r.stderr().contains(SEGMENT + " not found on any source that answered"), r.stderr());
-        assertTrue(traceLines().get(0).startsWith("miss " + SEGMENT + " "), traceLines().toString());
+        assertTrue(
+                traceLines().get(0).startsWith("miss " + SEGMENT + " "),
+                traceLines().toString());
         assertFalse(Files.exists(pgWal.resolve("RECOVERYXLOG")));
     }
 
@@ -102,15 +118,19 @@ class LauncherFastPathIT {
 
         assertEquals(1, r.exitCode(), r.stderr());
         assertTrue(r.stderr().contains("nfs: " + SEGMENT + " not found"), r.stderr());
-        assertTrue(traceLines().get(0).startsWith("jvm " + SEGMENT + " "), traceLines().toString());
-        long renewed = Long.parseLong(Files.readString(spool.resolve(".missing-" + SEGMENT)).strip());
+        assertTrue(
+                traceLines().get(0).startsWith("jvm " + SEGMENT + " "),
+                traceLines().toString());
+        long renewed = Long.parseLong(
+                Files.readString(spool.resolve(".missing-" + SEGMENT)).strip());
         assertTrue(renewed > stale);
         assertFalse(Files.exists(pgWal.resolve("RECOVERYXLOG")));
     }
 
     @Test
     void aMissingHistoryFileIsAnsweredQuietly() throws IOException {
-        Files.writeString(spool.resolve(".missing-00000002.history"), Instant.now().toEpochMilli() + "\n");
+        Files.writeString(
+                spool.resolve(".missing-00000002.history"), Instant.now().toEpochMilli() + "\n");
         ProcessResult r = walFetch("00000002.history");
         assertEquals(1, r.exitCode());
         assertEquals("", r.stderr());
@@ -121,7 +141,7 @@ class LauncherFastPathIT {
     void aSpooledSegmentOnTheSameFileSystemIsMovedIntoPlace() throws IOException {
         byte[] content = bytes(7);
         Files.write(spool.resolve(SEGMENT), content);
-        Files.write(spool.resolve(NEXT), bytes(11));  // the archive goes on: this one is read once
+        Files.write(spool.resolve(NEXT), bytes(11)); // the archive goes on: this one is read once
 
         ProcessResult r = walFetch(SEGMENT);
 
@@ -132,14 +152,17 @@ class LauncherFastPathIT {
         assertEquals(SEGMENT, Files.readString(spool.resolve(".requested")).strip());
         assertTrue(traceLines().get(0).startsWith("fast " + SEGMENT + " "));
         try (var files = Files.list(pgWal)) {
-            assertEquals(List.of("RECOVERYXLOG"), files.map(p -> p.getFileName().toString()).toList(), "no temporary left");
+            assertEquals(
+                    List.of("RECOVERYXLOG"),
+                    files.map(p -> p.getFileName().toString()).toList(),
+                    "no temporary left");
         }
     }
 
     @Test
     void theLastSpooledSegmentIsCopiedAndStaysForTheSecondReadAtTheEndOfRecovery() throws IOException {
         byte[] content = bytes(8);
-        Files.write(spool.resolve(SEGMENT), content);  // and nothing after it: spooled or in flight
+        Files.write(spool.resolve(SEGMENT), content); // and nothing after it: spooled or in flight
 
         for (int i = 0; i < 2; i++) {
             ProcessResult r = walFetch(SEGMENT);
@@ -148,7 +171,9 @@ class LauncherFastPathIT {
             Files.delete(pgWal.resolve("RECOVERYXLOG"));
         }
         assertArrayEquals(content, Files.readAllBytes(spool.resolve(SEGMENT)));
-        assertEquals(List.of("fast", "fast"), traceLines().stream().map(l -> l.split(" ")[0]).toList());
+        assertEquals(
+                List.of("fast", "fast"),
+                traceLines().stream().map(l -> l.split(" ")[0]).toList());
     }
 
     @Test
@@ -156,7 +181,7 @@ class LauncherFastPathIT {
         byte[] content = bytes(10);
         Files.write(spool.resolve(SEGMENT), content);
         String now = Instant.now().toEpochMilli() + "\n";
-        Files.writeString(spool.resolve(".inflight-" + NEXT), now);  // it may turn out missing: the end
+        Files.writeString(spool.resolve(".inflight-" + NEXT), now); // it may turn out missing: the end
 
         ProcessResult r = walFetch(SEGMENT);
 
@@ -177,7 +202,8 @@ class LauncherFastPathIT {
 
     @Test
     void aHostileNameIsRefusedAndNothingIsWritten() throws IOException {
-        Files.writeString(spool.resolve(".missing-..%2F..%2Fetc%2Fpasswd"), Instant.now().toEpochMilli() + "\n");
+        Files.writeString(
+                spool.resolve(".missing-..%2F..%2Fetc%2Fpasswd"), Instant.now().toEpochMilli() + "\n");
         ProcessResult r = walFetch("../../etc/passwd");
         assertEquals(2, r.exitCode(), r.stderr());
         assertFalse(Files.exists(pgWal.resolve("RECOVERYXLOG")));
@@ -187,7 +213,8 @@ class LauncherFastPathIT {
     void aSegmentInFlightIsWaitedForInsteadOfFetchedAgain() throws Exception {
         byte[] content = bytes(9);
         // The prefetcher that holds the spool runs (this JVM stands in for it).
-        Files.writeString(spool.resolve(".prefetch.lock"), ProcessHandle.current().pid() + "\n");
+        Files.writeString(
+                spool.resolve(".prefetch.lock"), ProcessHandle.current().pid() + "\n");
         Files.writeString(spool.resolve(".inflight-" + SEGMENT), Instant.now().toEpochMilli() + "\n");
         Thread prefetcher = new Thread(() -> {
             try {
@@ -207,7 +234,9 @@ class LauncherFastPathIT {
 
         assertEquals(0, r.exitCode(), r.stderr());
         assertArrayEquals(content, Files.readAllBytes(pgWal.resolve("RECOVERYXLOG")));
-        assertEquals(List.of("wait", "fast"), traceLines().stream().map(l -> l.split(" ")[0]).toList());
+        assertEquals(
+                List.of("wait", "fast"),
+                traceLines().stream().map(l -> l.split(" ")[0]).toList());
     }
 
     @Test
@@ -222,7 +251,8 @@ class LauncherFastPathIT {
         long took = (System.nanoTime() - start) / 1_000_000;
 
         // No "wait" line: the launcher went on at once (to the JVM, which finds no source copy here).
-        assertEquals(List.of("jvm"), traceLines().stream().map(l -> l.split(" ")[0]).toList());
+        assertEquals(
+                List.of("jvm"), traceLines().stream().map(l -> l.split(" ")[0]).toList());
         assertTrue(took < 10_000, "no 10 s wait for a dead prefetcher's mark; took " + took + " ms");
     }
 }

@@ -44,7 +44,10 @@ class PrefetcherProcessTest {
     }
 
     private Process start(String script, String name) throws Exception {
-        Process p = new ProcessBuilder("bash", "-c", script, name).directory(spool.toFile()).inheritIO().start();
+        Process p = new ProcessBuilder("bash", "-c", script, name)
+                .directory(spool.toFile())
+                .inheritIO()
+                .start();
         started.add(p);
         return p;
     }
@@ -56,7 +59,10 @@ class PrefetcherProcessTest {
                 + "while :; do sleep 0.05; done");
         assertTrue(PrefetcherProcess.stop(spool, Duration.ofSeconds(10)));
         assertFalse(p.isAlive(), "gone when stop returns");
-        assertEquals("late\n", Files.readString(spool.resolve("written-on-term")), "its last write came before stop returned");
+        assertEquals(
+                "late\n",
+                Files.readString(spool.resolve("written-on-term")),
+                "its last write came before stop returned");
     }
 
     @Test

@@ -35,15 +35,19 @@ class StandbyPrefetchIT {
     @BeforeEach
     void configWithAnEmptyArchive() throws Exception {
         // As under bin/zpitr (which exports ZPITR_LAUNCHER): the prefetcher runs the installed jar.
-        System.setProperty("zpitr.launcher", Path.of("..", "bin", "zpitr").toAbsolutePath().normalize().toString());
+        System.setProperty(
+                "zpitr.launcher",
+                Path.of("..", "bin", "zpitr").toAbsolutePath().normalize().toString());
         root = Files.createTempDirectory(Path.of("/var/tmp"), "zpitr-standby-prefetch-");
         spool = root.resolve("state/spool");
         Path archive = Files.createDirectories(root.resolve("archive"));
         config = root.resolve("zpitr.yaml");
-        Files.writeString(config, "state_dir: " + root.resolve("state") + "\n"
-                + "postgres:\n  os_user: postgres\n"
-                + "archive:\n  prefetch: 2\n  spool_dir: " + spool + "\n"
-                + "  sources:\n    - {name: nfs, type: local, path: " + archive + "}\n");
+        Files.writeString(
+                config,
+                "state_dir: " + root.resolve("state") + "\n"
+                        + "postgres:\n  os_user: postgres\n"
+                        + "archive:\n  prefetch: 2\n  spool_dir: " + spool + "\n"
+                        + "  sources:\n    - {name: nfs, type: local, path: " + archive + "}\n");
     }
 
     @AfterEach
@@ -79,11 +83,17 @@ class StandbyPrefetchIT {
             Thread.sleep(50);
         }
         Path log = spool.resolve("prefetch.log");
-        assertTrue(Files.exists(mark), "the prefetcher asked the archive for the next segment; its log: "
-                + (Files.exists(log) ? Files.readString(log) : "none"));
+        assertTrue(
+                Files.exists(mark),
+                "the prefetcher asked the archive for the next segment; its log: "
+                        + (Files.exists(log) ? Files.readString(log) : "none"));
         assertFalse(PrefetcherProcess.idle(walSpool), "it holds the spool");
         long pid = Long.parseLong(Files.readString(spool.resolve(WalSpool.LOCK)).strip());
-        assertEquals("postgres", runner.run(Command.of("ps", "-o", "user=", "-p", Long.toString(pid))).stdout().strip());
+        assertEquals(
+                "postgres",
+                runner.run(Command.of("ps", "-o", "user=", "-p", Long.toString(pid)))
+                        .stdout()
+                        .strip());
         assertEquals(Optional.empty(), StandbyPrefetch.keep(settings(), runner, Clock.systemUTC()), "one is enough");
     }
 
@@ -97,9 +107,13 @@ class StandbyPrefetchIT {
     @Test
     void startsNothingWhenTheConfiguredStandbyIsNotRunning() throws Exception {
         spoolAsked(Instant.now());
-        Path dataDir = Files.createDirectories(root.resolve("pgdata"));  // a standby that was stopped: no postmaster.pid
-        Files.writeString(config, Files.readString(config).replace("postgres:\n  os_user: postgres\n",
-                "postgres:\n  os_user: postgres\n  data_dir: " + dataDir + "\n"));
+        Path dataDir = Files.createDirectories(root.resolve("pgdata")); // a standby that was stopped: no postmaster.pid
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace(
+                                "postgres:\n  os_user: postgres\n",
+                                "postgres:\n  os_user: postgres\n  data_dir: " + dataDir + "\n"));
         assertEquals(Optional.empty(), StandbyPrefetch.keep(settings(), runner, Clock.systemUTC()));
         assertTrue(PrefetcherProcess.idle(new WalSpool(spool)), "no prefetcher for a standby that does not run");
     }

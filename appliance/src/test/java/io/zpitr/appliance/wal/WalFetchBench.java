@@ -44,17 +44,23 @@ import org.junit.jupiter.api.Test;
  */
 class WalFetchBench {
     static final Path LAUNCHER = Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
-    static final Path RESULTS = Path.of("..", "bench", "results").toAbsolutePath().normalize();
+    static final Path RESULTS =
+            Path.of("..", "bench", "results").toAbsolutePath().normalize();
     static final String DATED = "20261121";
     static final String CHECK_SQL = "select (select count(*) from pgbench_history) || ' rows, balance sum '"
             + " || (select coalesce(sum(abalance), 0) from pgbench_accounts)";
     static final Duration RUN_LIMIT = Duration.ofMinutes(4);
     static final String READY = "database system is ready to accept connections";
     static final Pattern RESTORED_SEGMENT = Pattern.compile("restored log file \"([0-9A-F]{24})\" from archive");
-    static final Pattern LOG_LINE = Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}) \\S+ \\[\\d+\\] (.*)$");
+    static final Pattern LOG_LINE =
+            Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}) \\S+ \\[\\d+\\] (.*)$");
 
     enum Way {
-        CP("cp"), SCP("scp chain"), ZPITR("zpitr"), ZPITR_WARM("zpitr warm"), ZPITR_SPOOLED("zpitr spooled");
+        CP("cp"),
+        SCP("scp chain"),
+        ZPITR("zpitr"),
+        ZPITR_WARM("zpitr warm"),
+        ZPITR_SPOOLED("zpitr spooled");
 
         final String label;
 
@@ -64,12 +70,37 @@ class WalFetchBench {
     }
 
     /** One replay: wall time, what the server log and the launcher's trace say about it. */
-    record Run(Way way, int round, double seconds, boolean correct, String detail, int restored,
-               double toFirstSegment, double segmentSpan, double lastSegmentToReady, double medianStep, Trace trace, String load,
-               double cpuBusy, double hostCpu) {
+    record Run(
+            Way way,
+            int round,
+            double seconds,
+            boolean correct,
+            String detail,
+            int restored,
+            double toFirstSegment,
+            double segmentSpan,
+            double lastSegmentToReady,
+            double medianStep,
+            Trace trace,
+            String load,
+            double cpuBusy,
+            double hostCpu) {
         Run withHostCpu(double seconds) {
-            return new Run(way, round, this.seconds, correct, detail, restored, toFirstSegment, segmentSpan, lastSegmentToReady,
-                    medianStep, trace, load, cpuBusy, seconds);
+            return new Run(
+                    way,
+                    round,
+                    this.seconds,
+                    correct,
+                    detail,
+                    restored,
+                    toFirstSegment,
+                    segmentSpan,
+                    lastSegmentToReady,
+                    medianStep,
+                    trace,
+                    load,
+                    cpuBusy,
+                    seconds);
         }
     }
 
@@ -85,24 +116,46 @@ class WalFetchBench {
         List<Run> runs = new ArrayList<>();
         List<Path> ours = new ArrayList<>();
         try (SshServer hostA = SshServer.builder().build().start();
-             SshServer hostB = SshServer.builder().build().start();
-             WalLab lab = new WalLab(List.of(hostA.dataDir().resolve("arch/" + DATED),
-                     hostB.dataDir().resolve("arch/" + DATED)))) {
-            ours.addAll(List.of(lab.root(), hostA.hostKeyFile().getParent(), hostB.hostKeyFile().getParent()));
+                SshServer hostB = SshServer.builder().build().start();
+                WalLab lab = new WalLab(List.of(
+                        hostA.dataDir().resolve("arch/" + DATED),
+                        hostB.dataDir().resolve("arch/" + DATED)))) {
+            ours.addAll(List.of(
+                    lab.root(),
+                    hostA.hostKeyFile().getParent(),
+                    hostB.hostKeyFile().getParent()));
             try {
                 PostgresCluster primary = lab.primary();
-                say("zpitr WAL fetch benchmark, " + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME)
-                        .substring(0, 19) + " UTC, " + Runtime.getRuntime().availableProcessors() + " CPUs, load "
-                        + loadAverage() + ", " + primary.psql("select version()").replaceAll(" on .*", ""));
+                say("zpitr WAL fetch benchmark, "
+                        + ZonedDateTime.now(ZoneOffset.UTC)
+                                .format(DateTimeFormatter.ISO_LOCAL_DATE_TIME)
+                                .substring(0, 19)
+                        + " UTC, " + Runtime.getRuntime().availableProcessors() + " CPUs, load "
+                        + loadAverage() + ", "
+                        + primary.psql("select version()").replaceAll(" on .*", ""));
 
                 // 1. The primary: pgbench tables, then the one base backup.
                 long t = System.nanoTime();
                 pgbench(primary, Duration.ofMinutes(5), "-i", "-s", Integer.toString(scale), "-q");
                 Path base = lab.root().resolve("base");
-                runner.run(Command.of(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(),
-                        "-p", Integer.toString(primary.port()), "-U", "postgres", "-D", base.toString(),
-                        "-X", "none", "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
-                Matcher m = Pattern.compile("\\(file ([0-9A-F]{24})\\)").matcher(Files.readString(base.resolve("backup_label")));
+                runner.run(Command.of(primary.asPostgres(
+                                        "pg_basebackup",
+                                        "-h",
+                                        primary.socketDir().toString(),
+                                        "-p",
+                                        Integer.toString(primary.port()),
+                                        "-U",
+                                        "postgres",
+                                        "-D",
+                                        base.toString(),
+                                        "-X",
+                                        "none",
+                                        "-c",
+                                        "fast"))
+                                .timeout(Duration.ofMinutes(3)))
+                        .requireSuccess();
+                Matcher m = Pattern.compile("\\(file ([0-9A-F]{24})\\)")
+                        .matcher(Files.readString(base.resolve("backup_label")));
                 if (!m.find()) {
                     throw new IllegalStateException("no start segment in " + base.resolve("backup_label"));
                 }
@@ -114,10 +167,12 @@ class WalFetchBench {
                 // 2. WAL after the base backup: pgbench until enough segments exist, then the primary stops,
                 // so the archive cannot grow while the runs replay it.
                 int pgbenchRuns = 0;
-                while (segmentsFrom(first, WalFileName.of(primary.psql("select pg_walfile_name(pg_current_wal_insert_lsn())")))
+                while (segmentsFrom(
+                                first,
+                                WalFileName.of(primary.psql("select pg_walfile_name(pg_current_wal_insert_lsn())")))
                         < minSegments) {
                     pgbench(primary, Duration.ofMinutes(2), "-n", "-c", "2", "-j", "2", "-T", "5");
-                    primary.psql("checkpoint");  // the next updates log full pages again: WAL comes faster
+                    primary.psql("checkpoint"); // the next updates log full pages again: WAL comes faster
                     pgbenchRuns++;
                 }
                 String expected = primary.psql(CHECK_SQL);
@@ -126,8 +181,11 @@ class WalFetchBench {
                 WalFileName last = newestSegment(lab.archive());
                 int segments = segmentsFrom(first, last);
                 for (int i = 0; i < segments; i++) {
-                    String name = WalSegments.offset(first, i, WalSegments.DEFAULT_SIZE).name();
-                    for (Path dir : List.of(lab.archive(), hostA.dataDir().resolve("arch/" + DATED),
+                    String name = WalSegments.offset(first, i, WalSegments.DEFAULT_SIZE)
+                            .name();
+                    for (Path dir : List.of(
+                            lab.archive(),
+                            hostA.dataDir().resolve("arch/" + DATED),
                             hostB.dataDir().resolve("arch/" + DATED))) {
                         if (Files.size(dir.resolve(name)) != WalSegments.DEFAULT_SIZE) {
                             throw new IllegalStateException(dir.resolve(name) + " is not a full segment");
@@ -135,10 +193,20 @@ class WalFetchBench {
                     }
                 }
                 int archived = segments;
-                say(String.format(Locale.ROOT, "WAL: %s .. %s = %d segments of 16 MiB (%d MiB) archived after the base backup, "
+                say(String.format(
+                        Locale.ROOT,
+                        "WAL: %s .. %s = %d segments of 16 MiB (%d MiB) archived after the base backup, "
                                 + "on the local archive and on both hosts; pgbench -i -s %d, then %d x pgbench -n -c 2 -j 2 -T 5 "
                                 + "(synchronous_commit=off, checkpoint after each; autovacuum off after the base backup; primary stopped before the runs); base backup %d MiB; expected: %s; setup %.0f s",
-                        first, last, archived, archived * 16, scale, pgbenchRuns, du(base) >> 20, expected, secondsSince(t)));
+                        first,
+                        last,
+                        archived,
+                        archived * 16,
+                        scale,
+                        pgbenchRuns,
+                        du(base) >> 20,
+                        expected,
+                        secondsSince(t)));
 
                 say(copyCosts(lab.archive().resolve(first.name()), lab.root()));
 
@@ -148,7 +216,9 @@ class WalFetchBench {
                 Path keyA = hostA.copyIdentityFor("postgres", keys.resolve("hostA"));
                 Path keyB = hostB.copyIdentityFor("postgres", keys.resolve("hostB"));
                 Path knownHosts = keys.resolve("known_hosts");
-                Files.writeString(knownHosts, Files.readString(hostA.knownHostsFile()) + Files.readString(hostB.knownHostsFile()));
+                Files.writeString(
+                        knownHosts,
+                        Files.readString(hostA.knownHostsFile()) + Files.readString(hostB.knownHostsFile()));
                 chownTree(keys);
                 String scpChain = scp(hostA, keyA, knownHosts) + " || " + scp(hostB, keyB, knownHosts);
                 checkScpChain(scpChain, first, lab.root());
@@ -159,18 +229,21 @@ class WalFetchBench {
                         + "every archive copy is in RAM for every way)");
                 say("restore_command (a) cp:        cp " + lab.archive() + "/%f %p");
                 say("restore_command (b) scp chain: " + scpChain);
-                say("restore_command (c) zpitr:     ZPITR_TRACE_FILE=<run>/trace " + LAUNCHER
-                        + " --config <run>/zpitr.yaml wal-fetch %f %p   (prefetch: 8, spool in <run>/state/spool, fresh per run)");
-                say("each run: cp -a of the base backup, recovery.signal, hot_standby=off, recovery_target_timeline=current, "
-                        + "archive_mode=off; time = from PostgresCluster.start() (pg_ctl -w start) until the server log says "
-                        + "\"" + READY + "\" (polled every 10 ms), i.e. recovery done and promoted");
+                say(
+                        "restore_command (c) zpitr:     ZPITR_TRACE_FILE=<run>/trace " + LAUNCHER
+                                + " --config <run>/zpitr.yaml wal-fetch %f %p   (prefetch: 8, spool in <run>/state/spool, fresh per run)");
+                say(
+                        "each run: cp -a of the base backup, recovery.signal, hot_standby=off, recovery_target_timeline=current, "
+                                + "archive_mode=off; time = from PostgresCluster.start() (pg_ctl -w start) until the server log says "
+                                + "\"" + READY + "\" (polled every 10 ms), i.e. recovery done and promoted");
                 say(warmUp(lab, first, hostA, hostB, keyA, keyB, knownHosts));
                 say("");
 
                 // 4. The runs, alternating the order.
                 int n = 0;
                 for (int round = 1; round <= rounds; round++) {
-                    List<Way> order = round % 2 == 1 ? List.of(Way.CP, Way.SCP, Way.ZPITR, Way.ZPITR_WARM, Way.ZPITR_SPOOLED)
+                    List<Way> order = round % 2 == 1
+                            ? List.of(Way.CP, Way.SCP, Way.ZPITR, Way.ZPITR_WARM, Way.ZPITR_SPOOLED)
                             : List.of(Way.ZPITR_SPOOLED, Way.ZPITR_WARM, Way.ZPITR, Way.SCP, Way.CP);
                     for (Way way : order) {
                         n++;
@@ -180,15 +253,31 @@ class WalFetchBench {
                             case ZPITR, ZPITR_WARM, ZPITR_SPOOLED -> null;
                         };
                         double hostCpu0 = hostCpuSeconds(hostA, hostB);
-                        Run run = replay(way, round, n, base, restoreCommand, lab, hostA, hostB, keyA, keyB, knownHosts,
-                                expected, first, segments);
+                        Run run = replay(
+                                way,
+                                round,
+                                n,
+                                base,
+                                restoreCommand,
+                                lab,
+                                hostA,
+                                hostB,
+                                keyA,
+                                keyB,
+                                knownHosts,
+                                expected,
+                                first,
+                                segments);
                         run = run.withHostCpu(hostCpuSeconds(hostA, hostB) - hostCpu0);
                         runs.add(run);
                         say(describe(run));
                     }
                 }
                 summarize(runs, segments);
-                say(String.format(Locale.ROOT, "total benchmark time %.0f s, load at the end %s", secondsSince(benchStart),
+                say(String.format(
+                        Locale.ROOT,
+                        "total benchmark time %.0f s, load at the end %s",
+                        secondsSince(benchStart),
                         loadAverage()));
             } finally {
                 removeLauncherLinks(lab.root());
@@ -204,9 +293,22 @@ class WalFetchBench {
     }
 
     /** One replay from a fresh copy of the base backup; the data dir is removed afterwards. */
-    private Run replay(Way way, int round, int n, Path base, String restoreCommand, WalLab lab, SshServer hostA,
-                       SshServer hostB, Path keyA, Path keyB, Path knownHosts, String expected, WalFileName first,
-                       int segments) throws IOException {
+    private Run replay(
+            Way way,
+            int round,
+            int n,
+            Path base,
+            String restoreCommand,
+            WalLab lab,
+            SshServer hostA,
+            SshServer hostB,
+            Path keyA,
+            Path keyB,
+            Path knownHosts,
+            String expected,
+            WalFileName first,
+            int segments)
+            throws IOException {
         Path data = lab.root().resolve("run" + n + "-" + way.name().toLowerCase(Locale.ROOT));
         Path home = lab.root().resolve("zpitr-run" + n);
         Path config = home.resolve("zpitr.yaml");
@@ -216,9 +318,13 @@ class WalFetchBench {
         boolean zpitr = way == Way.ZPITR || way == Way.ZPITR_WARM || way == Way.ZPITR_SPOOLED;
         if (zpitr) {
             Files.createDirectories(home);
-            Files.writeString(config, "state_dir: " + home.resolve("state") + "\n"
-                    + "archive:\n  connect_timeout: 1s\n  down_for: 60s\n  prefetch: " + (way == Way.ZPITR_SPOOLED ? spooledDepth(segments) : 8)
-                    + "\n  sources:\n" + source("hostA", hostA, keyA, knownHosts) + source("hostB", hostB, keyB, knownHosts));
+            Files.writeString(
+                    config,
+                    "state_dir: " + home.resolve("state") + "\n"
+                            + "archive:\n  connect_timeout: 1s\n  down_for: 60s\n  prefetch: "
+                            + (way == Way.ZPITR_SPOOLED ? spooledDepth(segments) : 8)
+                            + "\n  sources:\n" + source("hostA", hostA, keyA, knownHosts)
+                            + source("hostB", hostB, keyB, knownHosts));
             chownTree(home);
             restoreCommand = System.getProperty("bench.env", "") + " ZPITR_TRACE_FILE=" + traceFile + " " + LAUNCHER
                     + " --config " + config + " wal-fetch %f %p";
@@ -234,8 +340,12 @@ class WalFetchBench {
         settings.put("recovery_target_timeline", "current");
         settings.put("archive_mode", "off");
         settings.put("log_line_prefix", "%m [%p] ");
-        runner.run(Command.of("sync")).requireSuccess();  // no dirty pages of the copy or the last run left to flush
-        PostgresCluster pg = PostgresCluster.builder().dataDir(data).initdb(false).settings(settings).build();
+        runner.run(Command.of("sync")).requireSuccess(); // no dirty pages of the copy or the last run left to flush
+        PostgresCluster pg = PostgresCluster.builder()
+                .dataDir(data)
+                .initdb(false)
+                .settings(settings)
+                .build();
         try {
             double seconds;
             String load = loadAverage().split(" ")[0];
@@ -250,30 +360,62 @@ class WalFetchBench {
                 seconds = secondsSince(t0);
                 busy0 = busyJiffies() - busy0;
             } catch (RuntimeException e) {
-                return new Run(way, round, secondsSince(t0), false, "did not start: " + e.getMessage().lines().findFirst().orElse(""),
-                        0, 0, 0, 0, 0, Trace.NONE, load, 0, 0);
+                return new Run(
+                        way,
+                        round,
+                        secondsSince(t0),
+                        false,
+                        "did not start: " + e.getMessage().lines().findFirst().orElse(""),
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        Trace.NONE,
+                        load,
+                        0,
+                        0);
             }
             String got = pg.psql(CHECK_SQL);
             String recovering = pg.psql("select pg_is_in_recovery()");
             List<String> log = Files.readAllLines(pg.logFile());
             // PostgreSQL restores the last segment twice (once more at the end of recovery, to start the
             // new timeline): count distinct names.
-            int restored = (int) log.stream().map(RESTORED_SEGMENT::matcher).filter(Matcher::find)
-                    .map(mm -> mm.group(1)).distinct().count();
+            int restored = (int) log.stream()
+                    .map(RESTORED_SEGMENT::matcher)
+                    .filter(Matcher::find)
+                    .map(mm -> mm.group(1))
+                    .distinct()
+                    .count();
             boolean correct = expected.equals(got) && "f".equals(recovering) && restored == segments;
-            String detail = correct ? "data ok" : "WRONG: " + got + ", in recovery " + recovering + ", restored " + restored;
+            String detail =
+                    correct ? "data ok" : "WRONG: " + got + ", in recovery " + recovering + ", restored " + restored;
             double[] phases = phases(log);
             Trace trace = zpitr ? Trace.read(traceFile) : Trace.NONE;
             keepLogs(n, way, pg.logFile(), traceFile);
-            return new Run(way, round, seconds, correct, detail, restored, phases[0], phases[1], phases[2], phases[3], trace, load,
-                    busy0 / 100.0, 0);
+            return new Run(
+                    way,
+                    round,
+                    seconds,
+                    correct,
+                    detail,
+                    restored,
+                    phases[0],
+                    phases[1],
+                    phases[2],
+                    phases[3],
+                    trace,
+                    load,
+                    busy0 / 100.0,
+                    0);
         } finally {
             pg.close();
             if (zpitr) {
                 stopPrefetcher(config);
                 keepPrefetchLog(n, way, home.resolve("state/spool/prefetch.log"));
             }
-            runner.run(Command.of("rm", "-rf", data.toString(), home.toString())).requireSuccess();
+            runner.run(Command.of("rm", "-rf", data.toString(), home.toString()))
+                    .requireSuccess();
         }
     }
 
@@ -292,15 +434,33 @@ class WalFetchBench {
 
     private void warmPrefetcher(Path config, Path spool, WalFileName first, int ready) throws IOException {
         Files.createDirectories(spool);
-        Files.writeString(spool.resolve(".requested"), WalSegments.offset(first, -1, WalSegments.DEFAULT_SIZE).name() + "\n");
+        Files.writeString(
+                spool.resolve(".requested"),
+                WalSegments.offset(first, -1, WalSegments.DEFAULT_SIZE).name() + "\n");
         chownTree(spool.getParent());
         Path jar = LAUNCHER.getParent().getParent().resolve("appliance/target/zpitr.jar");
-        runner.startDetached(Command.of("runuser", "-u", "postgres", "--", "setsid", "java", "-XX:+UseSerialGC", "-Xmx256m",
-                "-cp", jar.toString(), "io.zpitr.appliance.cli.Main", "--config", config.toString(), "wal-prefetch"),
+        runner.startDetached(
+                Command.of(
+                        "runuser",
+                        "-u",
+                        "postgres",
+                        "--",
+                        "setsid",
+                        "java",
+                        "-XX:+UseSerialGC",
+                        "-Xmx256m",
+                        "-cp",
+                        jar.toString(),
+                        "io.zpitr.appliance.cli.Main",
+                        "--config",
+                        config.toString(),
+                        "wal-prefetch"),
                 spool.getParent().resolve("prefetch-start.log"));
-        long deadline = System.nanoTime() + Duration.ofMinutes(1).plusSeconds(ready).toNanos();
+        long deadline =
+                System.nanoTime() + Duration.ofMinutes(1).plusSeconds(ready).toNanos();
         for (int i = 0; i < ready; i++) {
-            Path segment = spool.resolve(WalSegments.offset(first, i, WalSegments.DEFAULT_SIZE).name());
+            Path segment = spool.resolve(
+                    WalSegments.offset(first, i, WalSegments.DEFAULT_SIZE).name());
             while (!Files.exists(segment)) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("the warm prefetcher did not spool " + segment + " in time");
@@ -327,7 +487,8 @@ class WalFetchBench {
                         // read what is there
                     }
                     offset += buffer.position();
-                    pending.append(new String(buffer.array(), 0, buffer.position(), java.nio.charset.StandardCharsets.UTF_8));
+                    pending.append(
+                            new String(buffer.array(), 0, buffer.position(), java.nio.charset.StandardCharsets.UTF_8));
                     if (pending.indexOf(READY) >= 0) {
                         return;
                     }
@@ -337,7 +498,7 @@ class WalFetchBench {
                     }
                     int cut = pending.lastIndexOf("\n");
                     if (cut > 0) {
-                        pending.delete(0, cut);  // keep a partial last line only
+                        pending.delete(0, cut); // keep a partial last line only
                     }
                 }
             } catch (IOException e) {
@@ -387,8 +548,12 @@ class WalFetchBench {
         for (int i = 1; i < times.size(); i++) {
             steps.add(between(times.get(i - 1), times.get(i)));
         }
-        return new double[] {between(start, times.get(0)), between(times.get(0), lastSeg), between(lastSeg, ready),
-                median(steps.stream().sorted().toList())};
+        return new double[] {
+            between(start, times.get(0)),
+            between(times.get(0), lastSeg),
+            between(lastSeg, ready),
+            median(steps.stream().sorted().toList())
+        };
     }
 
     /** With -Dbench.logs=DIR: keeps each run's server log (and the launcher's trace) there. */
@@ -410,7 +575,9 @@ class WalFetchBench {
     private void keepPrefetchLog(int n, Way way, Path log) throws IOException {
         String dir = System.getProperty("bench.logs");
         if (dir != null && !dir.isBlank() && Files.exists(log)) {
-            Files.copy(log, Path.of(dir).resolve("run" + n + "-" + way.name().toLowerCase(Locale.ROOT) + ".prefetch.log"),
+            Files.copy(
+                    log,
+                    Path.of(dir).resolve("run" + n + "-" + way.name().toLowerCase(Locale.ROOT) + ".prefetch.log"),
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
     }
@@ -420,8 +587,15 @@ class WalFetchBench {
     }
 
     /** The launcher's trace (ZPITR_TRACE_FILE): how many calls each path served and how long they took. */
-    record Trace(int fastCalls, double fastSeconds, double fastMaxSeconds, int jvmCalls, double jvmSeconds, List<String> jvmCallList,
-                 int missCalls, int waits) {
+    record Trace(
+            int fastCalls,
+            double fastSeconds,
+            double fastMaxSeconds,
+            int jvmCalls,
+            double jvmSeconds,
+            List<String> jvmCallList,
+            int missCalls,
+            int waits) {
         static final Trace NONE = new Trace(0, 0, 0, 0, 0, List.of(), 0, 0);
 
         static Trace read(Path traceFile) throws IOException {
@@ -442,8 +616,8 @@ class WalFetchBench {
                     continue;
                 }
                 long us = Long.parseLong(p[2]);
-                waits += p[0].equals("wait") ? 1 : 0;  // a hit that waited for the prefetcher's copy in flight
-                if (p[0].equals("fast") || p[0].equals("miss")) {  // miss: "not found" from a fresh missing mark
+                waits += p[0].equals("wait") ? 1 : 0; // a hit that waited for the prefetcher's copy in flight
+                if (p[0].equals("fast") || p[0].equals("miss")) { // miss: "not found" from a fresh missing mark
                     misses += p[0].equals("miss") ? 1 : 0;
                     fast++;
                     fastMicros += us;
@@ -463,10 +637,19 @@ class WalFetchBench {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "fast path %d calls (%d of them \"missing\" from a mark, %d waited for a copy in flight), %.2f s in all "
-                            + "(mean %.1f ms, max %.0f ms); JVM path %d calls, %.2f s in all: %s", fastCalls, missCalls, waits, fastSeconds,
+            return String.format(
+                    Locale.ROOT,
+                    "fast path %d calls (%d of them \"missing\" from a mark, %d waited for a copy in flight), %.2f s in all "
+                            + "(mean %.1f ms, max %.0f ms); JVM path %d calls, %.2f s in all: %s",
+                    fastCalls,
+                    missCalls,
+                    waits,
+                    fastSeconds,
                     fastCalls == 0 ? 0 : fastSeconds * 1000 / fastCalls,
-                    fastMaxSeconds * 1000, jvmCalls, jvmSeconds, String.join(", ", jvmCallList));
+                    fastMaxSeconds * 1000,
+                    jvmCalls,
+                    jvmSeconds,
+                    String.join(", ", jvmCallList));
         }
     }
 
@@ -482,7 +665,7 @@ class WalFetchBench {
         try {
             String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
             long busy = 0;
-            for (int i : new int[] {1, 2, 3, 6, 7}) {  // user nice system irq softirq (not idle, iowait, steal, guest)
+            for (int i : new int[] {1, 2, 3, 6, 7}) { // user nice system irq softirq (not idle, iowait, steal, guest)
                 busy += Long.parseLong(f[i]);
             }
             return busy;
@@ -496,14 +679,15 @@ class WalFetchBench {
      * session of a run has ended when the run's prefetcher is stopped), from /proc/PID/stat.
      */
     private double hostCpuSeconds(SshServer... hosts) {
-        pause(200);  // sessions just closed: let sshd reap them
+        pause(200); // sessions just closed: let sshd reap them
         long ticks = 0;
         for (SshServer h : hosts) {
             try {
-                String pid = Files.readString(h.hostKeyFile().resolveSibling("sshd.pid")).strip();
+                String pid = Files.readString(h.hostKeyFile().resolveSibling("sshd.pid"))
+                        .strip();
                 String stat = Files.readString(Path.of("/proc", pid, "stat"));
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]);  // cutime, cstime (fields 16, 17)
+                ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]); // cutime, cstime (fields 16, 17)
             } catch (IOException | RuntimeException e) {
                 return Double.NaN;
             }
@@ -512,13 +696,26 @@ class WalFetchBench {
     }
 
     private static String describe(Run r) {
-        return String.format(Locale.ROOT, "round %d  %-13s %6.2f s  %s, %d segments, load %s; server log: start->1st segment %.2f s, "
+        return String.format(
+                Locale.ROOT,
+                "round %d  %-13s %6.2f s  %s, %d segments, load %s; server log: start->1st segment %.2f s, "
                         + "1st->last %.2f s (median step %.0f ms), last->ready %.2f s; machine CPU busy %.2f s (%.0f%% of %d cores), "
                         + "of which the archive hosts' sshd %.2f s%s",
-                r.round(), r.way().label, r.seconds(), r.detail(), r.restored(), r.load(), r.toFirstSegment(), r.segmentSpan(),
-                r.medianStep() * 1000, r.lastSegmentToReady(), r.cpuBusy(),
+                r.round(),
+                r.way().label,
+                r.seconds(),
+                r.detail(),
+                r.restored(),
+                r.load(),
+                r.toFirstSegment(),
+                r.segmentSpan(),
+                r.medianStep() * 1000,
+                r.lastSegmentToReady(),
+                r.cpuBusy(),
                 100 * r.cpuBusy() / (r.seconds() * Runtime.getRuntime().availableProcessors()),
-                Runtime.getRuntime().availableProcessors(), r.hostCpu(), r.trace().present() ? "\n          launcher trace: " + r.trace() : "");
+                Runtime.getRuntime().availableProcessors(),
+                r.hostCpu(),
+                r.trace().present() ? "\n          launcher trace: " + r.trace() : "");
     }
 
     private void summarize(List<Run> runs, int segments) {
@@ -529,35 +726,63 @@ class WalFetchBench {
             List<Double> times = ofWay.stream().map(Run::seconds).sorted().toList();
             double median = median(times);
             medians.put(way, median);
-            say(String.format(Locale.ROOT, "%-13s runs %s  median %6.2f s  (%.0f ms per segment; medians from the server log: "
+            say(String.format(
+                    Locale.ROOT,
+                    "%-13s runs %s  median %6.2f s  (%.0f ms per segment; medians from the server log: "
                             + "start->1st segment %.2f s, step %.0f ms, last->ready %.2f s; machine CPU busy %.2f s, "
-                            + "archive hosts' sshd %.2f s)", way.label,
-                    times.stream().map(s -> String.format(Locale.ROOT, "%.2f", s)).toList(), median, median * 1000 / segments,
-                    medianOf(ofWay, Run::toFirstSegment), medianOf(ofWay, Run::medianStep) * 1000,
-                    medianOf(ofWay, Run::lastSegmentToReady), medianOf(ofWay, Run::cpuBusy), medianOf(ofWay, Run::hostCpu)));
+                            + "archive hosts' sshd %.2f s)",
+                    way.label,
+                    times.stream()
+                            .map(s -> String.format(Locale.ROOT, "%.2f", s))
+                            .toList(),
+                    median,
+                    median * 1000 / segments,
+                    medianOf(ofWay, Run::toFirstSegment),
+                    medianOf(ofWay, Run::medianStep) * 1000,
+                    medianOf(ofWay, Run::lastSegmentToReady),
+                    medianOf(ofWay, Run::cpuBusy),
+                    medianOf(ofWay, Run::hostCpu)));
         }
-        say(String.format(Locale.ROOT, "zpitr/cp  = %.2f   (goal <= 1.10)", medians.get(Way.ZPITR) / medians.get(Way.CP)));
+        say(String.format(
+                Locale.ROOT, "zpitr/cp  = %.2f   (goal <= 1.10)", medians.get(Way.ZPITR) / medians.get(Way.CP)));
         say(String.format(Locale.ROOT, "zpitr/scp = %.2f", medians.get(Way.ZPITR) / medians.get(Way.SCP)));
-        say(String.format(Locale.ROOT, "zpitr warm/cp = %.2f   (the prefetcher running, 8 segments ahead, when replay starts)",
+        say(String.format(
+                Locale.ROOT,
+                "zpitr warm/cp = %.2f   (the prefetcher running, 8 segments ahead, when replay starts)",
                 medians.get(Way.ZPITR_WARM) / medians.get(Way.CP)));
-        say(String.format(Locale.ROOT, "zpitr spooled/cp = %.2f   (every segment spooled when replay starts: the launcher's hits alone)",
+        say(String.format(
+                Locale.ROOT,
+                "zpitr spooled/cp = %.2f   (every segment spooled when replay starts: the launcher's hits alone)",
                 medians.get(Way.ZPITR_SPOOLED) / medians.get(Way.CP)));
         say(String.format(Locale.ROOT, "scp/cp    = %.2f", medians.get(Way.SCP) / medians.get(Way.CP)));
-        List<Run> zpitr = runs.stream().filter(r -> r.way() == Way.ZPITR && r.trace().present()).toList();
+        List<Run> zpitr = runs.stream()
+                .filter(r -> r.way() == Way.ZPITR && r.trace().present())
+                .toList();
         for (Way way : List.of(Way.ZPITR_WARM, Way.ZPITR_SPOOLED)) {
-            List<Run> ofWay = runs.stream().filter(r -> r.way() == way && r.trace().present()).toList();
+            List<Run> ofWay = runs.stream()
+                    .filter(r -> r.way() == way && r.trace().present())
+                    .toList();
             if (!ofWay.isEmpty()) {
-                say(String.format(Locale.ROOT, "%s (medians): %.1f JVM calls, %.1f fast-path calls taking %.2f s in all",
-                        way.label, medianOf(ofWay, r -> r.trace().jvmCalls()), medianOf(ofWay, r -> r.trace().fastCalls()),
+                say(String.format(
+                        Locale.ROOT,
+                        "%s (medians): %.1f JVM calls, %.1f fast-path calls taking %.2f s in all",
+                        way.label,
+                        medianOf(ofWay, r -> r.trace().jvmCalls()),
+                        medianOf(ofWay, r -> r.trace().fastCalls()),
                         medianOf(ofWay, r -> r.trace().fastSeconds())));
             }
         }
         if (!zpitr.isEmpty()) {
-            say(String.format(Locale.ROOT, "where zpitr's time goes (medians over its runs): %.1f JVM calls taking %.2f s in all, "
+            say(String.format(
+                    Locale.ROOT,
+                    "where zpitr's time goes (medians over its runs): %.1f JVM calls taking %.2f s in all, "
                             + "%.1f fast-path calls taking %.2f s in all; "
-                            + "zpitr - cp = %.2f s", medianOf(zpitr, r -> r.trace().jvmCalls()),
-                    medianOf(zpitr, r -> r.trace().jvmSeconds()), medianOf(zpitr, r -> r.trace().fastCalls()),
-                    medianOf(zpitr, r -> r.trace().fastSeconds()), medians.get(Way.ZPITR) - medians.get(Way.CP)));
+                            + "zpitr - cp = %.2f s",
+                    medianOf(zpitr, r -> r.trace().jvmCalls()),
+                    medianOf(zpitr, r -> r.trace().jvmSeconds()),
+                    medianOf(zpitr, r -> r.trace().fastCalls()),
+                    medianOf(zpitr, r -> r.trace().fastSeconds()),
+                    medians.get(Way.ZPITR) - medians.get(Way.CP)));
         }
     }
 
@@ -577,14 +802,16 @@ class WalFetchBench {
 
     /** pgbench as postgres against the primary; PGOPTIONS turns synchronous_commit off for its sessions only. */
     private void pgbench(PostgresCluster primary, Duration limit, String... args) {
-        List<String> argv = new ArrayList<>(List.of("-h", primary.socketDir().toString(), "-p",
-                Integer.toString(primary.port()), "-U", "postgres"));
+        List<String> argv = new ArrayList<>(List.of(
+                "-h", primary.socketDir().toString(), "-p", Integer.toString(primary.port()), "-U", "postgres"));
         argv.addAll(List.of(args));
         argv.add("postgres");
         Map<String, String> env = new HashMap<>(System.getenv());
         env.keySet().removeIf(k -> k.startsWith("PG"));
         env.put("PGOPTIONS", "-c synchronous_commit=off");
-        runner.run(Command.of(primary.asPostgres("pgbench", argv.toArray(String[]::new))).timeout(limit).environment(env))
+        runner.run(Command.of(primary.asPostgres("pgbench", argv.toArray(String[]::new)))
+                        .timeout(limit)
+                        .environment(env))
                 .requireSuccess();
     }
 
@@ -593,28 +820,41 @@ class WalFetchBench {
      * figure): plain cp (restore_command (a)) and cp + sync + mv (what the launcher's fast path does).
      */
     private String copyCosts(Path segment, Path scratch) {
-        String script = "s=" + segment + "; d=" + scratch + "/copy-probe; cat \"$s\" >/dev/null; for m in cp full; do r=(); "
-                + "for i in 1 2 3 4 5; do t=${EPOCHREALTIME//[!0-9]/}; if [[ $m == cp ]]; then cp \"$s\" \"$d\"; "
-                + "else cp \"$s\" \"$d.tmp\" && sync \"$d.tmp\" && mv -f \"$d.tmp\" \"$d\"; fi; "
-                + "r+=($(( (${EPOCHREALTIME//[!0-9]/} - t) / 100 ))); rm -f \"$d\"; done; "
-                + "printf '%s ' $(printf '%s\\n' \"${r[@]}\" | sort -n | sed -n 3p); done";
-        String out = runner.run(Command.of("bash", "-c", script)).requireSuccess().stdout().strip();
+        String script =
+                "s=" + segment + "; d=" + scratch + "/copy-probe; cat \"$s\" >/dev/null; for m in cp full; do r=(); "
+                        + "for i in 1 2 3 4 5; do t=${EPOCHREALTIME//[!0-9]/}; if [[ $m == cp ]]; then cp \"$s\" \"$d\"; "
+                        + "else cp \"$s\" \"$d.tmp\" && sync \"$d.tmp\" && mv -f \"$d.tmp\" \"$d\"; fi; "
+                        + "r+=($(( (${EPOCHREALTIME//[!0-9]/} - t) / 100 ))); rm -f \"$d\"; done; "
+                        + "printf '%s ' $(printf '%s\\n' \"${r[@]}\" | sort -n | sed -n 3p); done";
+        String out = runner.run(Command.of("bash", "-c", script))
+                .requireSuccess()
+                .stdout()
+                .strip();
         String[] tenths = out.split("\\s+");
-        return String.format(Locale.ROOT, "one 16 MiB segment, idle machine, median of 5: cp %.1f ms; cp + sync + mv "
-                + "(the launcher's fast path) %.1f ms", Integer.parseInt(tenths[0]) / 10.0, Integer.parseInt(tenths[1]) / 10.0);
+        return String.format(
+                Locale.ROOT,
+                "one 16 MiB segment, idle machine, median of 5: cp %.1f ms; cp + sync + mv "
+                        + "(the launcher's fast path) %.1f ms",
+                Integer.parseInt(tenths[0]) / 10.0,
+                Integer.parseInt(tenths[1]) / 10.0);
     }
 
     /** The newest segment (timeline 1) in an archive folder. */
     private static WalFileName newestSegment(Path archive) throws IOException {
         try (var files = Files.list(archive)) {
-            return files.map(f -> f.getFileName().toString()).filter(n -> n.matches("00000001[0-9A-F]{16}")).sorted()
-                    .reduce((a, b) -> b).map(WalFileName::of)
+            return files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.matches("00000001[0-9A-F]{16}"))
+                    .sorted()
+                    .reduce((a, b) -> b)
+                    .map(WalFileName::of)
                     .orElseThrow(() -> new IllegalStateException("no segment in " + archive));
         }
     }
 
     private static int segmentsFrom(WalFileName first, WalFileName last) {
-        return (int) (WalSegments.segmentNumber(last, WalSegments.DEFAULT_SIZE) - WalSegments.segmentNumber(first, WalSegments.DEFAULT_SIZE) + 1);
+        return (int) (WalSegments.segmentNumber(last, WalSegments.DEFAULT_SIZE)
+                - WalSegments.segmentNumber(first, WalSegments.DEFAULT_SIZE)
+                + 1);
     }
 
     /** One scp of the runbook: system scp (SFTP protocol, OpenSSH 9's default), BatchMode, the host's key and known_hosts. */
@@ -638,7 +878,8 @@ class WalFetchBench {
     }
 
     private static String source(String name, SshServer h, Path identity, Path knownHosts) {
-        return "    - {name: " + name + ", type: ssh, host: " + h.address() + ", port: " + h.port() + ", user: " + h.user()
+        return "    - {name: " + name + ", type: ssh, host: " + h.address() + ", port: " + h.port() + ", user: "
+                + h.user()
                 + ", path: " + h.dataDir().resolve("arch") + ", identity_file: " + identity
                 + ", known_hosts: " + knownHosts + "}\n";
     }
@@ -648,22 +889,40 @@ class WalFetchBench {
      * a build writes the launcher's class data sharing archive, once per installation, and no run
      * should pay for that.
      */
-    private String warmUp(WalLab lab, WalFileName first, SshServer hostA, SshServer hostB, Path keyA, Path keyB,
-                          Path knownHosts) throws IOException {
+    private String warmUp(
+            WalLab lab, WalFileName first, SshServer hostA, SshServer hostB, Path keyA, Path keyB, Path knownHosts)
+            throws IOException {
         Path home = lab.root().resolve("zpitr-warm-up");
         Files.createDirectories(home);
         Path config = home.resolve("zpitr.yaml");
-        Files.writeString(config, "state_dir: " + home.resolve("state") + "\n"
-                + "archive:\n  connect_timeout: 1s\n  prefetch: 0\n  sources:\n"
-                + source("hostA", hostA, keyA, knownHosts) + source("hostB", hostB, keyB, knownHosts));
+        Files.writeString(
+                config,
+                "state_dir: " + home.resolve("state") + "\n"
+                        + "archive:\n  connect_timeout: 1s\n  prefetch: 0\n  sources:\n"
+                        + source("hostA", hostA, keyA, knownHosts) + source("hostB", hostB, keyB, knownHosts));
         chownTree(home);
         long t = System.nanoTime();
-        ProcessResult r = runner.run(Command.of("runuser", "-u", "postgres", "--", LAUNCHER.toString(), "--config",
-                config.toString(), "wal-fetch", first.name(), home.resolve("segment").toString()).timeout(Duration.ofMinutes(2)));
+        ProcessResult r = runner.run(Command.of(
+                        "runuser",
+                        "-u",
+                        "postgres",
+                        "--",
+                        LAUNCHER.toString(),
+                        "--config",
+                        config.toString(),
+                        "wal-fetch",
+                        first.name(),
+                        home.resolve("segment").toString())
+                .timeout(Duration.ofMinutes(2)));
         double seconds = secondsSince(t);
         runner.run(Command.of("rm", "-rf", home.toString())).requireSuccess();
-        return String.format(Locale.ROOT, "warm-up (untimed): one wal-fetch of %s as postgres with prefetch off, exit %d in %.2f s "
-                + "(writes the launcher's class data sharing archive when the jar is new)", first, r.exitCode(), seconds);
+        return String.format(
+                Locale.ROOT,
+                "warm-up (untimed): one wal-fetch of %s as postgres with prefetch off, exit %d in %.2f s "
+                        + "(writes the launcher's class data sharing archive when the jar is new)",
+                first,
+                r.exitCode(),
+                seconds);
     }
 
     /** Kills this run's prefetcher (started by wal-fetch with setsid) and waits until it is gone. */
@@ -682,7 +941,10 @@ class WalFetchBench {
 
     /** Removes the launcher's spool links this benchmark's configurations published for postgres. */
     private void removeLauncherLinks(Path root) {
-        String uid = runner.run(Command.of("id", "-u", "postgres")).requireSuccess().stdout().strip();
+        String uid = runner.run(Command.of("id", "-u", "postgres"))
+                .requireSuccess()
+                .stdout()
+                .strip();
         Path folder = Path.of("/tmp", "zpitr-" + uid);
         String prefix = "spool" + root.toString().replace('/', '%') + "%";
         if (!Files.isDirectory(folder)) {
@@ -716,12 +978,17 @@ class WalFetchBench {
 
     private String fileSystem(String what, Path p) {
         String fs = runner.run(Command.of("findmnt", "-n", "-o", "FSTYPE,SOURCE,TARGET", "--target", p.toString()))
-                .requireSuccess().stdout().strip().replaceAll("\\s+", " ");
+                .requireSuccess()
+                .stdout()
+                .strip()
+                .replaceAll("\\s+", " ");
         return what + " " + p + " on " + fs;
     }
 
     private long du(Path p) {
-        String out = runner.run(Command.of("du", "-sb", p.toString())).requireSuccess().stdout();
+        String out = runner.run(Command.of("du", "-sb", p.toString()))
+                .requireSuccess()
+                .stdout();
         return Long.parseLong(out.split("\\s+")[0]);
     }
 

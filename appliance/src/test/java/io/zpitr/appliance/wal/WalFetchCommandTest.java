@@ -42,15 +42,16 @@ class WalFetchCommandTest {
         lab.close();
     }
 
-    record Run(int code, String out, String err, long millis) {
-    }
+    record Run(int code, String out, String err, long millis) {}
 
     private Run walFetch(Path config, String file, Path dest) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         long start = System.nanoTime();
-        int code = Main.run(new String[] {"--config", config.toString(), "wal-fetch", file, dest.toString()},
-                new PrintWriter(out, true), new PrintWriter(err, true));
+        int code = Main.run(
+                new String[] {"--config", config.toString(), "wal-fetch", file, dest.toString()},
+                new PrintWriter(out, true),
+                new PrintWriter(err, true));
         return new Run(code, out.toString(), err.toString(), (System.nanoTime() - start) / 1_000_000);
     }
 
@@ -59,11 +60,22 @@ class WalFetchCommandTest {
         StringBuilder yaml = new StringBuilder("state_dir: " + work.resolve("state") + "\narchive:\n"
                 + "  connect_timeout: 1s\n  down_for: 60s\n  prefetch: 0\n  sources:\n");
         for (SshServer h : hosts) {
-            yaml.append("    - {name: host").append(h.port()).append(h.address().replace('.', '-'))
-                    .append(", type: ssh, host: ").append(h.address()).append(", port: ").append(h.port())
-                    .append(", user: ").append(h.user()).append(", path: ").append(h.dataDir().resolve("arch"))
-                    .append(", identity_file: ").append(h.identityFile())
-                    .append(", known_hosts: ").append(h.knownHostsFile()).append("}\n");
+            yaml.append("    - {name: host")
+                    .append(h.port())
+                    .append(h.address().replace('.', '-'))
+                    .append(", type: ssh, host: ")
+                    .append(h.address())
+                    .append(", port: ")
+                    .append(h.port())
+                    .append(", user: ")
+                    .append(h.user())
+                    .append(", path: ")
+                    .append(h.dataDir().resolve("arch"))
+                    .append(", identity_file: ")
+                    .append(h.identityFile())
+                    .append(", known_hosts: ")
+                    .append(h.knownHostsFile())
+                    .append("}\n");
         }
         Path f = work.resolve("zpitr.yaml");
         Files.writeString(f, yaml.toString());
@@ -89,7 +101,10 @@ class WalFetchCommandTest {
     private void assertNothingWrittenBeside(Path dest) throws IOException {
         assertFalse(Files.exists(dest), dest + " must not exist");
         try (Stream<Path> files = Files.list(dest.getParent())) {
-            assertEquals(List.of(), files.filter(p -> p.getFileName().toString().startsWith(".zpitr")).toList(),
+            assertEquals(
+                    List.of(),
+                    files.filter(p -> p.getFileName().toString().startsWith(".zpitr"))
+                            .toList(),
                     "no temporary file is left");
         }
     }
@@ -112,7 +127,8 @@ class WalFetchCommandTest {
 
     @Test
     void aDeadHostIsSkippedAndRememberedAcrossCalls() throws IOException {
-        try (SshServer dead = SshServer.builder().build().start(); SshServer live = SshServer.builder().build().start()) {
+        try (SshServer dead = SshServer.builder().build().start();
+                SshServer live = SshServer.builder().build().start()) {
             put(live, "20261121", segments.get(0), segments.get(0));
             put(dead, "", segments.get(0), segments.get(0));
             Path cfg = config(dead, live);
@@ -127,7 +143,9 @@ class WalFetchCommandTest {
             Files.delete(dest);
             Run second = walFetch(cfg, segments.get(0), dest);
             assertEquals(0, second.code(), second.err());
-            assertTrue(second.err().contains(nameOf(dead) + ": unavailable") && second.err().contains("down"),
+            assertTrue(
+                    second.err().contains(nameOf(dead) + ": unavailable")
+                            && second.err().contains("down"),
                     "the second call skips the remembered host: " + second.err());
             assertArrayEquals(archived(segments.get(0)), Files.readAllBytes(dest));
         }
@@ -146,14 +164,15 @@ class WalFetchCommandTest {
 
     @Test
     void badCopiesAreSkippedForTheGoodOne() throws IOException {
-        try (SshServer a = SshServer.builder().build().start(); SshServer b = SshServer.builder().build().start()) {
+        try (SshServer a = SshServer.builder().build().start();
+                SshServer b = SshServer.builder().build().start()) {
             String wanted = segments.get(1);
             Path truncated = put(a, "", wanted, wanted);
             try (var ch = java.nio.channels.FileChannel.open(truncated, java.nio.file.StandardOpenOption.WRITE)) {
                 ch.truncate(8 << 20);
             }
-            put(b, "", segments.get(0), wanted);          // another segment under the right name
-            put(b, "20261120", wanted, wanted);            // the good copy, in a dated folder
+            put(b, "", segments.get(0), wanted); // another segment under the right name
+            put(b, "20261120", wanted, wanted); // the good copy, in a dated folder
             Path dest = work.resolve("RECOVERYXLOG");
             Run r = walFetch(config(a, b), wanted, dest);
             assertEquals(0, r.code(), r.err());
@@ -176,7 +195,8 @@ class WalFetchCommandTest {
 
     @Test
     void aMissingFileExitsOneQuicklyAndWritesNothing() throws IOException {
-        try (SshServer a = SshServer.builder().build().start(); SshServer b = SshServer.builder().build().start()) {
+        try (SshServer a = SshServer.builder().build().start();
+                SshServer b = SshServer.builder().build().start()) {
             Files.createDirectories(a.dataDir().resolve("arch/20261121"));
             Files.createDirectories(b.dataDir().resolve("arch"));
             Path dest = work.resolve("RECOVERYXLOG");
@@ -190,11 +210,17 @@ class WalFetchCommandTest {
 
     @Test
     void anUnknownHostKeyIsRefusedNamingItsFingerprint() throws IOException {
-        try (SshServer a = SshServer.builder().build().start(); SshServer other = SshServer.builder().build().start()) {
+        try (SshServer a = SshServer.builder().build().start();
+                SshServer other = SshServer.builder().build().start()) {
             put(a, "", segments.get(0), segments.get(0));
             Path cfg = config(a);
             // Trust the other host's key instead of this one's.
-            Files.writeString(cfg, Files.readString(cfg).replace(a.knownHostsFile().toString(), other.knownHostsFile().toString()));
+            Files.writeString(
+                    cfg,
+                    Files.readString(cfg)
+                            .replace(
+                                    a.knownHostsFile().toString(),
+                                    other.knownHostsFile().toString()));
             Path dest = work.resolve("RECOVERYXLOG");
             Run r = walFetch(cfg, segments.get(0), dest);
             assertEquals(4, r.code(), r.err());
@@ -206,7 +232,8 @@ class WalFetchCommandTest {
     @Test
     void hostileNamesAreRefusedBeforeAnything() throws IOException {
         Path cfg = config();
-        for (String hostile : List.of("../../etc/passwd", "000000010000000000000001; rm -rf /", "", "00000001.history/../x")) {
+        for (String hostile :
+                List.of("../../etc/passwd", "000000010000000000000001; rm -rf /", "", "00000001.history/../x")) {
             Path dest = work.resolve("RECOVERYXLOG");
             Run r = walFetch(cfg, hostile, dest);
             assertEquals(2, r.code(), hostile + ": " + r.err());

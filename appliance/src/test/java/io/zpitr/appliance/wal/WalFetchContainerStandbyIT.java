@@ -1,4 +1,5 @@
-// A real standby fed by bin/zpitr wal-fetch from two archive host containers: one hangs mid-replay, or serves another cluster's WAL.
+// A real standby fed by bin/zpitr wal-fetch from two archive host containers: one hangs mid-replay, or serves another
+// cluster's WAL.
 package io.zpitr.appliance.wal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,6 +33,7 @@ class WalFetchContainerStandbyIT {
 
     @RegisterExtension
     static ArchiveHostContainer host25 = new ArchiveHostContainer();
+
     @RegisterExtension
     static ArchiveHostContainer host26 = new ArchiveHostContainer();
 
@@ -47,13 +49,22 @@ class WalFetchContainerStandbyIT {
         Path home = Files.createDirectories(lab.root().resolve("zpitr"));
         Path keys = Files.createDirectories(home.resolve("keys"));
         Path knownHosts = keys.resolve("known_hosts");
-        Files.writeString(knownHosts, Files.readString(host25.knownHostsFile()) + Files.readString(host26.knownHostsFile()));
+        Files.writeString(
+                knownHosts, Files.readString(host25.knownHostsFile()) + Files.readString(host26.knownHostsFile()));
         Path config = home.resolve("zpitr.yaml");
-        Files.writeString(config, "state_dir: " + home.resolve("state") + "\n"
-                + "archive:\n  connect_timeout: 1s\n  io_timeout: 3s\n  down_for: 60s\n  prefetch: 4\n  sources:\n"
-                + source("host25", host25, host25Archive, copyKey(host25, keys.resolve("host25")), knownHosts)
-                + source("host26", host26, host26.archivePath(), copyKey(host26, keys.resolve("host26")), knownHosts));
-        runner.run(Command.of("chown", "-R", "postgres:postgres", home.toString())).requireSuccess();
+        Files.writeString(
+                config,
+                "state_dir: " + home.resolve("state") + "\n"
+                        + "archive:\n  connect_timeout: 1s\n  io_timeout: 3s\n  down_for: 60s\n  prefetch: 4\n  sources:\n"
+                        + source("host25", host25, host25Archive, copyKey(host25, keys.resolve("host25")), knownHosts)
+                        + source(
+                                "host26",
+                                host26,
+                                host26.archivePath(),
+                                copyKey(host26, keys.resolve("host26")),
+                                knownHosts));
+        runner.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
+                .requireSuccess();
         return config;
     }
 
@@ -69,7 +80,9 @@ class WalFetchContainerStandbyIT {
     }
 
     private static PostgresCluster standby(Path dataDir, Path config) {
-        return PostgresCluster.builder().dataDir(dataDir).initdb(false)
+        return PostgresCluster.builder()
+                .dataDir(dataDir)
+                .initdb(false)
                 .setting("restore_command", LAUNCHER + " --config " + config + " wal-fetch %f %p")
                 .setting("hot_standby", "on")
                 .build();
@@ -90,17 +103,21 @@ class WalFetchContainerStandbyIT {
             try (PostgresCluster standby = standby(standbyDir, config)) {
                 standby.start();
                 lab.switchAndWaitFor(standby);
-                host25.pause();  // frozen: TCP still accepted, nothing answers
+                host25.pause(); // frozen: TCP still accepted, nothing answers
                 lab.switchSegments(4, 1000);
                 long start = System.nanoTime();
                 lab.switchAndWaitFor(standby);
                 long took = (System.nanoTime() - start) / 1_000_000;
                 // Unbounded, one hung host cost 33 s for the first segment and 43 s for each later one.
                 assertTrue(took < 30_000, "replay past the hung host took " + took + " ms");
-                assertEquals(lab.primary().psql("select count(*) || ' ' || max(id) from t"),
+                assertEquals(
+                        lab.primary().psql("select count(*) || ' ' || max(id) from t"),
                         standby.psql("select count(*) || ' ' || max(id) from t"));
-                assertTrue(Files.exists(config.getParent().resolve("state/down")
-                        .resolve(host25.address() + "_" + ArchiveHostContainer.PORT)), "host25 is remembered as down");
+                assertTrue(
+                        Files.exists(config.getParent()
+                                .resolve("state/down")
+                                .resolve(host25.address() + "_" + ArchiveHostContainer.PORT)),
+                        "host25 is remembered as down");
             } finally {
                 host25.unpause();
                 stopPrefetchers(config);
@@ -120,23 +137,34 @@ class WalFetchContainerStandbyIT {
             long ours = Long.parseLong(lab.primary().psql("select system_identifier from pg_control_system()"));
             long theirs = ours + 1;
             try (Stream<Path> archived = Files.list(lab.archive())) {
-                for (Path segment : archived.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).toList()) {
+                for (Path segment : archived.filter(
+                                p -> p.getFileName().toString().matches("[0-9A-F]{24}"))
+                        .toList()) {
                     withSystemIdentifier(Files.copy(segment, foreign.resolve(segment.getFileName())), theirs);
                 }
             }
-            runner.run(Command.of("chown", "-R", "postgres:postgres", foreign.toString())).requireSuccess();
+            runner.run(Command.of("chown", "-R", "postgres:postgres", foreign.toString()))
+                    .requireSuccess();
             try (PostgresCluster standby = standby(standbyDir, config)) {
                 standby.start();
                 lab.switchAndWaitFor(standby);
-                assertEquals(lab.primary().psql("select count(*) || ' ' || max(id) from t"),
+                assertEquals(
+                        lab.primary().psql("select count(*) || ' ' || max(id) from t"),
                         standby.psql("select count(*) || ' ' || max(id) from t"));
                 Path spool = config.getParent().resolve("state/spool");
-                String logs = Files.readString(standby.logFile()) + (Files.exists(spool.resolve("prefetch.log"))
-                        ? Files.readString(spool.resolve("prefetch.log")) : "");
-                assertFalse(logs.contains("is from different database system"), "PostgreSQL never saw a foreign segment");
-                assertTrue(logs.contains("system identifier " + theirs + " in its long page header, but the asking"
-                        + " cluster's is " + ours), "the refusal names both identifiers: " + logs);
-                assertEquals(Long.toUnsignedString(ours), Files.readString(spool.resolve(".system-identifier")).strip());
+                String logs = Files.readString(standby.logFile())
+                        + (Files.exists(spool.resolve("prefetch.log"))
+                                ? Files.readString(spool.resolve("prefetch.log"))
+                                : "");
+                assertFalse(
+                        logs.contains("is from different database system"), "PostgreSQL never saw a foreign segment");
+                assertTrue(
+                        logs.contains("system identifier " + theirs + " in its long page header, but the asking"
+                                + " cluster's is " + ours),
+                        "the refusal names both identifiers: " + logs);
+                assertEquals(
+                        Long.toUnsignedString(ours),
+                        Files.readString(spool.resolve(".system-identifier")).strip());
                 assertTrue(segments.size() == 4);
             } finally {
                 stopPrefetchers(config);
@@ -148,7 +176,10 @@ class WalFetchContainerStandbyIT {
     private static void withSystemIdentifier(Path segment, long id) throws IOException {
         try (RandomAccessFile file = new RandomAccessFile(segment.toFile(), "rw")) {
             file.seek(24);
-            file.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(id).array());
+            file.write(ByteBuffer.allocate(8)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putLong(id)
+                    .array());
         }
     }
 }

@@ -71,11 +71,25 @@ public final class WalLab implements AutoCloseable {
     public Path standbyBaseBackup() throws IOException {
         Path standbyDir = root.resolve("standby");
         ProcessRunner runner = new ProcessRunner();
-        runner.run(Command.of(primary.asPostgres("pg_basebackup", "-h", primary.socketDir().toString(),
-                "-p", Integer.toString(primary.port()), "-U", "postgres", "-D", standbyDir.toString(),
-                "-X", "none", "-c", "fast")).timeout(Duration.ofMinutes(3))).requireSuccess();
+        runner.run(Command.of(primary.asPostgres(
+                                "pg_basebackup",
+                                "-h",
+                                primary.socketDir().toString(),
+                                "-p",
+                                Integer.toString(primary.port()),
+                                "-U",
+                                "postgres",
+                                "-D",
+                                standbyDir.toString(),
+                                "-X",
+                                "none",
+                                "-c",
+                                "fast"))
+                        .timeout(Duration.ofMinutes(3)))
+                .requireSuccess();
         Files.createFile(standbyDir.resolve("standby.signal"));
-        runner.run(Command.of("chown", "-R", "postgres:postgres", standbyDir.toString())).requireSuccess();
+        runner.run(Command.of("chown", "-R", "postgres:postgres", standbyDir.toString()))
+                .requireSuccess();
         return standbyDir;
     }
 
@@ -165,16 +179,20 @@ public final class WalLab implements AutoCloseable {
         while (!io.zpitr.process.ProcessTrees.mentioning(config.toString()).isEmpty()) {
             if (System.nanoTime() > deadline) {
                 List<String> left = io.zpitr.process.ProcessTrees.mentioning(config.toString()).stream()
-                        .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList();
+                        .map(p -> p.pid() + " " + p.info().commandLine().orElse("?"))
+                        .toList();
                 stopZpitrProcesses(config);
-                throw new AssertionError("still running " + limit.toSeconds() + " s after what they served was gone: " + left);
+                throw new AssertionError(
+                        "still running " + limit.toSeconds() + " s after what they served was gone: " + left);
             }
             Thread.sleep(100);
         }
     }
 
     static void chownPostgres(Path p) {
-        new ProcessRunner().run(Command.of("chown", "postgres:postgres", p.toString())).requireSuccess();
+        new ProcessRunner()
+                .run(Command.of("chown", "postgres:postgres", p.toString()))
+                .requireSuccess();
     }
 
     private static void pause() {
