@@ -41,6 +41,12 @@ public final class WalSpool {
      * never hands another cluster's segment over.
      */
     public static final String SYSTEM_IDENTIFIER = ".system-identifier";
+    /**
+     * Prefix of a kept segment in a restore's spool: {@code .kept-NAME}, a second link the launcher
+     * makes to a segment it hands over, for PostgreSQL's second read of the segment holding the last
+     * record at the end of recovery. The restore keeps the newest few ({@link #pruneKept}).
+     */
+    public static final String KEPT = ".kept-";
     /** How long a missing mark answers for the sources (the launcher hard-codes the same figure). */
     public static final java.time.Duration MISSING_FRESH = java.time.Duration.ofSeconds(1);
     /** The longest a mark may say it answers for (its second line): PostgreSQL's own retry interval. */
@@ -192,6 +198,20 @@ public final class WalSpool {
                 Files.deleteIfExists(dir.resolve(mark));
             }
         }
+    }
+
+    /** Deletes the kept segments ({@link #KEPT}) but the {@code keep} newest; returns how many it deleted. */
+    public int pruneKept(int keep) throws IOException {
+        TreeSet<String> kept = new TreeSet<>(java.util.Comparator.comparing(
+                        (String n) -> n.substring(Math.min(n.length(), KEPT.length() + 8)))
+                .thenComparing(n -> n));
+        kept.addAll(marks(KEPT));
+        int deleted = 0;
+        while (kept.size() > keep) {
+            Files.deleteIfExists(dir.resolve(kept.pollFirst()));
+            deleted++;
+        }
+        return deleted;
     }
 
     private java.util.List<String> marks(String prefix) throws IOException {

@@ -92,7 +92,32 @@ public final class MajorCheck {
         return settings.postgres().binDir();
     }
 
+    /**
+     * Runs {@code postgres --version} of {@code postgres.bin_dir} now, for {@link #requireSameMajor}
+     * to find later in this process (a restore does it while it plans); failures are left for that call.
+     */
+    public static void warm(Settings settings, ProcessRunner runner) {
+        try {
+            versionOf(runner, binDir(settings));
+        } catch (RuntimeException e) {
+            // requireSameMajor runs it again and reports what went wrong.
+        }
+    }
+
+    /** What each bin_dir's postgres printed, in this process: it does not change while a command runs. */
+    private static final Map<Path, String> PRINTED = new java.util.concurrent.ConcurrentHashMap<>();
+
     private static String versionOf(ProcessRunner runner, Path binDir) {
+        String known = PRINTED.get(binDir);
+        if (known != null) {
+            return known;
+        }
+        String printed = runVersion(runner, binDir);
+        PRINTED.put(binDir, printed);
+        return printed;
+    }
+
+    private static String runVersion(ProcessRunner runner, Path binDir) {
         Path postgres = binDir.resolve("postgres");
         try {
             // --version answers before the server's refusal to run as root; LC_ALL=C keeps it in English.

@@ -42,7 +42,8 @@ import java.util.Set;
  * <p>Replay pauses at a target first ({@code recovery_target_action = pause}), so that reaching it
  * is observed, never assumed: PostgreSQL 12 and older promote silently when WAL ends before the
  * target. Only then is the requested action applied. {@code --latest} has no target: PostgreSQL
- * ends recovery by itself where the archive ends. Progress is read from the server log
+ * ends recovery by itself where the archive ends; nor does {@code --immediate} with the default
+ * action pause from 13 on ({@link #promoteAtTarget}). Progress is read from the server log
  * ({@link RestoredPostgres}). A restore that ends before its target is exit 3, its instance stopped
  * and its clones destroyed unless asked to keep them; nothing it started runs on after it.
  */
@@ -54,8 +55,10 @@ public final class RestoreService implements AutoCloseable {
     private final PrintWriter out;
     private final boolean terminal;
     private final Path launcher;
-    /** The sources the plan was made with, still connected: the WAL feed's first worker takes them over. */
+    /** The sources the plan was made with, still connected: the WAL feed's history lookups take them over. */
     private List<WalSource> planSources = List.of();
+    /** A second set, its first source logged in while planning: the WAL feed's first worker takes it over. */
+    private List<WalSource> spareSources = List.of();
 
     /**
      * @param launcher the {@code bin/zpitr} the restored instance's restore_command runs
@@ -85,28 +88,49 @@ public final class RestoreService implements AutoCloseable {
     public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet, boolean thorough) {
         close();
         List<WalSource> sources = ArchiveSources.open(settings);
-        // Log in to the sources while the pool is listed: both take a while, neither needs the other.
-        Thread login = new Thread(() -> sources.forEach(RestoreService::logIn), "restore-login");
-        login.setDaemon(true);
-        login.start();
+        List<WalSource> spare = thorough ? List.of() : ArchiveSources.open(settings);
+        // While the pool is listed, each in a thread of its own: log in to every source (the plan
+        // asks them), to the first source once more (the WAL feed's first segment comes from there
+        // the moment the clone exists), and run postgres --version (the major check after the plan).
+        List<Thread> warmUps = new ArrayList<>();
+        for (WalSource source : sources) {
+            warmUps.add(startWarmUp(() -> logIn(source)));
+        }
+        if (!spare.isEmpty()) {
+            warmUps.add(startWarmUp(() -> logIn(spare.get(0))));
+        }
+        warmUps.add(startWarmUp(() -> MajorCheck.warm(settings, runner)));
         try {
             List<SnapshotSet> sets = appliance.catalog().list();
-            login.join(Duration.ofMinutes(2).toMillis());
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            for (Thread t : warmUps) {
+                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            }
             RestorePlan plan = new RestorePlanner(
                             sets,
                             name -> onSomeSource(sources, name),
                             thorough ? RestorePlanner.SCAN_AHEAD : RestorePlanner.SCAN_AHEAD_RUNNING)
                     .plan(target, forcedSet);
             planSources = sources;
+            spareSources = spare;
             return plan;
         } catch (RuntimeException e) {
             sources.forEach(WalSource::close);
+            spare.forEach(WalSource::close);
             throw e;
         } catch (InterruptedException e) {
             sources.forEach(WalSource::close);
+            spare.forEach(WalSource::close);
             Thread.currentThread().interrupt();
             throw ZpitrError.FAILED.exception("interrupted while planning", e);
         }
+    }
+
+    private static Thread startWarmUp(Runnable work) {
+        Thread t = new Thread(work, "restore-warm-up");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** Connects to a source by asking it for a file that rarely exists; what it answers does not matter here. */
@@ -123,6 +147,8 @@ public final class RestoreService implements AutoCloseable {
     public void close() {
         planSources.forEach(WalSource::close);
         planSources = List.of();
+        spareSources.forEach(WalSource::close);
+        spareSources = List.of();
     }
 
     private static boolean onSomeSource(List<WalSource> sources, WalFileName name) {
@@ -210,7 +236,9 @@ public final class RestoreService implements AutoCloseable {
             Files.createFile(log);
             OsUser.giveTo(s.osUser(), runDir, spool, mountRoot, log);
             List<WalSource> warm = planSources;
+            List<WalSource> spare = spareSources;
             planSources = List.of();
+            spareSources = List.of();
             feed = RestoreWalFeed.start(
                     settings,
                     spool,
@@ -218,6 +246,7 @@ public final class RestoreService implements AutoCloseable {
                     WalSegments.DEFAULT_SIZE,
                     plan.base().timeline(),
                     warm,
+                    spare,
                     pgdata);
 
             // 3. Recovery settings for the server's major.
@@ -227,7 +256,7 @@ public final class RestoreService implements AutoCloseable {
                     pgdata,
                     major,
                     RecoverySettingsFile.Mode.TARGETED_RECOVERY,
-                    recoverySettings(plan, request, spool),
+                    recoverySettings(plan, request, spool, promoteAtTarget(plan, request, major)),
                     serverSettings(request, major, port, runDir),
                     "written by zpitr restore " + request.name(),
                     Optional.of(s.osUser()));
@@ -240,13 +269,15 @@ public final class RestoreService implements AutoCloseable {
             instance.start();
             timings.put("started", ms(t0));
             boolean latest = plan.target() instanceof RecoveryTarget.Latest;
+            boolean promoted = latest || promoteAtTarget(plan, request, major);
             RecoveryProgress progress = instance.awaitRecovery(
-                    latest ? RecoveryProgress.Phase.PROMOTED : RecoveryProgress.Phase.PAUSED_AT_TARGET,
+                    promoted ? RecoveryProgress.Phase.PROMOTED : RecoveryProgress.Phase.PAUSED_AT_TARGET,
                     plan,
                     out,
                     terminal);
             timings.put("target", ms(t0));
             feed.ifPresent(RestoreWalFeed::stopSegments);
+            timings.put("feed stopped", ms(t0));
             String stoppedAt = latest
                     ? "the end of the archived WAL, after "
                             + progress.lastRestored().orElse("the snapshot's own WAL") + " (promoted)"
@@ -256,7 +287,7 @@ public final class RestoreService implements AutoCloseable {
             String state;
             switch (request.action()) {
                 case promote -> {
-                    if (!latest) {
+                    if (!promoted) {
                         instance.promote(major);
                     }
                     state = "running";
@@ -269,6 +300,9 @@ public final class RestoreService implements AutoCloseable {
             }
             timings.put("done", ms(t0));
             feed.ifPresent(RestoreWalFeed::close);
+            if (request.action() != RestoreRequest.Action.pause) {
+                feed.ifPresent(RestoreWalFeed::dropKept);
+            }
             feed.ifPresent(f -> out.println("WAL feed: " + f.summary()));
             feed.flatMap(RestoreWalFeed::trouble).ifPresent(t -> out.println("WAL feed: " + t));
             catalog.setState(root, state);
@@ -333,13 +367,27 @@ public final class RestoreService implements AutoCloseable {
         return pgdata.resolve("pg_wal").resolve("zpitr-spool");
     }
 
+    /**
+     * Whether PostgreSQL promotes by itself at the target instead of pausing there: for
+     * {@code --immediate} with the default action, from 13 on, where WAL that ends before the
+     * target is a FATAL rather than a silent promotion. Replay to the snapshot's own consistent
+     * point is short, so the immediate checkpoint of that promotion is small, and it saves what a
+     * promotion from the pause costs: the pause loop looks for one once a second.
+     */
+    private static boolean promoteAtTarget(RestorePlan plan, RestoreRequest request, int major) {
+        return plan.target() instanceof RecoveryTarget.Immediate
+                && request.action() == RestoreRequest.Action.promote
+                && major >= 13;
+    }
+
     /** restore_command, the target, and where to stop: see the class comment. */
-    private Map<String, String> recoverySettings(RestorePlan plan, RestoreRequest request, Path spool) {
+    private Map<String, String> recoverySettings(
+            RestorePlan plan, RestoreRequest request, Path spool, boolean promoteAtTarget) {
         Map<String, String> recovery = new LinkedHashMap<>();
         recovery.put("restore_command", StandbySettings.restoreCommand(launcher, settings.file(), spool));
         recovery.putAll(plan.target().settings(request.exclusive()));
         if (!(plan.target() instanceof RecoveryTarget.Latest)) {
-            recovery.put("recovery_target_action", "pause");
+            recovery.put("recovery_target_action", promoteAtTarget ? "promote" : "pause");
         }
         recovery.put("recovery_target_timeline", "latest");
         return recovery;

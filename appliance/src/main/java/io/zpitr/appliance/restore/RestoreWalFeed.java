@@ -85,10 +85,12 @@ final class RestoreWalFeed implements AutoCloseable {
             long segmentSize,
             long timeline,
             List<WalSource> warm,
+            List<WalSource> spare,
             Path pgdata)
             throws IOException {
         if (settings.archive().prefetch() <= 0) {
             warm.forEach(WalSource::close);
+            spare.forEach(WalSource::close);
             return Optional.empty();
         }
         // Whoever owns the spool folder (the restore made it for the server's OS user) owns what lands in it.
@@ -110,6 +112,7 @@ final class RestoreWalFeed implements AutoCloseable {
         Optional<FileLock> lock = Prefetcher.tryLock(spool);
         if (lock.isEmpty()) {
             warm.forEach(WalSource::close);
+            spare.forEach(WalSource::close);
             return Optional.empty();
         }
         // Who holds the spool, as a prefetcher process records it: the launcher waits for a file in
@@ -120,10 +123,17 @@ final class RestoreWalFeed implements AutoCloseable {
         landing.giveTo(spoolDir.resolve(WalSpool.LOCK));
         int depth = Math.max(DEPTH, settings.archive().prefetch());
         // The history lookups get the plan's connections, already logged in: PostgreSQL's first
-        // request is for a history file, answered before it starts (below). The workers connect now.
+        // request is for a history file, answered before it starts (below). The first worker gets
+        // the spare set, logged in to the first source while planning; other workers connect now.
+        java.util.concurrent.atomic.AtomicReference<List<WalSource>> spareLeft =
+                new java.util.concurrent.atomic.AtomicReference<>(spare.isEmpty() ? null : spare);
         Prefetcher prefetcher = new Prefetcher(
                 spool,
-                () -> new WalFetcher(ArchiveSources.open(settings), verifier.get(), landing),
+                () -> {
+                    List<WalSource> given = spareLeft.getAndSet(null);
+                    return new WalFetcher(
+                            given != null ? given : ArchiveSources.open(settings), verifier.get(), landing);
+                },
                 depth,
                 WORKERS,
                 segmentSize,
@@ -238,6 +248,18 @@ final class RestoreWalFeed implements AutoCloseable {
     }
 
     /**
+     * Deletes the segments kept for the end of recovery: once the instance is promoted or shut
+     * down, nothing reads them again (a paused restore keeps them for its promotion).
+     */
+    void dropKept() {
+        try {
+            histories.spool.pruneKept(0);
+        } catch (IOException e) {
+            LOG.debug("could not drop the kept segments: {}", e.toString());
+        }
+    }
+
+    /**
      * Stops the feed without waiting for a fetch under way to finish: the restore is over, and its
      * threads (daemons) end with the command at the latest. What they still land in the spool goes
      * with the clone.
@@ -281,6 +303,13 @@ final class RestoreWalFeed implements AutoCloseable {
         static final Duration MARK_ANSWERS_FOR = Duration.ofSeconds(2);
 
         private static final int AHEAD = 8;
+        /**
+         * Segments kept for PostgreSQL's second read at the end of recovery ({@link WalSpool#KEPT}):
+         * the segment of the last record replayed lies among the last few handed over (read-ahead
+         * takes at most {@code wal_decode_buffer_size}, 512 kB by default, past it).
+         */
+        static final int KEPT = 4;
+
         final WalSpool spool;
         private final WalFetcher fetcher;
         private final long timeline;
@@ -309,8 +338,12 @@ final class RestoreWalFeed implements AutoCloseable {
             }
         }
 
-        /** The own timeline's history (none for timeline 1, but asked for) and the next ones up to the first missing. */
+        /**
+         * The own timeline's history (none for timeline 1, but asked for) and the next ones up to
+         * the first missing; and the kept segments trimmed to the newest {@link #KEPT}.
+         */
         void passOnce() throws IOException {
+            spool.pruneKept(KEPT);
             keep(history(timeline));
             for (long t = timeline + 1; t <= timeline + AHEAD; t++) {
                 if (!keep(history(t))) {

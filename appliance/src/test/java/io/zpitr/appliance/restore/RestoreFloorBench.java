@@ -201,7 +201,9 @@ class RestoreFloorBench {
             int immediateRounds = Integer.getInteger("bench.immediate", 0);
             if (immediateRounds > 0) {
                 // The snapshot's consistent point may lie in the segment being written when it was
-                // taken; the archive has it once that segment is switched out.
+                // taken; the archive has it once that segment is switched out (a switch at the very
+                // start of a segment switches nothing: write a row first).
+                lab.insertRows(1);
                 lab.switchAndWait();
                 immediate(pool, snapshot, pgdata, lab.archive(), config, mountRoot, immediateRounds);
             }
@@ -341,6 +343,12 @@ class RestoreFloorBench {
         double total = secondsSince(t);
         Map<String, Double> phases = phases(start, mountRoot.resolve(name).resolve("postgresql.log"), total);
         String check = psql(sock, port, CHECK);
+        if (System.getProperty("bench.trace") != null) {
+            Files.copy(
+                    mountRoot.resolve(name).resolve("postgresql.log"),
+                    Path.of(System.getProperty("bench.trace") + "-" + name + "-server.log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         requireOk(zpitr(config, Duration.ofMinutes(5), "restore-drop", name), "zpitr restore-drop");
         say("           zpitr "
                 + r.stdout()
