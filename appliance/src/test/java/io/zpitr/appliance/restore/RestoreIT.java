@@ -222,6 +222,16 @@ class RestoreIT {
         String log = Files.readString(mountRoot.resolve("rtime/postgresql.log"));
         assertTrue(log.contains("received promote request"), log);
         assertFalse(log.contains("checkpoint starting: end-of-recovery"), log);
+        // A segment PostgreSQL reads a second time at the end of recovery comes from the link the
+        // launcher kept, not from a JVM started to fetch it again (which would log its sessions
+        // and misses), and those links are gone once the restore is promoted.
+        String afterPromote = log.substring(log.indexOf("received promote request"));
+        assertFalse(afterPromote.contains("jsch") || afterPromote.contains("zpitr wal-fetch:"), afterPromote);
+        try (Stream<Path> spool = Files.list(RestoreService.spoolIn(mountRoot.resolve("rtime/data/pgdata")))) {
+            assertTrue(
+                    spool.noneMatch(p -> p.getFileName().toString().startsWith(".kept-")),
+                    "no kept segment left in the spool");
+        }
         assertEquals("off", restoredSql("rtime", "show archive_mode"), "a drill never archives");
         assertTrue(
                 restoredSql("rtime", "select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'")
