@@ -30,9 +30,27 @@ final class RestorePorts {
                 + "\nHINT: drop restores you no longer need (zpitr restores), or set restore.port elsewhere");
     }
 
-    private static boolean free(int port) {
+    /**
+     * Free on both loopback addresses: the instance listens on {@code localhost}, which PostgreSQL
+     * binds on 127.0.0.1 and on ::1 where the machine has IPv6, and it refuses to start when either
+     * is taken (another server that listens on ::1 only leaves 127.0.0.1 free).
+     */
+    static boolean free(int port) {
+        return bindable("127.0.0.1", port) && (!ipv6Loopback() || bindable("::1", port));
+    }
+
+    private static boolean bindable(String address, int port) {
         try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", port));
+            s.bind(new InetSocketAddress(address, port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean ipv6Loopback() {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("::1", 0));
             return true;
         } catch (IOException e) {
             return false;
