@@ -86,8 +86,9 @@ public final class MetricsTextFile {
             for (AuditLog.Entry e : audit.entries()) {
                 if (e.record() != null
                         && AuditEvent.JOB_FAILURE.wireName().equals(e.record().event())) {
-                    Object job = e.record().details().get("job");
-                    failures.merge(String.valueOf(job), 1L, Long::sum);
+                    // asText: the JSON node's toString would keep the quotes, and count "drill" apart from drill.
+                    String job = e.record().details().path("job").asText();
+                    failures.merge(job, 1L, Long::sum);
                 }
                 if (e.record() != null
                         && AuditEvent.DRILL.wireName().equals(e.record().event())) {
