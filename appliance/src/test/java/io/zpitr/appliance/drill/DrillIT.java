@@ -354,6 +354,16 @@ class DrillIT {
                                 + " schedule.drill runs no drill within 1h")),
                 zpitrWith(daemon, "status").out());
 
+        JsonNode drills = new ObjectMapper()
+                .readTree(zpitrWith(daemon, "status", "--format", "json")
+                        .assertSucceeded()
+                        .out())
+                .get("drills");
+        assertEquals("1h", drills.get("prove_within").asText(), drills.toString());
+        assertEquals(damagedSet, drills.get("overdue_sets").get(0).asText(), drills.toString());
+        assertEquals(1, drills.get("overdue").asInt(), drills.toString());
+        assertFalse(drills.get("keeps_up").asBoolean(), drills.toString());
+
         JsonNode line = drillLines().stream()
                 .filter(n -> n.path("command").toString().equals("[\"daemon\",\"drill-job\"]"))
                 .findFirst()
@@ -504,6 +514,18 @@ class DrillIT {
 
         ZpitrRun ttlWithoutKeep = zpitr("drill", "--ttl", "1h");
         assertEquals(2, ttlWithoutKeep.code(), ttlWithoutKeep.err());
+        assertNothingLeft();
+
+        // drill.prove_within is read with the rest of the configuration: a bad period stops every command first.
+        Path badPeriod = config.resolveSibling("bad-period.yaml");
+        Files.writeString(badPeriod, configText(pgdata, standby, CHECKS) + "  prove_within: monthly\n");
+        int drills = drillLines().size();
+        ZpitrRun period = zpitrWith(badPeriod, "drill", "--snapshot", cleanSet);
+        assertEquals(2, period.code(), period.out() + period.err());
+        assertTrue(period.err().contains("drill.prove_within: 'monthly' is not a duration"), period.err());
+        ZpitrRun status = zpitrWith(badPeriod, "status");
+        assertEquals(2, status.code(), status.out() + status.err());
+        assertEquals(drills, drillLines().size(), "nothing was drilled");
         assertNothingLeft();
 
         Path badSql = config.resolveSibling("bad-sql.yaml");
