@@ -368,6 +368,19 @@ class DrillIT {
         assertEquals(damagedSet, drills.get("overdue_sets").get(0).asText(), drills.toString());
         assertEquals(1, drills.get("overdue").asInt(), drills.toString());
         assertFalse(drills.get("keeps_up").asBoolean(), drills.toString());
+        JsonNode report = new ObjectMapper()
+                .readTree(zpitrWith(daemon, "report", "--format", "json")
+                        .assertSucceeded()
+                        .out());
+        JsonNode overdueInReport = report.get("drill_coverage").get("overdue_sets");
+        assertEquals(1, overdueInReport.size(), report.get("drill_coverage").toString());
+        assertEquals(damagedSet, overdueInReport.get(0).asText());
+        assertEquals(
+                List.of("false", "true"),
+                report.get("snapshot_sets").findValues("overdue").stream()
+                        .map(JsonNode::asText)
+                        .toList(),
+                "the report's overdue per set");
 
         JsonNode line = drillLines().stream()
                 .filter(n -> n.path("command").toString().equals("[\"daemon\",\"drill-job\"]"))
