@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
         description = {
             "Shows how the appliance is doing: standby lag, snapshots, window, archive hosts, jobs.",
             "The standby's replay lag (and how far it is behind the primary, when one is configured),"
-                    + " the newest snapshot set and its age, the recoverable window, whether each archive source answers,"
+                    + " the newest snapshot set and its age, the recoverable window, the sets overdue for a drill"
+                    + " (drill.prove_within), whether each archive source answers,"
                     + " and each scheduled job's next run and last outcome. Exits 0 whenever it could report;"
                     + " read the fields for health. Table times are in the configured timezone, JSON times in UTC."
         })
