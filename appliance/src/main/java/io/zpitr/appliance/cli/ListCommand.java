@@ -4,6 +4,7 @@ package io.zpitr.appliance.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.zpitr.appliance.Appliance;
+import io.zpitr.appliance.drill.DrillRotation;
 import io.zpitr.appliance.snapshot.RecoverableWindow;
 import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.appliance.time.TimeArgument;
@@ -70,17 +71,19 @@ final class ListCommand implements Callable<Integer> {
                 .filter(s -> to == null || !s.created().isAfter(to))
                 .toList();
         Map<String, String> keptBy = io.zpitr.appliance.retention.RetentionReasons.of(appliance, all);
+        DrillRotation.Coverage drills = DrillRotation.coverage(
+                all, appliance.settings(), appliance.clock().instant());
         PrintWriter out = spec.commandLine().getOut();
         switch (format) {
-            case json -> json(out, sets, window, keptBy);
-            case csv -> csv(out, sets, keptBy);
-            default -> table(out, sets, window, keptBy);
+            case json -> json(out, sets, window, keptBy, drills);
+            case csv -> csv(out, sets, keptBy, drills);
+            default -> table(out, sets, window, keptBy, drills);
         }
         out.flush();
         return Main.OK;
     }
 
-    static Map<String, Object> fields(SnapshotSet s, Map<String, String> keptBy) {
+    static Map<String, Object> fields(SnapshotSet s, Map<String, String> keptBy, DrillRotation.Coverage drills) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", s.id());
         m.put("created", s.created().toString());
@@ -103,27 +106,38 @@ final class ListCommand implements Callable<Integer> {
         m.put("retention", keptBy.get(s.id()));
         m.put("verified_at", s.verifiedAt() == null ? null : s.verifiedAt().toString());
         m.put("verified_outcome", s.verified());
+        m.put("overdue", overdue(s, drills));
         return m;
     }
 
     private static void json(
-            PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window, Map<String, String> keptBy)
+            PrintWriter out,
+            List<SnapshotSet> sets,
+            RecoverableWindow window,
+            Map<String, String> keptBy,
+            DrillRotation.Coverage drills)
             throws Exception {
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("snapshot_sets", sets.stream().map(s -> fields(s, keptBy)).toList());
+        doc.put(
+                "snapshot_sets",
+                sets.stream().map(s -> fields(s, keptBy, drills)).toList());
         Map<String, Object> w = new LinkedHashMap<>();
         w.put("earliest", window.earliest() == null ? null : window.earliest().toString());
         w.put("earliest_from", window.earliestFrom());
         w.put("latest", window.latest() == null ? null : window.latest().toString());
         w.put("latest_from", window.latestFrom());
         doc.put("recoverable_window", w);
+        doc.put(
+                "drill_prove_within",
+                drills.proveWithin().map(DrillRotation::text).orElse(null));
         out.println(
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
     }
 
-    private static void csv(PrintWriter out, List<SnapshotSet> sets, Map<String, String> keptBy) {
+    private static void csv(
+            PrintWriter out, List<SnapshotSet> sets, Map<String, String> keptBy, DrillRotation.Coverage drills) {
         out.println(
-                "id,created,datasets,atomic,timeline,redo_lsn,replay_lsn,replay_time,holds,hold_count,used_bytes,retention,verified_at,verified_outcome");
+                "id,created,datasets,atomic,timeline,redo_lsn,replay_lsn,replay_time,holds,hold_count,used_bytes,retention,verified_at,verified_outcome,overdue");
         for (SnapshotSet s : sets) {
             out.println(String.join(
                     ",",
@@ -142,12 +156,17 @@ final class ListCommand implements Callable<Integer> {
                     Long.toString(s.usedBytes()),
                     quote(keptBy.getOrDefault(s.id(), "")),
                     s.verifiedAt() == null ? "" : s.verifiedAt().toString(),
-                    nz(s.verified())));
+                    nz(s.verified()),
+                    drills.proveWithin().isEmpty() ? "" : Boolean.toString(overdue(s, drills))));
         }
     }
 
     private static void table(
-            PrintWriter out, List<SnapshotSet> sets, RecoverableWindow window, Map<String, String> keptBy) {
+            PrintWriter out,
+            List<SnapshotSet> sets,
+            RecoverableWindow window,
+            Map<String, String> keptBy,
+            DrillRotation.Coverage drills) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {
             "ID",
@@ -177,7 +196,9 @@ final class ListCommand implements Callable<Integer> {
                         ? (s.holdCount() > 0 ? s.holdCount() + " hold(s)" : "-")
                         : String.join(",", s.holds()),
                 keptBy.getOrDefault(s.id(), "-"),
-                verified(s),
+                Boolean.TRUE.equals(overdue(s, drills))
+                        ? (s.verifiedAt() == null ? "never" : verified(s)) + " OVERDUE"
+                        : verified(s),
                 humanBytes(s.usedBytes())
             });
         }
@@ -206,6 +227,14 @@ final class ListCommand implements Callable<Integer> {
             out.println("Recoverable window: " + UTC.format(window.earliest()) + " (" + window.earliestFrom() + ") to "
                     + UTC.format(window.latest()) + " (" + window.latestFrom() + ").");
         }
+        if (drills.proveWithin().isPresent()) {
+            out.println("Drills: " + drills.summary() + ".");
+        }
+    }
+
+    /** Whether the set is overdue for a drill ({@code drill.prove_within}); null when no period is configured. */
+    static Boolean overdue(SnapshotSet s, DrillRotation.Coverage drills) {
+        return drills.proveWithin().isEmpty() ? null : drills.overdue().contains(s.id());
     }
 
     /** When a drill last restored the set and how it came out: "2026-11-20 05:03:11Z passed", or "-". */

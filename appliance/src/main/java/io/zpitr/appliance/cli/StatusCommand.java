@@ -4,6 +4,7 @@ package io.zpitr.appliance.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.zpitr.appliance.daemon.ScheduleState;
+import io.zpitr.appliance.drill.DrillRotation;
 import io.zpitr.appliance.snapshot.RecoverableWindow;
 import io.zpitr.appliance.status.StatusReport;
 import io.zpitr.appliance.status.StatusService;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Option;
         description = {
             "Shows how the appliance is doing: standby lag, snapshots, window, archive hosts, jobs.",
             "The standby's replay lag (and how far it is behind the primary, when one is configured),"
-                    + " the newest snapshot set and its age, the recoverable window, whether each archive source answers,"
+                    + " the newest snapshot set and its age, the recoverable window, the sets overdue for a drill"
+                    + " (drill.prove_within), whether each archive source answers,"
                     + " and each scheduled job's next run and last outcome. Exits 0 whenever it could report;"
                     + " read the fields for health. Table times are in the configured timezone, JSON times in UTC."
         })
@@ -119,6 +121,7 @@ final class StatusCommand implements Callable<Integer> {
         w.put("latest", window.latest() == null ? null : window.latest().toString());
         w.put("latest_from", window.latestFrom());
         doc.put("recoverable_window", w);
+        doc.put("drills", snaps.drills() == null ? null : drills(snaps.drills()));
         List<Map<String, Object>> sources = new ArrayList<>();
         for (StatusReport.ArchiveSource a : r.archiveSources()) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -161,6 +164,19 @@ final class StatusCommand implements Callable<Integer> {
         daemon.put("pid", r.daemonPid());
         doc.put("daemon", daemon);
         return doc;
+    }
+
+    /** The sets against drill.prove_within: {@code prove_within}, counts, the overdue ids, whether the schedule keeps up. */
+    static Map<String, Object> drills(DrillRotation.Coverage c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prove_within", c.proveWithin().map(DrillRotation::text).orElse(null));
+        m.put("sets", c.sets());
+        m.put("never_drilled", c.neverProven());
+        m.put("overdue", c.proveWithin().isEmpty() ? null : c.overdue().size());
+        m.put("overdue_sets", c.overdue());
+        m.put("runs_within_period", c.runsWithinPeriod().orElse(null));
+        m.put("keeps_up", c.keepsUp());
+        return m;
     }
 
     private static Map<String, Object> lastRun(ScheduleState.JobRun run) {
@@ -211,6 +227,9 @@ final class StatusCommand implements Callable<Integer> {
                     : local.format(w.earliest()) + " (" + w.earliestFrom() + ") to " + local.format(w.latest()) + " ("
                             + w.latestFrom() + ")"
         });
+        if (s.drills() != null) {
+            rows.add(new String[] {"drill", s.drills().summary()});
+        }
         for (StatusReport.ArchiveSource a : r.archiveSources()) {
             String where = "(" + a.type() + " " + a.location() + ")";
             String text = switch (a.state()) {

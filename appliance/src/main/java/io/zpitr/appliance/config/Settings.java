@@ -28,6 +28,8 @@ import java.util.regex.Pattern;
  * @param auditLog   {@code audit.log}, default {@code <state_dir>/audit.jsonl}
  * @param metricsFile {@code metrics.textfile}, default {@code <state_dir>/zpitr.prom}
  * @param drillChecks {@code drill.checks}, each validated with its expectation parsed; none when absent
+ * @param drillProveWithin {@code drill.prove_within}: every retained set should be proven by a drill this
+ *                    often; empty when not set (no set is then overdue)
  * @param replication {@code replication.targets}, validated (every value reaches an ssh command line)
  */
 public record Settings(
@@ -45,7 +47,8 @@ public record Settings(
         Path auditLog,
         Path metricsFile,
         List<ConfiguredCheck> drillChecks,
-        io.zpitr.appliance.replication.ReplicationTargets replication) {
+        io.zpitr.appliance.replication.ReplicationTargets replication,
+        Optional<Duration> drillProveWithin) {
 
     /** The archive section, validated. */
     public record Archive(
@@ -169,7 +172,16 @@ public record Settings(
                         : resolve(folder, raw.metrics().textfile()),
                 ConfiguredCheck.from(raw.drill()),
                 io.zpitr.appliance.replication.ReplicationTargets.from(
-                        folder, List.copyOf(datasets), raw.replication()));
+                        folder, List.copyOf(datasets), raw.replication()),
+                proveWithin(raw.drill()));
+    }
+
+    /** {@code drill.prove_within}: a duration above 0, or empty (absent or blank) for no period. */
+    private static Optional<Duration> proveWithin(ZpitrConfig.Drill drill) {
+        if (drill == null || drill.proveWithin() == null || drill.proveWithin().isBlank()) {
+            return Optional.empty();
+        }
+        return Optional.of(positive("drill.prove_within", drill.proveWithin().strip()));
     }
 
     /** The retention policy (missing counts are 0; keep_within defaults to 0). */
@@ -360,6 +372,7 @@ public record Settings(
                 auditLog,
                 metricsFile,
                 drillChecks,
-                replication);
+                replication,
+                drillProveWithin);
     }
 }

@@ -105,8 +105,13 @@ public record ZpitrConfig(
     /** The {@code metrics} section: where the daemon writes its Prometheus text file. */
     public record Metrics(String textfile) {}
 
-    /** The {@code drill} section: the checks every drill runs on its restored instance. */
-    public record Drill(List<DrillCheck> checks) {}
+    /**
+     * The {@code drill} section: the checks every drill runs on its restored instance, and the period
+     * within which every retained set should be proven by a drill ({@code prove_within}; empty: none).
+     */
+    public record Drill(
+            List<DrillCheck> checks,
+            @JsonProperty("prove_within") String proveWithin) {}
 
     /** One drill check: one value from one SQL in one database, compared with an expectation such as {@code > 0}. */
     public record DrillCheck(String name, String database, String sql, String expect) {}

@@ -248,6 +248,25 @@ public final class Daemon {
                 ProcessHandle.current().pid(),
                 appliance.settings().file(),
                 status);
+        warnWhenDrillsCannotKeepUp();
+    }
+
+    /** drill.prove_within with a schedule.drill that runs fewer drills in the period than there are sets: said once, at start. */
+    private void warnWhenDrillsCannotKeepUp() {
+        if (appliance.settings().drillProveWithin().isEmpty()) {
+            return;
+        }
+        try {
+            io.zpitr.appliance.drill.DrillRotation.Coverage c = io.zpitr.appliance.drill.DrillRotation.coverage(
+                    appliance.catalog().list(), appliance.settings(), clock.instant());
+            if (!c.keepsUp()) {
+                LOG.warn(
+                        "drills: {}\nHINT: schedule drills more often, lengthen drill.prove_within, or retain fewer sets",
+                        c.summary());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("drills: cannot tell whether schedule.drill keeps up with drill.prove_within: {}", e.getMessage());
+        }
     }
 
     private Scheduler newScheduler() throws SchedulerException {

@@ -109,13 +109,18 @@ final class JobActions {
     }
 
     /**
-     * Drills the retained set proven longest ago (one never drilled first, the oldest of those
-     * first) to its own consistent point, so that the schedule rotates through every set. The
-     * drill writes its own {@code drill} audit line; a drill whose checks failed, or a set that
-     * is not restorable, is a failed job.
+     * Drills one set per run, the one {@link DrillRotation} picks (an overdue set first, then the
+     * set proven longest ago; one never drilled before the others), to its own consistent point, so
+     * that the schedule rotates through every set. One per run keeps the job's length predictable:
+     * it holds the one-job-at-a-time lock, and a snapshot due meanwhile waits for it. The drill
+     * writes its own {@code drill} audit line; a drill whose checks failed, or a set that is not
+     * restorable, is a failed job.
      */
     String drill(String trigger) throws Exception {
-        SnapshotSet next = DrillRotation.next(appliance.catalog().list())
+        SnapshotSet next = DrillRotation.next(
+                        appliance.catalog().list(),
+                        appliance.settings().drillProveWithin(),
+                        appliance.clock().instant())
                 .orElseThrow(() -> ZpitrError.SET_NOT_FOUND.exception(
                         "there is no snapshot set to drill\nHINT: schedule.snapshot takes them"));
         DrillResult r = new DrillService(appliance, new PrintWriter(new StringWriter()), false, LauncherPath.find())

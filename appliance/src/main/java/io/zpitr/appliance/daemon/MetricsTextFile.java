@@ -21,8 +21,8 @@ import java.util.TreeMap;
 
 /**
  * The metrics, rewritten atomically (temp file and rename, as the textfile collector requires):
- * last snapshot time, snapshot sets retained, recoverable window, wal-fetch outcomes per source,
- * job failures per job. Documented in docs/metrics.md.
+ * last snapshot time, snapshot sets retained, sets overdue for a drill, recoverable window, wal-fetch
+ * outcomes per source, job failures per job, the last drill. Documented in docs/metrics.md.
  */
 public final class MetricsTextFile {
     private final Appliance appliance;
@@ -36,6 +36,19 @@ public final class MetricsTextFile {
         StringBuilder m = new StringBuilder();
         List<SnapshotSet> sets = appliance.catalog().list();
         gauge(m, "zpitr_snapshot_sets", "Snapshot sets retained.", Map.of(), sets.size());
+        if (appliance.settings().drillProveWithin().isPresent()) {
+            gauge(
+                    m,
+                    "zpitr_drill_overdue_sets",
+                    "Retained snapshot sets without a passed drill within drill.prove_within.",
+                    Map.of(),
+                    io.zpitr.appliance.drill.DrillRotation.coverage(
+                                    sets,
+                                    appliance.settings(),
+                                    appliance.clock().instant())
+                            .overdue()
+                            .size());
+        }
         if (!sets.isEmpty()) {
             gauge(
                     m,
@@ -73,8 +86,9 @@ public final class MetricsTextFile {
             for (AuditLog.Entry e : audit.entries()) {
                 if (e.record() != null
                         && AuditEvent.JOB_FAILURE.wireName().equals(e.record().event())) {
-                    Object job = e.record().details().get("job");
-                    failures.merge(String.valueOf(job), 1L, Long::sum);
+                    // asText: the JSON node's toString would keep the quotes, and count "drill" apart from drill.
+                    String job = e.record().details().path("job").asText();
+                    failures.merge(job, 1L, Long::sum);
                 }
                 if (e.record() != null
                         && AuditEvent.DRILL.wireName().equals(e.record().event())) {

@@ -20,6 +20,7 @@ import java.util.List;
  * @param drills       drills from the audit log, oldest first
  * @param hosts        the archive sources and whether they answer now
  * @param audit        the audit log's hash chain check
+ * @param drillCoverage the sets against {@code drill.prove_within}, and whether schedule.drill keeps up
  */
 public record AuditorReport(
         Instant generated,
@@ -33,7 +34,8 @@ public record AuditorReport(
         String gapsChecked,
         List<DrillRow> drills,
         List<HostRow> hosts,
-        AuditRow audit) {
+        AuditRow audit,
+        io.zpitr.appliance.drill.DrillRotation.Coverage drillCoverage) {
 
     /**
      * One snapshot set.
@@ -41,6 +43,7 @@ public record AuditorReport(
      * @param consistentAt its consistent point (last replayed commit, else creation): the earliest time it reaches
      * @param retention    why retention keeps it (e.g. {@code daily 2026-11-21}), {@code prune candidate}, or null
      * @param verified     the last drill's outcome, or null when never drilled
+     * @param overdue      whether it lacks a passed drill within {@code drill.prove_within}; null without a period
      */
     public record SetRow(
             String id,
@@ -52,6 +55,7 @@ public record AuditorReport(
             String retention,
             Instant verifiedAt,
             String verified,
+            Boolean overdue,
             long usedBytes) {
         /** The first retention class that keeps it ({@code keep_within}, {@code daily}, ...), or {@code none}. */
         public String retentionClass() {

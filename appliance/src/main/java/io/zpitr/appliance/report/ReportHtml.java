@@ -18,7 +18,8 @@ import java.util.Map;
  * {@code timeline}, {@code window-band}, {@code gap-N}, {@code set-ID}, {@code hold-ID},
  * {@code drill-N}, {@code sets-table}, {@code holds-table}, {@code drills-table},
  * {@code hosts-table}, {@code audit-verification}, {@code audit-head}, {@code audit-anchor}, {@code generated},
- * {@code host}, {@code config-digest}.
+ * {@code host}, {@code config-digest}, {@code summary-overdue}; a set overdue for a drill carries
+ * {@code <b class="overdue">} in its row.
  */
 public final class ReportHtml {
     private static final DateTimeFormatter UTC =
@@ -51,6 +52,7 @@ public final class ReportHtml {
             th{background:#f3f5f8;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
             svg{width:100%;height:auto;border:1px solid #d8dde6;border-radius:6px;background:#fff}
             svg text{font:11px system-ui,sans-serif;fill:#4a5262}.empty{color:#6b7280;font-style:italic}
+            b.overdue{color:#c62828;font-size:11px;text-transform:uppercase;letter-spacing:.03em}
             """;
 
     private ReportHtml() {}
@@ -110,6 +112,18 @@ public final class ReportHtml {
                 r.gaps().isEmpty() ? "none found" : r.gaps().size() + " gap(s)",
                 r.gaps().isEmpty() ? "ok" : "bad");
         card(h, "summary-sets", "Snapshot sets", Integer.toString(r.sets().size()), null);
+        var proof = r.drillCoverage();
+        card(
+                h,
+                "summary-overdue",
+                "Overdue for a drill",
+                proof.proveWithin().isEmpty()
+                        ? "no period set"
+                        : proof.overdue().size() + " of " + proof.sets() + " (within "
+                                + io.zpitr.appliance.drill.DrillRotation.text(
+                                        proof.proveWithin().get()) + ")"
+                                + (proof.keepsUp() ? "" : "; schedule cannot keep up"),
+                proof.proveWithin().isEmpty() ? "na" : proof.overdue().isEmpty() && proof.keepsUp() ? "ok" : "bad");
         AuditorReport.DrillRow last =
                 r.drills().isEmpty() ? null : r.drills().get(r.drills().size() - 1);
         card(
@@ -310,7 +324,9 @@ public final class ReportHtml {
                 .append("<th>Consistent from</th><th>TL</th><th>Replay LSN</th><th>Kept by</th><th>Holds</th>")
                 .append("<th>Verified</th><th>Used</th></tr></thead><tbody>");
         for (AuditorReport.SetRow s : r.sets()) {
-            String css = s.verified() == null ? "na" : s.verified().equals("passed") ? "ok" : "bad";
+            String css = Boolean.TRUE.equals(s.overdue())
+                    ? "bad"
+                    : s.verified() == null ? "na" : s.verified().equals("passed") ? "ok" : "bad";
             h.append("<tr id=\"set-row-")
                     .append(esc(s.id()))
                     .append("\"><td><code>")
@@ -331,6 +347,7 @@ public final class ReportHtml {
                     .append(css)
                     .append("\">")
                     .append(s.verifiedAt() == null ? "never" : UTC.format(s.verifiedAt()) + " " + esc(s.verified()))
+                    .append(Boolean.TRUE.equals(s.overdue()) ? " <b class=\"overdue\">overdue</b>" : "")
                     .append("</td><td class=\"num\">")
                     .append(bytes(s.usedBytes()))
                     .append("</td></tr>");

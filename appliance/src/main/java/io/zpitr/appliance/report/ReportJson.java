@@ -31,6 +31,7 @@ public final class ReportJson {
                             x.put("retention_class", s.retentionClass());
                             x.put("verified_at", text(s.verifiedAt()));
                             x.put("verified_outcome", s.verified());
+                            x.put("overdue", s.overdue());
                             x.put("used_bytes", s.usedBytes());
                             return x;
                         })
@@ -90,6 +91,21 @@ public final class ReportJson {
         a.put("newest_anchor", r.audit().newestAnchor());
         a.put("anchor_problems", r.audit().anchorProblems());
         m.put("audit", a);
+        io.zpitr.appliance.drill.DrillRotation.Coverage c = r.drillCoverage();
+        Map<String, Object> proof = new LinkedHashMap<>();
+        proof.put(
+                "prove_within",
+                c.proveWithin()
+                        .map(io.zpitr.appliance.drill.DrillRotation::text)
+                        .orElse(null));
+        proof.put("sets", c.sets());
+        proof.put("never_drilled", c.neverProven());
+        proof.put("overdue", c.proveWithin().isEmpty() ? null : c.overdue().size());
+        proof.put("overdue_sets", c.overdue());
+        proof.put("runs_within_period", c.runsWithinPeriod().orElse(null));
+        proof.put("keeps_up", c.keepsUp());
+        proof.put("summary", c.summary());
+        m.put("drill_coverage", proof);
         return m;
     }
 

@@ -7,6 +7,7 @@ import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.audit.AuditLog;
 import io.zpitr.appliance.audit.AuditRecord;
 import io.zpitr.appliance.audit.ChainCheck;
+import io.zpitr.appliance.drill.DrillRotation;
 import io.zpitr.appliance.retention.RetentionReasons;
 import io.zpitr.appliance.snapshot.RecoverableWindow;
 import io.zpitr.appliance.snapshot.SnapshotSet;
@@ -39,6 +40,8 @@ public final class ReportService {
     public AuditorReport build() throws IOException {
         List<SnapshotSet> sets = appliance.catalog().list();
         Map<String, String> keptBy = RetentionReasons.of(appliance, sets);
+        DrillRotation.Coverage coverage = DrillRotation.coverage(
+                sets, appliance.settings(), appliance.clock().instant());
         List<AuditorReport.SetRow> rows = sets.stream()
                 .map(s -> new AuditorReport.SetRow(
                         s.id(),
@@ -50,6 +53,9 @@ public final class ReportService {
                         keptBy.get(s.id()),
                         s.verifiedAt(),
                         s.verified(),
+                        coverage.proveWithin().isEmpty()
+                                ? null
+                                : coverage.overdue().contains(s.id()),
                         s.usedBytes()))
                 .toList();
         RecoverableWindow window =
@@ -75,7 +81,8 @@ public final class ReportService {
                 gaps.how(),
                 drills(log),
                 hosts,
-                auditRow(log, chain, sets));
+                auditRow(log, chain, sets),
+                coverage);
     }
 
     private static AuditorReport.AuditRow auditRow(AuditLog log, ChainCheck chain, List<SnapshotSet> sets) {

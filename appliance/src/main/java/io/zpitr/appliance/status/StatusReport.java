@@ -77,8 +77,16 @@ public record StatusReport(
      * @param lastId  the newest set's id, or null
      * @param lastCreated  the newest set's creation, or null
      * @param window  the recoverable window (empty window when there is no set)
+     * @param drills  the sets against {@code drill.prove_within}, and whether schedule.drill keeps up; null
+     *                when the pool could not be listed
      */
-    public record Snapshots(String error, int count, String lastId, Instant lastCreated, RecoverableWindow window) {}
+    public record Snapshots(
+            String error,
+            int count,
+            String lastId,
+            Instant lastCreated,
+            RecoverableWindow window,
+            io.zpitr.appliance.drill.DrillRotation.Coverage drills) {}
 
     /**
      * One archive source's reachability.

@@ -7,6 +7,7 @@ import io.zpitr.appliance.config.Settings;
 import io.zpitr.appliance.daemon.DaemonLock;
 import io.zpitr.appliance.daemon.JobKind;
 import io.zpitr.appliance.daemon.ScheduleState;
+import io.zpitr.appliance.drill.DrillRotation;
 import io.zpitr.appliance.error.ZpitrException;
 import io.zpitr.appliance.postgres.Lsn;
 import io.zpitr.appliance.postgres.PgConnections;
@@ -122,9 +123,15 @@ public final class StatusService {
             RecoverableWindow window = RecoverableWindow.of(sets, standby.lastReplayedCommit());
             SnapshotSet last = sets.isEmpty() ? null : sets.get(sets.size() - 1);
             return new StatusReport.Snapshots(
-                    null, sets.size(), last == null ? null : last.id(), last == null ? null : last.created(), window);
+                    null,
+                    sets.size(),
+                    last == null ? null : last.id(),
+                    last == null ? null : last.created(),
+                    window,
+                    DrillRotation.coverage(
+                            sets, appliance.settings(), appliance.clock().instant()));
         } catch (RuntimeException e) {
-            return new StatusReport.Snapshots(firstLine(e), 0, null, null, RecoverableWindow.of(List.of(), null));
+            return new StatusReport.Snapshots(firstLine(e), 0, null, null, RecoverableWindow.of(List.of(), null), null);
         }
     }
 

@@ -67,6 +67,18 @@ public final class ZpitrProcess {
         }
     }
 
+    /** SIGTERM (as systemctl stop sends), then its exit code, waiting at most {@code limit}; SIGKILL if it outlives that. */
+    public int terminate(Duration limit) throws InterruptedException {
+        process.destroy();
+        try {
+            return waitFor(limit);
+        } finally {
+            if (process.isAlive()) {
+                kill();
+            }
+        }
+    }
+
     /** Its exit code, waiting at most {@code limit}. */
     public int waitFor(Duration limit) throws InterruptedException {
         if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {

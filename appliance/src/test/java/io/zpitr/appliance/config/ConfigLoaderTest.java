@@ -63,6 +63,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void drillProveWithinIsAPeriodAboveZeroOrEmpty() throws IOException {
+        String m = message("drill:\n  prove_within: monthly\n");
+        assertTrue(m.contains("drill.prove_within: 'monthly' is not a duration"), m);
+        assertTrue(message("drill:\n  prove_within: 0d\n").contains("drill.prove_within must be more than 0"));
+        assertEquals(
+                java.util.Optional.of(Duration.ofDays(30)),
+                ConfigLoader.load(write("drill:\n  prove_within: 30d\n")).drillProveWithin());
+        assertEquals(
+                java.util.Optional.empty(),
+                ConfigLoader.load(write("drill:\n  prove_within: \"\"\n")).drillProveWithin());
+        assertEquals(
+                java.util.Optional.empty(),
+                ConfigLoader.load(write("timezone: UTC\n")).drillProveWithin());
+    }
+
+    @Test
     void relativePathsAreRelativeToTheConfigFile() throws IOException {
         Path f = write("state_dir: state\narchive:\n  sources:\n    - {name: nfs, type: local, path: ../arch}\n");
         Settings s = ConfigLoader.load(f);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zpitr.appliance.cli.ZpitrProcess;
 import io.zpitr.appliance.cli.ZpitrRun;
 import io.zpitr.appliance.wal.WalLab;
 import io.zpitr.fixtures.PostgresCluster;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +34,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code zpitr wal-fetch}, one clean snapshot set, and one taken after a heap page of a table with
  * an index was overwritten in the standby's data directory. The clean set's drill passes; the
  * damaged set's fails, naming the table; both leave their evidence on the set and in the audit log,
- * and no clone or process behind.
+ * and no clone or process behind. The first two tests drill them through {@code zpitr daemon}'s
+ * {@code schedule.drill} job, the others through {@code zpitr drill}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DrillIT {
@@ -47,6 +50,10 @@ class DrillIT {
     static Path mountRoot;
     static String cleanSet;
     static String damagedSet;
+    static final String[] CHECKS = {
+        "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"> 1000\"}",
+        "{name: first-note, database: postgres, sql: \"select note from orders where id = 1\", expect: \"= 'order 1'\"}"
+    };
 
     @BeforeAll
     static void aCleanAndADamagedSet() throws Exception {
@@ -88,13 +95,7 @@ class DrillIT {
         Files.createDirectories(home.resolve("state"));
         mountRoot = POOL.mountpoint().resolve("restore");
         config = home.resolve("zpitr.yaml");
-        Files.writeString(
-                config,
-                configText(
-                        pgdata,
-                        null,
-                        "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"> 1000\"}",
-                        "{name: first-note, database: postgres, sql: \"select note from orders where id = 1\", expect: \"= 'order 1'\"}"));
+        Files.writeString(config, configText(pgdata, null, CHECKS));
         RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
                 .requireSuccess();
 
@@ -106,13 +107,7 @@ class DrillIT {
                 .build();
         standby.start();
         lab.switchAndWaitFor(standby);
-        Files.writeString(
-                config,
-                configText(
-                        pgdata,
-                        standby,
-                        "{name: orders, database: postgres, sql: \"select count(*) from orders\", expect: \"> 1000\"}",
-                        "{name: first-note, database: postgres, sql: \"select note from orders where id = 1\", expect: \"= 'order 1'\"}"));
+        Files.writeString(config, configText(pgdata, standby, CHECKS));
 
         cleanSet = zpitr("snapshot", "--label", "clean").assertSucceeded().lastLine();
         lab.insertRows(1); // a switch after no write is a no-op: the archive would end where the set is consistent
@@ -204,6 +199,10 @@ class DrillIT {
     }
 
     static List<JsonNode> drillLines() throws Exception {
+        return auditLines("drill");
+    }
+
+    static List<JsonNode> auditLines(String event) throws Exception {
         ObjectMapper json = new ObjectMapper();
         return zpitr("audit", "--format", "json")
                 .assertSucceeded()
@@ -216,7 +215,7 @@ class DrillIT {
                         throw new AssertionError(l, e);
                     }
                 })
-                .filter(n -> n.path("event").asText().equals("drill"))
+                .filter(n -> n.path("event").asText().equals(event))
                 .toList();
     }
 
@@ -231,8 +230,227 @@ class DrillIT {
         assertEquals(List.of(), left, "processes of a drill left running");
     }
 
+    /** The daemon's config: {@code schedule.drill} daily an hour ago (made up once at start-up), a period of 1h. */
+    static Path daemonConfig() throws IOException {
+        java.time.ZonedDateTime anHourAgo =
+                java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).minusHours(1);
+        Path daemon = config.resolveSibling("daemon.yaml");
+        Files.writeString(
+                daemon,
+                configText(standby.dataDir(), standby, CHECKS) + "  prove_within: 1h\nschedule:\n  drill: \""
+                        + anHourAgo.getMinute() + " " + anHourAgo.getHour() + " * * *\"\n");
+        // The last scheduled drill ran a day ago: the run due an hour ago is made up once, at start-up.
+        Instant dayAgo = Instant.now().minus(Duration.ofDays(1));
+        Files.writeString(
+                config.resolveSibling("state").resolve("schedule-state.json"),
+                "{\"format\": 1, \"jobs\": {\"drill\": {\"last_run\": \"" + dayAgo
+                        + "\", \"outcome\": \"ok\", \"finished\": \"" + dayAgo.plusSeconds(1)
+                        + "\", \"trigger\": \"schedule\", \"attempt\": 0, \"result\": \"earlier\","
+                        + " \"error\": null, \"next_retry\": null}}}\n");
+        return daemon;
+    }
+
+    /**
+     * Runs {@code zpitr daemon} until its catch-up drill ends as {@code outcome} ("ok" or "failed"),
+     * then stops it with SIGTERM as systemd does (exit 0); returns what it logged.
+     */
+    static String daemonUntilTheDrillJob(Path daemonConfig, String outcome) throws Exception {
+        Path log = lab.root().resolve("daemon-" + outcome + ".log");
+        ZpitrProcess daemon = ZpitrProcess.start(daemonConfig, log, "daemon");
+        try {
+            ZpitrProcess.await(
+                    () -> daemon.output().contains("drill job ok")
+                            || daemon.output().contains("drill job failed")
+                            || !daemon.isAlive(),
+                    Duration.ofMinutes(4),
+                    "the daemon's drill job to end");
+            assertTrue(daemon.output().contains("drill job " + outcome), daemon.output());
+            JsonNode status = new ObjectMapper()
+                    .readTree(ZpitrRun.withConfig(daemonConfig, "status", "--format", "json")
+                            .assertSucceeded()
+                            .out());
+            assertEquals(daemon.pid(), status.get("daemon").get("pid").asLong(), "status sees the daemon running");
+            assertEquals(0, daemon.terminate(Duration.ofSeconds(90)), daemon.output());
+        } finally {
+            if (daemon.isAlive()) {
+                daemon.kill();
+            }
+            WalLab.stopZpitrProcesses(daemonConfig); // a prefetcher it may have started for the standby
+        }
+        assertTrue(daemon.output().contains("zpitr daemon stopped"), daemon.output());
+        return daemon.output();
+    }
+
+    static JsonNode drillJob(Path daemonConfig) throws Exception {
+        for (JsonNode j : new ObjectMapper()
+                .readTree(ZpitrRun.withConfig(daemonConfig, "status", "--format", "json")
+                        .assertSucceeded()
+                        .out())
+                .get("jobs")) {
+            if (j.get("name").asText().equals("drill")) {
+                return j;
+            }
+        }
+        throw new AssertionError("no drill job in status");
+    }
+
+    static String metric(String name) throws IOException {
+        return Files.readAllLines(config.resolveSibling("state").resolve("zpitr.prom")).stream()
+                .filter(l -> l.startsWith(name + " "))
+                .map(l -> l.substring(name.length() + 1))
+                .findFirst()
+                .orElse(null);
+    }
+
+    /**
+     * {@code zpitr daemon} with {@code schedule.drill}: its run drills the set the rotation picks (both
+     * never drilled: the older, the clean one) and proves it; list, status, the audit log and the
+     * metrics show it, with the damaged set overdue for {@code prove_within}. The drill left the live
+     * standby as it was (still a standby on timeline 1, still replaying) and archived nothing.
+     */
     @Test
     @Order(1)
+    void theDaemonsDrillJobProvesTheSetItsRotationPicks() throws Exception {
+        Path daemon = daemonConfig();
+        String log = daemonUntilTheDrillJob(daemon, "ok");
+        assertTrue(
+                // 2 of 2 as it starts (1 of 2 should the catch-up drill end first)
+                log.matches("(?s).*drills: [12] of 2 set\\(s\\) overdue \\(prove_within 1h\\); WARNING: schedule.drill"
+                        + " runs no drill within 1h.*"),
+                "the daemon says at start that its schedule cannot keep up: " + log);
+        assertNothingLeft();
+
+        JsonNode job = drillJob(daemon);
+        assertEquals("ok", job.get("last_run").get("outcome").asText(), job.toString());
+        assertEquals("catch-up", job.get("last_run").get("trigger").asText());
+        assertTrue(
+                job.get("last_run").get("result").asText().startsWith("drill of " + cleanSet + " passed in "),
+                job.toString());
+
+        JsonNode clean = listed(cleanSet);
+        assertEquals("passed", clean.get("verified_outcome").asText());
+        JsonNode damaged = listed(damagedSet);
+        assertTrue(damaged.get("verified_at").isNull(), "the daemon drilled one set: " + damaged);
+        ZpitrRun list = zpitrWith(daemon, "list");
+        assertTrue(
+                list.out()
+                        .lines()
+                        .anyMatch(l -> l.startsWith(cleanSet) && l.contains(" passed ") && !l.contains("OVERDUE")),
+                list.out());
+        assertTrue(
+                list.out().lines().anyMatch(l -> l.startsWith(damagedSet) && l.contains("never OVERDUE")), list.out());
+        assertEquals(
+                List.of("false", "true"),
+                new ObjectMapper()
+                                .readTree(zpitrWith(daemon, "list", "--format", "json")
+                                        .out())
+                                .get("snapshot_sets")
+                                .findValues("overdue")
+                                .stream()
+                                .map(JsonNode::asText)
+                                .toList(),
+                "overdue per set in JSON: the clean set proven, the damaged never drilled");
+        // A daily drill runs no drill within 1h: the schedule cannot keep up with the period.
+        assertTrue(
+                zpitrWith(daemon, "status")
+                        .out()
+                        .lines()
+                        .anyMatch(l -> l.matches("drill +1 of 2 set\\(s\\) overdue \\(prove_within 1h\\); WARNING:"
+                                + " schedule.drill runs no drill within 1h")),
+                zpitrWith(daemon, "status").out());
+
+        JsonNode drills = new ObjectMapper()
+                .readTree(zpitrWith(daemon, "status", "--format", "json")
+                        .assertSucceeded()
+                        .out())
+                .get("drills");
+        assertEquals("1h", drills.get("prove_within").asText(), drills.toString());
+        assertEquals(damagedSet, drills.get("overdue_sets").get(0).asText(), drills.toString());
+        assertEquals(1, drills.get("overdue").asInt(), drills.toString());
+        assertFalse(drills.get("keeps_up").asBoolean(), drills.toString());
+        JsonNode report = new ObjectMapper()
+                .readTree(zpitrWith(daemon, "report", "--format", "json")
+                        .assertSucceeded()
+                        .out());
+        JsonNode overdueInReport = report.get("drill_coverage").get("overdue_sets");
+        assertEquals(1, overdueInReport.size(), report.get("drill_coverage").toString());
+        assertEquals(damagedSet, overdueInReport.get(0).asText());
+        assertEquals(
+                List.of("false", "true"),
+                report.get("snapshot_sets").findValues("overdue").stream()
+                        .map(JsonNode::asText)
+                        .toList(),
+                "the report's overdue per set");
+
+        JsonNode line = drillLines().stream()
+                .filter(n -> n.path("command").toString().equals("[\"daemon\",\"drill-job\"]"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no drill audit line from the daemon"));
+        assertEquals("ok", line.path("outcome").asText(), line.toString());
+        assertEquals(cleanSet, line.path("details").path("snapshot").asText());
+        assertEquals("passed", line.path("details").path("result").asText());
+
+        assertEquals("1", metric("zpitr_last_drill_passed"));
+        assertTrue(Math.abs(Long.parseLong(metric("zpitr_last_drill_timestamp_seconds"))
+                        - Instant.now().getEpochSecond())
+                < 600);
+        assertEquals("1", metric("zpitr_drill_overdue_sets"));
+        assertEquals("0", metric("zpitr_job_failures_total{job=\"drill\"}"));
+
+        // The live standby: still in recovery on timeline 1 with its standby.signal, and still replaying.
+        assertEquals("t", standby.psql("select pg_is_in_recovery()"));
+        assertEquals("1", standby.psql("select timeline_id from pg_control_checkpoint()"));
+        assertTrue(Files.exists(standby.dataDir().resolve("standby.signal")));
+        lab.insertRows(1);
+        lab.switchAndWaitFor(standby);
+        // The drill promoted its clone to a new timeline: nothing of it reached the archive.
+        try (var files = Files.walk(lab.archive())) {
+            List<String> foreign = files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.endsWith(".history") || n.matches("0000000[2-9A-F].*"))
+                    .toList();
+            assertEquals(List.of(), foreign, "files a drill's timeline would have archived");
+        }
+    }
+
+    /**
+     * The next run drills the set that is overdue (never drilled), whose table is damaged: a failed
+     * job, named with the relation pg_amcheck reported, in status, the audit log and the metrics;
+     * nothing of the drill left running.
+     */
+    @Test
+    @Order(2)
+    void aDrillThatFindsCorruptionIsAFailedJob() throws Exception {
+        Path daemon = daemonConfig();
+        daemonUntilTheDrillJob(daemon, "failed");
+        assertNothingLeft();
+
+        JsonNode run = drillJob(daemon).get("last_run");
+        assertEquals("failed", run.get("outcome").asText(), run.toString());
+        assertTrue(run.get("error").asText().startsWith("drill of " + damagedSet + " failed in "), run.toString());
+        assertTrue(run.get("error").asText().contains("heap table \"postgres.public.orders\""), run.toString());
+        assertTrue(
+                zpitrWith(daemon, "status")
+                        .out()
+                        .lines()
+                        .anyMatch(l ->
+                                l.startsWith("job drill") && l.contains("last run FAILED") && l.contains(damagedSet)),
+                zpitrWith(daemon, "status").out());
+        assertEquals("failed", listed(damagedSet).get("verified_outcome").asText());
+        List<JsonNode> failures = auditLines("job_failure");
+        assertEquals(1, failures.size(), failures.toString());
+        assertEquals("drill", failures.get(0).path("details").path("job").asText());
+        assertTrue(drillLines().stream()
+                .anyMatch(n -> n.path("command").toString().equals("[\"daemon\",\"drill-job\"]")
+                        && n.path("outcome").asText().equals("failed")
+                        && n.path("details").path("snapshot").asText().equals(damagedSet)));
+
+        assertEquals("0", metric("zpitr_last_drill_passed"));
+        assertEquals("1", metric("zpitr_job_failures_total{job=\"drill\"}"));
+        assertEquals("1", metric("zpitr_drill_overdue_sets"), "a failed drill proves nothing: still overdue");
+    }
+
+    @Test
+    @Order(3)
     void aCleanSetPassesAndIsMarkedVerified() throws Exception {
         ZpitrRun r = zpitr("drill", "--snapshot", cleanSet);
         assertEquals(0, r.code(), r.out() + r.err());
@@ -270,7 +488,7 @@ class DrillIT {
     }
 
     @Test
-    @Order(2)
+    @Order(4)
     void aDamagedTableFailsTheDrillNamingIt() throws Exception {
         ZpitrRun r = zpitr("drill", "--snapshot", damagedSet, "--format", "json");
         assertEquals(1, r.code(), r.out() + r.err());
@@ -293,7 +511,7 @@ class DrillIT {
     }
 
     @Test
-    @Order(3)
+    @Order(5)
     void badInputIsRefusedClearlyAndLeavesNothing() throws Exception {
         Path pgdata = standby.dataDir();
         Path badExpect = config.resolveSibling("bad-expect.yaml");
@@ -314,6 +532,18 @@ class DrillIT {
 
         ZpitrRun ttlWithoutKeep = zpitr("drill", "--ttl", "1h");
         assertEquals(2, ttlWithoutKeep.code(), ttlWithoutKeep.err());
+        assertNothingLeft();
+
+        // drill.prove_within is read with the rest of the configuration: a bad period stops every command first.
+        Path badPeriod = config.resolveSibling("bad-period.yaml");
+        Files.writeString(badPeriod, configText(pgdata, standby, CHECKS) + "  prove_within: monthly\n");
+        int drills = drillLines().size();
+        ZpitrRun period = zpitrWith(badPeriod, "drill", "--snapshot", cleanSet);
+        assertEquals(2, period.code(), period.out() + period.err());
+        assertTrue(period.err().contains("drill.prove_within: 'monthly' is not a duration"), period.err());
+        ZpitrRun status = zpitrWith(badPeriod, "status");
+        assertEquals(2, status.code(), status.out() + status.err());
+        assertEquals(drills, drillLines().size(), "nothing was drilled");
         assertNothingLeft();
 
         Path badSql = config.resolveSibling("bad-sql.yaml");
@@ -338,7 +568,7 @@ class DrillIT {
 
     /** The auditor's report of this appliance, after the drills: in JSON, and as a page chromium renders. */
     @Test
-    @Order(4)
+    @Order(6)
     void theReportShowsTheSetsAndTheirDrills() throws Exception {
         JsonNode doc = new ObjectMapper()
                 .readTree(zpitr("report", "--format", "json").assertSucceeded().out());
@@ -370,7 +600,7 @@ class DrillIT {
 
     /** A kept drill with a TTL is listed with its expiry and dropped by the daemon's sweep once it passes. */
     @Test
-    @Order(5)
+    @Order(7)
     void aKeptDrillExpiresAndTheDaemonsSweepDropsIt() throws Exception {
         ZpitrRun r = zpitr("drill", "--snapshot", cleanSet, "--keep", "--ttl", "2s");
         assertEquals(0, r.code(), r.out() + r.err());
@@ -429,7 +659,7 @@ class DrillIT {
      * line is caught by audit --verify (the chain alone still verifies), and the report says so.
      */
     @Test
-    @Order(6)
+    @Order(8)
     void cuttingOffTheNewestAuditLinesIsCaughtByTheAnchors() throws Exception {
         Path log = lab.root().resolve("audit.jsonl");
         long before = Files.readAllLines(log).size();

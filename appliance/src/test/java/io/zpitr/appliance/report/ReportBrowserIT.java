@@ -56,6 +56,7 @@ public class ReportBrowserIT {
                     classes[i],
                     i % 3 == 0 ? created.plus(Duration.ofHours(30)) : null,
                     i % 3 == 0 ? (i == 6 ? "failed" : "passed") : null,
+                    i % 3 != 0 || i == 6,
                     1L << (20 + i % 4)));
         }
         List<AuditorReport.DrillRow> drills = new ArrayList<>();
@@ -98,7 +99,17 @@ public class ReportBrowserIT {
                         "9c".repeat(32),
                         "audit log /var/lib/zpitr/audit.jsonl: 214 lines, chain intact",
                         "zpitr-10: line 209, sha256 " + "5e".repeat(32),
-                        List.of()));
+                        List.of()),
+                // Never drilled, or the failed one: overdue; a weekly drill runs 4 times in 30 days.
+                new io.zpitr.appliance.drill.DrillRotation.Coverage(
+                        java.util.Optional.of(Duration.ofDays(30)),
+                        sets.size(),
+                        sets.stream()
+                                .filter(s -> Boolean.TRUE.equals(s.overdue()))
+                                .map(AuditorReport.SetRow::id)
+                                .toList(),
+                        7,
+                        java.util.Optional.of(4)));
     }
 
     /** The page as chromium's DOM after loading it, and a screenshot of it. */
@@ -165,6 +176,12 @@ public class ReportBrowserIT {
         }
         assertTrue(r.dom().contains("legal-2026-042"));
         assertTrue(r.dom().contains("connect timed out after 1 s"));
+        assertTrue(
+                r.dom()
+                        .contains(
+                                "Overdue for a drill</b><span class=\"bad\">8 of 11 (within 30d); schedule cannot keep up"),
+                "the overdue card");
+        assertEquals(8, count(r.dom(), "<b class=\"overdue\">overdue</b>"), "one marker per overdue set");
         assertTrue(
                 Files.size(r.png()) > 20_000, "a screenshot with something on it: " + Files.size(r.png()) + " bytes");
     }

@@ -311,6 +311,13 @@ class SnapshotCommandsTest {
                         appliance.settings().walFetchCounters(),
                         appliance.settings().archive().spoolDir())
                 .count("host25", "ok");
+        appliance
+                .audit()
+                .append(
+                        io.zpitr.appliance.audit.AuditEvent.JOB_FAILURE,
+                        java.util.List.of("daemon", "prune-job"),
+                        io.zpitr.appliance.audit.Outcome.FAILED,
+                        java.util.Map.of("job", "prune", "error", "for the counter"));
         new io.zpitr.appliance.daemon.MetricsTextFile(appliance).write();
         String text = Files.readString(appliance.settings().metricsFile());
         int sets = new ObjectMapper()
@@ -322,5 +329,7 @@ class SnapshotCommandsTest {
         assertTrue(text.contains("zpitr_recoverable_window_seconds "), text);
         assertTrue(text.contains("zpitr_wal_fetch_total{source=\"host25\",outcome=\"ok\"} 1"), text);
         assertTrue(text.contains("zpitr_job_failures_total{job=\"snapshot\"} 0"), text);
+        assertTrue(text.contains("zpitr_job_failures_total{job=\"prune\"} 1\n"), text);
+        assertFalse(text.contains("zpitr_drill_overdue_sets"), "no drill.prove_within, no overdue figure: " + text);
     }
 }
