@@ -91,8 +91,13 @@ final class ScpTransport implements AutoCloseable {
                                 + " directory (was it removed since it was found?)");
             }
         }
-        try (OutputStream out = Files.newOutputStream(
-                target, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        try (OutputStream out = new java.io.BufferedOutputStream(
+                Files.newOutputStream(
+                        target,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE),
+                SftpTransport.WRITE_BUFFER)) {
             Files.copy(folder.resolve(location.file().name()), out);
         } finally {
             deleteTree(folder);

@@ -57,17 +57,24 @@ final class SftpTransport implements AutoCloseable {
         }
     }
 
+    /** The size of the writes into the target file. */
+    static final int WRITE_BUFFER = 1 << 20;
+
     /** Streams one copy into {@code target} (created or truncated). */
     synchronized void download(SshEndpoint.Location location, WalCopy copy, Path target)
             throws SourceUnavailableException, SftpRefusedException, IOException {
         call("download " + copy.location(), sftp -> {
             String remote = location.isGlob() ? resolveGlob(sftp, location.file()) : copy.location();
+            // JSch hands over one SFTP packet at a time (32 KiB at most): gathered into 1 MiB
+            // writes, which cost zfs-fuse 35% less CPU for the same bytes (docs/restore-guide.md).
             try (TargetStream out = new TargetStream(
-                    Files.newOutputStream(
-                            target,
-                            StandardOpenOption.CREATE,
-                            StandardOpenOption.TRUNCATE_EXISTING,
-                            StandardOpenOption.WRITE),
+                    new java.io.BufferedOutputStream(
+                            Files.newOutputStream(
+                                    target,
+                                    StandardOpenOption.CREATE,
+                                    StandardOpenOption.TRUNCATE_EXISTING,
+                                    StandardOpenOption.WRITE),
+                            WRITE_BUFFER),
                     this::progress)) {
                 try {
                     sftp.get(remote, out);
