@@ -8,8 +8,6 @@ import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -199,11 +197,29 @@ public final class Zfs {
         List<List<String>> calls = dialect.multiPropertySet()
                 ? List.of(assignments)
                 : assignments.stream().map(List::of).toList();
+        List<List<String>> argvs = new ArrayList<>();
         for (List<String> call : calls) {
             List<String> argv = new ArrayList<>(List.of(binary, "set"));
             argv.addAll(call);
             names.forEach(n -> argv.add(n.full()));
-            zfs(argv);
+            argvs.add(argv);
+        }
+        // zfs-fuse takes one property per call: over ssh, one session for all of them rather than one each.
+        Optional<List<String>> together = argvs.size() > 1 ? launcher.argvOfSequence(argvs) : Optional.empty();
+        if (together.isEmpty()) {
+            argvs.forEach(this::zfs);
+            return;
+        }
+        List<String> shown = new ArrayList<>();
+        for (List<String> argv : argvs) {
+            if (!shown.isEmpty()) {
+                shown.add("&&");
+            }
+            shown.addAll(argv);
+        }
+        ProcessResult r = rebased(shown, runner.run(Command.of(together.get())));
+        if (!r.succeeded()) {
+            throw ZfsErrors.classify(r);
         }
     }
 
@@ -495,10 +511,14 @@ public final class Zfs {
             DatasetName target,
             boolean force,
             boolean unmounted) {
-        PipedInputStream in = new PipedInputStream(1 << 20);
+        // A pipe of the kernel's, not PipedInputStream: that one hands its buffer over only when it is
+        // full or after a 1 s poll, so sender and receiver took turns instead of running together.
+        InputStream in;
         CountingOutputStream out;
         try {
-            out = new CountingOutputStream(new PipedOutputStream(in));
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            in = java.nio.channels.Channels.newInputStream(pipe.source());
+            out = new CountingOutputStream(java.nio.channels.Channels.newOutputStream(pipe.sink()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

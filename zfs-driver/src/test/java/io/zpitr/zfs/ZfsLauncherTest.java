@@ -62,6 +62,74 @@ class ZfsLauncherTest {
                 runner.started);
     }
 
+    /** Wraps like {@link #WRAPPED} and also runs a sequence in one session, joined by {@code &&}. */
+    static final ZfsLauncher SEQUENCING = new ZfsLauncher() {
+        @Override
+        public List<String> argv(List<String> zfsArgv) {
+            return WRAPPED.argv(zfsArgv);
+        }
+
+        @Override
+        public java.util.Optional<List<String>> argvOfSequence(List<List<String>> zfsArgvs) {
+            return java.util.Optional.of(List.of(
+                    "ssh",
+                    "host",
+                    "--",
+                    String.join(
+                            " && ",
+                            zfsArgvs.stream().map(a -> String.join(" ", a)).toList())));
+        }
+    };
+
+    @Test
+    void zfsFuseOverALauncherThatSequencesSetsEveryPropertyInOneSessionInTheOrderGiven() {
+        RecordingRunner runner = new RecordingRunner();
+        Map<String, String> props = new java.util.LinkedHashMap<>();
+        props.put("zpitr:a", "1");
+        props.put("zpitr:b", "2");
+        new Zfs(runner, "zfs", ZfsDialect.ZFS_FUSE, SEQUENCING).setUserProperties(SNAPS, props);
+        assertEquals(
+                List.of(List.of(
+                        "ssh",
+                        "host",
+                        "--",
+                        "zfs set zpitr:a=1 b/pg/data@s1 b/pg/tbl@s1 && zfs set zpitr:b=2 b/pg/data@s1 b/pg/tbl@s1")),
+                runner.started);
+        // One property: one command, no sequence.
+        runner.started.clear();
+        new Zfs(runner, "zfs", ZfsDialect.ZFS_FUSE, SEQUENCING).setUserProperties(SNAPS, Map.of("zpitr:a", "1"));
+        assertEquals(
+                List.of(List.of("ssh", "host", "--", "zfs set zpitr:a=1 b/pg/data@s1 b/pg/tbl@s1")), runner.started);
+    }
+
+    @Test
+    void aFailedSequenceNamesEveryCommandOfItAndTheRemoteStderr() {
+        RecordingRunner runner = new RecordingRunner();
+        runner.exit = 1;
+        runner.stderr = "cannot open 'b/pg/tbl@s1': dataset does not exist";
+        Map<String, String> props = new java.util.LinkedHashMap<>();
+        props.put("zpitr:a", "1");
+        props.put("zpitr:b", "2");
+        ZfsException e = assertThrows(
+                ZfsException.class,
+                () -> new Zfs(runner, "zfs", ZfsDialect.ZFS_FUSE, SEQUENCING).setUserProperties(SNAPS, props));
+        assertTrue(e.getMessage().contains("dataset does not exist"), e.getMessage());
+        assertEquals(
+                List.of(
+                        "zfs",
+                        "set",
+                        "zpitr:a=1",
+                        "b/pg/data@s1",
+                        "b/pg/tbl@s1",
+                        "&&",
+                        "zfs",
+                        "set",
+                        "zpitr:b=2",
+                        "b/pg/data@s1",
+                        "b/pg/tbl@s1"),
+                e.argv());
+    }
+
     @Test
     void aFailureNamesTheZfsCommandAndTheRemoteStderrNotTheWrapper() {
         RecordingRunner runner = new RecordingRunner();

@@ -79,14 +79,15 @@ public final class MetricsTextFile {
                     .append(e.getValue())
                     .append('\n');
         }
-        Map<String, Long> failures = new TreeMap<>(Map.of("snapshot", 0L, "prune", 0L, "drill", 0L));
+        Map<String, Long> failures = new TreeMap<>(Map.of("snapshot", 0L, "prune", 0L, "drill", 0L, "replicate", 0L));
         AuditLog audit = appliance.audit();
         io.zpitr.appliance.audit.AuditRecord lastDrill = null;
         if (audit.exists()) {
             for (AuditLog.Entry e : audit.entries()) {
                 if (e.record() != null
                         && AuditEvent.JOB_FAILURE.wireName().equals(e.record().event())) {
-                    // asText: the JSON node's toString would keep the quotes, and count "drill" apart from drill.
+                    // The text of the JSON value: String.valueOf of the node would keep its quotes, and
+                    // job=""snapshot"" makes the collector reject the whole file.
                     String job = e.record().details().path("job").asText();
                     failures.merge(job, 1L, Long::sum);
                 }

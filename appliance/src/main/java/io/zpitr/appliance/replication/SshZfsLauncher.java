@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Wraps a {@code zfs} argv in an {@code ssh} command line to the target. The ssh process is started
@@ -53,6 +54,24 @@ final class SshZfsLauncher implements ZfsLauncher, AutoCloseable {
         argv.addAll(List.of("-l", target.user(), target.host(), "--"));
         argv.add(String.join(" ", zfsArgv.stream().map(SshZfsLauncher::quoted).toList()));
         return argv;
+    }
+
+    /**
+     * One ssh session for several zfs commands: each argument quoted as in {@link #argv}, the
+     * commands joined by {@code &&} for the login shell there, so the first that fails ends the
+     * sequence with its own exit status and stderr.
+     */
+    @Override
+    public Optional<List<String>> argvOfSequence(List<List<String>> zfsArgvs) {
+        List<String> argv = options();
+        argv.addAll(List.of("-l", target.user(), target.host(), "--"));
+        argv.add(String.join(
+                " && ",
+                zfsArgvs.stream()
+                        .map(a -> String.join(
+                                " ", a.stream().map(SshZfsLauncher::quoted).toList()))
+                        .toList()));
+        return Optional.of(argv);
     }
 
     /** Ends the shared connection, if one was started; a failure only means there was none. */

@@ -14,8 +14,9 @@ import java.util.List;
 
 /**
  * A primary archiving into a folder ({@link WalLab}) and a standby restored from it with its PGDATA
- * on {@code <pool>/pg/data} (tablespace dataset {@code <pool>/pg/tblspc1} beside it), set up as
- * SnapshotCommandsTest does; {@link #config} writes a zpitr config for it.
+ * on {@code <pool>/pg/data} (tablespace dataset {@code <pool>/pg/tblspc1} beside it; another parent
+ * than {@code pg} where the pool holds other datasets there), set up as SnapshotCommandsTest does;
+ * {@link #config} writes a zpitr config for it.
  */
 public final class StandbyOnZfs implements AutoCloseable {
     private static final ProcessRunner RUNNER = new ProcessRunner();
@@ -24,28 +25,35 @@ public final class StandbyOnZfs implements AutoCloseable {
     private final WalLab lab;
     private final PostgresCluster standby;
     private final Path pgdata;
+    private final String parent;
 
-    private StandbyOnZfs(ZfsPool pool, WalLab lab, PostgresCluster standby, Path pgdata) {
+    private StandbyOnZfs(ZfsPool pool, WalLab lab, PostgresCluster standby, Path pgdata, String parent) {
         this.pool = pool;
         this.lab = lab;
         this.standby = standby;
         this.pgdata = pgdata;
+        this.parent = parent;
     }
 
     /** Builds it on {@code pool} (started); {@code hostArchives} also receive every segment (see WalLab). */
     public static StandbyOnZfs start(ZfsPool pool, List<Path> hostArchives) throws Exception {
+        return start(pool, hostArchives, "pg");
+    }
+
+    /** Builds it on {@code <pool>/<parent>/data} and {@code <pool>/<parent>/tblspc1}. */
+    public static StandbyOnZfs start(ZfsPool pool, List<Path> hostArchives, String parent) throws Exception {
         WalLab lab = new WalLab(hostArchives);
         try {
             lab.insertRows(500);
-            pool.zfs("create", pool.name() + "/pg");
-            pool.zfs("create", pool.name() + "/pg/data");
-            pool.zfs("create", pool.name() + "/pg/tblspc1");
-            Path pgdata = pool.mountpoint().resolve("pg/data/pgdata");
+            pool.zfs("create", pool.name() + "/" + parent);
+            pool.zfs("create", pool.name() + "/" + parent + "/data");
+            pool.zfs("create", pool.name() + "/" + parent + "/tblspc1");
+            Path pgdata = pool.mountpoint().resolve(parent + "/data/pgdata");
             RUNNER.run(Command.of(
                             "chown",
                             "-R",
                             "postgres:postgres",
-                            pool.mountpoint().resolve("pg").toString()))
+                            pool.mountpoint().resolve(parent).toString()))
                     .requireSuccess();
             RUNNER.run(Command.of(lab.primary()
                                     .asPostgres(
@@ -72,7 +80,7 @@ public final class StandbyOnZfs implements AutoCloseable {
                     .setting("hot_standby", "on")
                     .build()
                     .start();
-            StandbyOnZfs s = new StandbyOnZfs(pool, lab, standby, pgdata);
+            StandbyOnZfs s = new StandbyOnZfs(pool, lab, standby, pgdata, parent);
             try {
                 lab.switchSegments(2, 500);
                 s.waitUntilReplayed();
@@ -101,7 +109,7 @@ public final class StandbyOnZfs implements AutoCloseable {
 
     /** The two datasets of the snapshot set, PGDATA's first. */
     public List<String> datasets() {
-        return List.of(pool.name() + "/pg/data", pool.name() + "/pg/tblspc1");
+        return List.of(pool.name() + "/" + parent + "/data", pool.name() + "/" + parent + "/tblspc1");
     }
 
     public void waitUntilReplayed() throws InterruptedException {

@@ -5,12 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zpitr.appliance.Appliance;
 import io.zpitr.appliance.cli.ZpitrRun;
+import io.zpitr.appliance.config.ConfigLoader;
+import io.zpitr.appliance.daemon.Daemon;
+import io.zpitr.appliance.daemon.RetryPolicy;
+import io.zpitr.appliance.daemon.StandbyOnZfs;
+import io.zpitr.appliance.daemon.SystemdNotifier;
 import io.zpitr.appliance.postgres.Lsn;
 import io.zpitr.appliance.postgres.PgState;
 import io.zpitr.appliance.snapshot.SnapshotService;
+import io.zpitr.appliance.wal.WalLab;
 import io.zpitr.fixtures.SshServer;
 import io.zpitr.fixtures.ZfsPool;
+import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
 import io.zpitr.process.ProcessTrees;
 import io.zpitr.zfs.DatasetName;
@@ -18,13 +28,19 @@ import io.zpitr.zfs.Zfs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -38,6 +54,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * incremental; a prune between runs that keeps the cursor; a diverged target refused and forced;
  * sshd killed in the middle of a stream, then a run that completes; the target listed by an
  * appliance configured on the received datasets.
+ *
+ * <p>Then a real PostgreSQL 15 standby on other datasets of the same source pool ({@code db/...}),
+ * archiving to an archive host (a second sshd): its set replicated, and restored to a time on the
+ * target by an appliance configured there as docs/operations.md says, replaying from the archive
+ * host; and the daemon's {@code schedule.replicate} sending its next set, then failing while the
+ * target is down, as status, the metrics and the audit log report.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplicateIT {
@@ -50,6 +72,10 @@ class ReplicateIT {
     @RegisterExtension
     static final SshServer HOST = SshServer.builder().build();
 
+    /** The archive host of the real standby's WAL, reached over SSH by the replica's restore. */
+    @RegisterExtension
+    static final SshServer ARCHIVE = SshServer.builder().build();
+
     static final ProcessRunner RUNNER = new ProcessRunner();
     static Path dir;
     static Path config;
@@ -57,6 +83,22 @@ class ReplicateIT {
     static DatasetName data;
     static DatasetName tblspc;
     static SnapshotService snapshots;
+    /** The real standby of the last tests, on {@code <source>/db/data} and {@code <source>/db/tblspc1}. */
+    static StandbyOnZfs standby;
+
+    @AfterAll
+    static void stopStandby() throws IOException {
+        try {
+            if (standby != null) {
+                standby.close();
+            }
+        } finally {
+            if (dir != null) {
+                // Configs, states and the replica's key copy (some files owned by postgres).
+                RUNNER.run(Command.of("rm", "-rf", dir.toString())).requireSuccess();
+            }
+        }
+    }
 
     @BeforeAll
     static void pools() throws IOException {
@@ -375,6 +417,218 @@ class ReplicateIT {
             assertEquals("ok", r.get("last_outcome").asText(), r.toString());
         }
         assertTrue(replicas.get(1).get("last_bytes_sent").asLong() > 160L << 20, replicas.toString());
+    }
+
+    // ------------------------------------------------------------------ a real standby, restored on the replica
+
+    static Path dbConfig;
+    static String dbSet;
+
+    /**
+     * The real standby and its zpitr config: datasets {@code db/data} (PGDATA) and {@code db/tblspc1},
+     * the target dr1 at the same dataset_root as the made-up sets (they land at {@code backup/db/...}).
+     */
+    static void realStandby() throws Exception {
+        if (standby != null) {
+            return;
+        }
+        Path arch = ARCHIVE.dataDir().resolve("arch");
+        standby = StandbyOnZfs.start(SOURCE, List.of(arch), "db");
+        dbConfig = standby.config(
+                Files.createDirectories(dir.resolve("db")),
+                "zpitr",
+                standby.datasets(),
+                "archive:\n  prefetch: 0\n  sources:\n    - {name: arch1, type: ssh, host: " + ARCHIVE.address()
+                        + ", port: " + ARCHIVE.port() + ", user: " + ARCHIVE.user() + ", path: " + arch
+                        + ", identity_file: " + ARCHIVE.identityFile() + ", known_hosts: "
+                        + ARCHIVE.knownHostsFile() + "}\n"
+                        + "replication:\n  targets:\n" + sshTarget("dr1", TARGET.name() + "/backup"));
+    }
+
+    @Test
+    @Order(8)
+    void aSetOfARealStandbyRestoresToATimeOnTheReplicaWithExactlyTheRowsBeforeIt() throws Exception {
+        realStandby();
+        WalLab lab = standby.lab();
+        dbSet = ZpitrRun.withConfig(dbConfig, "snapshot", "--label", "offsite")
+                .assertSucceeded()
+                .lastLine();
+        // After the set: rows 1501-1505, the target time, rows 1506-1510; both commits archived.
+        assertEquals(1505, lab.insertRows(5));
+        String target = lab.primary().psql("select clock_timestamp()");
+        assertEquals(1510, lab.insertRows(5));
+        lab.switchAndWait();
+
+        ZpitrRun run = ZpitrRun.withConfig(dbConfig, "replicate").assertSucceeded();
+        assertTrue(run.out().contains("dr1: 1 set(s) sent"), run.out());
+        String landing = TARGET.name() + "/backup/db/data";
+        assertEquals("1", get(TARGET, "zpitr:format", landing + "@" + dbSet));
+
+        // The replica: an appliance on the target host, configured as docs/operations.md shows.
+        Path home = Files.createDirectories(dir.resolve("replica-db"));
+        Path keys = Files.createDirectories(home.resolve("keys"));
+        // The restored PostgreSQL's restore_command runs wal-fetch as postgres: its own copy of the key.
+        Path identity = ARCHIVE.copyIdentityFor("postgres", keys.resolve("arch1"));
+        Path knownHosts = keys.resolve("known_hosts");
+        Files.copy(ARCHIVE.knownHostsFile(), knownHosts);
+        Path mountRoot = TARGET.mountpoint().resolve("restore");
+        Path replica = home.resolve("zpitr.yaml");
+        Files.writeString(
+                replica,
+                "timezone: UTC\nstate_dir: " + home.resolve("state") + "\n"
+                        + "zfs:\n  datasets: [" + landing + ", " + TARGET.name() + "/backup/db/tblspc1]\n"
+                        + "  snapshot_prefix: zpitr\n"
+                        + "postgres:\n  bin_dir: /usr/lib/postgresql/15/bin\n"
+                        + "  data_dir: " + TARGET.mountpoint().resolve("backup/db/data/pgdata") + "\n"
+                        + "  os_user: postgres\n"
+                        + "archive:\n  sources:\n    - {name: arch1, type: ssh, host: " + ARCHIVE.address()
+                        + ", port: " + ARCHIVE.port() + ", user: " + ARCHIVE.user() + ", path: "
+                        + ARCHIVE.dataDir().resolve("arch") + ", identity_file: " + identity + ", known_hosts: "
+                        + knownHosts + "}\n"
+                        + "restore:\n  dataset_root: " + TARGET.name() + "/restore\n  mount_root: " + mountRoot
+                        + "\n  port: 26632\n"
+                        + "retention: {keep_within: 24h, daily: 30, weekly: 12, monthly: 24}\n");
+        Files.createDirectories(home.resolve("state"));
+        RUNNER.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
+                .requireSuccess();
+
+        ZpitrRun list = ZpitrRun.withConfig(replica, "list", "--format", "csv").assertSucceeded();
+        assertTrue(list.out().contains(dbSet + ","), list.out());
+        boolean dropped = false;
+        try {
+            ZpitrRun restored = ZpitrRun.withConfig(replica, "restore", "--to-time", target, "--name", "offsite");
+            assertEquals(0, restored.code(), restored.out() + restored.err());
+            assertTrue(restored.out().contains("cloned " + dbSet), restored.out());
+            // Rows 1-1505 and none after the target: replayed from the archive host over SSH.
+            assertEquals("1505 1505", sqlOnRestore(replica, "offsite", "select count(*) || ' ' || max(id) from t"));
+            assertEquals(
+                    TARGET.name() + "/backup/db/data@" + dbSet,
+                    get(TARGET, "origin", TARGET.name() + "/restore/offsite/data"),
+                    "a clone of the received snapshot");
+            ZpitrRun.withConfig(replica, "restore-drop", "offsite").assertSucceeded();
+            dropped = true;
+        } finally {
+            if (!dropped) {
+                ZpitrRun.withConfig(replica, "restore-drop", "offsite");
+            }
+            WalLab.awaitNoZpitrProcess(replica, Duration.ofSeconds(15));
+        }
+        assertFalse(
+                TARGET.zfs("list", "-H", "-o", "name", "-r", TARGET.name()).contains("/restore/offsite"),
+                "the restore's clones are gone");
+    }
+
+    /** The first column of the first row, over PgJDBC to the replica's restore {@code name}. */
+    static String sqlOnRestore(Path replicaConfig, String name, String query) throws Exception {
+        JsonNode all = new ObjectMapper()
+                .readTree(ZpitrRun.withConfig(replicaConfig, "restores", "--format", "json")
+                        .assertSucceeded()
+                        .out());
+        for (JsonNode r : all) {
+            if (r.get("name").asText().equals(name)) {
+                String url = "jdbc:postgresql://127.0.0.1:" + r.get("port").asText() + "/postgres";
+                try (Connection c = DriverManager.getConnection(url, "postgres", "");
+                        Statement st = c.createStatement();
+                        ResultSet rs = st.executeQuery(query)) {
+                    return rs.next() ? rs.getString(1) : "";
+                }
+            }
+        }
+        throw new AssertionError("no restore " + name + " in " + all);
+    }
+
+    @Test
+    @Order(9)
+    void theDaemonReplicatesOnScheduleAndATargetThatIsDownFailsTheJob() throws Exception {
+        realStandby();
+        String next = ZpitrRun.withConfig(dbConfig, "snapshot", "--label", "daemon")
+                .assertSucceeded()
+                .lastLine();
+        Path daemonConfig = dbConfig.resolveSibling("daemon.yaml");
+        // Quartz's 6-field form: every 2 s, so the test waits seconds, not a minute.
+        Files.writeString(daemonConfig, Files.readString(dbConfig) + "schedule:\n  replicate: \"*/2 * * * * ?\"\n");
+        Path state = dbConfig.resolveSibling("state");
+        Appliance appliance = new Appliance(ConfigLoader.load(daemonConfig), new ProcessRunner(), Clock.systemUTC());
+        Daemon daemon = new Daemon(
+                appliance,
+                new Daemon.Options(new RetryPolicy(List.of()), SystemdNotifier.forThisProcess(null), Optional.empty()));
+        daemon.start();
+        try {
+            long created =
+                    Long.parseLong(get(SOURCE, "creation", standby.datasets().get(0) + "@" + next));
+            // The metrics file is written after each job: it names the new set once the job is over.
+            waitFor(
+                    () -> metricsOf(state)
+                                    .contains(
+                                            "zpitr_replication_newest_set_timestamp_seconds{target=\"dr1\"} " + created)
+                            && metricsOf(state).contains("zpitr_replication_last_run_success{target=\"dr1\"} 1"),
+                    Duration.ofSeconds(90),
+                    "the daemon to replicate " + next + " and write the metrics");
+            assertEquals("1", get(TARGET, "zpitr:format", TARGET.name() + "/backup/db/tblspc1@" + next));
+            JsonNode ok = replica(daemonConfig);
+            assertEquals(next, ok.path("newest_set").asText(), ok.toString());
+            assertEquals("ok", ok.path("last_outcome").asText(), ok.toString());
+            ZpitrRun status = ZpitrRun.withConfig(daemonConfig, "status").assertSucceeded();
+            assertTrue(status.out().contains("newest set " + next), status.out());
+
+            HOST.stop();
+            waitFor(
+                    () -> metricsOf(state).contains("zpitr_replication_last_run_success{target=\"dr1\"} 0")
+                            && metricsOf(state).matches("(?s).*zpitr_job_failures_total\\{job=\"replicate\"} [1-9].*"),
+                    Duration.ofSeconds(60),
+                    "a replicate job to fail while the target is down, and the metrics to say so");
+            assertTrue(
+                    metricsOf(state)
+                            .contains("zpitr_replication_newest_set_timestamp_seconds{target=\"dr1\"} " + created),
+                    "the target still holds " + next + ":\n" + metricsOf(state));
+            JsonNode failed = replica(daemonConfig);
+            assertEquals("failed", failed.path("last_outcome").asText(), failed.toString());
+            assertEquals(next, failed.path("newest_set").asText(), failed.toString());
+            assertTrue(failed.path("last_error").asText().contains(HOST.address()), failed.toString());
+            status = ZpitrRun.withConfig(daemonConfig, "status").assertSucceeded();
+            assertTrue(status.out().contains("LAST RUN FAILED"), status.out());
+            String audit = Files.readString(state.resolve("audit.jsonl"));
+            assertTrue(
+                    audit.lines()
+                            .anyMatch(l -> l.contains("\"event\":\"replicate\"")
+                                    && l.contains("\"outcome\":\"ok\"")
+                                    && l.contains(next)),
+                    audit);
+            assertTrue(
+                    audit.lines()
+                            .anyMatch(
+                                    l -> l.contains("\"event\":\"replicate\"") && l.contains("\"outcome\":\"failed\"")),
+                    audit);
+        } finally {
+            daemon.stop("test over");
+            HOST.start();
+        }
+    }
+
+    /** dr1's entry in {@code zpitr status --format json}. */
+    static JsonNode replica(Path config) {
+        try {
+            JsonNode all = new ObjectMapper()
+                    .readTree(ZpitrRun.withConfig(config, "status", "--format", "json")
+                            .assertSucceeded()
+                            .out());
+            for (JsonNode r : all.get("replication")) {
+                if (r.get("target").asText().equals("dr1")) {
+                    return r;
+                }
+            }
+            throw new AssertionError("no dr1 in " + all);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static String metricsOf(Path state) {
+        try {
+            return Files.readString(state.resolve("zpitr.prom"));
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     static void waitFor(java.util.function.BooleanSupplier condition, Duration limit, String what)

@@ -118,5 +118,15 @@ class ReplicationTargetsTest {
                         "UserKnownHostsFile=" + dir.resolve("keys/known_hosts"))),
                 argv.toString());
         assertTrue(argv.stream().noneMatch(a -> a.startsWith("ControlPath")), "no shared connection without a path");
+
+        // Several commands in one session: each argument quoted, the commands joined for the shell there.
+        List<String> sequence = new SshZfsLauncher(t, new ProcessRunner(), null)
+                .argvOfSequence(List.of(
+                        List.of("zfs", "set", "zpitr:label=it's", "a@b"), List.of("zfs", "set", "zpitr:x=1", "a@b")))
+                .orElseThrow();
+        assertEquals(
+                "'zfs' 'set' 'zpitr:label=it'\\''s' 'a@b' && 'zfs' 'set' 'zpitr:x=1' 'a@b'",
+                sequence.get(sequence.size() - 1));
+        assertEquals(argv.subList(0, argv.size() - 1), sequence.subList(0, sequence.size() - 1), "the same options");
     }
 }
