@@ -266,6 +266,7 @@ public final class RestoreService implements AutoCloseable {
             instance = new RestoredPostgres(runner, s.osUser(), s.binDir(), pgdata, runDir, port, log);
             // The prefetcher clears the spool's marks when it starts: the history answers go in after it.
             feed.ifPresent(RestoreWalFeed::startHistories);
+            timings.put("histories", ms(t0));
             instance.start();
             timings.put("started", ms(t0));
             boolean latest = plan.target() instanceof RecoveryTarget.Latest;

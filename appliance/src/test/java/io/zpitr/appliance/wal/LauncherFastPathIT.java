@@ -147,8 +147,11 @@ class LauncherFastPathIT {
 
         assertEquals(0, r.exitCode(), r.stderr());
         assertArrayEquals(content, Files.readAllBytes(pgWal.resolve("RECOVERYXLOG")));
-        assertFalse(Files.exists(spool.resolve(SEGMENT)), "taken out of the spool, not shared with pg_wal");
-        assertEquals(1, Files.getAttribute(pgWal.resolve("RECOVERYXLOG"), "unix:nlink"));
+        assertFalse(Files.exists(spool.resolve(SEGMENT)), "taken out of the spool under its own name");
+        // A restore's spool (ZPITR_SPOOL_DIR) keeps a second link for the end of recovery: the only
+        // other name of that file.
+        assertEquals(2, Files.getAttribute(pgWal.resolve("RECOVERYXLOG"), "unix:nlink"));
+        assertArrayEquals(content, Files.readAllBytes(spool.resolve(".kept-" + SEGMENT)));
         assertEquals(SEGMENT, Files.readString(spool.resolve(".requested")).strip());
         assertTrue(traceLines().get(0).startsWith("fast " + SEGMENT + " "));
         try (var files = Files.list(pgWal)) {
@@ -157,6 +160,26 @@ class LauncherFastPathIT {
                     files.map(p -> p.getFileName().toString()).toList(),
                     "no temporary left");
         }
+    }
+
+    @Test
+    void aSegmentReadAgainAtTheEndOfRecoveryComesFromItsKeptLink() throws IOException {
+        byte[] content = bytes(9);
+        Files.write(spool.resolve(SEGMENT), content);
+        Files.write(spool.resolve(NEXT), bytes(12));
+        assertEquals(0, walFetch(SEGMENT).exitCode());
+        Files.delete(pgWal.resolve("RECOVERYXLOG")); // replay moved on; the spool no longer has it
+
+        // PostgreSQL reads the segment of its last record once more when recovery ends.
+        ProcessResult again = walFetch(SEGMENT);
+
+        assertEquals(0, again.exitCode(), again.stderr());
+        assertArrayEquals(content, Files.readAllBytes(pgWal.resolve("RECOVERYXLOG")));
+        assertEquals(
+                List.of("fast", "fast"),
+                traceLines().stream().map(l -> l.split(" ")[0]).toList(),
+                "no JVM started for it");
+        assertTrue(traceLines().get(1).endsWith(" kept"), traceLines().toString());
     }
 
     @Test
