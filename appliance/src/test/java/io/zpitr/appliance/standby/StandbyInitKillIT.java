@@ -78,11 +78,20 @@ class StandbyInitKillIT {
                                 || !init.isAlive(),
                         Duration.ofMinutes(2),
                         "pg_basebackup to start");
-                long delay = random.nextInt(1500);
+                // The copy of ~110 MB can end within a second on a quiet machine: hold it (SIGSTOP)
+                // the moment it is seen, let it copy for a random while, hold it again and kill the
+                // init then, so that the kill lands during pg_basebackup at a random point of the copy.
+                List<ProcessHandle> copier = io.zpitr.process.ProcessTrees.mentioning("pg_basebackup -D " + pgdata);
+                signal(copier, "STOP");
+                long delay = random.nextInt(400);
+                signal(copier, "CONT");
                 Thread.sleep(delay); // the random point: how far into the copy the kill lands
+                signal(copier, "STOP");
                 long copied = sizeOf(pgdata);
-                boolean copying = init.isAlive();
+                boolean copying =
+                        init.isAlive() && !copier.isEmpty() && copier.stream().allMatch(ProcessHandle::isAlive);
                 init.kill();
+                signal(copier, "CONT"); // so that it takes the signal its parent's death sends it
                 System.out.printf(
                         "round %d: killed standby init %d ms into pg_basebackup, %d bytes copied%s%n",
                         round, delay, copied, copying ? "" : " (it had ended already: " + init.output() + ")");
@@ -118,6 +127,12 @@ class StandbyInitKillIT {
             assertTrue(Files.readString(pgdata.resolve("postgresql.auto.conf")).contains("wal-fetch %f %p"));
             assertFalse(Files.exists(stateDir.resolve(InitMark.FILE)), "no mark once an init has ended");
             assertEquals(List.of(), ZpitrProcess.mentioning(pgdata.toString()));
+        }
+    }
+
+    private static void signal(List<ProcessHandle> processes, String signal) {
+        for (ProcessHandle p : processes) {
+            RUNNER.run(Command.of("kill", "-" + signal, Long.toString(p.pid())));
         }
     }
 
