@@ -39,18 +39,48 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalDirectorySource implements WalSource {
     private static final Logger LOG = LoggerFactory.getLogger(LocalDirectorySource.class);
-    private static final int COPY_BUFFER_SIZE = 256 * 1024;
+    /**
+     * One direct buffer per copying thread: the bytes go from the page cache to the target without
+     * a second copy through the Java heap, in writes of 1 MiB (what zfs-fuse takes at the least CPU
+     * per byte: docs/restore-guide.md).
+     */
+    private static final int COPY_BUFFER_SIZE = 1 << 20;
+
+    private static final ThreadLocal<ByteBuffer> COPY_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(COPY_BUFFER_SIZE));
 
     private final String name;
     private final Path path;
+    private final boolean searchBelow;
+    private final boolean authoritative;
 
     /**
      * A source named {@code name} (used in every message) for the folder {@code path}; nothing
      * is checked until {@link #find}, so a mount that comes back later is simply used then.
      */
     public LocalDirectorySource(String name, Path path) {
+        this(name, path, true, true);
+    }
+
+    private LocalDirectorySource(String name, Path path, boolean searchBelow, boolean authoritative) {
         this.name = Objects.requireNonNull(name, "name");
         this.path = Objects.requireNonNull(path, "path").toAbsolutePath().normalize();
+        this.searchBelow = searchBelow;
+        this.authoritative = authoritative;
+    }
+
+    /**
+     * A cache of the archive that holds its files directly (zpitr's WAL mirror): {@link #find} looks
+     * at {@code <path>/<file>} only, without listing the folder on every call, and a miss here does
+     * not make a file missing ({@link #authoritative()} is false).
+     */
+    public static LocalDirectorySource cache(String name, Path path) {
+        return new LocalDirectorySource(name, path, false, false);
+    }
+
+    @Override
+    public boolean authoritative() {
+        return authoritative;
     }
 
     @Override
@@ -132,7 +162,7 @@ public final class LocalDirectorySource implements WalSource {
                         StandardOpenOption.TRUNCATE_EXISTING,
                         StandardOpenOption.CREATE)) {
             // A loop instead of transferTo: a read error is the source's failure, a write error ours.
-            ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER_SIZE);
+            ByteBuffer buffer = COPY_BUFFER.get().clear();
             while (read(in, buffer, location) >= 0) {
                 buffer.flip();
                 while (buffer.hasRemaining()) {
@@ -160,6 +190,9 @@ public final class LocalDirectorySource implements WalSource {
                     "archive folder '" + path + "' of source '" + name + "' "
                             + (Files.exists(path) ? "is not a folder" : "does not exist")
                             + "\nHINT: check archive.sources' path and, for NFS, that it is mounted");
+        }
+        if (!searchBelow) {
+            return List.of(path);
         }
         List<Path> below = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(path)) {

@@ -78,7 +78,7 @@ public final class WalFetcher implements AutoCloseable {
                 lines.add(source.name() + ": failed: " + oneLine(String.valueOf(e.getMessage())));
                 continue;
             }
-            answered = true;
+            answered |= source.authoritative() || !copies.isEmpty();
             if (copies.isEmpty()) {
                 lines.add(source.name() + ": " + file + " not found");
                 continue;

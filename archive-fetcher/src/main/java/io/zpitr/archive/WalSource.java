@@ -39,6 +39,15 @@ public interface WalSource extends AutoCloseable {
      */
     void download(WalCopy copy, Path target) throws SourceUnavailableException, IOException;
 
+    /**
+     * Whether this source's "not here" speaks for the archive. A cache of it (zpitr's WAL mirror)
+     * may lag the archive: its misses never make a file missing, only the answer of a source that
+     * is the archive does. Its copies are as good as any other once verified.
+     */
+    default boolean authoritative() {
+        return true;
+    }
+
     /** Releases connections; idempotent. */
     @Override
     void close();

@@ -47,6 +47,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             WalFetchCommand.class,
             WalPrefetchCommand.class,
+            WalMirrorCommand.class,
             CommandLine.HelpCommand.class
         },
         // ZpitrError.EXIT_STATUS, word for word (MainTest checks); also the EXIT STATUS section of zpitr(1).

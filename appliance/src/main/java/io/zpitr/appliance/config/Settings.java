@@ -57,10 +57,18 @@ public record Settings(
             Duration downFor,
             Path spoolDir,
             int prefetch,
-            Duration ioTimeout) {
-        /** As the canonical constructor, with the default {@code io_timeout}. */
+            Duration ioTimeout,
+            Optional<Path> mirrorDir) {
+        /** As the canonical constructor, with the default {@code io_timeout} and no WAL mirror. */
         public Archive(List<Source> sources, Duration connectTimeout, Duration downFor, Path spoolDir, int prefetch) {
-            this(sources, connectTimeout, downFor, spoolDir, prefetch, SshHostConfig.DEFAULT_IO_TIMEOUT);
+            this(
+                    sources,
+                    connectTimeout,
+                    downFor,
+                    spoolDir,
+                    prefetch,
+                    SshHostConfig.DEFAULT_IO_TIMEOUT,
+                    Optional.empty());
         }
     }
 
@@ -247,7 +255,16 @@ public record Settings(
             }
             sources.add(s);
         }
-        return new Archive(List.copyOf(sources), connect, down, spool, prefetch, io);
+        // archive.mirror_dir: the WAL since the newest snapshot set, kept on this machine (WalMirror); empty = none.
+        Optional<Path> mirror = a.mirrorDir() == null || a.mirrorDir().isBlank()
+                ? Optional.empty()
+                : Optional.of(resolve(folder, a.mirrorDir()));
+        if (mirror.isPresent()
+                && (mirror.get().equals(spool) || mirror.get().startsWith(spool) || spool.startsWith(mirror.get()))) {
+            throw new ConfigException("archive.mirror_dir '" + mirror.get() + "' overlaps archive.spool_dir '" + spool
+                    + "'\nHINT: give the mirror a folder of its own, e.g. " + stateDir.resolve("wal-mirror"));
+        }
+        return new Archive(List.copyOf(sources), connect, down, spool, prefetch, io, mirror);
     }
 
     private static Source source(Path folder, int index, ZpitrConfig.Source s) {
@@ -356,7 +373,8 @@ public record Settings(
                 archive.downFor(),
                 spoolDir,
                 archive.prefetch(),
-                archive.ioTimeout());
+                archive.ioTimeout(),
+                archive.mirrorDir());
         return new Settings(
                 file,
                 timezone,

@@ -53,7 +53,8 @@ public record ZpitrConfig(
             @JsonProperty("spool_dir") String spoolDir,
             Integer prefetch,
             Boolean cleanup,
-            @JsonProperty("io_timeout") String ioTimeout) {}
+            @JsonProperty("io_timeout") String ioTimeout,
+            @JsonProperty("mirror_dir") String mirrorDir) {}
 
     /** One archive source: {@code type: local} (path) or {@code type: ssh} (host and keys). */
     public record Source(

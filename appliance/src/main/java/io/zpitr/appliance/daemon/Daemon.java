@@ -98,6 +98,10 @@ public final class Daemon {
     private Watchdog watchdog;
     /** Keeps the standby's WAL prefetcher running while it reads the archive (StandbyPrefetch). */
     private java.util.concurrent.ScheduledExecutorService prefetchKeeper;
+    /** archive.mirror_dir: the WAL mirror's passes, on a thread of their own (a pass may take a while). */
+    private java.util.concurrent.ScheduledExecutorService mirrorThread;
+
+    private MirrorKeeper mirrorKeeper;
     /** How often the daemon looks for restores whose expiry has passed. */
     static final Duration EXPIRY_SWEEP = Duration.ofSeconds(60);
     /** How often the daemon looks whether the standby's prefetcher should be running. */
@@ -539,6 +543,16 @@ public final class Daemon {
                 0,
                 PREFETCH_CHECK.toMillis(),
                 TimeUnit.MILLISECONDS);
+        io.zpitr.appliance.wal.WalMirror.of(appliance.settings()).ifPresent(m -> {
+            mirrorKeeper = new MirrorKeeper(appliance, m);
+            mirrorThread = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "wal-mirror");
+                t.setDaemon(true);
+                return t;
+            });
+            mirrorThread.scheduleWithFixedDelay(
+                    mirrorKeeper::runOnce, 0, MirrorKeeper.every().toMillis(), TimeUnit.MILLISECONDS);
+        });
         // Restores whose --ttl (or restore.default_ttl) has passed: dropped on the same quiet thread.
         prefetchKeeper.scheduleWithFixedDelay(
                 () -> {
@@ -557,6 +571,14 @@ public final class Daemon {
         if (prefetchKeeper != null) {
             prefetchKeeper.shutdownNow();
             prefetchKeeper = null;
+        }
+        if (mirrorThread != null) {
+            mirrorThread.shutdownNow();
+            mirrorThread = null;
+        }
+        if (mirrorKeeper != null) {
+            mirrorKeeper.close();
+            mirrorKeeper = null;
         }
         if (watchdog != null) {
             watchdog.close();

@@ -68,7 +68,18 @@ public final class RestorePlanner {
         WalFileName lastFound = null;
         int found = 0;
         while (found < requiredCount + scanAhead) {
-            if (!archived.test(segment)) {
+            boolean there;
+            try {
+                there = archived.test(segment);
+            } catch (RuntimeException e) {
+                if (found < requiredCount) {
+                    throw e;
+                }
+                // What the restore needs is there (in the WAL mirror); past it no source could be
+                // asked: the run goes on "at least" this far, and replay asks again.
+                return new RestorePlan(base, target, first.name(), required.name(), lastFound.name(), found, true);
+            }
+            if (!there) {
                 if (found < requiredCount) {
                     throw new NotRestorableException(
                             "WAL segment " + segment + " is missing from every archive source;"

@@ -87,13 +87,16 @@ public final class RestoreService implements AutoCloseable {
      */
     public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet, boolean thorough) {
         close();
-        List<WalSource> sources = ArchiveSources.open(settings);
-        List<WalSource> spare = thorough ? List.of() : ArchiveSources.open(settings);
+        List<WalSource> sources = ArchiveSources.forRestore(settings);
+        // With a WAL mirror (archive.mirror_dir) the plan and the feed's first segments are read
+        // on this machine; an archive host is logged in to only when the mirror lacks a segment.
+        boolean mirrored = settings.archive().mirrorDir().isPresent();
+        List<WalSource> spare = thorough || mirrored ? List.of() : ArchiveSources.open(settings);
         // While the pool is listed, each in a thread of its own: log in to every source (the plan
         // asks them), to the first source once more (the WAL feed's first segment comes from there
         // the moment the clone exists), and run postgres --version (the major check after the plan).
         List<Thread> warmUps = new ArrayList<>();
-        for (WalSource source : sources) {
+        for (WalSource source : mirrored ? List.<WalSource>of() : sources) {
             warmUps.add(startWarmUp(() -> logIn(source)));
         }
         if (!spare.isEmpty()) {
@@ -153,17 +156,21 @@ public final class RestoreService implements AutoCloseable {
 
     private static boolean onSomeSource(List<WalSource> sources, WalFileName name) {
         List<String> unavailable = new ArrayList<>();
+        long askable = sources.stream().filter(WalSource::authoritative).count();
         for (WalSource s : sources) {
             try {
                 if (!s.find(name).isEmpty()) {
                     return true;
                 }
             } catch (SourceUnavailableException e) {
-                unavailable.add(
-                        s.name() + ": " + e.getMessage().lines().findFirst().orElse(""));
+                if (s.authoritative()) {
+                    unavailable.add(
+                            s.name() + ": " + e.getMessage().lines().findFirst().orElse(""));
+                }
             }
         }
-        if (!unavailable.isEmpty() && unavailable.size() == sources.size()) {
+        // The mirror's "not here" is no answer for the archive: missing only when an archive source said so.
+        if (!unavailable.isEmpty() && unavailable.size() == askable) {
             throw ZpitrError.FAILED.exception("cannot check the archive for " + name + ": no source answered: "
                     + String.join("; ", unavailable) + "\nHINT: zpitr check shows each source");
         }

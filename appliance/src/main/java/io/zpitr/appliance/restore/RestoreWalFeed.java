@@ -132,7 +132,7 @@ final class RestoreWalFeed implements AutoCloseable {
                 () -> {
                     List<WalSource> given = spareLeft.getAndSet(null);
                     return new WalFetcher(
-                            given != null ? given : ArchiveSources.open(settings), verifier.get(), landing);
+                            given != null ? given : ArchiveSources.forRestore(settings), verifier.get(), landing);
                 },
                 depth,
                 WORKERS,
@@ -141,7 +141,7 @@ final class RestoreWalFeed implements AutoCloseable {
                 Clock.systemUTC());
         HistoryKeeper histories = new HistoryKeeper(
                 spool,
-                new WalFetcher(warm.isEmpty() ? ArchiveSources.open(settings) : warm, verifier.get(), landing),
+                new WalFetcher(warm.isEmpty() ? ArchiveSources.forRestore(settings) : warm, verifier.get(), landing),
                 timeline);
         RestoreWalFeed feed = new RestoreWalFeed(prefetcher, histories, lock.get(), first);
         prefetcher.onOutcome(feed::noteTrouble);

@@ -22,4 +22,15 @@ public final class ArchiveSources {
         }
         return sources;
     }
+
+    /**
+     * The sources a restore (or drill) reads: the WAL mirror first when {@code archive.mirror_dir}
+     * is set ({@link WalMirror}), then the configured sources in order.
+     */
+    public static List<WalSource> forRestore(Settings settings) {
+        List<WalSource> sources = new ArrayList<>();
+        WalMirror.of(settings).ifPresent(m -> sources.add(m.source()));
+        sources.addAll(open(settings));
+        return sources;
+    }
 }

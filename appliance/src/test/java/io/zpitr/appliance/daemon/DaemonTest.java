@@ -1,5 +1,6 @@
 package io.zpitr.appliance.daemon;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -17,6 +18,8 @@ import io.zpitr.appliance.cli.Main;
 import io.zpitr.appliance.config.ConfigLoader;
 import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.error.ZpitrException;
+import io.zpitr.appliance.postgres.Lsn;
+import io.zpitr.appliance.snapshot.SnapshotSet;
 import io.zpitr.fixtures.ZfsPool;
 import io.zpitr.process.ProcessRunner;
 import java.io.IOException;
@@ -157,6 +160,53 @@ class DaemonTest {
     private static String dailyAnHourAgo() {
         ZonedDateTime t = ZonedDateTime.now(ZoneOffset.UTC).minusHours(1);
         return t.getMinute() + " " + t.getHour() + " * * *";
+    }
+
+    @Test
+    void theDaemonMirrorsTheWalSinceTheNewestSetAsItIsArchived() throws Exception {
+        Path mirror = dir.resolve("mirror");
+        Path config = lab.config(
+                dir,
+                "mirr",
+                lab.datasets(),
+                "archive:\n  mirror_dir: " + mirror + "\n  sources:\n    - {name: nfs, type: local, path: "
+                        + lab.lab().archive() + "}\n"
+                        + "schedule:\n  prune: \"0 3 1 1 *\"\n");
+        Appliance appliance = new Appliance(ConfigLoader.load(config), new ProcessRunner(), Clock.systemUTC());
+        appliance
+                .snapshots()
+                .take(
+                        null,
+                        null,
+                        appliance.standby()::position,
+                        "test",
+                        io.zpitr.appliance.snapshot.SnapshotProperties.auditHead(appliance.audit()));
+        List<SnapshotSet> sets = appliance.catalog().list();
+        SnapshotSet newest = sets.get(sets.size() - 1);
+        String first = Lsn.parse(newest.redoLsn()).walFileName(newest.timeline(), 16L << 20);
+        System.setProperty("zpitr.mirror.every.ms", "300");
+        try {
+            start(config, RetryPolicy.DEFAULT);
+            waitFor(
+                    "the redo segment " + first + " in the mirror",
+                    Duration.ofSeconds(60),
+                    () -> Files.isRegularFile(mirror.resolve(first)));
+            // WAL archived after the daemon started reaches the mirror by itself, byte for byte.
+            lab.lab().insertRows(5);
+            String next = lab.lab().switchAndWait();
+            waitFor(next + " in the mirror", Duration.ofSeconds(60), () -> Files.isRegularFile(mirror.resolve(next)));
+            assertArrayEquals(
+                    Files.readAllBytes(lab.lab().archive().resolve(next)), Files.readAllBytes(mirror.resolve(next)));
+            try (java.util.stream.Stream<Path> files = Files.list(mirror)) {
+                assertTrue(
+                        files.map(p -> p.getFileName().toString())
+                                .filter(n -> n.matches("[0-9A-F]{24}"))
+                                .allMatch(n -> n.compareTo(first) >= 0),
+                        "nothing from before the newest set's redo segment");
+            }
+        } finally {
+            System.clearProperty("zpitr.mirror.every.ms");
+        }
     }
 
     @Test

@@ -66,6 +66,8 @@ class RestoreFloorBench {
 
     Path results;
     List<String> ways;
+    Path localConfig;
+    Path mirrorConfig;
 
     /** One timed restore: total seconds and its phases. */
     record Run(String way, int round, double total, Map<String, Double> phases, String check) {}
@@ -196,6 +198,24 @@ class RestoreFloorBench {
                     primary.psql("select pg_walfile_name('" + standby.psql("select pg_last_wal_replay_lsn()") + "')");
             standby.close();
             say("snapshot " + snapshot + " at segment " + snapSegment);
+            // "zpitr local": the same restore with the floor's flat copy of the archive as its only
+            // source (type: local), to tell the transport's share of the difference from the rest.
+            localConfig = home.resolve("zpitr-local.yaml");
+            Files.writeString(
+                    localConfig,
+                    Files.readString(config)
+                            .replaceAll(
+                                    "(?s)  sources:\n.*?(?=restore:)",
+                                    "  sources:\n    - {name: flat, type: local, path: " + lab.archive() + "}\n"));
+            sh("chown", "postgres:postgres", localConfig.toString());
+            // "zpitr mirror": the two archive hosts, with the WAL mirror (archive.mirror_dir) the daemon
+            // keeps; filled here by `zpitr wal-mirror` once the WAL of each part is archived.
+            mirrorConfig = home.resolve("zpitr-mirror.yaml");
+            Files.writeString(
+                    mirrorConfig,
+                    Files.readString(config)
+                            .replace("archive:\n", "archive:\n  mirror_dir: " + home.resolve("wal-mirror") + "\n"));
+            sh("chown", "postgres:postgres", mirrorConfig.toString());
             pkillPrefetchers(config);
 
             int immediateRounds = Integer.getInteger("bench.immediate", 0);
@@ -205,6 +225,7 @@ class RestoreFloorBench {
                 // start of a segment switches nothing: write a row first).
                 lab.insertRows(1);
                 lab.switchAndWait();
+                fillMirror();
                 immediate(pool, snapshot, pgdata, lab.archive(), config, mountRoot, immediateRounds);
             }
             List<String> summary = new ArrayList<>();
@@ -238,6 +259,7 @@ class RestoreFloorBench {
                 lab.switchAndWait();
                 say("");
                 say("== " + segments + " segments of pgbench WAL between the snapshot and T = " + target + " ==");
+                fillMirror();
                 List<Run> runs = new ArrayList<>();
                 for (int round = 1; round <= rounds; round++) {
                     List<String> order = new ArrayList<>(ways);
@@ -249,7 +271,7 @@ class RestoreFloorBench {
                         double fuse0 = zfsFuseCpuSeconds();
                         Run r = way.equals("by hand")
                                 ? byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments)
-                                : zpitrRestore(config, mountRoot, target, round, segments, way);
+                                : zpitrRestore(configFor(way, config), mountRoot, target, round, segments, way);
                         double busy = (busyJiffies() - busy0) / 100.0;
                         double sshd = hostCpuSeconds() - sshd0;
                         double fuse = zfsFuseCpuSeconds() - fuse0;
@@ -296,13 +318,33 @@ class RestoreFloorBench {
                         z / hand));
                 say("  median phases by hand: " + phasesText(medianPhases(runs, "by hand")));
                 say("  median phases zpitr:   " + phasesText(medianPhases(runs, "zpitr")));
-                summary.add(String.format(
-                        Locale.ROOT, "%8d %10.2f s %10.2f s %+10.2f s %8.2f", segments, hand, z, z - hand, z / hand));
+                for (String way : ways) {
+                    if (!way.equals("by hand")) {
+                        double w = median(runs, way);
+                        summary.add(String.format(
+                                Locale.ROOT,
+                                "%8d %-14s %10.2f s %10.2f s %+10.2f s %8.2f",
+                                segments,
+                                way,
+                                hand,
+                                w,
+                                w - hand,
+                                w / hand));
+                    }
+                }
             }
             say("");
-            say("summary (medians of " + rounds + " rounds; goal: zpitr - by hand <= 0.5 s)");
+            say("summary (medians of " + rounds + " rounds; goal: zpitr - by hand <= 0.5 s; ratio = way / by hand,"
+                    + " below 1 = zpitr faster)");
             say(String.format(
-                    Locale.ROOT, "%8s %12s %12s %12s %8s", "segments", "by hand", "zpitr", "difference", "ratio"));
+                    Locale.ROOT,
+                    "%8s %-14s %12s %12s %12s %8s",
+                    "segments",
+                    "way",
+                    "by hand",
+                    "zpitr",
+                    "difference",
+                    "ratio"));
             summary.forEach(this::say);
             say("finished " + Instant.now() + ", load " + loadAverage());
             pkillPrefetchers(config);
@@ -322,7 +364,7 @@ class RestoreFloorBench {
 
     private Run zpitrRestore(Path config, Path mountRoot, List<String> targetArgs, String name, int round, String way)
             throws Exception {
-        String jvmOptions = way.startsWith("zpitr ") ? way.substring("zpitr ".length()) : "";
+        String jvmOptions = jvmOptionsOf(way);
         Instant start = Instant.now();
         long t = System.nanoTime();
         List<String> args = new ArrayList<>(List.of("restore"));
@@ -480,14 +522,20 @@ class RestoreFloorBench {
         }
         List<Run> runs = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-            List<String> order = new ArrayList<>(List.of("by hand", "zpitr"));
+            List<String> order = new ArrayList<>(ways);
             java.util.Collections.rotate(order, round - 1);
             for (String way : order) {
                 String load = loadAverage();
                 long busy0 = busyJiffies();
                 Run r = way.equals("by hand")
                         ? byHandTo(pool, snapshot, pgdata, flatArchive, "recovery_target = 'immediate'", round, 0)
-                        : zpitrRestore(config, mountRoot, List.of("--immediate"), "imm" + round, round, "zpitr");
+                        : zpitrRestore(
+                                configFor(way, config),
+                                mountRoot,
+                                List.of("--immediate"),
+                                "imm" + round + "w" + ways.indexOf(way),
+                                round,
+                                way);
                 runs.add(r);
                 say(String.format(
                         Locale.ROOT,
@@ -501,13 +549,44 @@ class RestoreFloorBench {
                         (busyJiffies() - busy0) / 100.0));
             }
         }
+        for (String way : ways) {
+            say(String.format(
+                    Locale.ROOT,
+                    "  median: %-14s %.2f s; phases %s",
+                    way,
+                    median(runs, way),
+                    phasesText(medianPhases(runs, way))));
+        }
+    }
+
+    /** The config a way restores with: "zpitr local" the flat copy, "zpitr mirror" the hosts and the mirror. */
+    private Path configFor(String way, Path config) {
+        if (way.startsWith("zpitr local")) {
+            return localConfig;
+        }
+        return way.startsWith("zpitr mirror") ? mirrorConfig : config;
+    }
+
+    /** JVM options given after a way's name ("zpitr mirror -Dx=y"). */
+    private static String jvmOptionsOf(String way) {
+        for (String prefix : List.of("zpitr local", "zpitr mirror", "zpitr")) {
+            if (way.startsWith(prefix)) {
+                return way.substring(prefix.length()).strip();
+            }
+        }
+        return "";
+    }
+
+    /** When a way uses the mirror: one `zpitr wal-mirror` pass, as the daemon makes every 10 s. */
+    private void fillMirror() {
+        if (ways.stream().noneMatch(w -> w.startsWith("zpitr mirror"))) {
+            return;
+        }
+        long t = System.nanoTime();
+        ProcessResult r = zpitr(mirrorConfig, Duration.ofMinutes(10), "wal-mirror");
+        requireOk(r, "zpitr wal-mirror");
         say(String.format(
-                Locale.ROOT,
-                "  median: by hand %.2f s, zpitr --immediate %.2f s",
-                median(runs, "by hand"),
-                median(runs, "zpitr")));
-        say("  median phases by hand: " + phasesText(medianPhases(runs, "by hand")));
-        say("  median phases zpitr:   " + phasesText(medianPhases(runs, "zpitr")));
+                Locale.ROOT, "  (before the rounds) %s  [%.1f s]", r.stdout().strip(), secondsSince(t)));
     }
 
     /**

@@ -383,6 +383,49 @@ class RestoreIT {
     }
 
     @Test
+    void restoresFromTheWalMirrorWhenNoArchiveSourceAnswers() throws Exception {
+        // An archive of its own for this test (the others keep theirs), mirrored, then gone.
+        Path home = config.getParent();
+        Path archive = home.resolve("arch-then-gone");
+        Files.createDirectories(archive);
+        try (Stream<Path> files = Files.list(lab.archive())) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, archive.resolve(f.getFileName()));
+            }
+        }
+        Path mirrored = home.resolve("zpitr-mirrored.yaml");
+        Files.writeString(
+                mirrored,
+                Files.readString(config)
+                        .replace("path: " + lab.archive() + "}", "path: " + archive + "}")
+                        .replace("archive:\n", "archive:\n  mirror_dir: " + home.resolve("wal-mirror") + "\n"));
+        ZpitrRun fill = ZpitrRun.withConfig(mirrored, "wal-mirror");
+        assertEquals(0, fill.code(), fill.out() + fill.err());
+        assertTrue(
+                fill.out().matches("(?s)WAL mirror: [1-9]\\d* segment\\(s\\) fetched.*end of archive.*"), fill.out());
+        ZpitrRun again = ZpitrRun.withConfig(mirrored, "wal-mirror");
+        assertTrue(again.out().startsWith("WAL mirror: 0 segment(s) fetched"), "a second pass copies nothing again");
+        try (Stream<Path> files = Files.walk(archive)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
+
+        // The archive source cannot be asked; the mirror holds the WAL since the newest set.
+        ZpitrRun r = ZpitrRun.withConfig(mirrored, "restore", "--to-time", afterRow101Time, "--name", "rmirror");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("reached:  recovery stopping before commit of transaction"), r.out());
+        assertRows("rmirror", "101", "101");
+        assertNoProcessServes(mountRoot.resolve("rmirror"));
+        ZpitrRun.withConfig(mirrored, "restore-drop", "rmirror").assertSucceeded();
+
+        // Without archive.mirror_dir there is nothing to fill: a config error, nothing done.
+        ZpitrRun none = zpitr("wal-mirror");
+        assertEquals(2, none.code(), none.out() + none.err());
+        assertTrue(none.err().contains("archive.mirror_dir is not set"), none.err());
+    }
+
+    @Test
     void restoresTheSnapshotsOwnPointImmediately() throws Exception {
         ZpitrRun r = zpitr("restore", "--immediate", "--name", "rimm");
         assertEquals(0, r.code(), r.out() + r.err());
