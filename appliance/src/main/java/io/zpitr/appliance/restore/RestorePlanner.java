@@ -28,6 +28,8 @@ public final class RestorePlanner {
     private final List<SnapshotSet> setsOldestFirst;
     private final Predicate<WalFileName> archived;
     private final int scanAhead;
+    /** Asked for the segments past the required ones; empty: {@link #archived} is. */
+    private final Optional<Predicate<WalFileName>> ahead;
 
     /**
      * @param archived answers whether a segment is on some source; throws when no source can be asked
@@ -38,9 +40,23 @@ public final class RestorePlanner {
 
     /** @param scanAhead how many segments past the required ones to look for */
     public RestorePlanner(List<SnapshotSet> setsOldestFirst, Predicate<WalFileName> archived, int scanAhead) {
+        this(setsOldestFirst, archived, scanAhead, Optional.empty());
+    }
+
+    /**
+     * @param ahead asked instead of {@code archived} for the segments past the required ones (a
+     *              restore with a WAL mirror: replay finds the rest, and no archive host needs a
+     *              login for a look ahead); where it says no, the run goes on "at least" that far
+     */
+    public RestorePlanner(
+            List<SnapshotSet> setsOldestFirst,
+            Predicate<WalFileName> archived,
+            int scanAhead,
+            Optional<Predicate<WalFileName>> ahead) {
         this.setsOldestFirst = List.copyOf(setsOldestFirst);
         this.archived = archived;
         this.scanAhead = scanAhead;
+        this.ahead = ahead;
     }
 
     public RestorePlan plan(RecoveryTarget target, Optional<String> forcedSet) {
@@ -69,14 +85,18 @@ public final class RestorePlanner {
         int found = 0;
         while (found < requiredCount + scanAhead) {
             boolean there;
+            boolean lookingAhead = found >= requiredCount && ahead.isPresent();
             try {
-                there = archived.test(segment);
+                there = lookingAhead ? ahead.get().test(segment) : archived.test(segment);
             } catch (RuntimeException e) {
                 if (found < requiredCount) {
                     throw e;
                 }
                 // What the restore needs is there (in the WAL mirror); past it no source could be
                 // asked: the run goes on "at least" this far, and replay asks again.
+                return new RestorePlan(base, target, first.name(), required.name(), lastFound.name(), found, true);
+            }
+            if (!there && lookingAhead) {
                 return new RestorePlan(base, target, first.name(), required.name(), lastFound.name(), found, true);
             }
             if (!there) {

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * A restore never touches the live standby: every dataset of the snapshot set is cloned below
@@ -109,10 +110,16 @@ public final class RestoreService implements AutoCloseable {
             for (Thread t : warmUps) {
                 t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
             }
+            // A restore about to run with a mirror looks ahead in the mirror only: logging in to an
+            // archive host to print "at least" costs more than the look is worth (replay finds the rest).
+            Optional<Predicate<WalFileName>> ahead = mirrored && !thorough
+                    ? Optional.of(name -> onSomeSource(sources.subList(0, 1), name))
+                    : Optional.empty();
             RestorePlan plan = new RestorePlanner(
                             sets,
                             name -> onSomeSource(sources, name),
-                            thorough ? RestorePlanner.SCAN_AHEAD : RestorePlanner.SCAN_AHEAD_RUNNING)
+                            thorough ? RestorePlanner.SCAN_AHEAD : RestorePlanner.SCAN_AHEAD_RUNNING,
+                            ahead)
                     .plan(target, forcedSet);
             planSources = sources;
             spareSources = spare;

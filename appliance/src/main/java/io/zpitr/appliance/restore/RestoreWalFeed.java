@@ -239,11 +239,14 @@ final class RestoreWalFeed implements AutoCloseable {
 
     /**
      * Answers PostgreSQL's first requests (history files, at start-up) from the spool: call just
-     * before the server starts. Then keeps those answers fresh until {@link #close}.
+     * before the server starts. The files it asks for first are marked in flight and looked up in
+     * the background, so the server starts without waiting for an archive host's login (a restore
+     * with a WAL mirror has none yet): the launcher waits on those marks for the answer rather than
+     * starting a JVM. Then keeps the answers fresh until {@link #close}.
      */
     void startHistories() {
         awaitFirstFetch(histories.spool, first);
-        primeHistories();
+        histories.markFirstAsked();
         historyThread.start();
     }
 
@@ -352,21 +355,41 @@ final class RestoreWalFeed implements AutoCloseable {
             }
         }
 
-        /** True when the file is in the spool (or arrived now). */
-        private boolean keep(WalFileName name) throws IOException {
-            if (spool.lookup(name).isPresent()) {
-                return true;
+        /**
+         * In-flight marks on the history files PostgreSQL asks for first (its own timeline's and the
+         * next), for the first pass to clear once it has the answer.
+         */
+        void markFirstAsked() {
+            try {
+                for (WalFileName name : List.of(history(timeline), history(timeline + 1))) {
+                    if (spool.lookup(name).isEmpty()) {
+                        spool.markInFlight(name, java.time.Instant.now());
+                    }
+                }
+            } catch (IOException e) {
+                LOG.debug("history lookups for the restore: {}", e.toString());
             }
-            WalFetcher.Outcome o = fetcher.fetch(name, spool.dir().resolve(name.name()));
-            switch (o.status()) {
-                case FETCHED -> {
-                    spool.clearMissing(name);
+        }
+
+        /** True when the file is in the spool (or arrived now). Clears its in-flight mark, answered or not. */
+        private boolean keep(WalFileName name) throws IOException {
+            try {
+                if (spool.lookup(name).isPresent()) {
                     return true;
                 }
-                case MISSING -> spool.markMissing(name, java.time.Instant.now(), MARK_ANSWERS_FOR);
-                default -> LOG.debug("history lookup of {}: {}", name, String.join("; ", o.lines()));
+                WalFetcher.Outcome o = fetcher.fetch(name, spool.dir().resolve(name.name()));
+                switch (o.status()) {
+                    case FETCHED -> {
+                        spool.clearMissing(name);
+                        return true;
+                    }
+                    case MISSING -> spool.markMissing(name, java.time.Instant.now(), MARK_ANSWERS_FOR);
+                    default -> LOG.debug("history lookup of {}: {}", name, String.join("; ", o.lines()));
+                }
+                return false;
+            } finally {
+                spool.clearInFlight(name);
             }
-            return false;
         }
 
         void stop() {

@@ -295,29 +295,21 @@ class RestoreFloorBench {
                 for (Run r : runs) {
                     assertEquals(firstCheck, r.check(), "every restore holds the same data at T");
                 }
-                for (String way : ways) {
-                    if (!way.equals("by hand") && !way.equals("zpitr")) {
-                        double w = median(runs, way);
-                        say(String.format(
-                                Locale.ROOT,
-                                "  median: %s %.2f s; phases %s",
-                                way,
-                                w,
-                                phasesText(medianPhases(runs, way))));
-                    }
-                }
                 double hand = median(runs, "by hand");
-                double z = median(runs, "zpitr");
-                say(String.format(
-                        Locale.ROOT,
-                        "  median: by hand %.2f s, zpitr %.2f s; zpitr - by hand = %+.2f s;"
-                                + " zpitr / by hand = %.2f (below 1 = zpitr faster)",
-                        hand,
-                        z,
-                        z - hand,
-                        z / hand));
-                say("  median phases by hand: " + phasesText(medianPhases(runs, "by hand")));
-                say("  median phases zpitr:   " + phasesText(medianPhases(runs, "zpitr")));
+                for (String way : ways) {
+                    double w = median(runs, way);
+                    say(String.format(
+                            Locale.ROOT,
+                            "  median: %-14s %6.2f s; %s - by hand = %+.2f s; %s / by hand = %.2f (below 1 = zpitr"
+                                    + " faster); phases %s",
+                            way,
+                            w,
+                            way,
+                            w - hand,
+                            way,
+                            w / hand,
+                            phasesText(medianPhases(runs, way))));
+                }
                 for (String way : ways) {
                     if (!way.equals("by hand")) {
                         double w = median(runs, way);
