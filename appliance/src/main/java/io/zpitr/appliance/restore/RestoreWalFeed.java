@@ -127,12 +127,18 @@ final class RestoreWalFeed implements AutoCloseable {
         // the spare set, logged in to the first source while planning; other workers connect now.
         java.util.concurrent.atomic.AtomicReference<List<WalSource>> spareLeft =
                 new java.util.concurrent.atomic.AtomicReference<>(spare.isEmpty() ? null : spare);
+        // With a WAL mirror holding the first segment: the hosts only for WAL past it, and only
+        // once replay nears its end (NearMirrorEnd).
+        Optional<Long> mirrorEnd = settings.archive().mirrorDir().flatMap(m -> NearMirrorEnd.mirrorEnd(m, first));
         Prefetcher prefetcher = new Prefetcher(
                 spool,
                 () -> {
                     List<WalSource> given = spareLeft.getAndSet(null);
+                    List<WalSource> sources = given != null ? given : ArchiveSources.forRestore(settings);
                     return new WalFetcher(
-                            given != null ? given : ArchiveSources.forRestore(settings), verifier.get(), landing);
+                            mirrorEnd.isPresent() ? NearMirrorEnd.holdBack(sources, spool, mirrorEnd.get()) : sources,
+                            verifier.get(),
+                            landing);
                 },
                 depth,
                 WORKERS,
