@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Restore benchmark (issue 5, item 7): time-to-queryable of `zpitr restore --to-time T` against
-# pgBackRest's full restore of the same database to the same T, at pgbench scales 70 (~1 GB) and
-# 350 (~5 GB) by default, all in one run. Runs appliance/src/test/java/.../RestoreBench.java
-# through failsafe; prints the results and writes them to bench/results/restore-<UTC time>.txt.
+# Restore benchmark (issue 5, item 7; issue 10, item 2): time-to-queryable of
+# `zpitr restore --to-time T` against pgBackRest's full restore of the same database to the same T
+# (asynchronous archive-get, process-max 2), at pgbench scales 70 (~1 GB) and 350 (~5 GB) by
+# default, all in one run. Each of BENCH_ROUNDS rounds (default 3) times, in an order rotated every
+# round: zpitr's restore into a zfs-fuse clone; pgBackRest restoring into a fresh dataset of the
+# same zfs-fuse pool; pgBackRest restoring onto ext4. Prints each run, the medians, the ratios
+# zpitr / pgBackRest (below 1 = zpitr faster), replay speeds on zfs-fuse and ext4, and the replay
+# an hourly snapshot against a nightly base implies (computed). Runs
+# appliance/src/test/java/.../RestoreBench.java through failsafe; prints the results and writes
+# them to bench/results/restore-<UTC time>.txt.
 #
-#   bench/restore.sh                          # scales 70,350, 30000 transactions before T
-#   BENCH_SCALES=5,20 BENCH_TRANSACTIONS=4000 bench/restore.sh     # a quick try
-#   BENCH_RECORDSIZE=128k bench/restore.sh    # ZFS recordsize of the standby's dataset (default 8k)
-#   BENCH_COLD=1 bench/restore.sh             # drop this run's files from the caches before the timed restores
+#   bench/restore.sh                          # scales 70,350, 3 rounds, 30000 transactions before T
+#   BENCH_SCALES=5 BENCH_TRANSACTIONS=4000 BENCH_ROUNDS=1 bench/restore.sh   # a quick try
+#   BENCH_SCALES=1400 bench/restore.sh        # ~20 GB (22 GB database): needs ~130 GB free in /var/tmp
+#   BENCH_ROUNDS=5 bench/restore.sh           # rounds per scale (default 3)
+#   BENCH_RECORDSIZE=128k bench/restore.sh    # ZFS recordsize of the standby's and pgBackRest's datasets (default 8k)
+#   BENCH_COLD=1 bench/restore.sh             # drop this run's files from the caches before every timed restore
 #   BENCH_AFTER=40000 bench/restore.sh        # pgbench transactions after T (default 500): a target deep inside the archive
 #
 # Needs root (zfs-fuse pools, PostgreSQL run as postgres). Installs zfs-fuse, postgresql-15 and
 # pgbackrest from Debian when missing, starts the zfs-fuse daemon when none runs (and stops it
-# again at the end). About 3 x the largest database of free space in /var/tmp. The default run
-# (70,350) took 9-10 minutes on a 2-core machine; bench/results/ holds the runs committed so far.
+# again at the end). Free space in /var/tmp: about 5.5 x the largest database (pgbench scale S is
+# about 16 MB x S): the primary, the pgBackRest repository, and the pool's file, which holds the
+# standby and one restore at a time and does not shrink when a restore is destroyed, plus WAL.
+# Scale 350 wants ~35 GB, scale 1400 (~20 GB) ~130 GB; the script refuses to start with less.
 set -euo pipefail
 
 root=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
@@ -26,6 +36,7 @@ fi
 
 scales=${BENCH_SCALES:-70,350}
 transactions=${BENCH_TRANSACTIONS:-30000}
+rounds=${BENCH_ROUNDS:-3}
 recordsize=${BENCH_RECORDSIZE:-8k}
 cold=${BENCH_COLD:+true}
 
@@ -45,7 +56,7 @@ if ((${#packages[@]})); then
 fi
 
 largest=$(tr ',' '\n' <<<"$scales" | sort -n | tail -1)
-need_gb=$(( largest * 16 * 3 / 1000 + 3 ))
+need_gb=$(( largest * 16 * 55 / 10000 + 5 ))
 free_gb=$(df -P -BG /var/tmp | awk 'NR==2 {sub("G","",$4); print $4}')
 if (( free_gb < need_gb )); then
   echo "bench/restore.sh: /var/tmp has ${free_gb} GB free; scale $largest needs about ${need_gb} GB" >&2
@@ -72,11 +83,11 @@ trap stop_zfs EXIT
 
 mkdir -p bench/results
 results="$root/bench/results/restore-$(date -u +%Y%m%dT%H%M%SZ).txt"
-echo "bench/restore.sh: scales $scales, $transactions transactions; results also in $results"
+echo "bench/restore.sh: scales $scales, $rounds rounds, $transactions transactions; results also in $results"
 mvn -B -q -ntp -pl appliance -am verify \
   -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test=RestoreBench -Dfailsafe.failIfNoSpecifiedTests=false \
-  -Dbench.scales="$scales" -Dbench.transactions="$transactions" -Dbench.recordsize="$recordsize" \
+  -Dbench.scales="$scales" -Dbench.rounds="$rounds" -Dbench.transactions="$transactions" -Dbench.recordsize="$recordsize" \
   -Dbench.results="$results" -Dbench.cold="${cold:-false}" -Dbench.after="${BENCH_AFTER:-500}" \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'   # Maven's colour resets, even with -B

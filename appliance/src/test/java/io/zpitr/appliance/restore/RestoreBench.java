@@ -1,6 +1,7 @@
 package io.zpitr.appliance.restore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.zpitr.fixtures.PostgresCluster;
 import io.zpitr.fixtures.ZfsPool;
@@ -20,19 +21,26 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Benchmark (issue 5, item 7), not a test: its name matches neither *Test nor *IT, so CI never
- * runs it. {@code bench/restore.sh} runs it through failsafe.
+ * Benchmark (issue 5, item 7; issue 10, item 2), not a test: its name matches neither *Test nor
+ * *IT, so CI never runs it. {@code bench/restore.sh} runs it through failsafe.
  *
  * <p>Time-to-queryable of {@code zpitr restore --to-time T} against pgBackRest's full restore of
  * the same database to the same target, at several pgbench scales, with the same workload (hence
- * about the same WAL) between the backups and T. Per scale:
+ * about the same WAL) between the backups and T. pgBackRest runs in its best configuration:
+ * asynchronous archive-get ({@code archive-async=y}, {@code archive-get-queue-max=1GiB}, its spool
+ * beside the restore target) and {@code process-max=2}. Per scale:
  * <ol>
  *   <li>a primary on ordinary disk (ext4); {@code pgbench -i -s S} (its WAL is not archived: no
  *       restore needs it); archive_command pushes each segment to a pgBackRest repository on local
@@ -41,45 +49,96 @@ import org.junit.jupiter.api.Test;
  *   <li>the zpitr standby: {@code pg_basebackup} onto a zfs-fuse dataset, fed by
  *       {@code bin/zpitr wal-fetch}, replayed to consistency, {@code zpitr snapshot}; then it is
  *       stopped, so that it does not compete with the restores;</li>
- *   <li>{@code pgbench -t} for a fixed number of transactions on the primary; T; a little more
- *       WAL after T; switch and archive;</li>
- *   <li>timed: (a) {@code bin/zpitr restore --to-time T} until it returns (target reached,
- *       promoted) and a query answers; (b) {@code pgbackrest restore --type=time --target=T
- *       --target-action=promote} into an empty folder on ext4, {@code pg_ctl start}, until the
- *       server is promoted and a query answers;</li>
- *   <li>both restored instances must agree (pgbench_accounts count and sum of abalance,
- *       pgbench_history count, which must equal the transactions before T).</li>
+ *   <li>{@code pgbench -t} for a fixed number of transactions on the primary (its WAL rate is
+ *       measured); T; a little more WAL after T; switch and archive;</li>
+ *   <li>{@code bench.rounds} rounds, each timing three ways in an order rotated every round:
+ *       (a) {@code bin/zpitr restore --to-time T} until it returns (target reached, promoted) and a
+ *       query answers, then the restore is dropped; (b) {@code pgbackrest restore --type=time
+ *       --target=T --target-action=promote} into a fresh dataset of the same zfs-fuse pool,
+ *       {@code pg_ctl start}, until the server is promoted and a query answers, then it is stopped
+ *       and the dataset destroyed; (c) the same onto ext4;</li>
+ *   <li>every restored instance must hold the same data (pgbench_accounts count and sum of
+ *       abalance, pgbench_history count, which must equal the transactions before T);</li>
+ *   <li>from the server logs: MB of WAL replayed per second (redo starts to recovery stopping) on
+ *       each file system; from those and the workload's WAL rate, the replay a target at a random
+ *       time of day implies with hourly snapshots against a nightly base (computed, not
+ *       measured).</li>
  * </ol>
  *
- * <p>System properties: {@code bench.scales} (default {@code 70,350}), {@code bench.transactions}
- * (total pgbench transactions before T, default 30000), {@code bench.clients} (default 2),
- * {@code bench.recordsize} (ZFS recordsize of the standby's dataset, default {@code 8k}),
+ * <p>System properties: {@code bench.scales} (default {@code 70,350}), {@code bench.rounds}
+ * (default 3), {@code bench.transactions} (total pgbench transactions before T, default 30000),
+ * {@code bench.clients} (default 2), {@code bench.recordsize} (ZFS recordsize of the standby's and
+ * pgBackRest's datasets, default {@code 8k}), {@code bench.after} (transactions after T, default
+ * 500), {@code bench.cold} (drop this run's files from the caches before every timed restore),
  * {@code bench.results} (a file that receives every printed line too).
  */
 class RestoreBench {
     static final Path LAUNCHER = Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
     static final Path BIN = PostgresCluster.DEFAULT_BIN_DIR;
     static final Pattern CLONED = Pattern.compile("cloned \\S+ \\(\\d+ dataset\\(s\\)\\) in (\\d+) ms");
+    static final Pattern FOUND_ASYNC = Pattern.compile("found ([0-9A-F]{24}) in the repo\\d+");
     static final Pattern CONNECT = Pattern.compile("connect:\\s+\\S+ -h (\\S+) -p (\\d+)");
+    static final String CHECK =
+            "select (select count(*) || ' accounts, sum(abalance) ' || sum(abalance) from pgbench_accounts)"
+                    + " || ', history ' || (select count(*) from pgbench_history)";
+    static final String FASTER = "(below 1 = zpitr faster)";
+
+    /** The three timed ways of each round. */
+    enum Way {
+        ZPITR("(a) zpitr restore --to-time T", "zfs-fuse", "zpitr"),
+        PGBR_POOL("(b) pgBackRest restore + start, dataset of the same pool", "zfs-fuse", "pgBackRest same pool"),
+        PGBR_EXT4("(c) pgBackRest restore + start, ext4", "ext4", "pgBackRest ext4");
+
+        final String what;
+        final String disk;
+        final String label;
+
+        Way(String what, String disk, String label) {
+            this.what = what;
+            this.disk = disk;
+            this.label = label;
+        }
+    }
+
+    /** One timed restore: time-to-queryable, and the replay its server log shows. */
+    record Run(Way way, int round, double seconds, double replaySeconds, long replayBytes) {
+        /** MB (10^6 bytes) of WAL replayed per second, from redo starts to recovery stopping. */
+        double replayMbPerSecond() {
+            return replaySeconds > 0 && replayBytes > 0 ? replayBytes / 1e6 / replaySeconds : Double.NaN;
+        }
+    }
 
     final ProcessRunner runner = new ProcessRunner();
     final List<String> summary = new ArrayList<>();
+    final List<String> replaySummary = new ArrayList<>();
+    final List<String> schedule = new ArrayList<>();
+    /** zpitr restores that may exist and pgBackRest data directories that may run: what cleanUp must stop. */
+    final List<String> liveRestores = Collections.synchronizedList(new ArrayList<>());
+
+    final List<Path> livePgbr = Collections.synchronizedList(new ArrayList<>());
     /** The pgBackRest configuration of the scale being run. */
     Path pgbrConf;
 
     Path results;
-    /** Whether the timed restores start with cold caches (bench.cold). */
+    /** Whether every timed restore starts with cold caches (bench.cold). */
     boolean cold;
     /** pgbench transactions after T (bench.after): a few, or enough to put T deep inside the archive. */
     int after;
+    /** ZFS recordsize of the standby's dataset and of pgBackRest's datasets. */
+    String recordsize;
+    /** pgBackRest restores whose PostgreSQL took every segment from the async spool, of all pgBackRest restores. */
+    int asyncConfirmed;
+
+    int pgbrRuns;
 
     @Test
     void restoreTimeToQueryable() throws Exception {
         String scales = System.getProperty("bench.scales", "70,350");
+        int rounds = Integer.getInteger("bench.rounds", 3);
         int transactions = Integer.getInteger("bench.transactions", 30000);
         after = Integer.getInteger("bench.after", 500);
         int clients = Integer.getInteger("bench.clients", 2);
-        String recordsize = System.getProperty("bench.recordsize", "8k");
+        recordsize = System.getProperty("bench.recordsize", "8k");
         String resultsFile = System.getProperty("bench.results", "");
         cold = Boolean.parseBoolean(System.getProperty("bench.cold", "false"));
         results = resultsFile.isBlank() ? null : Path.of(resultsFile);
@@ -101,56 +160,123 @@ class RestoreBench {
                 + " transactions) after both backups; T after the last of them;");
         print("          " + after
                 + " more transactions after T, then the WAL is switched and archived. Same workload at every scale.");
-        print("disks     ext4: primary, pgBackRest repository (compress-type=none, process-max=2), plain WAL folder,");
-        print("          pgBackRest's restore target. zfs-fuse: the zpitr standby (recordsize=" + recordsize
-                + ") and zpitr's clones.");
+        print("pgBackRest  repository on ext4, compress-type=none, process-max=2; archive-get asynchronous"
+                + " (archive-async=y, process-max=2,");
+        print("          archive-get-queue-max=1GiB; log-level-file=detail for its async process), its spool-path"
+                + " beside each");
+        print("          restore's data directory (on the same file system).");
+        print("rounds    " + rounds + " per scale; each round times (a) zpitr restore --to-time T (zfs-fuse clone),"
+                + " (b) pgBackRest");
+        print("          restore into a fresh dataset of the same zfs-fuse pool (recordsize=" + recordsize
+                + ", as the standby's), (c) pgBackRest");
+        print("          restore onto ext4; the order rotates every round. Each restore is dropped (stopped, dataset"
+                + " destroyed or");
+        print("          folder removed) before the next starts, so one restored instance runs at a time.");
+        print("disks     ext4: primary, pgBackRest repository, plain WAL folder (zpitr's archive source), way (c)."
+                + " zfs-fuse: the");
+        print("          zpitr standby (recordsize=" + recordsize + ") and zpitr's clones, way (b).");
         print(
-                "settings  shared_buffers=512MB, max_wal_size=4GB, checkpoint_timeout=30min (the primary's; both restored");
-        print("          instances inherit them). The machine may be shared with other work: see the load averages.");
+                "settings  shared_buffers=512MB, max_wal_size=4GB, checkpoint_timeout=30min (the primary's; every restored");
+        print("          instance inherits them). The machine may be shared with other work: see the load averages.");
         print(
                 cold
-                        ? "caches    cold: before the timed restores, the pgBackRest repository, the plain WAL folder and the pool's\n"
-                                + "          file are dropped from the page cache (only those files), and the pool is exported and imported\n"
-                                + "          (empties zfs-fuse's ARC for it)."
-                        : "caches    warm: the pgBackRest repository was just written and the standby just snapshotted; nothing is\n"
-                                + "          evicted (bench.cold=true / BENCH_COLD=1 evicts them first).");
+                        ? "caches    cold: before every timed restore, the pgBackRest repository, the plain WAL folder and the\n"
+                                + "          pool's file are dropped from the page cache (only those files), and the pool is exported\n"
+                                + "          and imported (empties zfs-fuse's ARC for it)."
+                        : "caches    warm: nothing is evicted between the restores (bench.cold=true / BENCH_COLD=1 evicts"
+                                + " them first).");
+        print("ratios    every ratio is zpitr / pgBackRest " + FASTER + ".");
         print("");
 
         for (String s : scales.split(",")) {
             int scale = Integer.parseInt(s.strip());
-            runScale(scale, transactions, clients, recordsize);
+            runScale(scale, rounds, transactions, clients);
         }
 
         print("");
-        print("summary (T = time-to-queryable; zpitr's clone is part of its T)");
+        print("summary: medians of " + rounds + " rounds; T = time-to-queryable (zpitr's clone is part of its T)");
         print(String.format(
                 Locale.ROOT,
-                "%6s %9s %10s %10s %11s %11s %15s %13s",
+                "%6s %9s %16s %9s %13s %13s %15s %15s",
                 "scale",
                 "db size",
-                "WAL to T",
+                "WAL to T z/pgBR",
                 "zpitr T",
-                "zpitr clone",
-                "after clone",
-                "pgBackRest T",
-                "pgBR/zpitr"));
+                "pgBR pool T",
+                "pgBR ext4 T",
+                "zpitr/pgBR pool",
+                "zpitr/pgBR ext4"));
         summary.forEach(this::print);
+        print("          zpitr/pgBR pool: against pgBackRest restoring onto a dataset of the same zfs-fuse pool (the"
+                + " fair pairing);");
+        print("          zpitr/pgBR ext4: against pgBackRest restoring onto ext4 (reference). Both " + FASTER + ".");
+        print("");
+        print("replay speed: MB (10^6 bytes) of WAL replayed per second, from 'redo starts' to 'recovery stopping'"
+                + " in the server");
+        print("log (archive-get / wal-fetch included), median of the rounds; pgBackRest's two restores replay the"
+                + " same WAL");
+        print(String.format(
+                Locale.ROOT,
+                "%6s %11s %14s %15s %15s %22s",
+                "scale",
+                "WAL (pgBR)",
+                "zpitr clone",
+                "pgBR same pool",
+                "pgBR ext4",
+                "zfs-fuse / ext4 speed"));
+        replaySummary.forEach(this::print);
+        print("          zfs-fuse / ext4 speed: pgBackRest on the pool against pgBackRest on ext4 (below 1 = zfs-fuse"
+                + " replays slower).");
+        print("          pgBackRest's WAL (from its backup's start) includes the unused tails of the segments switched"
+                + " away from");
+        print("          between its backup and zpitr's snapshot (nothing to replay there), so its MB/s reads a little"
+                + " high against zpitr's.");
+        print("");
+        print("what a snapshot schedule changes: COMPUTED from the measured replay speeds and the workload's WAL"
+                + " rate, not measured");
+        print("  replay = WAL rate x gap / replay speed, gap = time from the newest base to the target; a target at a"
+                + " uniformly");
+        print("  random time of day has mean gap = interval / 2 and worst gap = interval: zpitr snapshots hourly (mean"
+                + " 30 min,");
+        print(
+                "  worst 60 min of WAL to replay), pgBackRest's full base is nightly (mean 12 h, worst 24 h). WAL rate: the"
+                        + " pgbench run");
+        print("  that made the gap (full-page writes after the backups' checkpoints included): a busy database."
+                + " Replay only;");
+        print("  the fixed part of each restore (clone or file copy, start-up, promotion) comes on top.");
+        print(String.format(
+                Locale.ROOT,
+                "%6s %9s  %-27s %-27s %-27s %15s %15s",
+                "scale",
+                "WAL rate",
+                "zpitr hourly: mean / worst",
+                "pgBR pool nightly: mean/worst",
+                "pgBR ext4 nightly: mean/worst",
+                "zpitr/pgBR pool",
+                "zpitr/pgBR ext4"));
+        schedule.forEach(this::print);
+        print("          ratios " + FASTER + "; the same for mean and worst (both gaps differ by 24x).");
+        print("");
+        print("async archive-get: " + asyncConfirmed + " of " + pgbrRuns
+                + " pgBackRest restores confirmed asynchronous (every segment PostgreSQL restored was fetched"
+                + " into the spool");
+        print("          by the async process: a 'found X in the repo1: ... archive' line in"
+                + " bench-archive-get-async.log)");
         print("finished  " + Instant.now() + ", load average " + loadAverage());
     }
 
-    private void runScale(int scale, int transactions, int clients, String recordsize) throws Exception {
+    private void runScale(int scale, int rounds, int transactions, int clients) throws Exception {
         print("== scale " + scale + " ==");
         Path root = Files.createTempDirectory(
                 Path.of("/var/tmp"),
                 "zpitr-rbench-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        // Room for the data, the standby's WAL and the clone's rewrites; the file is sparse.
-        ZfsPool pool = ZfsPool.ofSize(Math.max(3L << 30, scale * (48L << 20)));
+        // Room for the standby, its WAL, one restore at a time (a clone's rewrites or pgBackRest's full
+        // copy) and its WAL; the file is sparse.
+        ZfsPool pool = ZfsPool.ofSize(Math.max(4L << 30, scale * (48L << 20)));
         PostgresCluster primary = null;
         PostgresCluster standby = null;
         Path config = root.resolve("zpitr/zpitr.yaml");
-        Path pgbrData = root.resolve("pgbr-restore/data");
-        String restoreName = "b" + scale;
         Thread hook = new Thread(() -> {});
         try {
             Path archive = root.resolve("archive");
@@ -163,7 +289,8 @@ class RestoreBench {
                     pgbr.resolve("log"),
                     pgbr.resolve("lock"),
                     pgbr.resolve("spool"),
-                    root.resolve("pgbr-restore/run"),
+                    root.resolve("pgbr-run"),
+                    root.resolve("pgbr-log"),
                     config.getParent().resolve("state"))) {
                 Files.createDirectories(d);
             }
@@ -185,6 +312,8 @@ class RestoreBench {
                     .build()
                     .start();
             PostgresCluster pri = primary;
+            // archive-async only in archive-get's section: the primary's archive-push stays as it was
+            // (synchronous); every restore's restore_command (pgbackrest archive-get) reads this file.
             Files.writeString(
                     pgbrConf,
                     "[global]\n"
@@ -195,6 +324,8 @@ class RestoreBench {
                             + "spool-path=" + pgbr.resolve("spool") + "\n"
                             + "compress-type=none\nprocess-max=2\nstart-fast=y\n"
                             + "log-level-console=warn\nlog-level-file=info\n\n"
+                            + "[global:archive-get]\n"
+                            + "archive-async=y\narchive-get-queue-max=1GiB\nprocess-max=2\nlog-level-file=detail\n\n"
                             + "[bench]\n"
                             + "pg1-path=" + primary.dataDir() + "\n"
                             + "pg1-socket-path=" + primary.socketDir() + "\n"
@@ -217,8 +348,8 @@ class RestoreBench {
                             "-p",
                             Integer.toString(primary.port()),
                             "postgres"),
-                    Duration.ofMinutes(20));
-            sql(primary, "checkpoint", Duration.ofMinutes(10));
+                    Duration.ofMinutes(120));
+            sql(primary, "checkpoint", Duration.ofMinutes(30));
             double load = secondsSince(t);
             Files.delete(archiveOff);
             long dbBytes = Long.parseLong(primary.psql("select pg_database_size('postgres')"));
@@ -233,7 +364,7 @@ class RestoreBench {
             // 2. pgBackRest's full backup.
             String lsnBeforePgbr = primary.psql("select pg_current_wal_lsn()");
             t = System.nanoTime();
-            pgbackrest(Duration.ofMinutes(30), "--type=full", "backup");
+            pgbackrest(Duration.ofMinutes(120), "--type=full", "backup");
             print(phase("pgBackRest full backup (repository on local disk)", "ext4", secondsSince(t), ""));
 
             // 3. zpitr's standby on zfs-fuse, its snapshot.
@@ -248,7 +379,6 @@ class RestoreBench {
                     "-R",
                     "postgres:postgres",
                     pool.mountpoint().resolve("pg").toString());
-            String lsnBeforeStandby = primary.psql("select pg_current_wal_lsn()");
             runLong(
                     primary.asPostgres(
                             "pg_basebackup",
@@ -265,7 +395,7 @@ class RestoreBench {
                             "-c",
                             "fast",
                             "--no-sync"),
-                    Duration.ofMinutes(30));
+                    Duration.ofMinutes(120));
             Files.createFile(pgdata.resolve("standby.signal"));
             print(phase(
                     "pg_basebackup of the standby onto a zfs-fuse dataset ("
@@ -296,7 +426,7 @@ class RestoreBench {
                     .build();
             standby.start();
             PostgresCluster stb = standby;
-            hook = new Thread(() -> cleanUp(config, restoreName, pgbrData, stb, pri, pool, root), "rbench-cleanup");
+            hook = new Thread(() -> cleanUp(config, stb, pri, pool, root), "rbench-cleanup");
             Runtime.getRuntime().addShutdownHook(hook);
             switchAndWaitForStandby(primary, standby, archive);
             Files.writeString(
@@ -361,202 +491,409 @@ class RestoreBench {
             long walRun = lsnDiff(primary, lsnAtT, lsnBeforeRun);
             long walZpitr = lsnDiff(primary, lsnAtT, snapLsn);
             long walPgbr = lsnDiff(primary, lsnAtT, lsnBeforePgbr);
+            double walRate = walRun / run;
             print(phase(
                     "pgbench -t " + transactions / clients + " -c " + clients + " on the primary",
                     "ext4",
                     run,
-                    String.format(Locale.ROOT, "%.0f tps, WAL %s", transactions / run, mb(walRun))));
+                    String.format(
+                            Locale.ROOT,
+                            "%.0f tps, WAL %s: %.1f MB/s",
+                            transactions / run,
+                            mb(walRun),
+                            walRate / 1e6)));
             print("  target T = " + target + "; WAL to replay: zpitr from its snapshot " + mb(walZpitr)
                     + ", pgBackRest from its backup's start " + mb(walPgbr));
+            print("  (pgBackRest's extra WAL is mostly the rest of the segments its backup, the standby's"
+                    + " pg_basebackup and the");
+            print("  standby's catch-up switched away from: fetched, but nothing to replay in them)");
             primary.stop();
-            if (cold) {
-                evict(pool, archive, pgbr.resolve("repo"));
-            }
 
-            // 5a. zpitr restore, timed until the command returns and a query answers.
-            String zLoad = loadAverage();
-            Instant zStart = Instant.now();
-            t = System.nanoTime();
-            ProcessResult r =
-                    zpitr(config, Duration.ofMinutes(30), "restore", "--to-time", target, "--name", restoreName);
-            requireOk(r, "zpitr restore");
-            Matcher connect = CONNECT.matcher(r.stdout());
-            if (!connect.find()) {
-                throw new AssertionError("no connect line in:\n" + r.stdout());
+            // 5. Rounds: the three ways in a rotated order, one restored instance at a time.
+            Map<Way, List<Run>> runs = new EnumMap<>(Way.class);
+            for (Way w : Way.values()) {
+                runs.put(w, new ArrayList<>());
             }
-            Path zSock = Path.of(connect.group(1));
-            int zPort = Integer.parseInt(connect.group(2));
-            requireEquals("1", sql(zSock, zPort, "select 1", Duration.ofSeconds(30)), "zpitr's instance answers");
-            double zpitrSecs = secondsSince(t);
-            Matcher cloned = CLONED.matcher(r.stdout());
-            if (!cloned.find()) {
-                throw new AssertionError("no 'cloned ... in N ms' line in:\n" + r.stdout());
-            }
-            long cloneMs = Long.parseLong(cloned.group(1));
-            String reached = r.stdout()
-                    .lines()
-                    .filter(l -> l.startsWith("reached:"))
-                    .findFirst()
-                    .orElse("?");
-            print(String.format(
-                    Locale.ROOT,
-                    "  (a) zpitr restore --to-time T               [zfs-fuse] %8.1f s to queryable"
-                            + " (load average before: %s)",
-                    zpitrSecs,
-                    zLoad));
-            print("      zpitr printed: " + cloned.group());
-            print("      zpitr printed: " + reached);
-            print("      from its server log: "
-                    + breakdown(
-                            zStart, mountRoot.resolve(restoreName).resolve("postgresql.log"), zStart.plusNanos((long)
-                                    (zpitrSecs * 1e9))));
-            startUp(mountRoot.resolve(restoreName).resolve("postgresql.log")).forEach(l -> print("        " + l));
-            afterTarget(mountRoot.resolve(restoreName).resolve("postgresql.log"), zStart.plusNanos((long)
-                            (zpitrSecs * 1e9)))
-                    .forEach(l -> print("        " + l));
-
-            // 5b. pgBackRest restore into an empty folder on ext4, start, wait for promotion at T.
-            Path pgbrRun = root.resolve("pgbr-restore/run");
-            Files.createDirectories(pgbrData);
-            Files.setPosixFilePermissions(pgbrData, PosixFilePermissions.fromString("rwx------"));
-            sh("chown", "postgres:postgres", pgbrData.toString());
-            int bPort = freePort();
-            Path bLog = root.resolve("pgbr-restore/postgresql.log");
-            String bLoad = loadAverage();
-            Instant bStart = Instant.now();
-            t = System.nanoTime();
-            pgbackrest(
-                    Duration.ofMinutes(30),
-                    "--pg1-path=" + pgbrData,
-                    "--type=time",
-                    "--target=" + target,
-                    "--target-action=promote",
-                    "restore");
-            double restoreOnly = secondsSince(t);
-            runLong(
-                    List.of(
-                            "runuser",
-                            "-u",
-                            "postgres",
-                            "--",
-                            BIN.resolve("pg_ctl").toString(),
-                            "start",
-                            "-w",
-                            "-t",
-                            "1200",
-                            "-D",
-                            pgbrData.toString(),
-                            "-l",
-                            bLog.toString(),
-                            "-o",
-                            "-p " + bPort + " -k " + pgbrRun + " -c listen_addresses='' -c archive_mode=off"),
-                    Duration.ofMinutes(25));
-            long deadline = System.nanoTime() + Duration.ofMinutes(25).toNanos();
-            while (!"f".equals(trySql(pgbrRun, bPort, "select pg_is_in_recovery()"))) {
-                if (System.nanoTime() > deadline || !Files.exists(pgbrData.resolve("postmaster.pid"))) {
-                    throw new AssertionError(
-                            "pgBackRest's instance did not promote; its log:\n" + Files.readString(bLog));
+            Set<String> data = new LinkedHashSet<>();
+            Set<String> stops = new LinkedHashSet<>();
+            Way[] ways = Way.values();
+            for (int round = 1; round <= rounds; round++) {
+                List<Way> order = new ArrayList<>();
+                for (int i = 0; i < ways.length; i++) {
+                    order.add(ways[(i + round - 1) % ways.length]);
                 }
-                Thread.sleep(100);
+                print("  -- round " + round + " of " + rounds + ", order "
+                        + order.stream().map(w -> w.what.substring(0, 3)).toList() + " --");
+                for (Way way : order) {
+                    if (cold) {
+                        evict(pool, archive, pgbr.resolve("repo"));
+                    }
+                    Run r;
+                    if (way == Way.ZPITR) {
+                        r = runZpitr(config, mountRoot, target, "b" + scale + "r" + round, round, data, stops);
+                    } else {
+                        boolean onPool = way == Way.PGBR_POOL;
+                        String dataset = onPool ? p + "/pgbr-r" + round : null;
+                        if (onPool) {
+                            pool.zfs("create", "-o", "recordsize=" + recordsize, dataset);
+                        }
+                        Path base = onPool
+                                ? pool.mountpoint().resolve("pgbr-r" + round)
+                                : root.resolve("pgbr-ext4-r" + round);
+                        r = runPgbr(
+                                way,
+                                round,
+                                base,
+                                dataset,
+                                root.resolve("pgbr-run"),
+                                root.resolve("pgbr-log").resolve((onPool ? "pool" : "ext4") + "-r" + round),
+                                target,
+                                round == 1,
+                                data,
+                                stops);
+                    }
+                    runs.get(way).add(r);
+                }
             }
-            requireEquals(
-                    "1", sql(pgbrRun, bPort, "select 1", Duration.ofSeconds(30)), "pgBackRest's instance answers");
-            double pgbrSecs = secondsSince(t);
-            String stopLine = Files.readString(bLog)
-                    .lines()
-                    .filter(l -> l.contains("recovery stopping"))
-                    .findFirst()
-                    .orElse("(no 'recovery stopping' line)");
-            print(String.format(
-                    Locale.ROOT,
-                    "  (b) pgBackRest restore + start              [ext4]     %8.1f s to queryable"
-                            + " (restore %.1f s, start to promoted %.1f s; load average before: %s)",
-                    pgbrSecs,
-                    restoreOnly,
-                    pgbrSecs - restoreOnly,
-                    bLoad));
-            print("      server log: " + stopLine.replaceFirst("^.*?LOG:\\s*", ""));
-            print("      from its server log: " + breakdown(bStart, bLog, bStart.plusNanos((long) (pgbrSecs * 1e9))));
-            print(String.format(
-                    Locale.ROOT,
-                    "  ratio pgBackRest / zpitr: %.2fx (zpitr's clone phase: %d ms)",
-                    pgbrSecs / zpitrSecs,
-                    cloneMs));
 
-            // 6. Both restored instances hold the same data: everything before T, nothing after.
-            String check =
-                    "select (select count(*) || ' accounts, sum(abalance) ' || sum(abalance) from pgbench_accounts)"
-                            + " || ', history ' || (select count(*) from pgbench_history)";
-            String z = sql(zSock, zPort, check, Duration.ofMinutes(20));
-            String b = sql(pgbrRun, bPort, check, Duration.ofMinutes(20));
-            print("  zpitr:      " + z);
-            print("  pgBackRest: " + b);
+            // 6. Medians, ratios, replay speeds.
+            double z = median(runs.get(Way.ZPITR), Run::seconds);
+            double bp = median(runs.get(Way.PGBR_POOL), Run::seconds);
+            double be = median(runs.get(Way.PGBR_EXT4), Run::seconds);
+            print("  medians of " + rounds + " rounds, time-to-queryable:");
+            for (Way w : Way.values()) {
+                List<Run> rs = runs.get(w);
+                print(String.format(
+                        Locale.ROOT,
+                        "    %-58s [%s]%s %7.1f s  (runs: %s)",
+                        w.what,
+                        w.disk,
+                        w.disk.equals("ext4") ? "    " : "",
+                        median(rs, Run::seconds),
+                        rs.stream()
+                                .map(x -> String.format(Locale.ROOT, "%.1f", x.seconds()))
+                                .toList()));
+            }
+            print(String.format(Locale.ROOT, "  zpitr / pgBackRest on the same pool: %.2f %s", z / bp, FASTER));
+            print(String.format(Locale.ROOT, "  zpitr / pgBackRest on ext4:         %.2f %s", z / be, FASTER));
+            double rz = median(runs.get(Way.ZPITR), Run::replayMbPerSecond);
+            double rp = median(runs.get(Way.PGBR_POOL), Run::replayMbPerSecond);
+            double re = median(runs.get(Way.PGBR_EXT4), Run::replayMbPerSecond);
+            print(String.format(
+                    Locale.ROOT,
+                    "  replay speed (median): zpitr clone %.1f MB/s, pgBackRest same pool %.1f MB/s, pgBackRest ext4"
+                            + " %.1f MB/s",
+                    rz,
+                    rp,
+                    re));
+            print(String.format(
+                    Locale.ROOT,
+                    "  zfs-fuse replay / ext4 replay (pgBackRest, the same WAL on each): speed %.2f (below 1 = zfs-fuse"
+                            + " slower), i.e. zfs-fuse takes %.1fx as long",
+                    rp / re,
+                    re / rp));
+
+            // 7. Every restored instance holds the same data: everything before T, nothing after.
+            stops.forEach(s -> print("  target reached: " + s));
+            data.forEach(d -> print("  restored data: " + d));
             String expect = ", history " + transactions;
-            boolean agree = z.equals(b) && z.endsWith(expect);
+            boolean agree = data.size() == 1 && data.iterator().next().endsWith(expect);
             print("  "
                     + (agree
-                            ? "agree, and history holds exactly the " + transactions + " transactions before T"
-                            : "DISAGREE (expected history " + transactions + ")"));
+                            ? "all " + 3 * rounds + " restores agree, and history holds exactly the " + transactions
+                                    + " transactions before T"
+                            : "DISAGREE (expected one result, with history " + transactions + ")"));
             print("  " + cloneRepeats(pool));
+
             summary.add(String.format(
                     Locale.ROOT,
-                    "%6d %9s %10s %8.1f s %8d ms %9.1f s %13.1f s %12.2fx",
+                    "%6d %9s %16s %7.1f s %11.1f s %11.1f s %15.2f %15.2f",
                     scale,
                     gb(dbBytes),
-                    mb(walZpitr),
-                    zpitrSecs,
-                    cloneMs,
-                    zpitrSecs - cloneMs / 1000.0,
-                    pgbrSecs,
-                    pgbrSecs / zpitrSecs));
-            assertEquals(b, z, "both restores hold the same data");
-            assertEquals(true, z.endsWith(expect), "history holds the transactions before T: " + z);
+                    String.format(Locale.ROOT, "%.0f/%.0f MB", walZpitr / 1e6, walPgbr / 1e6),
+                    z,
+                    bp,
+                    be,
+                    z / bp,
+                    z / be));
+            replaySummary.add(String.format(
+                    Locale.ROOT,
+                    "%6d %11s %9.1f MB/s %10.1f MB/s %10.1f MB/s %22.2f",
+                    scale,
+                    mb(walPgbr),
+                    rz,
+                    rp,
+                    re,
+                    rp / re));
+            // Replay of a gap: WAL rate x gap / replay speed.
+            double zMean = walRate * 1800 / (rz * 1e6);
+            double zWorst = walRate * 3600 / (rz * 1e6);
+            double pMean = walRate * 43200 / (rp * 1e6);
+            double pWorst = walRate * 86400 / (rp * 1e6);
+            double eMean = walRate * 43200 / (re * 1e6);
+            double eWorst = walRate * 86400 / (re * 1e6);
+            schedule.add(String.format(
+                    Locale.ROOT,
+                    "%6d %4.1f MB/s  %-27s %-27s %-27s %15.3f %15.3f",
+                    scale,
+                    walRate / 1e6,
+                    duration(zMean) + " / " + duration(zWorst),
+                    duration(pMean) + " / " + duration(pWorst),
+                    duration(eMean) + " / " + duration(eWorst),
+                    zMean / pMean,
+                    zMean / eMean));
+            assertTrue(agree, "every restore holds the same data, the transactions before T: " + data);
+            assertEquals(3 * rounds, runs.values().stream().mapToInt(List::size).sum(), "runs");
         } finally {
-            cleanUp(config, restoreName, pgbrData, standby, primary, pool, root);
+            cleanUp(config, standby, primary, pool, root);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException | IllegalArgumentException e) {
                 // shutting down, or never added
             }
-            print("  cleaned up: restore dropped, clusters stopped, pool destroyed, " + root + " removed; load average "
-                    + loadAverage());
+            print("  cleaned up: restores dropped, clusters stopped, pool destroyed, " + root
+                    + " removed; load average " + loadAverage());
             print("");
+        }
+    }
+
+    /** (a) zpitr restore --to-time T until it returns and a query answers; then the restore is dropped. */
+    private Run runZpitr(
+            Path config, Path mountRoot, String target, String name, int round, Set<String> data, Set<String> stops)
+            throws Exception {
+        liveRestores.add(name);
+        String load = loadAverage();
+        Instant start = Instant.now();
+        long t = System.nanoTime();
+        ProcessResult r = zpitr(config, Duration.ofMinutes(60), "restore", "--to-time", target, "--name", name);
+        requireOk(r, "zpitr restore");
+        Matcher connect = CONNECT.matcher(r.stdout());
+        if (!connect.find()) {
+            throw new AssertionError("no connect line in:\n" + r.stdout());
+        }
+        Path sock = Path.of(connect.group(1));
+        int port = Integer.parseInt(connect.group(2));
+        requireEquals("1", sql(sock, port, "select 1", Duration.ofSeconds(30)), "zpitr's instance answers");
+        double seconds = secondsSince(t);
+        Instant end = start.plusNanos((long) (seconds * 1e9));
+        Matcher cloned = CLONED.matcher(r.stdout());
+        String clone = cloned.find() ? cloned.group(1) + " ms" : "?";
+        ServerLog log = ServerLog.read(mountRoot.resolve(name).resolve("postgresql.log"));
+        print(String.format(
+                Locale.ROOT,
+                "  %-58s [%s] %7.1f s to queryable (clone %s; load average before: %s)",
+                Way.ZPITR.what,
+                Way.ZPITR.disk,
+                seconds,
+                clone,
+                load));
+        print("      server log: " + log.breakdown(start, end));
+        data.add(sql(sock, port, CHECK, Duration.ofMinutes(30)));
+        if (log.stopLine() != null) {
+            stops.add(log.stopLine());
+        }
+        requireOk(zpitr(config, Duration.ofMinutes(5), "restore-drop", name), "zpitr restore-drop " + name);
+        liveRestores.remove(name);
+        return new Run(Way.ZPITR, round, seconds, log.replaySeconds(), log.replayBytes());
+    }
+
+    /**
+     * (b) or (c): pgbackrest restore into {@code base/data} (its spool in {@code base/spool}, its
+     * own log in {@code pgbrLog}), pg_ctl start, until promoted and a query answers; then the
+     * server is stopped and {@code base} removed (the dataset destroyed when there is one).
+     */
+    private Run runPgbr(
+            Way way,
+            int round,
+            Path base,
+            String dataset,
+            Path runDir,
+            Path pgbrLog,
+            String target,
+            boolean showCommand,
+            Set<String> data,
+            Set<String> stops)
+            throws Exception {
+        Path pgdata = base.resolve("data");
+        Path spool = base.resolve("spool");
+        Files.createDirectories(pgdata);
+        Files.createDirectories(spool);
+        Files.createDirectories(pgbrLog.resolve("lock"));
+        Files.setPosixFilePermissions(pgdata, PosixFilePermissions.fromString("rwx------"));
+        sh("chown", "-R", "postgres:postgres", base.toString(), pgbrLog.toString());
+        int port = freePort();
+        Path serverLog = base.resolve("postgresql.log");
+        livePgbr.add(pgdata);
+        String load = loadAverage();
+        Instant start = Instant.now();
+        long t = System.nanoTime();
+        pgbackrest(
+                Duration.ofMinutes(120),
+                "--pg1-path=" + pgdata,
+                "--spool-path=" + spool,
+                "--log-path=" + pgbrLog,
+                // Its own lock path too: an async archive-get still running from one restore can never
+                // keep the next restore's archive-get from starting its own.
+                "--lock-path=" + pgbrLog.resolve("lock"),
+                "--type=time",
+                "--target=" + target,
+                "--target-action=promote",
+                "restore");
+        double restoreOnly = secondsSince(t);
+        runLong(
+                List.of(
+                        "runuser",
+                        "-u",
+                        "postgres",
+                        "--",
+                        BIN.resolve("pg_ctl").toString(),
+                        "start",
+                        "-w",
+                        "-t",
+                        "3600",
+                        "-D",
+                        pgdata.toString(),
+                        "-l",
+                        serverLog.toString(),
+                        "-o",
+                        "-p " + port + " -k " + runDir + " -c listen_addresses='' -c archive_mode=off"),
+                Duration.ofMinutes(61));
+        long deadline = System.nanoTime() + Duration.ofMinutes(60).toNanos();
+        while (!"f".equals(trySql(runDir, port, "select pg_is_in_recovery()"))) {
+            if (System.nanoTime() > deadline || !Files.exists(pgdata.resolve("postmaster.pid"))) {
+                throw new AssertionError(
+                        "pgBackRest's instance did not promote; its log:\n" + Files.readString(serverLog));
+            }
+            Thread.sleep(100);
+        }
+        requireEquals("1", sql(runDir, port, "select 1", Duration.ofSeconds(30)), "pgBackRest's instance answers");
+        double seconds = secondsSince(t);
+        Instant end = start.plusNanos((long) (seconds * 1e9));
+        ServerLog log = ServerLog.read(serverLog);
+        print(String.format(
+                Locale.ROOT,
+                "  %-58s [%s]%s %7.1f s to queryable (restore %.1f s, start to promoted %.1f s; load average"
+                        + " before: %s)",
+                way.what,
+                way.disk,
+                way.disk.equals("ext4") ? "    " : "",
+                seconds,
+                restoreOnly,
+                seconds - restoreOnly,
+                load));
+        print("      server log: " + log.breakdown(start, end));
+        // Asynchronous archive-get. PostgreSQL's restore_command (the foreground archive-get)
+        // writes no log file (pgBackRest logs it only with log-level-file given as an option, which
+        // restore leaves out of restore_command), so the evidence is the async process's own log
+        // (log-level-file=detail in [global:archive-get]): a "found X in the repo1: ... archive" line
+        // for each segment it got into the spool, which must cover every segment PostgreSQL
+        // restored; and the segments it queued ahead, still in the spool.
+        Path asyncLogFile = pgbrLog.resolve("bench-archive-get-async.log");
+        List<String> asyncLines = Files.exists(asyncLogFile) ? Files.readAllLines(asyncLogFile) : List.of();
+        Set<String> gotAsync = new LinkedHashSet<>();
+        for (String l : asyncLines) {
+            Matcher m = FOUND_ASYNC.matcher(l);
+            if (m.find()) {
+                gotAsync.add(m.group(1));
+            }
+        }
+        long asyncRuns = asyncLines.stream()
+                .filter(l -> l.contains("archive-get:async command begin"))
+                .count();
+        long queued;
+        Path in = spool.resolve("archive/bench/in");
+        if (Files.isDirectory(in)) {
+            try (var files = Files.list(in)) {
+                queued = files.filter(f -> f.getFileName().toString().matches("[0-9A-F]{24}"))
+                        .count();
+            }
+        } else {
+            queued = 0;
+        }
+        List<String> restored = log.restoredSegments();
+        boolean confirmed = !restored.isEmpty() && gotAsync.containsAll(restored);
+        pgbrRuns++;
+        if (confirmed) {
+            asyncConfirmed++;
+        }
+        print(String.format(
+                Locale.ROOT,
+                "      archive-get: the async process (%d run(s)) got %d segments into the spool; PostgreSQL restored"
+                        + " %d, %s; %d still queued in the spool after promotion: %s",
+                asyncRuns,
+                gotAsync.size(),
+                restored.size(),
+                confirmed ? "all of them among those" : "NOT all among those",
+                queued,
+                confirmed ? "async confirmed" : "async NOT confirmed"));
+        if (!confirmed) {
+            try (var files = Files.list(pgbrLog)) {
+                for (Path f : files.sorted().toList()) {
+                    print("      " + f.getFileName() + ":");
+                    if (Files.isRegularFile(f)) {
+                        List<String> lines = Files.readAllLines(f);
+                        lines.subList(Math.max(0, lines.size() - 6), lines.size())
+                                .forEach(l -> print("        " + l));
+                    }
+                }
+            }
+        }
+        if (showCommand) {
+            Files.readAllLines(pgdata.resolve("postgresql.auto.conf")).stream()
+                    .filter(l -> l.startsWith("restore_command"))
+                    .forEach(l -> print("      postgresql.auto.conf: " + l));
+        }
+        data.add(sql(runDir, port, CHECK, Duration.ofMinutes(30)));
+        if (log.stopLine() != null) {
+            stops.add(log.stopLine());
+        }
+        stopPgbr(pgdata);
+        livePgbr.remove(pgdata);
+        if (dataset != null) {
+            destroy(dataset);
+        } else {
+            runLong(List.of("rm", "-rf", base.toString()), Duration.ofMinutes(10));
+        }
+        return new Run(way, round, seconds, log.replaySeconds(), log.replayBytes());
+    }
+
+    private void stopPgbr(Path pgdata) {
+        if (Files.exists(pgdata.resolve("postmaster.pid"))) {
+            runner.run(Command.of(
+                            "runuser",
+                            "-u",
+                            "postgres",
+                            "--",
+                            BIN.resolve("pg_ctl").toString(),
+                            "stop",
+                            "-D",
+                            pgdata.toString(),
+                            "-m",
+                            "immediate",
+                            "-w")
+                    .timeout(Duration.ofMinutes(2)));
         }
     }
 
     /** Everything a scale made, in reverse order; each step on its own, so one failure does not stop the rest. */
     private synchronized void cleanUp(
-            Path config,
-            String restoreName,
-            Path pgbrData,
-            PostgresCluster standby,
-            PostgresCluster primary,
-            ZfsPool pool,
-            Path root) {
+            Path config, PostgresCluster standby, PostgresCluster primary, ZfsPool pool, Path root) {
         List<Runnable> steps = new ArrayList<>();
-        steps.add(() -> {
-            if (Files.exists(config)) {
-                zpitr(config, Duration.ofMinutes(3), "restore-drop", restoreName);
-            }
-        });
+        for (String name : List.copyOf(liveRestores)) {
+            steps.add(() -> {
+                if (Files.exists(config)) {
+                    zpitr(config, Duration.ofMinutes(3), "restore-drop", name);
+                }
+                liveRestores.remove(name);
+            });
+        }
         steps.add(() -> runner.run(Command.of("pkill", "-f", config + " wal-(prefetch|fetch )")));
-        steps.add(() -> {
-            if (Files.exists(pgbrData.resolve("postmaster.pid"))) {
-                runner.run(Command.of(
-                                "runuser",
-                                "-u",
-                                "postgres",
-                                "--",
-                                BIN.resolve("pg_ctl").toString(),
-                                "stop",
-                                "-D",
-                                pgbrData.toString(),
-                                "-m",
-                                "immediate",
-                                "-w")
-                        .timeout(Duration.ofMinutes(2)));
-            }
-        });
+        for (Path pgdata : List.copyOf(livePgbr)) {
+            steps.add(() -> {
+                stopPgbr(pgdata);
+                livePgbr.remove(pgdata);
+            });
+        }
         if (standby != null) {
             steps.add(standby::close);
         }
@@ -564,7 +901,7 @@ class RestoreBench {
             steps.add(primary::close);
         }
         steps.add(pool::close);
-        steps.add(() -> runner.run(Command.of("rm", "-rf", root.toString()).timeout(Duration.ofMinutes(5))));
+        steps.add(() -> runner.run(Command.of("rm", "-rf", root.toString()).timeout(Duration.ofMinutes(10))));
         for (Runnable step : steps) {
             try {
                 step.run();
@@ -575,6 +912,32 @@ class RestoreBench {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    private static <T> double median(List<T> xs, java.util.function.ToDoubleFunction<T> f) {
+        double[] v = xs.stream()
+                .mapToDouble(f)
+                .filter(d -> !Double.isNaN(d))
+                .sorted()
+                .toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    /** Seconds as s, min or h. */
+    private static String duration(double seconds) {
+        if (Double.isNaN(seconds)) {
+            return "?";
+        }
+        if (seconds < 120) {
+            return String.format(Locale.ROOT, "%.0f s", seconds);
+        }
+        if (seconds < 7200) {
+            return String.format(Locale.ROOT, "%.1f min", seconds / 60);
+        }
+        return String.format(Locale.ROOT, "%.1f h", seconds / 3600);
+    }
 
     /** The bare `zfs clone` of the standby's snapshot, five times (each destroyed again): size-independence, with less noise. */
     private String cloneRepeats(ZfsPool pool) throws InterruptedException {
@@ -761,94 +1124,86 @@ class RestoreBench {
     }
 
     static final Pattern LOG_TIME = Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}) UTC ");
+    static final Pattern REDO_STARTS = Pattern.compile("redo starts at ([0-9A-F]+/[0-9A-F]+)");
+    static final Pattern REDO_DONE = Pattern.compile("redo done at ([0-9A-F]+/[0-9A-F]+)");
+    static final Pattern RESTORED_SEGMENT = Pattern.compile("restored log file \"([0-9A-F]{24})\" from archive");
 
     /**
-     * Where a restore's time went, from the timestamps ({@code log_line_prefix} '%m', UTC) of its
-     * server log: before the server started, its start-up until redo starts, replay to the target,
-     * and from the target until the promoted server answered.
+     * What a restored server's log ({@code log_line_prefix} '%m', UTC) shows: when it started,
+     * when redo started and at which LSN, when recovery stopped at the target, the LSN redo was
+     * done at, the 'recovery stopping' line itself, and the WAL segments restore_command
+     * delivered. Null and -1 for what the log lacks.
      */
-    private static String breakdown(Instant start, Path log, Instant end) {
-        try {
+    record ServerLog(
+            Instant started,
+            Instant redo,
+            Instant stop,
+            long redoLsn,
+            long doneLsn,
+            String stopLine,
+            List<String> restoredSegments) {
+        static ServerLog read(Path log) throws IOException {
             List<String> lines = Files.readAllLines(log);
-            Instant started = logTime(lines, "starting PostgreSQL");
-            Instant redo = logTime(lines, "redo starts at");
-            Instant stop = logTime(lines, "recovery stopping");
+            String stopLine = lines.stream()
+                    .filter(l -> l.contains("recovery stopping"))
+                    .findFirst()
+                    .map(l -> l.replaceFirst("^.*?LOG:\\s*", ""))
+                    .orElse(null);
+            return new ServerLog(
+                    logTime(lines, "starting PostgreSQL"),
+                    logTime(lines, "redo starts at"),
+                    logTime(lines, "recovery stopping"),
+                    lsn(lines, REDO_STARTS),
+                    lsn(lines, REDO_DONE),
+                    stopLine,
+                    lines.stream()
+                            .map(RESTORED_SEGMENT::matcher)
+                            .filter(Matcher::find)
+                            .map(m -> m.group(1))
+                            .toList());
+        }
+
+        /** Seconds from 'redo starts' to 'recovery stopping'; NaN when either is missing. */
+        double replaySeconds() {
+            return redo == null || stop == null ? Double.NaN : secs(redo, stop);
+        }
+
+        /** WAL bytes from the redo start to where redo was done; -1 when either is missing. */
+        long replayBytes() {
+            return redoLsn < 0 || doneLsn < 0 ? -1 : doneLsn - redoLsn;
+        }
+
+        /**
+         * Where a restore's time went: before the server started, its start-up until redo
+         * starts, replay to the target (with the WAL it covered and its speed), and from the
+         * target until the promoted server answered.
+         */
+        String breakdown(Instant start, Instant end) {
             if (started == null || redo == null || stop == null) {
                 return "(log lacks start, redo or stop lines)";
             }
             return String.format(
                     Locale.ROOT,
-                    "before server start %.1f s, start-up to redo %.1f s, replay to T %.1f s,"
+                    "before server start %.1f s, start-up to redo %.1f s, replay to T %.1f s (%s of WAL, %.1f MB/s),"
                             + " T to promoted and answering %.1f s",
                     secs(start, started),
                     secs(started, redo),
-                    secs(redo, stop),
+                    replaySeconds(),
+                    replayBytes() < 0 ? "?" : mb(replayBytes()),
+                    replayBytes() / 1e6 / replaySeconds(),
                     secs(stop, end));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
         }
     }
 
-    /** The server log from its start to the start of redo, each line as its offset from the start. */
-    private static List<String> startUp(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            Instant started = logTime(lines, "starting PostgreSQL");
-            List<String> out = new ArrayList<>();
-            for (String l : lines) {
-                Matcher m = LOG_TIME.matcher(l);
-                if (started != null && m.find()) {
-                    Instant t = java.time.LocalDateTime.parse(m.group(1).replace(' ', 'T'))
-                            .toInstant(java.time.ZoneOffset.UTC);
-                    String text = l.substring(m.end()).strip();
-                    out.add(String.format(
-                            Locale.ROOT,
-                            "S+%5d ms  %s",
-                            Duration.between(started, t).toMillis(),
-                            text.length() > 90 ? text.substring(0, 90) + "…" : text));
-                }
-                if (l.contains("redo starts at")) {
-                    break;
-                }
+    private static long lsn(List<String> lines, Pattern p) {
+        for (String l : lines) {
+            Matcher m = p.matcher(l);
+            if (m.find()) {
+                String[] hl = m.group(1).split("/");
+                return (Long.parseLong(hl[0], 16) << 32) | Long.parseLong(hl[1], 16);
             }
-            return out;
-        } catch (IOException e) {
-            return List.of("(no log: " + e.getMessage() + ")");
         }
-    }
-
-    /** The server log from the target on, each line as its offset from the target: where "T to promoted" went. */
-    private static List<String> afterTarget(Path log, Instant end) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            Instant stop = logTime(lines, "recovery stopping");
-            if (stop == null) {
-                return List.of();
-            }
-            List<String> out = new ArrayList<>();
-            boolean after = false;
-            for (String l : lines) {
-                Matcher m = LOG_TIME.matcher(l);
-                after |= l.contains("recovery stopping");
-                if (after && m.find()) {
-                    Instant t = java.time.LocalDateTime.parse(m.group(1).replace(' ', 'T'))
-                            .toInstant(java.time.ZoneOffset.UTC);
-                    String text = l.substring(m.end()).strip();
-                    out.add(String.format(
-                            Locale.ROOT,
-                            "T+%5d ms  %s",
-                            Duration.between(stop, t).toMillis(),
-                            text.length() > 90 ? text.substring(0, 90) + "…" : text));
-                }
-            }
-            out.add(String.format(
-                    Locale.ROOT,
-                    "T+%5d ms  (the bench's first query answered)",
-                    Duration.between(stop, end).toMillis()));
-            return out;
-        } catch (IOException e) {
-            return List.of("(no log: " + e.getMessage() + ")");
-        }
+        return -1;
     }
 
     private static Instant logTime(List<String> lines, String marker) {
