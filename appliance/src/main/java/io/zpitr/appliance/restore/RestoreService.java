@@ -90,15 +90,23 @@ public final class RestoreService implements AutoCloseable {
         close();
         List<WalSource> sources = ArchiveSources.forRestore(settings);
         // With a WAL mirror (archive.mirror_dir) the plan and the feed's first segments are read
-        // on this machine; an archive host is logged in to only when the mirror lacks a segment.
+        // on this machine: the plan does not wait for the archive hosts' logins (below).
         boolean mirrored = settings.archive().mirrorDir().isPresent();
         List<WalSource> spare = thorough || mirrored ? List.of() : ArchiveSources.open(settings);
         // While the pool is listed, each in a thread of its own: log in to every source (the plan
         // asks them), to the first source once more (the WAL feed's first segment comes from there
         // the moment the clone exists), and run postgres --version (the major check after the plan).
+        // With a mirror the logins go on beside the clone and the settings, unwaited for: the
+        // history lookups that answer PostgreSQL's first request take these connections over (a
+        // source's transport serializes its calls, so a lookup waits for a login under way).
         List<Thread> warmUps = new ArrayList<>();
-        for (WalSource source : mirrored ? List.<WalSource>of() : sources) {
-            warmUps.add(startWarmUp(() -> logIn(source)));
+        for (WalSource source : sources) {
+            if (source.authoritative()) {
+                Thread login = startWarmUp(() -> logIn(source));
+                if (!mirrored) {
+                    warmUps.add(login);
+                }
+            }
         }
         if (!spare.isEmpty()) {
             warmUps.add(startWarmUp(() -> logIn(spare.get(0))));
