@@ -301,10 +301,22 @@ public final class RestoreService implements AutoCloseable {
             timings.put("target", ms(t0));
             feed.ifPresent(RestoreWalFeed::stopSegments);
             timings.put("feed stopped", ms(t0));
+            // "All the archive holds" is only known when every source answered for the next segment.
+            Optional<String> unanswered = latest
+                    ? feed.flatMap(RestoreWalFeed::unanswered)
+                            .filter(u -> progress.lastRestored()
+                                    .map(l -> u.compareTo(l) > 0)
+                                    .orElse(true))
+                    : Optional.empty();
             String stoppedAt = latest
-                    ? "the end of the archived WAL, after "
+                    ? (unanswered.isPresent()
+                                    ? "the end of the WAL that could be fetched, after "
+                                    : "the end of the archived WAL, after ")
                             + progress.lastRestored().orElse("the snapshot's own WAL") + " (promoted)"
                     : progress.stoppedAt().orElse("the target");
+            unanswered.ifPresent(u -> out.println("WARNING: no archive source could be asked for " + u
+                    + ": the archive may hold WAL past where replay ended\nHINT: zpitr check shows each source;"
+                    + " restore again once they answer"));
 
             // 5. The requested action.
             String state;

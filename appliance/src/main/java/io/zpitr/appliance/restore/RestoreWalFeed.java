@@ -203,6 +203,21 @@ final class RestoreWalFeed implements AutoCloseable {
         if (troubled && outcome.status() == WalFetcher.Status.FETCHED) {
             trouble.compareAndSet(null, "prefetch of " + name + ": " + String.join("; ", outcome.lines()));
         }
+        if (outcome.status() == WalFetcher.Status.UNAVAILABLE && name.kind() == WalFileName.Kind.SEGMENT) {
+            unanswered.accumulateAndGet(name.name(), (a, b) -> a == null || b.compareTo(a) > 0 ? b : a);
+        }
+    }
+
+    /** The last segment no source could be asked for (a mirror's miss is no answer); null if none. */
+    private final java.util.concurrent.atomic.AtomicReference<String> unanswered =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * The last segment the feed could ask no archive source for: if replay of "all the archive
+     * holds" ended before it, that may not be the end of the archive.
+     */
+    Optional<String> unanswered() {
+        return Optional.ofNullable(unanswered.get());
     }
 
     /** See {@link #noteTrouble}. */

@@ -419,6 +419,16 @@ class RestoreIT {
         assertNoProcessServes(mountRoot.resolve("rmirror"));
         ZpitrRun.withConfig(mirrored, "restore-drop", "rmirror").assertSucceeded();
 
+        // --latest with no archive source to ask: replay ends at the mirror's end, and the report
+        // does not call that the end of the archive.
+        ZpitrRun latest = ZpitrRun.withConfig(mirrored, "restore", "--latest", "--name", "rmirrorlatest");
+        assertEquals(0, latest.code(), latest.out() + latest.err());
+        assertTrue(latest.out().contains("reached:  the end of the WAL that could be fetched"), latest.out());
+        assertTrue(latest.out().contains("WARNING: no archive source could be asked for "), latest.out());
+        // Every row of the copied archive (other tests may have added rows before it was copied).
+        assertEquals("3", restoredSql("rmirrorlatest", "select count(*) from t where id in (101, 102, 103)"));
+        ZpitrRun.withConfig(mirrored, "restore-drop", "rmirrorlatest").assertSucceeded();
+
         // Without archive.mirror_dir there is nothing to fill: a config error, nothing done.
         ZpitrRun none = zpitr("wal-mirror");
         assertEquals(2, none.code(), none.out() + none.err());
