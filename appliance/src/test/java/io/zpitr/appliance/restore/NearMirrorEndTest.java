@@ -54,6 +54,13 @@ class NearMirrorEndTest {
         return WalFileName.of(String.format("0000000100000000%08X", n));
     }
 
+    /** A restore's spool whose PostgreSQL last asked for segment {@code n}. */
+    private WalSpool spoolAskedFor(int n) throws Exception {
+        WalSpool spool = new WalSpool(Files.createDirectories(dir.resolve("spool")));
+        spool.recordRequested(seg(n));
+        return spool;
+    }
+
     @Test
     void theMirrorsEndIsTheLastOfAnUnbrokenRun() throws Exception {
         Path mirror = Files.createDirectories(dir.resolve("mirror"));
@@ -66,8 +73,7 @@ class NearMirrorEndTest {
 
     @Test
     void segmentsPastTheMirrorWaitUntilReplayNearsItsEnd() throws Exception {
-        WalSpool spool = new WalSpool(Files.createDirectories(dir.resolve("spool")));
-        spool.recordRequested(seg(0x10));
+        WalSpool spool = spoolAskedFor(0x10);
         CountingHost host = new CountingHost();
         WalSource held = NearMirrorEnd.holdBack(List.of(host), spool, 0x40).get(0);
 
@@ -92,8 +98,7 @@ class NearMirrorEndTest {
 
     @Test
     void closingReleasesAHeldAskAsUnavailable() throws Exception {
-        WalSpool spool = new WalSpool(Files.createDirectories(dir.resolve("spool")));
-        spool.recordRequested(seg(0x10));
+        WalSpool spool = spoolAskedFor(0x10);
         CountingHost host = new CountingHost();
         WalSource held = NearMirrorEnd.holdBack(List.of(host), spool, 0x40).get(0);
         CompletableFuture<String> past = CompletableFuture.supplyAsync(() -> {
