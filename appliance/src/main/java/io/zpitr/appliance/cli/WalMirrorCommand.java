@@ -45,6 +45,6 @@ final class WalMirrorCommand implements Callable<Integer> {
             pass = mirror.pass(newest, fetcher, Integer.MAX_VALUE);
         }
         spec.commandLine().getOut().println(pass.describe());
-        return pass.stopped().startsWith("end of archive") ? Main.OK : Main.FAILED;
+        return pass.troubled() ? Main.FAILED : Main.OK;
     }
 }

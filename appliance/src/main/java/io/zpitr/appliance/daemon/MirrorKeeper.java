@@ -53,8 +53,7 @@ final class MirrorKeeper implements AutoCloseable {
                 fetcherCluster = newest.systemId();
             }
             WalMirror.Pass pass = mirror.pass(newest, fetcher, MAX_PER_PASS);
-            boolean trouble = !pass.stopped().startsWith("end of archive")
-                    && !pass.stopped().startsWith("stopped after");
+            boolean trouble = pass.troubled();
             if (trouble) {
                 closeFetcher(); // reconnect next time
                 if (!pass.describe().equals(lastLine)) {

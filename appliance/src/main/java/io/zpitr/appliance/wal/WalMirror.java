@@ -71,9 +71,11 @@ public final class WalMirror {
      * @param pruned    segments deleted (before the newest set, or of another timeline)
      * @param first     the first segment the mirror keeps (the newest set's redo segment)
      * @param last      the last segment of the unbroken run from {@code first}, if any
-     * @param stopped   why the pass stopped fetching: "end of archive", or what went wrong
+     * @param stopped   why the pass stopped fetching: "end of archive", its share done, or what went wrong
+     * @param troubled  whether it stopped because something went wrong (no source answered, only bad
+     *                  copies) rather than at the end of the archive or of its share
      */
-    public record Pass(int fetched, int pruned, String first, Optional<String> last, String stopped) {
+    public record Pass(int fetched, int pruned, String first, Optional<String> last, String stopped, boolean troubled) {
         /** One line for a log. */
         public String describe() {
             return "WAL mirror: " + fetched + " segment(s) fetched, " + pruned + " pruned; holds " + first
@@ -97,7 +99,8 @@ public final class WalMirror {
      */
     public Pass pass(SnapshotSet newest, WalFetcher fetcher, int max) throws IOException {
         if (newest.redoLsn() == null || newest.timeline() < 1) {
-            return new Pass(0, 0, "-", Optional.empty(), "the newest set " + newest.id() + " carries no redo LSN");
+            return new Pass(
+                    0, 0, "-", Optional.empty(), "the newest set " + newest.id() + " carries no redo LSN", false);
         }
         Files.createDirectories(dir);
         WalFileName first =
@@ -107,6 +110,7 @@ public final class WalMirror {
         WalFileName last = null;
         int fetched = 0;
         String stopped = "end of archive";
+        boolean troubled = false;
         while (true) {
             Path at = dir.resolve(segment.name());
             if (!Files.isRegularFile(at)) {
@@ -116,6 +120,7 @@ public final class WalMirror {
                 }
                 WalFetcher.Outcome outcome = fetcher.fetch(segment, at);
                 if (outcome.status() != WalFetcher.Status.FETCHED) {
+                    troubled = outcome.status() != WalFetcher.Status.MISSING;
                     stopped = outcome.status() == WalFetcher.Status.MISSING
                             ? "end of archive (" + segment + " not archived yet)"
                             : segment + ": " + outcome.status() + ": " + String.join("; ", outcome.lines());
@@ -126,7 +131,8 @@ public final class WalMirror {
             last = segment;
             segment = WalSegments.next(segment, WalSegments.DEFAULT_SIZE);
         }
-        return new Pass(fetched, pruned, first.name(), Optional.ofNullable(last).map(WalFileName::name), stopped);
+        return new Pass(
+                fetched, pruned, first.name(), Optional.ofNullable(last).map(WalFileName::name), stopped, troubled);
     }
 
     /** Deletes segments before {@code first} or of another timeline, and stale temporary files. */

@@ -90,6 +90,7 @@ class WalMirrorTest {
         assertEquals(3, p.fetched(), p.describe());
         assertEquals(Optional.of("000000010000000000000007"), p.last(), p.describe());
         assertTrue(p.stopped().startsWith("end of archive (000000010000000000000008"), p.describe());
+        assertFalse(p.troubled(), p.describe());
         assertEquals(
                 List.of("000000010000000000000005", "000000010000000000000006", "000000010000000000000007"),
                 mirrored(mirror.dir()));
@@ -112,6 +113,7 @@ class WalMirrorTest {
         WalMirror.Pass p = pass(mirror, setAt("0/5000028", 1), Integer.MAX_VALUE);
         assertEquals(1, p.fetched(), p.describe());
         assertTrue(p.stopped().contains("ONLY_BAD_COPIES"), p.describe());
+        assertTrue(p.troubled(), p.describe());
         assertEquals(List.of("000000010000000000000005"), mirrored(mirror.dir()));
     }
 
@@ -141,6 +143,7 @@ class WalMirrorTest {
         WalMirror.Pass first = pass(mirror, setAt("0/5000028", 1), 2);
         assertEquals(2, first.fetched(), first.describe());
         assertTrue(first.stopped().startsWith("stopped after 2"), first.describe());
+        assertFalse(first.troubled(), first.describe());
         WalMirror.Pass second = pass(mirror, setAt("0/5000028", 1), 10);
         assertEquals(3, second.fetched(), second.describe());
         assertFalse(Files.exists(mirror.dir().resolve("00000001000000000000000A")));
