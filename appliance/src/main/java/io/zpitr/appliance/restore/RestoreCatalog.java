@@ -272,7 +272,8 @@ final class RestoreCatalog {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    /** Deletes a folder and what is in it, links as links (never what they lead to). */
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

@@ -37,7 +37,7 @@ import java.util.function.Predicate;
  * {@code restore.dataset_root/NAME} ({@link RestoreClones}); the instance runs as
  * {@code postgres.os_user} on its own port and socket folder, with {@code archive_mode = off} and
  * no replication settings ({@link #recoverySettings}, {@link #serverSettings}), and takes WAL
- * through {@code zpitr wal-fetch} from a spool in the clone's {@code pg_wal} that this process
+ * through {@code zpitr wal-fetch} from a spool in the clone ({@link #spoolIn}) that this process
  * fills from the moment the clone exists ({@link RestoreWalFeed}).
  *
  * <p>Replay pauses at a target first ({@code recovery_target_action = pause}), so that reaching it
@@ -253,6 +253,7 @@ public final class RestoreService implements AutoCloseable {
             Path spool = spoolIn(pgdata);
             Path log = mountRoot.resolve("postgresql.log");
             Files.createDirectories(runDir);
+            RestoreCatalog.deleteTree(spool); // a folder of that name the snapshot held: not ours to trust
             Files.createDirectories(spool);
             Files.deleteIfExists(log);
             Files.createFile(log);
@@ -393,13 +394,34 @@ public final class RestoreService implements AutoCloseable {
     }
 
     /**
-     * A restore's prefetch spool: a folder in its clone's {@code pg_wal}, as WAL-G keeps its
-     * prefetched WAL in {@code pg_wal/.wal-g}. On the file system of PostgreSQL's {@code %p}, so a
-     * hit is renamed into place instead of copied (16 MiB written into the clone once, not twice);
-     * PostgreSQL takes only WAL file names from {@code pg_wal}, never a folder; it goes with the clone.
+     * A restore's prefetch spool: a folder on the file system of the clone's {@code pg_wal}, so a hit
+     * is renamed into place instead of copied (16 MiB written into the clone once, not twice), but
+     * outside the folders PostgreSQL's start-up sync walks. A snapshot of a running standby starts
+     * as a crashed cluster, whose start-up fsyncs every file under the data directory and its
+     * {@code pg_wal}: a spool in there had every segment spooled ahead by then (up to 32, 512 MiB)
+     * flushed through ZFS before recovery began (measured: docs/restore-guide.md). So the spool is
+     * the folder {@code zpitr-spool} beside the data directory (beside the {@code pg_wal} folder
+     * when that is a link into another clone) when that parent is on the same file system, and
+     * {@code pg_wal/zpitr-spool} otherwise (a data directory that is its dataset's mount point). It
+     * goes with the clone. The same answer at every call while the clone is mounted.
      */
     public static Path spoolIn(Path pgdata) {
-        return pgdata.resolve("pg_wal").resolve("zpitr-spool");
+        Path inWal = pgdata.resolve("pg_wal").resolve("zpitr-spool");
+        try {
+            Path data = pgdata.toRealPath();
+            Path wal = pgdata.resolve("pg_wal").toRealPath();
+            Path beside = wal.startsWith(data) ? data.getParent() : wal.getParent();
+            if (beside == null || beside.getParent() == null || !sameFileSystem(beside, wal)) {
+                return inWal;
+            }
+            return beside.resolve("zpitr-spool");
+        } catch (IOException | UnsupportedOperationException e) {
+            return inWal;
+        }
+    }
+
+    private static boolean sameFileSystem(Path a, Path b) throws IOException {
+        return Files.getAttribute(a, "unix:dev").equals(Files.getAttribute(b, "unix:dev"));
     }
 
     /**

@@ -228,6 +228,21 @@ class RestoreFloorBench {
                 fillMirror();
                 immediate(pool, snapshot, pgdata, lab.archive(), config, mountRoot, immediateRounds);
             }
+            // -Dbench.hold=FILE (for tracing by hand): write where everything is into FILE, then wait
+            // until FILE is deleted before the segment parts.
+            String hold = System.getProperty("bench.hold", "");
+            if (!hold.isBlank()) {
+                Path holdFile = Path.of(hold);
+                Files.writeString(
+                        holdFile,
+                        "config=" + config + "\nmirror_config=" + mirrorConfig + "\nlocal_config=" + localConfig
+                                + "\nsnapshot=" + snapshot + "\npgdata=" + pgdata + "\narchive=" + lab.archive()
+                                + "\nmount_root=" + mountRoot + "\n");
+                say("holding until " + holdFile + " is deleted");
+                while (Files.exists(holdFile)) {
+                    Thread.sleep(500);
+                }
+            }
             List<String> summary = new ArrayList<>();
             for (String g : gaps.isBlank() ? new String[0] : gaps.split(",")) {
                 int segments = Integer.parseInt(g.strip());
