@@ -155,9 +155,6 @@ public final class LocalDirectorySource implements WalSource {
             throw new IllegalArgumentException(
                     "'" + copy.location() + "' is not inside source '" + name + "' folder '" + path + "'");
         }
-        if (!authoritative && linked(location, target)) {
-            return;
-        }
         try (FileChannel in = open(location);
                 FileChannel out = FileChannel.open(
                         target,
@@ -173,24 +170,6 @@ public final class LocalDirectorySource implements WalSource {
                 }
                 buffer.clear();
             }
-        }
-    }
-
-    /**
-     * A cache's file (the WAL mirror's: verified when it was mirrored, never written again) is
-     * handed over as a second link when {@code target} is on the same file system: a restore's spool
-     * in {@code state_dir} beside the mirror then costs no copy, and PostgreSQL's restore_command
-     * copies the segment into the clone once, as a restore by hand does. The caller never writes
-     * into the file it gets (a restore's spool is only read, renamed and deleted); false when no
-     * link could be made, and the file is copied instead.
-     */
-    private static boolean linked(Path location, Path target) {
-        try {
-            Files.deleteIfExists(target);
-            Files.createLink(target, location);
-            return true;
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            return false;
         }
     }
 

@@ -135,22 +135,6 @@ class LocalDirectorySourceTest {
     }
 
     @Test
-    void anArchiveSourceCopiesButTheMirrorHandsItsFileOverAsASecondLink() throws Exception {
-        byte[] content = randomBytes(2 * 1024 * 1024, 5);
-        Path file = write(arch.resolve(SEGMENT.name()), content);
-        Path copied = write(root.resolve("copied.tmp"), new byte[3]);
-        source.download(source.find(SEGMENT).get(0), copied);
-        assertArrayEquals(content, Files.readAllBytes(copied));
-        assertEquals(1, Files.getAttribute(file, "unix:nlink"), "an archive's file is never shared");
-
-        LocalDirectorySource mirror = LocalDirectorySource.cache("mirror", arch);
-        Path linked = write(root.resolve("linked.tmp"), new byte[3]);
-        mirror.download(mirror.find(SEGMENT).get(0), linked);
-        assertArrayEquals(content, Files.readAllBytes(linked));
-        assertEquals(2, Files.getAttribute(file, "unix:nlink"), "the mirror's file, no copy");
-    }
-
-    @Test
     void aCopyThatVanishedSinceItWasFoundIsAFailureOfTheSource() throws Exception {
         Path file = write(arch.resolve(SEGMENT.name()), new byte[4]);
         WalCopy copy = source.find(SEGMENT).get(0);

@@ -201,8 +201,7 @@ final class RestoreCatalog {
                 zfs.get(root, "mountpoint").filter(m -> m.startsWith("/")).map(Path::of);
         for (int attempt = 1; ; attempt++) {
             if (pgdata != null) {
-                // The spool a restore of an earlier version kept in its clone's pg_wal.
-                PrefetcherProcess.stop(pgdata.resolve("pg_wal").resolve("zpitr-spool"), PREFETCHER_GRACE);
+                PrefetcherProcess.stop(RestoreService.spoolIn(pgdata), PREFETCHER_GRACE);
             }
             // PostgreSQL runs restore_command in PGDATA: one its shutdown left running keeps the clone busy.
             mount.ifPresent(m -> ProcessTrees.holding(m).stream()
@@ -251,8 +250,8 @@ final class RestoreCatalog {
     }
 
     /**
-     * The restore's spool, {@code state_dir/restores/NAME/spool} (RestoreService#spoolOf): stops any
-     * prefetcher of it and removes it, once more if something wrote into it meanwhile.
+     * Restores made before the spool moved into the clone kept it in {@code state_dir/restores/NAME}:
+     * stops its prefetcher and removes it, once more if something wrote into it meanwhile.
      */
     private void removeStateDirSpool(String name) throws IOException {
         Path dir = stateDir.resolve("restores").resolve(name);

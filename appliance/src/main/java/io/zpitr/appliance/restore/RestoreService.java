@@ -37,7 +37,7 @@ import java.util.function.Predicate;
  * {@code restore.dataset_root/NAME} ({@link RestoreClones}); the instance runs as
  * {@code postgres.os_user} on its own port and socket folder, with {@code archive_mode = off} and
  * no replication settings ({@link #recoverySettings}, {@link #serverSettings}), and takes WAL
- * through {@code zpitr wal-fetch} from a spool on this machine's disk ({@link #spoolOf}) that this process
+ * through {@code zpitr wal-fetch} from a spool in the clone ({@link #spoolIn}) that this process
  * fills from the moment the clone exists ({@link RestoreWalFeed}).
  *
  * <p>Replay pauses at a target first ({@code recovery_target_action = pause}), so that reaching it
@@ -250,14 +250,14 @@ public final class RestoreService implements AutoCloseable {
 
             // 2. WAL: fetching starts now, while the rest is set up and PostgreSQL starts.
             Path runDir = mountRoot.resolve("run");
-            Path spool = spoolOf(settings.stateDir(), request.name());
+            Path spool = spoolIn(pgdata);
             Path log = mountRoot.resolve("postgresql.log");
             Files.createDirectories(runDir);
-            RestoreCatalog.deleteTree(spool.getParent()); // left by a restore of that name killed before its drop
+            RestoreCatalog.deleteTree(spool); // a folder of that name the snapshot held: not ours to trust
             Files.createDirectories(spool);
             Files.deleteIfExists(log);
             Files.createFile(log);
-            OsUser.giveTo(s.osUser(), runDir, spool, spool.getParent(), mountRoot, log);
+            OsUser.giveTo(s.osUser(), runDir, spool, mountRoot, log);
             List<WalSource> warm = planSources;
             List<WalSource> spare = spareSources;
             planSources = List.of();
@@ -394,18 +394,34 @@ public final class RestoreService implements AutoCloseable {
     }
 
     /**
-     * A restore's prefetch spool: {@code state_dir/restores/NAME/spool}, on this machine's own disk,
-     * off ZFS. PostgreSQL's restore_command copies each segment from there into the clone when it
-     * asks for it, as a restore by hand with {@code cp} does. A spool in the clone held up to 32
-     * segments ahead, written through ZFS and not yet flushed: in about half the restores one of
-     * PostgreSQL's first fsyncs (pg_control before redo, or the new timeline's first segment at
-     * promotion) then waited about a second behind them, and a snapshot of a running standby, which
-     * starts as a crashed cluster, had its start-up sync flush them when the spool lay under the data
-     * directory (measured: docs/restore-guide.md, "How fast, measured"). Nothing zpitr writes lies in
-     * the clone, and no open spool file keeps it busy when it is destroyed.
+     * A restore's prefetch spool: a folder on the file system of the clone's {@code pg_wal}, so a hit
+     * is renamed into place instead of copied (16 MiB written into the clone once, not twice), but
+     * outside the folders PostgreSQL's start-up sync walks. A snapshot of a running standby starts
+     * as a crashed cluster, whose start-up fsyncs every file under the data directory and its
+     * {@code pg_wal}: a spool in there had every segment spooled ahead by then (up to 32, 512 MiB)
+     * flushed through ZFS before recovery began (measured: docs/restore-guide.md). So the spool is
+     * the folder {@code zpitr-spool} beside the data directory (beside the {@code pg_wal} folder
+     * when that is a link into another clone) when that parent is on the same file system, and
+     * {@code pg_wal/zpitr-spool} otherwise (a data directory that is its dataset's mount point). It
+     * goes with the clone. The same answer at every call while the clone is mounted.
      */
-    public static Path spoolOf(Path stateDir, String name) {
-        return stateDir.resolve("restores").resolve(name).resolve("spool");
+    public static Path spoolIn(Path pgdata) {
+        Path inWal = pgdata.resolve("pg_wal").resolve("zpitr-spool");
+        try {
+            Path data = pgdata.toRealPath();
+            Path wal = pgdata.resolve("pg_wal").toRealPath();
+            Path beside = wal.startsWith(data) ? data.getParent() : wal.getParent();
+            if (beside == null || beside.getParent() == null || !sameFileSystem(beside, wal)) {
+                return inWal;
+            }
+            return beside.resolve("zpitr-spool");
+        } catch (IOException | UnsupportedOperationException e) {
+            return inWal;
+        }
+    }
+
+    private static boolean sameFileSystem(Path a, Path b) throws IOException {
+        return Files.getAttribute(a, "unix:dev").equals(Files.getAttribute(b, "unix:dev"));
     }
 
     /**

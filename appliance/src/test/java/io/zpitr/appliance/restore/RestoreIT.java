@@ -227,7 +227,7 @@ class RestoreIT {
         // and misses), and those links are gone once the restore is promoted.
         String afterPromote = log.substring(log.indexOf("received promote request"));
         assertFalse(afterPromote.contains("jsch") || afterPromote.contains("zpitr wal-fetch:"), afterPromote);
-        try (Stream<Path> spool = Files.list(RestoreService.spoolOf(config.resolveSibling("state"), "rtime"))) {
+        try (Stream<Path> spool = Files.list(RestoreService.spoolIn(mountRoot.resolve("rtime/data/pgdata")))) {
             assertTrue(
                     spool.noneMatch(p -> p.getFileName().toString().startsWith(".kept-")),
                     "no kept segment left in the spool");
