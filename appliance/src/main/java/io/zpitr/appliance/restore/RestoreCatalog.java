@@ -15,6 +15,7 @@ import io.zpitr.zfs.ZfsException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -87,7 +88,8 @@ final class RestoreCatalog {
             }
             String state = e.property(P_STATE).orElse("?");
             String pgdata = e.property(P_PGDATA).orElse("");
-            boolean up = !pgdata.isEmpty() && Files.exists(Path.of(pgdata, "postmaster.pid"));
+            boolean up = !pgdata.isEmpty()
+                    && RestoredPostgres.postmasterOf(Path.of(pgdata)).isPresent();
             if (state.equals("running") || state.equals("paused")) {
                 state = up ? state : "stopped";
             } else if (state.equals("building")
@@ -286,7 +288,10 @@ final class RestoreCatalog {
 
     private void stopIfRunning(DatasetName root) {
         Optional<String> pgdata = zfs.get(root, P_PGDATA);
-        if (pgdata.isPresent() && !pgdata.get().isEmpty() && Files.exists(Path.of(pgdata.get(), "postmaster.pid"))) {
+        // Only a server of this clone: a postmaster.pid the snapshot brought along names the live standby's.
+        if (pgdata.isPresent()
+                && !pgdata.get().isEmpty()
+                && RestoredPostgres.postmasterOf(Path.of(pgdata.get())).isPresent()) {
             RestoreSettings s = settings();
             ProcessResult r = runner.run(Command.of(RestoredPostgres.asUser(
                             s.osUser(),
@@ -300,10 +305,22 @@ final class RestoreCatalog {
                             "-t",
                             "120"))
                     .timeout(Duration.ofMinutes(3)));
-            if (!r.succeeded() && Files.exists(Path.of(pgdata.get(), "postmaster.pid"))) {
+            if (!r.succeeded()
+                    && RestoredPostgres.postmasterOf(Path.of(pgdata.get())).isPresent()) {
+                Path log = s.mountOf(root.leaf()).resolve("postgresql.log");
                 throw ZpitrError.POSTGRES_FAILED.exception("cannot stop the PostgreSQL of restore " + root + ": "
-                        + r.stderr().strip());
+                        + r.stderr().strip() + "\nits log " + log + " ends with:\n" + lastLines(log, 20));
             }
+        }
+    }
+
+    /** The last lines of a file for an error message; a note instead when it cannot be read. */
+    static String lastLines(Path file, int count) {
+        try {
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(cannot read it: " + e.getMessage() + ")";
         }
     }
 }

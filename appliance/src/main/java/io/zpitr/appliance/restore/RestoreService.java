@@ -476,7 +476,7 @@ public final class RestoreService implements AutoCloseable {
     private void failed(
             RestoreCatalog catalog, DatasetName root, RestoreRequest request, Path pgdata, RestoreSettings s) {
         try {
-            if (pgdata != null && Files.exists(pgdata.resolve("postmaster.pid"))) {
+            if (pgdata != null && RestoredPostgres.postmasterOf(pgdata).isPresent()) {
                 runner.run(Command.of(RestoredPostgres.asUser(
                                 s.osUser(),
                                 s.binDir().resolve("pg_ctl").toString(),

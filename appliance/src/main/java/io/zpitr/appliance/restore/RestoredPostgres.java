@@ -6,6 +6,7 @@ import io.zpitr.appliance.postgres.OsUser;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessResult;
 import io.zpitr.process.ProcessRunner;
+import io.zpitr.process.ProcessTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -82,16 +83,47 @@ final class RestoredPostgres {
         }
     }
 
-    /** The postmaster, while it runs: the pid in postmaster.pid, alive (a crash leaves the file behind). */
+    /** The postmaster, while it runs (a crash leaves the file behind). */
     private Optional<ProcessHandle> postmaster() {
+        return postmasterOf(pgdata);
+    }
+
+    /**
+     * The running postmaster of {@code pgdata}, read from its {@code postmaster.pid} and believed
+     * only when it is this data directory's: the file's second line names {@code pgdata} and the
+     * process, alive and not a zombie, works in it (a postmaster's working directory is its data
+     * directory). A clone starts with the {@code postmaster.pid} of the live standby the snapshot
+     * was taken of, naming the standby's postmaster; a restore killed before it removed that file
+     * leaves it there, and a signal sent by it would stop the live standby.
+     */
+    static Optional<ProcessHandle> postmasterOf(Path pgdata) {
+        List<String> lines;
         try {
-            String first = Files.readAllLines(pgdata.resolve("postmaster.pid")).stream()
-                    .findFirst()
-                    .orElse("")
-                    .strip();
-            return ProcessHandle.of(Long.parseLong(first)).filter(ProcessHandle::isAlive);
-        } catch (IOException | NumberFormatException e) {
+            lines = Files.readAllLines(pgdata.resolve("postmaster.pid"));
+        } catch (IOException | java.io.UncheckedIOException e) {
             return Optional.empty();
+        }
+        if (lines.size() < 2 || !sameFile(lines.get(1).strip(), pgdata)) {
+            return Optional.empty();
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(lines.get(0).strip());
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        if (pid <= 1 || !ProcessTrees.alive(pid)) {
+            return Optional.empty();
+        }
+        return sameFile("/proc/" + pid + "/cwd", pgdata) ? ProcessHandle.of(pid) : Optional.empty();
+    }
+
+    /** False also when either cannot be looked at (gone meanwhile, not ours to see, not a path). */
+    private static boolean sameFile(String a, Path b) {
+        try {
+            return Files.isSameFile(Path.of(a), b);
+        } catch (IOException | SecurityException | java.nio.file.InvalidPathException e) {
+            return false;
         }
     }
 
