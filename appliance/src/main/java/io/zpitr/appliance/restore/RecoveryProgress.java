@@ -32,6 +32,7 @@ public final class RecoveryProgress {
     private int restored;
     private String lastError;
     private boolean startupSyncStarted;
+    private boolean recoveryStarted;
 
     /** Takes one complete line of the server log. */
     public void accept(String line) {
@@ -63,6 +64,8 @@ public final class RecoveryProgress {
             }
         } else if (line.contains("syncing data directory")) {
             startupSyncStarted = true;
+        } else if (line.contains("starting point-in-time recovery") || line.contains("starting archive recovery")) {
+            recoveryStarted = true;
         }
         if (line.contains("FATAL:") || line.contains("PANIC:")) {
             lastError = line.strip();
@@ -95,5 +98,18 @@ public final class RecoveryProgress {
 
     public boolean startupSyncStarted() {
         return startupSyncStarted;
+    }
+
+    /** The startup process has said it begins archive recovery: its signal handlers are in place. */
+    public boolean recoveryStarted() {
+        return recoveryStarted;
+    }
+
+    /**
+     * It reached its target: it said where it stopped (a promotion asked for early ends the pause
+     * at once, so a server may be promoted by the time its log is read).
+     */
+    public boolean reachedTarget() {
+        return stoppedAt != null;
     }
 }

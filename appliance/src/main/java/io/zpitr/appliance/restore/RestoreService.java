@@ -44,7 +44,8 @@ import java.util.function.Predicate;
  * is observed, never assumed: PostgreSQL 12 and older promote silently when WAL ends before the
  * target. Only then is the requested action applied. {@code --latest} has no target: PostgreSQL
  * ends recovery by itself where the archive ends; nor does {@code --immediate} with the default
- * action pause from 13 on ({@link #promoteAtTarget}). Progress is read from the server log
+ * action on 13 ({@link #promoteAtTarget}). From 14 on, a restore that promotes asks for the
+ * promotion as recovery starts, and PostgreSQL acts on it at the pause, at once. Progress is read from the server log
  * ({@link RestoredPostgres}). A restore that ends before its target is exit 3, its instance stopped
  * and its clones destroyed unless asked to keep them; nothing it started runs on after it.
  */
@@ -298,7 +299,8 @@ public final class RestoreService implements AutoCloseable {
                     promoted ? RecoveryProgress.Phase.PROMOTED : RecoveryProgress.Phase.PAUSED_AT_TARGET,
                     plan,
                     out,
-                    terminal);
+                    terminal,
+                    !promoted && request.action() == RestoreRequest.Action.promote && major >= 14);
             timings.put("target", ms(t0));
             feed.ifPresent(RestoreWalFeed::stopSegments);
             timings.put("feed stopped", ms(t0));
@@ -426,15 +428,17 @@ public final class RestoreService implements AutoCloseable {
 
     /**
      * Whether PostgreSQL promotes by itself at the target instead of pausing there: for
-     * {@code --immediate} with the default action, from 13 on, where WAL that ends before the
-     * target is a FATAL rather than a silent promotion. Replay to the snapshot's own consistent
-     * point is short, so the immediate checkpoint of that promotion is small, and it saves what a
-     * promotion from the pause costs: the pause loop looks for one once a second.
+     * {@code --immediate} with the default action on 13, where WAL that ends before the target is a
+     * FATAL rather than a silent promotion. Replay to the snapshot's own consistent point is short,
+     * so the immediate checkpoint of that promotion is small, and it saves what a promotion from the
+     * pause costs there: the pause loop looks for one once a second. From 14 on every target pauses
+     * and the promotion is asked for as recovery starts, which the pause acts on at once, the fast
+     * way (RestoredPostgres#requestPromotion).
      */
     private static boolean promoteAtTarget(RestorePlan plan, RestoreRequest request, int major) {
         return plan.target() instanceof RecoveryTarget.Immediate
                 && request.action() == RestoreRequest.Action.promote
-                && major >= 13;
+                && major == 13;
     }
 
     /** restore_command, the target, and where to stop: see the class comment. */
@@ -447,6 +451,8 @@ public final class RestoreService implements AutoCloseable {
             recovery.put("recovery_target_action", promoteAtTarget ? "promote" : "pause");
         }
         recovery.put("recovery_target_timeline", "latest");
+        // A delayed standby's own delay (in the snapshot's settings) would hold replay back by as much.
+        recovery.put("recovery_min_apply_delay", "0");
         return recovery;
     }
 

@@ -28,6 +28,8 @@ final class RestoredPostgres {
      * server that hangs): every segment restored, every checkpoint and every state change is a line.
      */
     static final Duration STALL_LIMIT = Duration.ofMinutes(10);
+    /** How long a promotion asked for early may take to show, from the pause, before it is asked for again. */
+    private static final Duration PROMOTION_GRACE = Duration.ofSeconds(3);
 
     private final ProcessRunner runner;
     private final String osUser;
@@ -38,6 +40,8 @@ final class RestoredPostgres {
     private final Path logFile;
     private final RecoveryProgress progress = new RecoveryProgress();
     private ServerLogTail tail;
+    /** The promotion was asked for while replay ran ({@link #requestPromotion}). */
+    private boolean promotionRequested;
 
     RestoredPostgres(
             ProcessRunner runner, String osUser, Path binDir, Path pgdata, Path runDir, int port, Path logFile) {
@@ -137,10 +141,13 @@ final class RestoredPostgres {
      * expected (11 and 12 do at the end of WAL). Prints progress: at most one line a second on a
      * terminal, one every ten seconds otherwise.
      *
+     * @param promoteEarly ask for the promotion as soon as recovery starts (14 and later, a target
+     *     to reach and promote at): see {@link #requestPromotion}
      * @throws NotRestorableException when WAL ended before the target
      * @throws io.zpitr.appliance.error.ZpitrException {@code postgres-failed} when the server stopped or stalled
      */
-    RecoveryProgress awaitRecovery(RecoveryProgress.Phase until, RestorePlan plan, PrintWriter out, boolean terminal)
+    RecoveryProgress awaitRecovery(
+            RecoveryProgress.Phase until, RestorePlan plan, PrintWriter out, boolean terminal, boolean promoteEarly)
             throws IOException, InterruptedException {
         long interval = terminal ? 1_000_000_000L : 10_000_000_000L;
         long lastReport = System.nanoTime();
@@ -155,8 +162,15 @@ final class RestoredPostgres {
             if (!lines.isEmpty()) {
                 lastLine = System.nanoTime();
             }
+            if (promoteEarly && !promotionRequested && progress.recoveryStarted()) {
+                requestPromotion();
+            }
             RecoveryProgress.Phase phase = progress.phase();
-            if (phase == until) {
+            if (phase == until
+                    || (phase == RecoveryProgress.Phase.PROMOTED
+                            && until == RecoveryProgress.Phase.PAUSED_AT_TARGET
+                            && promotionRequested
+                            && progress.reachedTarget())) {
                 return progress;
             }
             if (phase == RecoveryProgress.Phase.ENDED_BEFORE_TARGET
@@ -209,6 +223,19 @@ final class RestoredPostgres {
      * connects to nothing.
      */
     void promote(int major) throws IOException, InterruptedException {
+        if (promotionRequested) {
+            // Asked for before the pause: the pause loop acts on it before it first sleeps. Should
+            // the request have been lost, it is asked for again the usual way.
+            long deadline = System.nanoTime() + PROMOTION_GRACE.toNanos();
+            while (progress.phase() != RecoveryProgress.Phase.PROMOTED && System.nanoTime() < deadline) {
+                tail.newLines().forEach(progress::accept);
+                Thread.sleep(POLL_MILLIS);
+            }
+            if (progress.phase() == RecoveryProgress.Phase.PROMOTED) {
+                return;
+            }
+            promotionRequested = false;
+        }
         if (major >= 14) {
             runner.run(Command.of(asUser(
                                     osUser,
@@ -226,6 +253,30 @@ final class RestoredPostgres {
             trySql("select pg_wal_replay_resume()");
         }
         awaitPromoted();
+    }
+
+    /**
+     * Asks for the promotion while replay still runs, so that it ends the pause at the target at
+     * once. From 14 on, PostgreSQL's pause loop checks for a promotion before it first sleeps, and
+     * then only once a second; in archive recovery (recovery.signal, not standby.signal) nothing
+     * else acts on one (a standby's "promote when WAL runs out" is for standby mode only, and
+     * recovery_min_apply_delay is 0 in a restore). A promotion asked for at the pause waits for
+     * the loop's next look, up to a second. This is what {@code pg_ctl promote} does, the signal
+     * file and SIGUSR1 to the postmaster, without its check that pg_control already says "in
+     * archive recovery", which is written a moment after the line this follows.
+     */
+    private void requestPromotion() throws IOException {
+        promotionRequested = true;
+        Optional<ProcessHandle> postmaster = postmaster();
+        if (postmaster.isEmpty()) {
+            return; // it stopped: the wait says why
+        }
+        Path signal = pgdata.resolve("promote");
+        Files.write(signal, new byte[0]);
+        OsUser.giveTo(osUser, signal);
+        runner.run(Command.of("kill", "-USR1", Long.toString(postmaster.get().pid()))
+                        .timeout(Duration.ofSeconds(10)))
+                .requireSuccess();
     }
 
     /**

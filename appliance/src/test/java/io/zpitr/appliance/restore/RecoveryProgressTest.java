@@ -66,4 +66,20 @@ class RecoveryProgressTest {
         assertEquals(RecoveryProgress.Phase.PROMOTED, p.phase());
         assertEquals(Optional.empty(), p.stoppedAt());
     }
+
+    @Test
+    void aPromotionAskedForEarlyEndsThePauseAtOnce() {
+        RecoveryProgress p =
+                feed("2026-12-03 13:40:00.100 UTC [10] LOG:  database system was interrupted while in recovery");
+        assertEquals(false, p.recoveryStarted(), "not before the startup process says it starts recovery");
+        p.accept("2026-12-03 13:40:00.200 UTC [10] LOG:  starting point-in-time recovery to earliest consistent point");
+        assertEquals(true, p.recoveryStarted());
+        assertEquals(false, p.reachedTarget());
+        p.accept("2026-12-03 13:40:00.400 UTC [10] LOG:  recovery stopping after reaching consistency");
+        p.accept("2026-12-03 13:40:00.401 UTC [10] LOG:  pausing at the end of recovery");
+        p.accept("2026-12-03 13:40:00.402 UTC [10] LOG:  received promote request");
+        p.accept("2026-12-03 13:40:00.450 UTC [9] LOG:  database system is ready to accept connections");
+        assertEquals(RecoveryProgress.Phase.PROMOTED, p.phase());
+        assertEquals(true, p.reachedTarget(), "promoted at its target, not at the end of WAL");
+    }
 }
