@@ -295,13 +295,20 @@ public final class RestoreService implements AutoCloseable {
             timings.put("started", ms(t0));
             boolean latest = plan.target() instanceof RecoveryTarget.Latest;
             boolean promoted = latest || promoteAtTarget(plan, request, major);
+            boolean promoteEarly = !promoted && request.action() == RestoreRequest.Action.promote && major >= 14;
             RecoveryProgress progress = instance.awaitRecovery(
                     promoted ? RecoveryProgress.Phase.PROMOTED : RecoveryProgress.Phase.PAUSED_AT_TARGET,
                     plan,
                     out,
                     terminal,
-                    !promoted && request.action() == RestoreRequest.Action.promote && major >= 14);
+                    promoteEarly);
             timings.put("target", ms(t0));
+            if (promoteEarly) {
+                // Promoting already: the feed keeps the history answers PostgreSQL asks for at
+                // promotion, which a prefetcher that stops clears (they are primed again after it).
+                instance.promote(major);
+                promoted = true;
+            }
             feed.ifPresent(RestoreWalFeed::stopSegments);
             timings.put("feed stopped", ms(t0));
             // "All the archive holds" is only known when every source answered for the next segment.
