@@ -274,9 +274,9 @@ final class RestoredPostgres {
         Path signal = pgdata.resolve("promote");
         Files.write(signal, new byte[0]);
         OsUser.giveTo(osUser, signal);
+        // A postmaster gone meanwhile: the wait says why; one that missed the signal is asked again at the pause.
         runner.run(Command.of("kill", "-USR1", Long.toString(postmaster.get().pid()))
-                        .timeout(Duration.ofSeconds(10)))
-                .requireSuccess();
+                .timeout(Duration.ofSeconds(10)));
     }
 
     /**
