@@ -43,8 +43,7 @@ import java.util.function.Predicate;
  * <p>Replay pauses at a target first ({@code recovery_target_action = pause}), so that reaching it
  * is observed, never assumed: PostgreSQL 12 and older promote silently when WAL ends before the
  * target. Only then is the requested action applied. {@code --latest} has no target: PostgreSQL
- * ends recovery by itself where the archive ends; nor does {@code --immediate} with the default
- * action on 13 ({@link #promoteAtTarget}). From 14 on, a restore that promotes asks for the
+ * ends recovery by itself where the archive ends. From 14 on, a restore that promotes asks for the
  * promotion as recovery starts, and PostgreSQL acts on it at the pause, at once. Progress is read from the server log
  * ({@link RestoredPostgres}). A restore that ends before its target is exit 3, its instance stopped
  * and its clones destroyed unless asked to keep them; nothing it started runs on after it.
@@ -280,7 +279,7 @@ public final class RestoreService implements AutoCloseable {
                     pgdata,
                     major,
                     RecoverySettingsFile.Mode.TARGETED_RECOVERY,
-                    recoverySettings(plan, request, spool, promoteAtTarget(plan, request, major)),
+                    recoverySettings(plan, request, spool),
                     serverSettings(request, major, port, runDir),
                     "written by zpitr restore " + request.name(),
                     Optional.of(s.osUser()));
@@ -294,7 +293,7 @@ public final class RestoreService implements AutoCloseable {
             instance.start();
             timings.put("started", ms(t0));
             boolean latest = plan.target() instanceof RecoveryTarget.Latest;
-            boolean promoted = latest || promoteAtTarget(plan, request, major);
+            boolean promoted = latest;
             boolean promoteEarly = !promoted && request.action() == RestoreRequest.Action.promote && major >= 14;
             RecoveryProgress progress = instance.awaitRecovery(
                     promoted ? RecoveryProgress.Phase.PROMOTED : RecoveryProgress.Phase.PAUSED_AT_TARGET,
@@ -433,29 +432,13 @@ public final class RestoreService implements AutoCloseable {
         return Files.getAttribute(a, "unix:dev").equals(Files.getAttribute(b, "unix:dev"));
     }
 
-    /**
-     * Whether PostgreSQL promotes by itself at the target instead of pausing there: for
-     * {@code --immediate} with the default action on 13, where WAL that ends before the target is a
-     * FATAL rather than a silent promotion. Replay to the snapshot's own consistent point is short,
-     * so the immediate checkpoint of that promotion is small, and it saves what a promotion from the
-     * pause costs there: the pause loop looks for one once a second. From 14 on every target pauses
-     * and the promotion is asked for as recovery starts, which the pause acts on at once, the fast
-     * way (RestoredPostgres#requestPromotion).
-     */
-    private static boolean promoteAtTarget(RestorePlan plan, RestoreRequest request, int major) {
-        return plan.target() instanceof RecoveryTarget.Immediate
-                && request.action() == RestoreRequest.Action.promote
-                && major == 13;
-    }
-
     /** restore_command, the target, and where to stop: see the class comment. */
-    private Map<String, String> recoverySettings(
-            RestorePlan plan, RestoreRequest request, Path spool, boolean promoteAtTarget) {
+    private Map<String, String> recoverySettings(RestorePlan plan, RestoreRequest request, Path spool) {
         Map<String, String> recovery = new LinkedHashMap<>();
         recovery.put("restore_command", StandbySettings.restoreCommand(launcher, settings.file(), spool));
         recovery.putAll(plan.target().settings(request.exclusive()));
         if (!(plan.target() instanceof RecoveryTarget.Latest)) {
-            recovery.put("recovery_target_action", promoteAtTarget ? "promote" : "pause");
+            recovery.put("recovery_target_action", "pause");
         }
         recovery.put("recovery_target_timeline", "latest");
         // A delayed standby's own delay (in the snapshot's settings) would hold replay back by as much.
