@@ -237,18 +237,18 @@ final class RestoredPostgres {
             promotionRequested = false;
         }
         if (major >= 14) {
-            runner.run(Command.of(asUser(
-                                    osUser,
-                                    binDir.resolve("pg_ctl").toString(),
-                                    "promote",
-                                    "-D",
-                                    pgdata.toString(),
-                                    "-W"))
-                            .timeout(Duration.ofMinutes(1)))
-                    .requireSuccess();
+            ProcessResult r = runner.run(Command.of(asUser(
+                            osUser, binDir.resolve("pg_ctl").toString(), "promote", "-D", pgdata.toString(), "-W"))
+                    .timeout(Duration.ofMinutes(1)));
             // The startup process paused at a target looks for a promotion once a second (its
             // pause loop sleeps on a condition variable that only a resume wakes, and a resume
             // would end recovery the slow way, an immediate checkpoint first): up to a second here.
+            // pg_ctl refuses a server that promoted meanwhile (the early request after all): not a failure.
+            tail.newLines().forEach(progress::accept);
+            if (!r.succeeded() && progress.phase() != RecoveryProgress.Phase.PROMOTED) {
+                throw ZpitrError.POSTGRES_FAILED.exception("pg_ctl promote failed: "
+                        + r.stderr().strip() + "; the restored PostgreSQL's log ends with:\n" + tail.recentLines());
+            }
         } else {
             trySql("select pg_wal_replay_resume()");
         }
