@@ -60,6 +60,64 @@ class PrefetcherTest {
                 spool.segments().stream().map(WalFileName::name).toList());
     }
 
+    @Test
+    void marksInFlightOnlyWhatItsWorkersTakeOnNotTheWholeWindow() throws Exception {
+        Path spoolDir = Files.createDirectories(dir.resolve("spool"));
+        WalSpool spool = new WalSpool(spoolDir);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        // A source that holds every fetch until released: what is in flight stays in flight.
+        WalSource held = new WalSource() {
+            @Override
+            public String name() {
+                return "held";
+            }
+
+            @Override
+            public List<WalCopy> find(WalFileName file) throws SourceUnavailableException {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return List.of();
+            }
+
+            @Override
+            public void download(WalCopy copy, Path target) {}
+
+            @Override
+            public void close() {}
+        };
+        Prefetcher prefetcher = new Prefetcher(
+                spool,
+                () -> new WalFetcher(List.of(held), new WalVerifier()),
+                32,
+                1,
+                SEGMENT,
+                Duration.ofSeconds(1),
+                Clock.systemUTC());
+        try {
+            prefetcher.fill(WalFileName.of("000000010000000000000004"));
+            prefetcher.fill(WalFileName.of("000000010000000000000004"));
+            // One fetching and one waiting behind it, not 32 marks made at once in the spool.
+            List<String> marks;
+            try (var files = Files.list(spoolDir)) {
+                marks = files.map(f -> f.getFileName().toString())
+                        .filter(n -> n.startsWith(WalSpool.IN_FLIGHT))
+                        .sorted()
+                        .toList();
+            }
+            assertEquals(
+                    List.of(
+                            WalSpool.IN_FLIGHT + "000000010000000000000005",
+                            WalSpool.IN_FLIGHT + "000000010000000000000006"),
+                    marks);
+        } finally {
+            release.countDown();
+            prefetcher.stop();
+        }
+    }
+
     /** An archive folder that has nothing: every fetch from it ends "missing". */
     private Prefetcher overEmptyArchive(WalSpool spool, int depth) throws IOException {
         return overEmptyArchive(spool, depth, Duration.ofMillis(300));
