@@ -52,12 +52,13 @@ final class JvmCpu {
 
     /** Seconds of CPU this process has used, if the platform says. */
     static OptionalDouble processSeconds() {
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                        instanceof com.sun.management.OperatingSystemMXBean os
-                && os.getProcessCpuTime() >= 0) {
-            return OptionalDouble.of(os.getProcessCpuTime() / 1e9);
-        }
-        return OptionalDouble.empty();
+        // Not the JDK's OperatingSystemMXBean: loading the management classes takes ~15 ms at the
+        // end of every restore.
+        return ProcessHandle.current()
+                .info()
+                .totalCpuDuration()
+                .map(d -> OptionalDouble.of(d.toNanos() / 1e9))
+                .orElse(OptionalDouble.empty());
     }
 
     /** ", process CPU 6.27 s (JIT compilers 3.10 s)", or less where the platform does not say. */

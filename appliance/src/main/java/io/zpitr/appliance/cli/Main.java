@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,29 +28,6 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "ZFS snapshot and point-in-time-recovery appliance for PostgreSQL.",
-        subcommands = {
-            CheckCommand.class,
-            StatusCommand.class,
-            SnapshotCommand.class,
-            ListCommand.class,
-            PruneCommand.class,
-            HoldCommand.class,
-            ReleaseCommand.class,
-            AuditCommand.class,
-            RestoreCommand.class,
-            RestoresCommand.class,
-            RestoreDropCommand.class,
-            DrillCommand.class,
-            ReportCommand.class,
-            ReplicateCommand.class,
-            StandbyCommand.class,
-            DaemonCommand.class,
-            DemoCommand.class,
-            WalFetchCommand.class,
-            WalPrefetchCommand.class,
-            WalMirrorCommand.class,
-            CommandLine.HelpCommand.class
-        },
         // ZpitrError.EXIT_STATUS, word for word (MainTest checks); also the EXIT STATUS section of zpitr(1).
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -60,7 +38,43 @@ import picocli.CommandLine.Command;
             "4:wal-fetch: no source could be asked",
             "5:wal-fetch: copies were found, but none passed verification"
         })
-public final class Main implements Runnable {
+public class Main implements Runnable {
+    /**
+     * Main with every subcommand: what the help, the man page and the shell completion see. A
+     * command line that names one is parsed by a Main that has only that one ({@link #commandsFor}):
+     * picocli builds each command's model by reflection, and building all of them cost ~0.15 s of
+     * every JVM start (measured: docs/restore-guide.md).
+     */
+    @Command(
+            subcommands = {
+                CheckCommand.class,
+                StatusCommand.class,
+                SnapshotCommand.class,
+                ListCommand.class,
+                PruneCommand.class,
+                HoldCommand.class,
+                ReleaseCommand.class,
+                AuditCommand.class,
+                RestoreCommand.class,
+                RestoresCommand.class,
+                RestoreDropCommand.class,
+                DrillCommand.class,
+                ReportCommand.class,
+                ReplicateCommand.class,
+                StandbyCommand.class,
+                DaemonCommand.class,
+                DemoCommand.class,
+                WalFetchCommand.class,
+                WalPrefetchCommand.class,
+                WalMirrorCommand.class,
+                CommandLine.HelpCommand.class
+            })
+    public static final class All extends Main {}
+
+    /** The subcommands, in the order the help lists them. */
+    static final List<Class<?>> COMMANDS =
+            List.of(All.class.getAnnotation(Command.class).subcommands());
+
     public static final int OK = 0;
     public static final int FAILED = ZpitrError.FAILED.exitStatus();
     public static final int USAGE = ZpitrError.USAGE.exitStatus();
@@ -97,7 +111,14 @@ public final class Main implements Runnable {
 
     /** Runs one command line and returns its exit code; used by {@link #main} and by tests. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new Main());
+        List<Class<?>> commands = commandsFor(args);
+        CommandLine cli;
+        if (commands.equals(COMMANDS)) {
+            cli = new CommandLine(new All());
+        } else {
+            cli = new CommandLine(new Main());
+            commands.forEach(cli::addSubcommand);
+        }
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -105,6 +126,34 @@ public final class Main implements Runnable {
             return exitCode(e);
         });
         return cli.execute(args);
+    }
+
+    /**
+     * The subcommand a command line names (its first word that is neither an option nor the value
+     * of {@code --config}); every subcommand when it names none, one that does not exist, or
+     * {@code help}, so that usage and "did you mean" see them all.
+     */
+    static List<Class<?>> commandsFor(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--config")) {
+                i++;
+            } else if (a.equals("--")) {
+                break;
+            } else if (!a.startsWith("-")) {
+                for (Class<?> c : COMMANDS) {
+                    Command command = c.getAnnotation(Command.class);
+                    if (!a.equals("help")
+                            && (a.equals(command.name())
+                                    || java.util.Arrays.asList(command.aliases())
+                                            .contains(a))) {
+                        return List.of(c);
+                    }
+                }
+                break;
+            }
+        }
+        return COMMANDS;
     }
 
     /** The catalog entry of a failure: zpitr's own errors name theirs; the lower modules' typed errors map here. */

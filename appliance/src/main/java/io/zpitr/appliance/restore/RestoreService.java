@@ -60,6 +60,11 @@ public final class RestoreService implements AutoCloseable {
     private List<WalSource> planSources = List.of();
     /** A second set, its first source logged in while planning: the WAL feed's first worker takes it over. */
     private List<WalSource> spareSources = List.of();
+    /**
+     * The restores listed while planning a restore about to run (beside the plan's own work, for
+     * the port and an earlier restore of the same name); null: list them when the restore starts.
+     */
+    private java.util.concurrent.CompletableFuture<List<RestoredInstance>> listedWhilePlanning;
 
     /**
      * @param launcher the {@code bin/zpitr} the restored instance's restore_command runs
@@ -112,6 +117,19 @@ public final class RestoreService implements AutoCloseable {
             warmUps.add(startWarmUp(() -> logIn(spare.get(0))));
         }
         warmUps.add(startWarmUp(() -> MajorCheck.warm(settings, runner)));
+        listedWhilePlanning = null;
+        if (!thorough && settings.restore().isPresent()) {
+            java.util.concurrent.CompletableFuture<List<RestoredInstance>> listed =
+                    new java.util.concurrent.CompletableFuture<>();
+            startWarmUp(() -> {
+                try {
+                    listed.complete(catalog().list());
+                } catch (RuntimeException e) {
+                    listed.completeExceptionally(e);
+                }
+            });
+            listedWhilePlanning = listed;
+        }
         try {
             List<SnapshotSet> sets = appliance.catalog().list();
             long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
@@ -210,7 +228,8 @@ public final class RestoreService implements AutoCloseable {
         RestoreSettings s = RestoreSettings.of(settings);
         long t0 = System.nanoTime();
         RestoreCatalog catalog = catalog();
-        List<RestoredInstance> existing = catalog.list();
+        List<RestoredInstance> existing = listedWhilePlanning != null ? listed(listedWhilePlanning) : catalog.list();
+        listedWhilePlanning = null;
         catalog.cleanUpEarlier(request.name(), existing, out);
         Set<Integer> taken = new HashSet<>();
         existing.stream().filter(r -> !r.name().equals(request.name())).forEach(r -> taken.add(r.port()));
@@ -308,7 +327,8 @@ public final class RestoreService implements AutoCloseable {
                 instance.promote(major);
                 promoted = true;
             }
-            feed.ifPresent(RestoreWalFeed::stopSegments);
+            boolean promotedAlready = promoted;
+            feed.ifPresent(f -> f.stopSegments(!promotedAlready));
             timings.put("feed stopped", ms(t0));
             // "All the archive holds" is only known when every source answered for the next segment.
             Optional<String> unanswered = latest
@@ -343,13 +363,17 @@ public final class RestoreService implements AutoCloseable {
                 default -> state = "paused";
             }
             timings.put("done", ms(t0));
+            // Recorded while the feed closes (both take tens of milliseconds); the restore returns after both.
+            String done = state;
+            java.util.concurrent.CompletableFuture<Void> recording =
+                    java.util.concurrent.CompletableFuture.runAsync(() -> catalog.setState(root, done));
             feed.ifPresent(RestoreWalFeed::close);
             if (request.action() != RestoreRequest.Action.pause) {
                 feed.ifPresent(RestoreWalFeed::dropKept);
             }
             feed.ifPresent(f -> out.println("WAL feed: " + f.summary()));
             feed.flatMap(RestoreWalFeed::trouble).ifPresent(t -> out.println("WAL feed: " + t));
-            catalog.setState(root, state);
+            listed(recording);
             timings.put("recorded", ms(t0));
             String psql =
                     s.binDir().resolve("psql") + " -h " + runDir + " -p " + port + " -U " + s.dbUser() + " -d postgres";
@@ -494,6 +518,18 @@ public final class RestoreService implements AutoCloseable {
         } catch (IOException | RuntimeException cleanup) {
             out.println("could not clean up " + root + ": " + cleanup.getMessage() + "\nHINT: zpitr restore-drop "
                     + request.name());
+        }
+    }
+
+    /** What a warm-up thread listed, or its failure as thrown there. */
+    private static <T> T listed(java.util.concurrent.CompletableFuture<T> f) throws InterruptedException {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
         }
     }
 

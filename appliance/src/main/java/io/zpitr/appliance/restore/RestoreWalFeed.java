@@ -233,8 +233,10 @@ final class RestoreWalFeed implements AutoCloseable {
     /**
      * Stops fetching segments: at the target, replay needs no more of them (the history lookups go
      * on until {@link #close}, for the promotion).
+     *
+     * @param primeAgain put the history answers back at once (a promotion is still to come)
      */
-    void stopSegments() {
+    void stopSegments(boolean primeAgain) {
         stopping = true;
         prefetcher.stop();
         thread.interrupt();
@@ -246,7 +248,9 @@ final class RestoreWalFeed implements AutoCloseable {
         }
         // A prefetcher clears the spool's marks as it ends: the history answers go back at once,
         // before PostgreSQL asks for those files at promotion.
-        primeHistories();
+        if (primeAgain) {
+            primeHistories();
+        }
     }
 
     /** One pass of the history lookups now, in this thread; see {@link HistoryKeeper}. */

@@ -233,6 +233,6 @@ class AuditCommandTest {
 
     /** Main, which registers the audit command. */
     private static CommandLine underMain() {
-        return new CommandLine(new Main());
+        return new CommandLine(new Main.All());
     }
 }
