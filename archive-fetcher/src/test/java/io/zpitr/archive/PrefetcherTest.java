@@ -115,6 +115,18 @@ class PrefetcherTest {
         } finally {
             release.countDown();
             prefetcher.stop();
+            // The workers' last step is clearing their marks: none left, nothing writes in the folder.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (inFlightMarks(spoolDir) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    private static long inFlightMarks(Path spoolDir) throws IOException {
+        try (var files = Files.list(spoolDir)) {
+            return files.filter(f -> f.getFileName().toString().startsWith(WalSpool.IN_FLIGHT))
+                    .count();
         }
     }
 
