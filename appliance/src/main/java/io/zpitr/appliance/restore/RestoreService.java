@@ -228,7 +228,7 @@ public final class RestoreService implements AutoCloseable {
         RestoreSettings s = RestoreSettings.of(settings);
         long t0 = System.nanoTime();
         RestoreCatalog catalog = catalog();
-        List<RestoredInstance> existing = listedWhilePlanning != null ? listed(listedWhilePlanning) : catalog.list();
+        List<RestoredInstance> existing = listedWhilePlanning != null ? joined(listedWhilePlanning) : catalog.list();
         listedWhilePlanning = null;
         catalog.cleanUpEarlier(request.name(), existing, out);
         Set<Integer> taken = new HashSet<>();
@@ -257,6 +257,7 @@ public final class RestoreService implements AutoCloseable {
         Path pgdata = null;
         RestoredPostgres instance = null;
         Optional<RestoreWalFeed> feed = Optional.empty();
+        java.util.concurrent.CompletableFuture<Void> recording = null;
         try {
             // 1. Clones: O(1), whatever the size of the data.
             pgdata = clones.cloneSet(set, root, mountRoot, s.liveData(), request.name(), s.osUser());
@@ -365,15 +366,15 @@ public final class RestoreService implements AutoCloseable {
             timings.put("done", ms(t0));
             // Recorded while the feed closes (both take tens of milliseconds); the restore returns after both.
             String done = state;
-            java.util.concurrent.CompletableFuture<Void> recording =
-                    java.util.concurrent.CompletableFuture.runAsync(() -> catalog.setState(root, done));
+            recording = java.util.concurrent.CompletableFuture.runAsync(() -> catalog.setState(root, done));
             feed.ifPresent(RestoreWalFeed::close);
             if (request.action() != RestoreRequest.Action.pause) {
                 feed.ifPresent(RestoreWalFeed::dropKept);
             }
             feed.ifPresent(f -> out.println("WAL feed: " + f.summary()));
             feed.flatMap(RestoreWalFeed::trouble).ifPresent(t -> out.println("WAL feed: " + t));
-            listed(recording);
+            joined(recording);
+            recording = null;
             timings.put("recorded", ms(t0));
             String psql =
                     s.binDir().resolve("psql") + " -h " + runDir + " -p " + port + " -U " + s.dbUser() + " -d postgres";
@@ -394,6 +395,10 @@ public final class RestoreService implements AutoCloseable {
                     timings,
                     new RestoredConnection(s.osUser(), s.binDir(), runDir, port, s.dbUser()));
         } catch (IOException | InterruptedException | RuntimeException e) {
+            if (recording != null) {
+                // A state being recorded must not land after the failure's own ("failed", or none).
+                recording.exceptionally(x -> null).join();
+            }
             feed.ifPresent(RestoreWalFeed::closeAndWait);
             failed(catalog, root, request, pgdata, s);
             throw e;
@@ -521,8 +526,8 @@ public final class RestoreService implements AutoCloseable {
         }
     }
 
-    /** What a warm-up thread listed, or its failure as thrown there. */
-    private static <T> T listed(java.util.concurrent.CompletableFuture<T> f) throws InterruptedException {
+    /** What a task beside this thread gave, or its failure as thrown there. */
+    private static <T> T joined(java.util.concurrent.CompletableFuture<T> f) throws InterruptedException {
         try {
             return f.get();
         } catch (java.util.concurrent.ExecutionException e) {
