@@ -22,12 +22,19 @@ public final class Appliance {
     private final Settings settings;
     private final ProcessRunner runner;
     private final Clock clock;
+    private final java.util.function.Supplier<Zfs> zfsDriver;
     private Zfs zfs;
 
     public Appliance(Settings settings, ProcessRunner runner, Clock clock) {
+        this(settings, runner, clock, () -> Zfs.detect(runner, settings.zfsCommand()));
+    }
+
+    /** As above, the ZFS driver taken from {@code zfsDriver} on first use (one detected already). */
+    public Appliance(Settings settings, ProcessRunner runner, Clock clock, java.util.function.Supplier<Zfs> zfsDriver) {
         this.settings = settings;
         this.runner = runner;
         this.clock = clock;
+        this.zfsDriver = zfsDriver;
     }
 
     public Settings settings() {
@@ -45,7 +52,7 @@ public final class Appliance {
     /** The ZFS driver, its dialect detected on first use. */
     public synchronized Zfs zfs() {
         if (zfs == null) {
-            zfs = Zfs.detect(runner, settings.zfsCommand());
+            zfs = zfsDriver.get();
         }
         return zfs;
     }

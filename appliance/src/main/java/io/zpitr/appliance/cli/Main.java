@@ -90,14 +90,29 @@ public class Main implements Runnable {
 
     /** The appliance for the configuration, built when a command first needs it. */
     io.zpitr.appliance.Appliance appliance() {
+        Settings settings = settings();
+        Path located = located();
+        io.zpitr.process.ProcessRunner runner = new io.zpitr.process.ProcessRunner();
         return new io.zpitr.appliance.Appliance(
-                settings(), new io.zpitr.process.ProcessRunner(), java.time.Clock.systemUTC());
+                settings,
+                runner,
+                java.time.Clock.systemUTC(),
+                () -> early.flatMap(e -> e.zfsOf(located))
+                        .orElseGet(() -> io.zpitr.zfs.Zfs.detect(runner, settings.zfsCommand())));
     }
 
-    /** The configuration, read when a command first needs it. */
+    /** The configuration, read when a command first needs it (or already, beside the parse: {@link EarlyConfig}). */
     Settings settings() {
-        return ConfigLoader.load(ConfigLoader.locate(config, System.getenv()));
+        Path located = located();
+        return early.flatMap(e -> e.settingsOf(located)).orElseGet(() -> ConfigLoader.load(located));
     }
+
+    private Path located() {
+        return ConfigLoader.locate(config, System.getenv());
+    }
+
+    /** The config being read since the command line was seen, if it names one. */
+    private java.util.Optional<EarlyConfig> early = java.util.Optional.empty();
 
     public static void main(String[] args) {
         // The terminal's encoding, as System.out itself uses.
@@ -111,12 +126,12 @@ public class Main implements Runnable {
 
     /** Runs one command line and returns its exit code; used by {@link #main} and by tests. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        java.util.Optional<EarlyConfig> early = EarlyConfig.start(args, System.getenv());
         List<Class<?>> commands = commandsFor(args);
-        CommandLine cli;
-        if (commands.equals(COMMANDS)) {
-            cli = new CommandLine(new All());
-        } else {
-            cli = new CommandLine(new Main());
+        Main root = commands.equals(COMMANDS) ? new All() : new Main();
+        root.early = early;
+        CommandLine cli = new CommandLine(root);
+        if (root.getClass() == Main.class) {
             commands.forEach(cli::addSubcommand);
         }
         cli.setOut(out);

@@ -72,15 +72,19 @@ final class RestoreCatalog {
     /** Every restore below restore.dataset_root. */
     List<RestoredInstance> list() {
         DatasetName base = settings().datasetRoot();
-        if (!zfs.exists(base)) {
-            return List.of();
+        List<ZfsEntry> listed;
+        try {
+            // One zfs command, not a look for the base first: every restore lists them as it starts.
+            listed = zfs.list(
+                    base,
+                    true,
+                    Set.of(Zfs.Type.FILESYSTEM),
+                    List.of(P_NAME, P_SNAPSHOT, P_TARGET, P_PORT, P_PGDATA, P_STATE, P_BUILDER, P_EXPIRES));
+        } catch (ZfsException.NoSuchDatasetException e) {
+            return List.of(); // no restore made yet
         }
         List<RestoredInstance> all = new ArrayList<>();
-        for (ZfsEntry e : zfs.list(
-                base,
-                true,
-                Set.of(Zfs.Type.FILESYSTEM),
-                List.of(P_NAME, P_SNAPSHOT, P_TARGET, P_PORT, P_PGDATA, P_STATE, P_BUILDER, P_EXPIRES))) {
+        for (ZfsEntry e : listed) {
             // A restore is a direct child of the base; the clones below it inherit its user properties.
             if (e.property(P_SNAPSHOT).isEmpty()
                     || !DatasetName.of(e.name()).parent().map(base::equals).orElse(false)) {

@@ -322,6 +322,11 @@ public final class RestoreService implements AutoCloseable {
                     terminal,
                     promoteEarly);
             timings.put("target", ms(t0));
+            if (request.action() == RestoreRequest.Action.promote) {
+                // Recorded while PostgreSQL finishes its promotion (a zfs set takes tens of milliseconds,
+                // the promotion some hundreds); a promotion that fails records its own state after this one.
+                recording = java.util.concurrent.CompletableFuture.runAsync(() -> catalog.setState(root, "running"));
+            }
             if (promoteEarly) {
                 // Promoting already: the feed keeps the history answers PostgreSQL asks for at
                 // promotion, which a prefetcher that stops clears (they are primed again after it).
@@ -365,8 +370,10 @@ public final class RestoreService implements AutoCloseable {
             }
             timings.put("done", ms(t0));
             // Recorded while the feed closes (both take tens of milliseconds); the restore returns after both.
-            String done = state;
-            recording = java.util.concurrent.CompletableFuture.runAsync(() -> catalog.setState(root, done));
+            if (recording == null) {
+                String done = state;
+                recording = java.util.concurrent.CompletableFuture.runAsync(() -> catalog.setState(root, done));
+            }
             feed.ifPresent(RestoreWalFeed::close);
             if (request.action() != RestoreRequest.Action.pause) {
                 feed.ifPresent(RestoreWalFeed::dropKept);

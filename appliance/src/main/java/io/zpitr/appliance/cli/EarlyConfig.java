@@ -1,0 +1,120 @@
+// The configuration read while picocli builds its model: one JVM start does both at once.
+package io.zpitr.appliance.cli;
+
+import io.zpitr.appliance.config.ConfigLoader;
+import io.zpitr.appliance.config.Settings;
+import io.zpitr.process.ProcessRunner;
+import io.zpitr.zfs.Zfs;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The config file a command line names, read and validated on a thread of its own from the moment
+ * the command line is seen, and for a restore or a drill the ZFS driver detected too. Picocli builds
+ * a command's model by reflection (~0.1 s of a JVM start) and reading the config with its YAML
+ * parser takes as long; side by side they overlap (measured: docs/restore-guide.md).
+ *
+ * <p>Nothing changes for the user: {@link Main#settings()} takes this reading only when it is of
+ * the file picocli's parse locates too, and a config that does not load fails there, with the same
+ * exception, as when read in line. A command that never reads its config ({@code --help}) leaves the
+ * reading unwaited for on a daemon thread.
+ */
+final class EarlyConfig {
+    /** The commands whose ZFS driver is detected early: those waited for as a restore is made. */
+    private static final List<String> WITH_ZFS = List.of("restore", "drill");
+
+    private final Path file;
+    private final CompletableFuture<Settings> settings = new CompletableFuture<>();
+    private final CompletableFuture<Zfs> zfs = new CompletableFuture<>();
+
+    private EarlyConfig(Path file) {
+        this.file = file;
+    }
+
+    /**
+     * Starts reading the config {@code args} name ({@code --config FILE} or {@code --config=FILE}
+     * before the subcommand, else as {@link ConfigLoader#locate} finds it); empty when the command
+     * line names no subcommand, or names {@code help} or {@code demo} (which make their own).
+     */
+    static Optional<EarlyConfig> start(String[] args, Map<String, String> env) {
+        Path option = null;
+        String command = null;
+        for (int i = 0; i < args.length && command == null; i++) {
+            String a = args[i];
+            if (a.equals("--config") && i + 1 < args.length) {
+                option = Path.of(args[++i]);
+            } else if (a.startsWith("--config=")) {
+                option = Path.of(a.substring("--config=".length()));
+            } else if (a.equals("--")) {
+                return Optional.empty();
+            } else if (!a.startsWith("-")) {
+                command = a;
+            }
+        }
+        if (command == null || command.equals("help") || command.equals("demo")) {
+            return Optional.empty();
+        }
+        EarlyConfig early = new EarlyConfig(ConfigLoader.locate(option, env));
+        boolean withZfs = WITH_ZFS.contains(command);
+        Thread reader = new Thread(() -> early.read(withZfs), "early-config");
+        reader.setDaemon(true);
+        reader.start();
+        return Optional.of(early);
+    }
+
+    private void read(boolean withZfs) {
+        Settings s;
+        try {
+            s = ConfigLoader.load(file);
+            settings.complete(s);
+        } catch (RuntimeException e) {
+            settings.completeExceptionally(e);
+            zfs.completeExceptionally(e);
+            return;
+        }
+        if (!withZfs) {
+            zfs.cancel(false);
+            return;
+        }
+        try {
+            zfs.complete(Zfs.detect(new ProcessRunner(), s.zfsCommand()));
+        } catch (RuntimeException e) {
+            zfs.completeExceptionally(e);
+        }
+    }
+
+    /** This reading, if it is of {@code located}: the settings, or the exception the reading threw. */
+    Optional<Settings> settingsOf(Path located) {
+        return located.equals(file) ? Optional.of(joined(settings)) : Optional.empty();
+    }
+
+    /** The ZFS driver detected early for {@code located}'s config, or empty (not asked, or it failed). */
+    Optional<Zfs> zfsOf(Path located) {
+        if (!located.equals(file)) {
+            return Optional.empty();
+        }
+        try {
+            return zfs.isCancelled() ? Optional.empty() : Optional.of(joined(zfs));
+        } catch (RuntimeException e) {
+            return Optional.empty(); // detected again in line, which reports what went wrong
+        }
+    }
+
+    private static <T> T joined(CompletableFuture<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the config", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+}
