@@ -30,6 +30,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 /**
@@ -64,7 +69,17 @@ public final class RestoreService implements AutoCloseable {
      * The restores listed while planning a restore about to run (beside the plan's own work, for
      * the port and an earlier restore of the same name); null: list them when the restore starts.
      */
-    private java.util.concurrent.CompletableFuture<List<RestoredInstance>> listedWhilePlanning;
+    private CompletableFuture<List<RestoredInstance>> listedWhilePlanning;
+
+    /**
+     * Where the work done beside a restore runs (logins, listings, the state recorded): a daemon
+     * thread each, so that nothing of it keeps the JVM alive after the command is done.
+     */
+    private static final Executor BESIDE = work -> {
+        Thread t = new Thread(work, "restore-beside");
+        t.setDaemon(true);
+        t.start();
+    };
 
     /**
      * @param launcher the {@code bin/zpitr} the restored instance's restore_command runs
@@ -104,37 +119,31 @@ public final class RestoreService implements AutoCloseable {
         // With a mirror the logins go on beside the clone and the settings, unwaited for: the
         // history lookups that answer PostgreSQL's first request take these connections over (a
         // source's transport serializes its calls, so a lookup waits for a login under way).
-        List<Thread> warmUps = new ArrayList<>();
+        List<CompletableFuture<Void>> warmUps = new ArrayList<>();
         for (WalSource source : sources) {
             if (source.authoritative()) {
-                Thread login = startWarmUp(() -> logIn(source));
+                CompletableFuture<Void> login = CompletableFuture.runAsync(() -> logIn(source), BESIDE);
                 if (!mirrored) {
                     warmUps.add(login);
                 }
             }
         }
         if (!spare.isEmpty()) {
-            warmUps.add(startWarmUp(() -> logIn(spare.get(0))));
+            warmUps.add(CompletableFuture.runAsync(() -> logIn(spare.get(0)), BESIDE));
         }
-        warmUps.add(startWarmUp(() -> MajorCheck.warm(settings, runner)));
-        listedWhilePlanning = null;
-        if (!thorough && settings.restore().isPresent()) {
-            java.util.concurrent.CompletableFuture<List<RestoredInstance>> listed =
-                    new java.util.concurrent.CompletableFuture<>();
-            startWarmUp(() -> {
-                try {
-                    listed.complete(catalog().list());
-                } catch (RuntimeException e) {
-                    listed.completeExceptionally(e);
-                }
-            });
-            listedWhilePlanning = listed;
-        }
+        warmUps.add(CompletableFuture.runAsync(() -> MajorCheck.warm(settings, runner), BESIDE));
+        listedWhilePlanning = !thorough && settings.restore().isPresent()
+                ? CompletableFuture.supplyAsync(() -> catalog().list(), BESIDE)
+                : null;
         try {
             List<SnapshotSet> sets = appliance.catalog().list();
-            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-            for (Thread t : warmUps) {
-                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            try {
+                // Each reports its own failure later, where its answer is used: here only waited for.
+                CompletableFuture.allOf(warmUps.toArray(CompletableFuture[]::new))
+                        .exceptionally(x -> null)
+                        .get(2, TimeUnit.MINUTES);
+            } catch (TimeoutException | ExecutionException e) {
+                // A login still under way after two minutes: the plan asks that source again and says what it answers.
             }
             // A restore about to run with a mirror looks ahead in the mirror only: logging in to an
             // archive host to print "at least" costs more than the look is worth (replay finds the rest).
@@ -160,13 +169,6 @@ public final class RestoreService implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw ZpitrError.FAILED.exception("interrupted while planning", e);
         }
-    }
-
-    private static Thread startWarmUp(Runnable work) {
-        Thread t = new Thread(work, "restore-warm-up");
-        t.setDaemon(true);
-        t.start();
-        return t;
     }
 
     /** Connects to a source by asking it for a file that rarely exists; what it answers does not matter here. */
@@ -257,7 +259,7 @@ public final class RestoreService implements AutoCloseable {
         Path pgdata = null;
         RestoredPostgres instance = null;
         Optional<RestoreWalFeed> feed = Optional.empty();
-        java.util.concurrent.CompletableFuture<Void> recording = null;
+        CompletableFuture<Void> recording = null;
         try {
             // 1. Clones: O(1), whatever the size of the data.
             pgdata = clones.cloneSet(set, root, mountRoot, s.liveData(), request.name(), s.osUser());
@@ -325,7 +327,7 @@ public final class RestoreService implements AutoCloseable {
             if (request.action() == RestoreRequest.Action.promote) {
                 // Recorded while PostgreSQL finishes its promotion (a zfs set takes tens of milliseconds,
                 // the promotion some hundreds); a promotion that fails records its own state after this one.
-                recording = java.util.concurrent.CompletableFuture.runAsync(() -> catalog.setState(root, "running"));
+                recording = CompletableFuture.runAsync(() -> catalog.setState(root, "running"), BESIDE);
             }
             if (promoteEarly) {
                 // Promoting already: the feed keeps the history answers PostgreSQL asks for at
@@ -372,7 +374,7 @@ public final class RestoreService implements AutoCloseable {
             // Recorded while the feed closes (both take tens of milliseconds); the restore returns after both.
             if (recording == null) {
                 String done = state;
-                recording = java.util.concurrent.CompletableFuture.runAsync(() -> catalog.setState(root, done));
+                recording = CompletableFuture.runAsync(() -> catalog.setState(root, done), BESIDE);
             }
             feed.ifPresent(RestoreWalFeed::close);
             if (request.action() != RestoreRequest.Action.pause) {
@@ -534,10 +536,10 @@ public final class RestoreService implements AutoCloseable {
     }
 
     /** What a task beside this thread gave, or its failure as thrown there. */
-    private static <T> T joined(java.util.concurrent.CompletableFuture<T> f) throws InterruptedException {
+    private static <T> T joined(CompletableFuture<T> f) throws InterruptedException {
         try {
             return f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }
