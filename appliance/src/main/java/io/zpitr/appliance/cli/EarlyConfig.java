@@ -25,7 +25,7 @@ import java.util.concurrent.ExecutionException;
  */
 final class EarlyConfig {
     /** The commands whose ZFS driver is detected early: those waited for as a restore is made. */
-    private static final List<String> WITH_ZFS = List.of("restore", "drill");
+    private static final List<Class<?>> WITH_ZFS = List.of(RestoreCommand.class, DrillCommand.class);
 
     private final Path file;
     private final CompletableFuture<Settings> settings = new CompletableFuture<>();
@@ -35,31 +35,23 @@ final class EarlyConfig {
         this.file = file;
     }
 
-    /**
-     * Starts reading the config {@code args} name ({@code --config FILE} or {@code --config=FILE}
-     * before the subcommand, else as {@link ConfigLoader#locate} finds it); empty when the command
-     * line names no subcommand, or names {@code help} or {@code demo} (which make their own).
-     */
+    /** As {@link #start(Main.Named, Map)} for the command line {@code args}. */
     static Optional<EarlyConfig> start(String[] args, Map<String, String> env) {
-        Path option = null;
-        String command = null;
-        for (int i = 0; i < args.length && command == null; i++) {
-            String a = args[i];
-            if (a.equals("--config") && i + 1 < args.length) {
-                option = Path.of(args[++i]);
-            } else if (a.startsWith("--config=")) {
-                option = Path.of(a.substring("--config=".length()));
-            } else if (a.equals("--")) {
-                return Optional.empty();
-            } else if (!a.startsWith("-")) {
-                command = a;
-            }
-        }
-        if (command == null || command.equals("help") || command.equals("demo")) {
+        return start(Main.named(args), env);
+    }
+
+    /**
+     * Starts reading the config a command line names ({@code --config}, else as
+     * {@link ConfigLoader#locate} finds it); empty when it names no subcommand (none, {@code help},
+     * or one that does not exist), or names {@code demo} (which makes its own).
+     */
+    static Optional<EarlyConfig> start(Main.Named named, Map<String, String> env) {
+        Optional<Class<?>> command = named.command();
+        if (command.isEmpty() || command.get() == DemoCommand.class) {
             return Optional.empty();
         }
-        EarlyConfig early = new EarlyConfig(ConfigLoader.locate(option, env));
-        boolean withZfs = WITH_ZFS.contains(command);
+        EarlyConfig early = new EarlyConfig(ConfigLoader.locate(named.config().orElse(null), env));
+        boolean withZfs = WITH_ZFS.contains(command.get());
         Thread reader = new Thread(() -> early.read(withZfs), "early-config");
         reader.setDaemon(true);
         reader.start();

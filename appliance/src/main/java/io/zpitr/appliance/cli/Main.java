@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -112,7 +113,7 @@ public class Main implements Runnable {
     }
 
     /** The config being read since the command line was seen, if it names one. */
-    private java.util.Optional<EarlyConfig> early = java.util.Optional.empty();
+    private Optional<EarlyConfig> early = Optional.empty();
 
     public static void main(String[] args) {
         // The terminal's encoding, as System.out itself uses.
@@ -126,14 +127,11 @@ public class Main implements Runnable {
 
     /** Runs one command line and returns its exit code; used by {@link #main} and by tests. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        java.util.Optional<EarlyConfig> early = EarlyConfig.start(args, System.getenv());
-        List<Class<?>> commands = commandsFor(args);
-        Main root = commands.equals(COMMANDS) ? new All() : new Main();
-        root.early = early;
+        Named named = named(args);
+        Main root = named.command().isPresent() ? new Main() : new All();
+        root.early = EarlyConfig.start(named, System.getenv());
         CommandLine cli = new CommandLine(root);
-        if (root.getClass() == Main.class) {
-            commands.forEach(cli::addSubcommand);
-        }
+        named.command().ifPresent(cli::addSubcommand);
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -144,15 +142,23 @@ public class Main implements Runnable {
     }
 
     /**
-     * The subcommand a command line names (its first word that is neither an option nor the value
-     * of {@code --config}); every subcommand when it names none, one that does not exist, or
-     * {@code help}, so that usage and "did you mean" see them all.
+     * What a command line names before picocli parses it: the value of {@code --config} (as
+     * {@code --config FILE} or {@code --config=FILE}) and the subcommand, its first word that is
+     * neither an option nor that value. No subcommand when it names none, one that does not exist,
+     * or {@code help}.
      */
-    static List<Class<?>> commandsFor(String[] args) {
+    record Named(Optional<Path> config, Optional<Class<?>> command) {}
+
+    static Named named(String[] args) {
+        Path config = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--config")) {
-                i++;
+                if (++i < args.length) {
+                    config = Path.of(args[i]);
+                }
+            } else if (a.startsWith("--config=")) {
+                config = Path.of(a.substring("--config=".length()));
             } else if (a.equals("--")) {
                 break;
             } else if (!a.startsWith("-")) {
@@ -162,13 +168,21 @@ public class Main implements Runnable {
                             && (a.equals(command.name())
                                     || java.util.Arrays.asList(command.aliases())
                                             .contains(a))) {
-                        return List.of(c);
+                        return new Named(Optional.ofNullable(config), Optional.of(c));
                     }
                 }
                 break;
             }
         }
-        return COMMANDS;
+        return new Named(Optional.ofNullable(config), Optional.empty());
+    }
+
+    /**
+     * The subcommands a Main for this command line needs: the one it names, else every one, so
+     * that usage and "did you mean" see them all.
+     */
+    static List<Class<?>> commandsFor(String[] args) {
+        return named(args).command().<List<Class<?>>>map(List::of).orElse(COMMANDS);
     }
 
     /** The catalog entry of a failure: zpitr's own errors name theirs; the lower modules' typed errors map here. */
