@@ -194,21 +194,56 @@ final class ScpTransport implements AutoCloseable {
     }
 
     /**
-     * The scp command line: the host's OpenSSH options ({@link SshEndpoint#openSshOptions}), the
-     * legacy protocol ({@code -O}) and batch mode. The progress meter is off anyway because stdout
-     * is not a terminal.
+     * The scp command line. {@code -q} is deliberately absent: it silences ssh's own errors
+     * ("Host key verification failed.", "Permission denied"), leaving exit status 1 for every
+     * failure; {@code LogLevel=ERROR} keeps those and drops banners. The progress meter is off
+     * anyway because stdout is not a terminal. {@code -F /dev/null} makes scp use exactly these
+     * options, as JSch does, whatever ~/.ssh/config or /etc/ssh/ssh_config say.
      */
     List<String> argv(String remote, Path localFolder) {
         SshHostConfig config = endpoint.config();
         String host = config.host().indexOf(':') >= 0 ? "[" + config.host() + "]" : config.host();
-        List<String> argv = new ArrayList<>(List.of("scp", "-O", "-B"));
-        argv.addAll(endpoint.openSshOptions());
-        argv.addAll(List.of(
+        return List.of(
+                "scp",
+                "-O",
+                "-B",
+                "-F",
+                "/dev/null",
+                "-i",
+                config.identityFile().toString(),
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "PreferredAuthentications=publickey",
+                "-o",
+                "UserKnownHostsFile=" + config.knownHosts(),
+                "-o",
+                "GlobalKnownHostsFile=/dev/null",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "ConnectTimeout=" + endpoint.connectTimeoutSeconds(),
+                "-o",
+                "ServerAliveInterval=" + keepaliveSeconds(),
+                "-o",
+                "ServerAliveCountMax=" + SshSessions.KEEPALIVE_COUNT_MAX,
+                "-o",
+                "LogLevel=ERROR",
                 "-P",
                 Integer.toString(config.port()),
                 config.user() + "@" + host + ":" + remote,
-                localFolder.toString()));
-        return argv;
+                localFolder.toString());
+    }
+
+    /**
+     * ssh gives up on a silent host after about {@code ServerAliveCountMax + 1} unanswered
+     * keepalives: an interval of io_timeout / 4 (at least 1 s, ssh's unit) ends a stalled copy
+     * after about io_timeout.
+     */
+    long keepaliveSeconds() {
+        return Math.max(1, endpoint.config().ioTimeout().toSeconds() / (SshSessions.KEEPALIVE_COUNT_MAX + 1));
     }
 
     /** The host answered, and said only that this very path does not exist. */

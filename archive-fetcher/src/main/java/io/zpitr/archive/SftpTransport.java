@@ -1,15 +1,12 @@
-// Finds and fetches WAL over one long-lived SFTP session (the system ssh's, else JSch's), reconnecting once when it
-// dropped.
+// Finds and fetches WAL over one long-lived JSch SFTP channel, reconnecting once when the session dropped.
 package io.zpitr.archive;
 
 import com.jcraft.jsch.ChannelSftp;
 import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.Session;
+import com.jcraft.jsch.SftpATTRS;
 import com.jcraft.jsch.SftpException;
-import io.zpitr.archive.SftpChannel.Attrs;
-import io.zpitr.archive.SftpChannel.Entry;
 import io.zpitr.archive.SshHostConfig.Transport;
-import io.zpitr.process.ProcessRunner;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -27,38 +24,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The SFTP transport of one {@link SshSource}: one SFTP session, opened on first use and kept for
- * every later call, because a prefetcher fetches hundreds of segments through one source. When a
- * call fails and the session turns out to have dropped (host restarted, idle connection cut), it
- * reconnects once and repeats the call.
+ * The SFTP transport of one {@link SshSource}: one session and one SFTP channel, opened on first
+ * use and kept for every later call, because a prefetcher fetches hundreds of segments through
+ * one source. When a call fails and the session turns out to have dropped (host restarted, idle
+ * connection cut), it reconnects once and repeats the call.
  *
- * <p>The session is carried by the system's OpenSSH client ({@link OpenSshSftp}): it costs a
- * fraction of JSch's CPU per byte. When ssh cannot start one (it refused the host key or the login,
- * the host has no SFTP subsystem, ssh is not installed), JSch connects to say why, with the
- * fingerprints and hints below, and serves the session if it gets through.
- * {@code -Dzpitr.sftp.client=jsch} uses JSch alone (to measure it).
- *
- * <p>Calls are serialized: a session carries one call at a time.
+ * <p>Calls are serialized: a JSch channel carries one request at a time.
  */
 final class SftpTransport implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SftpTransport.class);
     /** How long the list of dated folders is trusted; a file not found re-reads it anyway. */
     static final Duration FOLDER_LISTING_TTL = Duration.ofSeconds(5);
 
-    /** Whether OpenSSH carries the session (the default) or JSch alone. */
-    static final boolean OPENSSH = !"jsch".equals(System.getProperty("zpitr.sftp.client"));
-
     private final SshEndpoint endpoint;
-    private final ProcessRunner runner;
-    private SftpChannel channel;
+    private Session session;
+    private ChannelSftp channel;
     private List<String> folders;
     private long foldersReadAtNanos;
     /** The watch over the call in progress, if any: a transfer reports its progress to it. */
     private volatile StallGuard.Watch watch;
 
-    SftpTransport(SshEndpoint endpoint, ProcessRunner runner) {
+    SftpTransport(SshEndpoint endpoint) {
         this.endpoint = endpoint;
-        this.runner = runner;
     }
 
     /** See {@link SshSource#find}; empty when the host answered and lacks the file. */
@@ -105,8 +92,8 @@ final class SftpTransport implements AutoCloseable {
     synchronized String probe() throws SourceUnavailableException, SftpRefusedException {
         String path = endpoint.config().remotePath();
         try {
-            Attrs attrs = call("stat " + path, sftp -> sftp.stat(path));
-            if (!attrs.isDirectory()) {
+            SftpATTRS attrs = call("stat " + path, sftp -> sftp.stat(path));
+            if (!attrs.isDir()) {
                 throw endpoint.failure(
                         Transport.SFTP,
                         path + " is not a folder on the host"
@@ -118,12 +105,16 @@ final class SftpTransport implements AutoCloseable {
         }
     }
 
-    /** Ends the session; idempotent. The next call connects again. */
+    /** Ends the channel and the session; idempotent. The next call connects again. */
     @Override
     public synchronized void close() {
         if (channel != null) {
-            channel.close();
+            channel.disconnect();
             channel = null;
+        }
+        if (session != null) {
+            session.disconnect();
+            session = null;
         }
         folders = null;
     }
@@ -131,14 +122,14 @@ final class SftpTransport implements AutoCloseable {
     // ---------------------------------------------------------------------------------------
 
     private interface SftpCall<T> {
-        T run(SftpChannel sftp) throws SftpException, IOException, SourceUnavailableException;
+        T run(ChannelSftp sftp) throws SftpException, IOException, SourceUnavailableException;
     }
 
     /** Runs {@code call} on the open channel; reconnects and repeats once if a reused session had dropped. */
     private <T> T call(String what, SftpCall<T> call)
             throws SourceUnavailableException, SftpRefusedException, IOException {
         boolean reused = isOpen();
-        SftpChannel sftp = open();
+        ChannelSftp sftp = open();
         try {
             return guarded(what, sftp, call);
         } catch (SftpException e) {
@@ -165,11 +156,12 @@ final class SftpTransport implements AutoCloseable {
      * lives). Such a host is remembered as down, like one that refused the connection: a stall is a
      * failure of this host for this file, and the next source is asked.
      */
-    private <T> T guarded(String what, SftpChannel sftp, SftpCall<T> call)
+    private <T> T guarded(String what, ChannelSftp sftp, SftpCall<T> call)
             throws SftpException, IOException, SourceUnavailableException {
+        Session watched = session;
         try (StallGuard.Watch w = StallGuard.watch(endpoint.config().ioTimeout(), () -> {
             endpoint.rememberDown();
-            sftp.close();
+            watched.disconnect();
         })) {
             watch = w;
             try {
@@ -201,44 +193,18 @@ final class SftpTransport implements AutoCloseable {
     }
 
     private boolean isOpen() {
-        return channel != null && channel.isOpen();
+        return session != null
+                && session.isConnected()
+                && channel != null
+                && channel.isConnected()
+                && !channel.isClosed();
     }
 
-    private SftpChannel open() throws SourceUnavailableException, SftpRefusedException {
+    private ChannelSftp open() throws SourceUnavailableException, SftpRefusedException {
         if (isOpen()) {
             return channel;
         }
         close();
-        if (OPENSSH) {
-            endpoint.requireCredentialFiles(Transport.SFTP);
-            endpoint.requireReachable(Transport.SFTP);
-            Duration limit =
-                    endpoint.config().connectTimeout().plus(endpoint.config().ioTimeout());
-            try {
-                channel = OpenSshSftp.start(endpoint, runner, limit);
-                return channel;
-            } catch (OpenSshSftp.NotStarted e) {
-                if (e.stalled()) {
-                    endpoint.rememberDown();
-                    throw new SshNoFallbackException(
-                            endpoint.name(),
-                            endpoint.where(Transport.SFTP) + ": the SSH login stalled: no SFTP session within "
-                                    + limit.toMillis() + " ms; skipping the host for archive.down_for"
-                                    + "\nHINT: is an sshd (and not another service) listening on "
-                                    + endpoint.config().hostAndPort()
-                                    + ", and is the host overloaded? archive.connect_timeout and archive.io_timeout bound this wait",
-                            e);
-                }
-                LOG.debug(
-                        "{}: ssh started no SFTP session ({}); JSch tries, and says why if it fails too",
-                        endpoint.where(Transport.SFTP),
-                        e.getMessage());
-            }
-        }
-        return openJsch();
-    }
-
-    private SftpChannel openJsch() throws SourceUnavailableException, SftpRefusedException {
         Session fresh = SshSessions.open(endpoint, Transport.SFTP);
         ChannelSftp sftp;
         try {
@@ -258,8 +224,10 @@ final class SftpTransport implements AutoCloseable {
             throw endpoint.failure(
                     Transport.SFTP, "the SSH session ended while opening the SFTP channel: " + e.getMessage(), e);
         }
-        channel = new SftpChannel.Jsch(fresh, sftp);
-        return channel;
+        session = fresh;
+        channel = sftp;
+        folders = null;
+        return sftp;
     }
 
     /**
@@ -287,7 +255,7 @@ final class SftpTransport implements AutoCloseable {
                 : new SourceUnavailableException(endpoint.name(), message, e);
     }
 
-    private List<WalCopy> findOn(SftpChannel sftp, WalFileName file) throws SftpException {
+    private List<WalCopy> findOn(ChannelSftp sftp, WalFileName file) throws SftpException {
         List<WalCopy> copies = new ArrayList<>();
         stat(sftp, endpoint.topLevel(file)).ifPresent(copies::add);
         boolean listingFromCache = foldersFresh();
@@ -308,14 +276,14 @@ final class SftpTransport implements AutoCloseable {
     }
 
     /** The copy at {@code location}, or empty when nothing (or no regular file) is there. */
-    private Optional<WalCopy> stat(SftpChannel sftp, String location) throws SftpException {
+    private Optional<WalCopy> stat(ChannelSftp sftp, String location) throws SftpException {
         try {
-            Attrs attrs = sftp.stat(location);
-            if (!attrs.isRegularFile()) {
+            SftpATTRS attrs = sftp.stat(location);
+            if (!attrs.isReg()) {
                 LOG.debug("{}: {} is not a regular file; ignored", endpoint.where(Transport.SFTP), location);
                 return Optional.empty();
             }
-            return Optional.of(new WalCopy(endpoint.name(), location, attrs.size()));
+            return Optional.of(new WalCopy(endpoint.name(), location, attrs.getSize()));
         } catch (SftpException e) {
             if (e.id == ChannelSftp.SSH_FX_NO_SUCH_FILE) {
                 return Optional.empty();
@@ -335,15 +303,15 @@ final class SftpTransport implements AutoCloseable {
      * JSch path, which treats {@code *} and {@code ?} as patterns. A symbolic link is searched
      * like a folder; if it is not one, the stat below it simply finds nothing.
      */
-    private List<String> folders(SftpChannel sftp, boolean reread) throws SftpException {
+    private List<String> folders(ChannelSftp sftp, boolean reread) throws SftpException {
         if (!reread && foldersFresh()) {
             return folders;
         }
         List<String> names = new ArrayList<>();
-        for (Entry entry : sftp.list(endpoint.config().remotePath())) {
-            String name = entry.name();
-            Attrs attrs = entry.attrs();
-            if ((attrs.isDirectory() || attrs.isLink()) && !name.startsWith(".")) {
+        sftp.ls(endpoint.config().remotePath(), entry -> {
+            String name = entry.getFilename();
+            SftpATTRS attrs = entry.getAttrs();
+            if ((attrs.isDir() || attrs.isLink()) && !name.startsWith(".")) {
                 if (SshEndpoint.SAFE_FOLDER.matcher(name).matches()) {
                     names.add(name);
                 } else {
@@ -351,7 +319,8 @@ final class SftpTransport implements AutoCloseable {
                             "{}: folder '{}' has an unusual name; not searched", endpoint.where(Transport.SFTP), name);
                 }
             }
-        }
+            return ChannelSftp.LsEntrySelector.CONTINUE;
+        });
         names.sort(Comparator.reverseOrder());
         folders = List.copyOf(names);
         foldersReadAtNanos = System.nanoTime();
@@ -359,7 +328,7 @@ final class SftpTransport implements AutoCloseable {
     }
 
     /** A {@code <path>/*}{@code /<file>} location (from the scp transport): the newest-named folder's copy. */
-    private String resolveGlob(SftpChannel sftp, WalFileName file) throws SftpException, SourceUnavailableException {
+    private String resolveGlob(ChannelSftp sftp, WalFileName file) throws SftpException, SourceUnavailableException {
         for (WalCopy copy : findOn(sftp, file)) {
             if (!copy.location().equals(endpoint.topLevel(file))) {
                 return copy.location();

@@ -5,8 +5,6 @@ import io.zpitr.archive.SshHostConfig.Transport;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -123,47 +121,6 @@ final class SshEndpoint {
     String keyscanCommand(String shortType) {
         return "ssh-keyscan " + (config.port() == 22 ? "" : "-p " + config.port() + " ") + "-t " + shortType + " "
                 + config.host() + " >> " + config.knownHosts();
-    }
-
-    /**
-     * The options of every OpenSSH client zpitr runs for this host ({@code scp -O}, and {@code ssh}
-     * carrying SFTP), the same ones JSch is given: key authentication with the identity file only,
-     * no agent, no password, the host accepted only if known_hosts holds its key (no file is
-     * written), and a silent host given up after about io_timeout. {@code -F /dev/null} makes the
-     * client use exactly these, whatever ~/.ssh/config or /etc/ssh/ssh_config say. {@code -q} is
-     * deliberately absent: it silences ssh's own errors ("Host key verification failed.",
-     * "Permission denied"); {@code LogLevel=ERROR} keeps those and drops banners.
-     */
-    List<String> openSshOptions() {
-        List<String> options = new ArrayList<>(
-                List.of("-F", "/dev/null", "-i", config.identityFile().toString()));
-        for (String option : List.of(
-                "IdentitiesOnly=yes",
-                "IdentityAgent=none",
-                "PreferredAuthentications=publickey",
-                "UserKnownHostsFile=" + config.knownHosts(),
-                "GlobalKnownHostsFile=/dev/null",
-                "StrictHostKeyChecking=yes",
-                "UpdateHostKeys=no",
-                "CheckHostIP=no",
-                "BatchMode=yes",
-                "ConnectTimeout=" + connectTimeoutSeconds(),
-                "ServerAliveInterval=" + keepaliveSeconds(),
-                "ServerAliveCountMax=" + SshSessions.KEEPALIVE_COUNT_MAX,
-                "LogLevel=ERROR")) {
-            options.add("-o");
-            options.add(option);
-        }
-        return options;
-    }
-
-    /**
-     * ssh gives up on a silent host after about {@code ServerAliveCountMax + 1} unanswered
-     * keepalives: an interval of io_timeout / 4 (at least 1 s, ssh's unit) ends a stalled transfer
-     * after about io_timeout.
-     */
-    long keepaliveSeconds() {
-        return Math.max(1, config.ioTimeout().toSeconds() / (SshSessions.KEEPALIVE_COUNT_MAX + 1));
     }
 
     /** Seconds for OpenSSH's {@code ConnectTimeout}: the configured timeout rounded up, at least 1. */

@@ -78,7 +78,7 @@ public final class SshSource implements WalSource {
     public SshSource(SshHostConfig config, HostReachability reachability, ProcessRunner runner, Path scratchDir) {
         this.endpoint = new SshEndpoint(
                 Objects.requireNonNull(config, "config"), Objects.requireNonNull(reachability, "reachability"));
-        this.sftp = new SftpTransport(endpoint, Objects.requireNonNull(runner, "runner"));
+        this.sftp = new SftpTransport(endpoint);
         this.scp = new ScpTransport(
                 endpoint, Objects.requireNonNull(runner, "runner"), Objects.requireNonNull(scratchDir, "scratchDir"));
     }

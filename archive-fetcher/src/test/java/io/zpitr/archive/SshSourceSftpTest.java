@@ -127,41 +127,6 @@ class SshSourceSftpTest {
     }
 
     @Test
-    void theSystemSshCarriesTheSessionAndEndsWithIt() throws Exception {
-        // Sizes around the read request (64 KiB) and the window (32 of them): every byte, in order.
-        int[] sizes = {
-            0,
-            1,
-            OpenSshSftp.READ_SIZE - 1,
-            OpenSshSftp.READ_SIZE,
-            OpenSshSftp.READ_SIZE + 1,
-            OpenSshSftp.READ_SIZE * OpenSshSftp.IN_FLIGHT + 12345,
-            SshTestHosts.SEGMENT_SIZE
-        };
-        open(Transport.SFTP);
-        for (int i = 0; i < sizes.length; i++) {
-            String name = String.format("0000000100000000000000%02X", 0x40 + i);
-            byte[] bytes = SshTestHosts.writeRandom(host.dataDir().resolve(name), sizes[i], i);
-            WalCopy copy = source.find(WalFileName.of(name)).get(0);
-            assertEquals(sizes[i], copy.size());
-            source.download(copy, local.resolve("t"));
-            assertArrayEquals(bytes, Files.readAllBytes(local.resolve("t")), "a file of " + sizes[i] + " bytes");
-        }
-        List<ProcessHandle> ssh = ProcessHandle.current()
-                .children()
-                .filter(p -> p.info().command().orElse("").endsWith("/ssh"))
-                .toList();
-        assertEquals(1, ssh.size(), "one ssh child carries the session: " + ssh);
-        assertTrue(
-                ssh.get(0).info().arguments().map(List::of).orElse(List.of()).contains("sftp"),
-                "it asks for the sftp subsystem");
-
-        source.close();
-
-        assertTrue(ssh.get(0).onExit().isDone() || !ssh.get(0).isAlive(), "ssh ended with the source");
-    }
-
-    @Test
     void reconnectsOnceWhenTheSessionDropped() throws Exception {
         WalFileName segment = WalFileName.of("000000010000000000000005");
         byte[] bytes = SshTestHosts.writeRandom(host.dataDir().resolve(segment.name()), 4096, 5);

@@ -131,37 +131,6 @@ public class ProcessRunner {
         }
     }
     /**
-     * Starts a program to talk to over its stdin and stdout (ssh carrying an SFTP session, for as
-     * long as a WAL feed needs it). No shell; its environment as {@code command} sets it; the
-     * command's time limit does not apply (the caller bounds each wait and closes the
-     * conversation, which kills the program).
-     *
-     * @throws ProcessException when it could not be started
-     */
-    public Conversation converse(Command command) {
-        ProcessBuilder builder = new ProcessBuilder(command.argv()).directory(new File("/"));
-        if (command.environment() != null) {
-            builder.environment().clear();
-            builder.environment().putAll(command.environment());
-        }
-        long start = System.nanoTime();
-        try {
-            Process p = builder.start();
-            LOG.debug(
-                    "{} (conversation started as pid {}, {} ms)",
-                    command,
-                    p.pid(),
-                    (System.nanoTime() - start) / 1_000_000);
-            return new Conversation(command.argv(), p, command.stderrLimit(), start);
-        } catch (IOException e) {
-            throw new ProcessException(
-                    "cannot run '" + command.argv().get(0) + "': " + e.getMessage()
-                            + "\nHINT: is it installed and on the PATH?",
-                    e);
-        }
-    }
-
-    /**
      * The pumps of a command that streams (a {@code zfs send} into a receive, a receive from a
      * send): commons-exec's pumps copy 1 KiB at a time, which held a send over ssh to about a fifth
      * of what the same pipeline does in a shell (bench/replicate.sh); 64 KiB reads keep up with it.
