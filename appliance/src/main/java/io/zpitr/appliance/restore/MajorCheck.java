@@ -13,6 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -94,7 +97,8 @@ public final class MajorCheck {
 
     /**
      * Runs {@code postgres --version} of {@code postgres.bin_dir} now, for {@link #requireSameMajor}
-     * to find later in this process (a restore does it while it plans); failures are left for that call.
+     * to find later in this process (a restore starts it as soon as its config is read, beside the
+     * parse of its command line); failures are left for that call.
      */
     public static void warm(Settings settings, ProcessRunner runner) {
         try {
@@ -104,17 +108,33 @@ public final class MajorCheck {
         }
     }
 
-    /** What each bin_dir's postgres printed, in this process: it does not change while a command runs. */
-    private static final Map<Path, String> PRINTED = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * What each bin_dir's postgres printed, in this process: it does not change while a command
+     * runs. A caller that finds the run under way waits for it rather than running it again; a
+     * failed run is forgotten, so the next caller runs it again and reports its failure.
+     */
+    private static final Map<Path, CompletableFuture<String>> PRINTED = new ConcurrentHashMap<>();
 
     private static String versionOf(ProcessRunner runner, Path binDir) {
-        String known = PRINTED.get(binDir);
-        if (known != null) {
-            return known;
+        CompletableFuture<String> mine = new CompletableFuture<>();
+        CompletableFuture<String> running = PRINTED.putIfAbsent(binDir, mine);
+        if (running == null) {
+            try {
+                mine.complete(runVersion(runner, binDir));
+            } catch (RuntimeException e) {
+                PRINTED.remove(binDir, mine);
+                mine.completeExceptionally(e);
+                throw e;
+            }
+            return mine.join();
         }
-        String printed = runVersion(runner, binDir);
-        PRINTED.put(binDir, printed);
-        return printed;
+        try {
+            return running.join();
+        } catch (CompletionException e) {
+            // The run under way failed: run it here, to report its failure as this caller's.
+            PRINTED.remove(binDir, running);
+            return versionOf(runner, binDir);
+        }
     }
 
     private static String runVersion(ProcessRunner runner, Path binDir) {

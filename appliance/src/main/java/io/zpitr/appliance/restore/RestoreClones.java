@@ -19,6 +19,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -35,18 +36,35 @@ final class RestoreClones {
     private final ProcessRunner runner;
     private final PrintWriter out;
 
-    RestoreClones(Zfs zfs, ProcessRunner runner, PrintWriter out) {
+    /**
+     * @param knownMounts mountpoints of live datasets already looked up ({@link #liveMounts}); the
+     *                    others are looked up when needed
+     */
+    RestoreClones(Zfs zfs, ProcessRunner runner, PrintWriter out, Map<DatasetName, Path> knownMounts) {
         this.zfs = zfs;
         this.runner = runner;
         this.out = out;
+        this.liveMounts.putAll(knownMounts);
     }
 
     /** Mountpoints of the live datasets, looked up once. */
-    private final Map<SnapshotName, Path> liveMounts = new HashMap<>();
+    private final Map<DatasetName, Path> liveMounts = new HashMap<>();
 
     private Path liveMount(SnapshotName snap) {
-        return liveMounts.computeIfAbsent(
-                snap, s -> Path.of(zfs.get(s.dataset(), "mountpoint").orElseThrow()));
+        return liveMounts.computeIfAbsent(snap.dataset(), RestoreClones.mountOf(zfs));
+    }
+
+    /** The mountpoints of {@code datasets}, for a clone about to be made (looked up beside its plan). */
+    static Map<DatasetName, Path> liveMounts(Zfs zfs, List<DatasetName> datasets) {
+        Map<DatasetName, Path> mounts = new HashMap<>();
+        for (DatasetName d : datasets) {
+            mounts.put(d, mountOf(zfs).apply(d));
+        }
+        return mounts;
+    }
+
+    private static java.util.function.Function<DatasetName, Path> mountOf(Zfs zfs) {
+        return d -> Path.of(zfs.get(d, "mountpoint").orElseThrow());
     }
 
     /**

@@ -70,6 +70,12 @@ public final class RestoreService implements AutoCloseable {
      * the port and an earlier restore of the same name); null: list them when the restore starts.
      */
     private CompletableFuture<List<RestoredInstance>> listedWhilePlanning;
+    /**
+     * The mountpoints of the configured datasets, looked up while planning a restore about to run
+     * (the clone needs them to place PGDATA: ~0.05 s of {@code zfs get} off its path); null: looked
+     * up by the clone.
+     */
+    private CompletableFuture<Map<DatasetName, Path>> mountsWhilePlanning;
 
     /**
      * Where the work done beside a restore runs (logins, listings, the state recorded): a daemon
@@ -134,6 +140,9 @@ public final class RestoreService implements AutoCloseable {
         warmUps.add(CompletableFuture.runAsync(() -> MajorCheck.warm(settings, runner), BESIDE));
         listedWhilePlanning = !thorough && settings.restore().isPresent()
                 ? CompletableFuture.supplyAsync(() -> catalog().list(), BESIDE)
+                : null;
+        mountsWhilePlanning = !thorough && settings.restore().isPresent()
+                ? CompletableFuture.supplyAsync(() -> RestoreClones.liveMounts(zfs, settings.datasets()), BESIDE)
                 : null;
         try {
             List<SnapshotSet> sets = appliance.catalog().list();
@@ -252,7 +261,16 @@ public final class RestoreService implements AutoCloseable {
         if (request.expiresAt() != null) {
             rootProps.put(RestoreCatalog.P_EXPIRES, request.expiresAt().toString());
         }
-        RestoreClones clones = new RestoreClones(zfs, runner, out);
+        Map<DatasetName, Path> mounts = Map.of();
+        if (mountsWhilePlanning != null) {
+            try {
+                mounts = joined(mountsWhilePlanning);
+            } catch (RuntimeException e) {
+                // Looked up again by the clone, which reports what went wrong.
+            }
+            mountsWhilePlanning = null;
+        }
+        RestoreClones clones = new RestoreClones(zfs, runner, out, mounts);
         Path plannedPgdata = clones.pgdataIn(set, mountRoot, s.liveData());
         rootProps.put(RestoreCatalog.P_PGDATA, plannedPgdata.toString());
         zfs.create(root, rootProps, true);

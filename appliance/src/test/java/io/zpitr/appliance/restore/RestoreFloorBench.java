@@ -123,7 +123,17 @@ class RestoreFloorBench {
             // The standby on zfs-fuse, pg_wal outside ZFS as the runbook advises, fed by wal-fetch; its snapshot.
             String p = pool.name();
             pool.zfs("create", p + "/pg");
-            pool.zfs("create", p + "/pg/data");
+            // -Dbench.zfs.props=recordsize=8K (comma-separated): the standby dataset's properties, to
+            // measure what the runbook recommends against ZFS's defaults.
+            List<String> create = new ArrayList<>(List.of("create"));
+            for (String prop : System.getProperty("bench.zfs.props", "").split(",")) {
+                if (!prop.isBlank()) {
+                    create.addAll(List.of("-o", prop.strip()));
+                }
+            }
+            create.add(p + "/pg/data");
+            pool.zfs(create.toArray(String[]::new));
+            say("standby dataset " + p + "/pg/data: " + String.join(" ", create.subList(1, create.size() - 1)));
             Path pgdata = pool.mountpoint().resolve("pg/data/pgdata");
             Path externalWal = lab.root().resolve("standby-wal");
             sh(
