@@ -36,6 +36,9 @@ final class RestoreClones {
     private final ProcessRunner runner;
     private final PrintWriter out;
 
+    /** Mountpoints of the live datasets, looked up once. */
+    private final Map<DatasetName, Path> liveMounts = new HashMap<>();
+
     /**
      * @param knownMounts mountpoints of live datasets already looked up ({@link #liveMounts}); the
      *                    others are looked up when needed
@@ -47,24 +50,21 @@ final class RestoreClones {
         this.liveMounts.putAll(knownMounts);
     }
 
-    /** Mountpoints of the live datasets, looked up once. */
-    private final Map<DatasetName, Path> liveMounts = new HashMap<>();
-
     private Path liveMount(SnapshotName snap) {
-        return liveMounts.computeIfAbsent(snap.dataset(), RestoreClones.mountOf(zfs));
+        return liveMounts.computeIfAbsent(snap.dataset(), d -> mountOf(zfs, d));
     }
 
     /** The mountpoints of {@code datasets}, for a clone about to be made (looked up beside its plan). */
     static Map<DatasetName, Path> liveMounts(Zfs zfs, List<DatasetName> datasets) {
         Map<DatasetName, Path> mounts = new HashMap<>();
         for (DatasetName d : datasets) {
-            mounts.put(d, mountOf(zfs).apply(d));
+            mounts.put(d, mountOf(zfs, d));
         }
         return mounts;
     }
 
-    private static java.util.function.Function<DatasetName, Path> mountOf(Zfs zfs) {
-        return d -> Path.of(zfs.get(d, "mountpoint").orElseThrow());
+    private static Path mountOf(Zfs zfs, DatasetName dataset) {
+        return Path.of(zfs.get(dataset, "mountpoint").orElseThrow());
     }
 
     /**
