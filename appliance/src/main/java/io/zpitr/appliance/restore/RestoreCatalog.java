@@ -196,8 +196,9 @@ final class RestoreCatalog {
     }
 
     /**
-     * Destroys the restore's clones, after stopping any prefetcher process of its spool and waiting
-     * until it is gone: it holds files open in the spool, which keeps the clone busy. Restores made
+     * Destroys the restore's clones and its own {@code pg_wal} and spool off the clone
+     * ({@link RestoreClones}), after stopping any prefetcher process of its spool and waiting until
+     * it is gone: it holds files open in the spool, which keeps the clone busy. Restores made
      * by this version fetch WAL in the restoring process, which is over by then; a restore made by
      * an earlier version, or a restore_command that PostgreSQL's shutdown left running, may have
      * started one. Once more if the clone is busy still.
@@ -232,6 +233,8 @@ final class RestoreCatalog {
                 sleepQuietly(Duration.ofMillis(500L * attempt)); // a process in its last moments
             }
         }
+        // The restore's own pg_wal and spool off the clone, if it had them: its server is stopped.
+        deleteTree(settings().walHomeOf(name));
         removeStateDirSpool(name);
     }
 

@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,9 +28,10 @@ import java.util.stream.Stream;
 /**
  * Every dataset of the set is cloned (O(1), whatever the size of the data) below the restore's root,
  * each mounted under the restore's mount folder by its leaf name. Links that lead out of the
- * snapshot are made to stay inside the clone: {@code pg_wal} kept outside ZFS (as the runbook
- * advises for the live standby) becomes a folder of the clone's own; a tablespace on another
- * configured dataset points at that dataset's clone. The live standby's files never change.
+ * snapshot never lead to the live standby's files: {@code pg_wal} kept outside ZFS (as the runbook
+ * advises for the live standby) becomes a {@code pg_wal} of the restore's own, outside ZFS too when
+ * it can ({@link #localizeWal}); a tablespace on another configured dataset points at that
+ * dataset's clone. The live standby's files never change.
  */
 final class RestoreClones {
     private final Zfs zfs;
@@ -87,8 +89,16 @@ final class RestoreClones {
      * Clones the set below {@code root} and returns the clone's PGDATA.
      *
      * @param liveData the live standby's PGDATA, which must lie in the set's first dataset
+     * @param walHome  where the restore's own {@code pg_wal} goes when the snapshot's leads out of it
      */
-    Path cloneSet(SnapshotSet set, DatasetName root, Path mountRoot, Path liveData, String restoreName, String osUser)
+    Path cloneSet(
+            SnapshotSet set,
+            DatasetName root,
+            Path mountRoot,
+            Path liveData,
+            String restoreName,
+            String osUser,
+            Path walHome)
             throws IOException {
         Map<Path, Path> liveToClone = new LinkedHashMap<>();
         Set<String> leaves = new HashSet<>();
@@ -106,23 +116,72 @@ final class RestoreClones {
             }
         }
         Files.deleteIfExists(pgdata.resolve("postmaster.pid"));
-        localizeWal(pgdata, osUser);
+        localizeWal(pgdata, osUser, walHome);
         repointTablespaces(pgdata, liveToClone);
         return pgdata;
     }
 
-    private void localizeWal(Path pgdata, String osUser) throws IOException {
+    /**
+     * The live standby's {@code pg_wal} lives outside ZFS (the runbook's layout): the snapshot holds a
+     * link to a folder the restore must never write into. The restore gets an empty {@code pg_wal} of
+     * its own (the WAL it needs comes from the archive through restore_command): {@code walHome}'s,
+     * off ZFS like the live standby's, when PostgreSQL can reach it there; a folder of the clone
+     * otherwise. Off ZFS, every segment PostgreSQL restores and the new timeline's first segment,
+     * written and flushed at promotion, skip zfs-fuse (a restore to the snapshot's own point 0.3 s
+     * faster, measured: docs/restore-guide.md). The spool goes beside it ({@link
+     * RestoreService#spoolIn}); {@link RestoreCatalog#destroyClones} removes both.
+     */
+    private void localizeWal(Path pgdata, String osUser, Path walHome) throws IOException {
         Path wal = pgdata.resolve(
                 Files.exists(pgdata.resolve("pg_wal"), LinkOption.NOFOLLOW_LINKS) ? "pg_wal" : "pg_xlog");
-        if (Files.isSymbolicLink(wal)) {
-            // The live standby's pg_wal lives outside ZFS: the clone gets a folder of its own; the WAL
-            // it needs comes from the archive through restore_command.
-            Path target = Files.readSymbolicLink(wal);
-            Files.delete(wal);
-            Files.createDirectories(wal.resolve("archive_status"));
-            OsUser.giveTo(osUser, wal, wal.resolve("archive_status"));
-            Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
-            out.println("pg_wal pointed outside the snapshot (" + target + "); the clone has its own pg_wal");
+        if (!Files.isSymbolicLink(wal)) {
+            return;
+        }
+        Path target = Files.readSymbolicLink(wal);
+        Files.delete(wal);
+        if (reachableOffZfs(walHome.getParent(), osUser)) {
+            // A folder of that name left by a restore whose clones went another way: not ours to trust.
+            RestoreCatalog.deleteTree(walHome);
+            Files.createDirectories(walHome.getParent());
+            Path own = walHome.resolve("pg_wal");
+            Files.createDirectories(own.resolve("archive_status"));
+            OsUser.giveTo(osUser, walHome, own, own.resolve("archive_status"));
+            Files.setPosixFilePermissions(walHome, PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rwx------"));
+            Files.createSymbolicLink(wal, own);
+            out.println("pg_wal pointed outside the snapshot (" + target + "); the restore's own pg_wal is " + own);
+            return;
+        }
+        Files.createDirectories(wal.resolve("archive_status"));
+        OsUser.giveTo(osUser, wal, wal.resolve("archive_status"));
+        Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
+        out.println("pg_wal pointed outside the snapshot (" + target + "); the clone has its own pg_wal");
+    }
+
+    /**
+     * Whether {@code dir} (made if missing, 0755) is off ZFS, and PostgreSQL, running as {@code
+     * osUser}, can pass through it and every folder above it (a state_dir only root may enter keeps
+     * it out). False, too, when it cannot be made.
+     */
+    static boolean reachableOffZfs(Path dir, String osUser) {
+        try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            String type = Files.getFileStore(dir).type();
+            if (type.equals("zfs") || type.startsWith("fuse")) {
+                return false;
+            }
+            for (Path p = dir; p != null; p = p.getParent()) {
+                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)
+                        && !Files.getOwner(p).getName().equals(osUser)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false; // a state_dir that cannot be written: the clone's own folder will do
         }
     }
 

@@ -280,7 +280,8 @@ public final class RestoreService implements AutoCloseable {
         CompletableFuture<Void> recording = null;
         try {
             // 1. Clones: O(1), whatever the size of the data.
-            pgdata = clones.cloneSet(set, root, mountRoot, s.liveData(), request.name(), s.osUser());
+            pgdata = clones.cloneSet(
+                    set, root, mountRoot, s.liveData(), request.name(), s.osUser(), s.walHomeOf(request.name()));
             timings.put("cloned", ms(t0));
             out.printf(
                     "cloned %s (%d dataset(s)) in %d ms%n",
@@ -459,15 +460,16 @@ public final class RestoreService implements AutoCloseable {
 
     /**
      * A restore's prefetch spool: a folder on the file system of the clone's {@code pg_wal}, so a hit
-     * is renamed into place instead of copied (16 MiB written into the clone once, not twice), but
-     * outside the folders PostgreSQL's start-up sync walks. A snapshot of a running standby starts
+     * is renamed into place instead of copied (16 MiB written once, not twice), but outside the
+     * folders PostgreSQL's start-up sync walks. A snapshot of a running standby starts
      * as a crashed cluster, whose start-up fsyncs every file under the data directory and its
      * {@code pg_wal}: a spool in there had every segment spooled ahead by then (up to 32, 512 MiB)
      * flushed through ZFS before recovery began (measured: docs/restore-guide.md). So the spool is
      * the folder {@code zpitr-spool} beside the data directory (beside the {@code pg_wal} folder
-     * when that is a link into another clone) when that parent is on the same file system, and
-     * {@code pg_wal/zpitr-spool} otherwise (a data directory that is its dataset's mount point). It
-     * goes with the clone. The same answer at every call while the clone is mounted.
+     * when that is a link out of the data directory: the restore's own pg_wal off the clone, or one
+     * in another clone) when that parent is on the same file system, and {@code pg_wal/zpitr-spool}
+     * otherwise (a data directory that is its dataset's mount point). It goes with the restore. The
+     * same answer at every call while the clone is mounted.
      */
     public static Path spoolIn(Path pgdata) {
         Path inWal = pgdata.resolve("pg_wal").resolve("zpitr-spool");

@@ -15,6 +15,8 @@ import java.nio.file.Path;
  * @param mountRoot   where they are mounted ({@code restore.mount_root})
  * @param firstPort   the first port tried ({@code restore.port}, default 6432)
  * @param dbUser      the database user the printed psql line connects as
+ * @param walRoot     below which a restore keeps a {@code pg_wal} of its own off the clone
+ *                    ({@code state_dir/restore-wal}; {@link RestoreClones})
  */
 record RestoreSettings(
         String osUser,
@@ -23,7 +25,8 @@ record RestoreSettings(
         DatasetName datasetRoot,
         Path mountRoot,
         int firstPort,
-        String dbUser) {
+        String dbUser,
+        Path walRoot) {
     /** @throws ConfigException naming the missing key, when a restore cannot run without it */
     static RestoreSettings of(Settings settings) {
         PostgresSettings pg = settings.postgres();
@@ -37,7 +40,8 @@ record RestoreSettings(
                 r.datasetRoot(),
                 r.mountRoot(),
                 r.firstPort(),
-                pg.standby().map(PostgresSettings.Connection::user).orElse("postgres"));
+                pg.standby().map(PostgresSettings.Connection::user).orElse("postgres"),
+                settings.stateDir().resolve("restore-wal"));
     }
 
     DatasetName rootOf(String restoreName) {
@@ -46,5 +50,14 @@ record RestoreSettings(
 
     Path mountOf(String restoreName) {
         return mountRoot.resolve(restoreName);
+    }
+
+    /**
+     * The folder of the restore's own {@code pg_wal} and spool off the clone: named after the
+     * restore's dataset, so that two configurations sharing a state_dir (a replica's restores beside
+     * the source's) never share one.
+     */
+    Path walHomeOf(String restoreName) {
+        return walRoot.resolve(rootOf(restoreName).full().replace('/', '%'));
     }
 }

@@ -294,8 +294,8 @@ class RestoreFloorBench {
                         long busy0 = busyJiffies();
                         double sshd0 = hostCpuSeconds();
                         double fuse0 = zfsFuseCpuSeconds();
-                        Run r = way.equals("by hand")
-                                ? byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments)
+                        Run r = way.startsWith("by hand")
+                                ? byHand(pool, snapshot, pgdata, lab.archive(), target, round, segments, way)
                                 : zpitrRestore(configFor(way, config), mountRoot, target, round, segments, way);
                         double busy = (busyJiffies() - busy0) / 100.0;
                         double sshd = hostCpuSeconds() - sshd0;
@@ -336,7 +336,7 @@ class RestoreFloorBench {
                             phasesText(medianPhases(runs, way))));
                 }
                 for (String way : ways) {
-                    if (!way.equals("by hand")) {
+                    if (!way.equals("by hand")) { // (a by-hand variant is listed against the floor too)
                         double w = median(runs, way);
                         summary.add(String.format(
                                 Locale.ROOT,
@@ -421,11 +421,32 @@ class RestoreFloorBench {
 
     /** The floor: what a DBA does on the same clone by hand, with cp from a local copy of the archive. */
     private Run byHand(
-            ZfsPool pool, String snapshot, Path livePgdata, Path flatArchive, String target, int round, int segments)
+            ZfsPool pool,
+            String snapshot,
+            Path livePgdata,
+            Path flatArchive,
+            String target,
+            int round,
+            int segments,
+            String way)
             throws Exception {
         return byHandTo(
-                pool, snapshot, livePgdata, flatArchive, "recovery_target_time = '" + target + "'", round, segments);
+                pool,
+                snapshot,
+                livePgdata,
+                flatArchive,
+                "recovery_target_time = '" + target + "'",
+                round,
+                segments,
+                way);
     }
+
+    /**
+     * A way named {@value} does the by-hand restore with the clone's {@code pg_wal} in a folder off
+     * ZFS (beside the live standby's), as zpitr does when the snapshot's {@code pg_wal} is a link out
+     * of it: the floor with the same lever, for comparison.
+     */
+    static final String BY_HAND_WAL_OFF_ZFS = "by hand wal-off-zfs";
 
     /** The floor with {@code targetLine} as what PostgreSQL is told to stop at. */
     private Run byHandTo(
@@ -435,9 +456,11 @@ class RestoreFloorBench {
             Path flatArchive,
             String targetLine,
             int round,
-            int segments)
+            int segments,
+            String way)
             throws Exception {
-        String clone = pool.name() + "/hand" + segments + "r" + round;
+        boolean walOffZfs = way.equals(BY_HAND_WAL_OFF_ZFS);
+        String clone = pool.name() + "/hand" + segments + "r" + round + (walOffZfs ? "w" : "");
         Path mount = pool.mountpoint().resolve("hand" + segments + "r" + round);
         Path pgdata = mount.resolve(livePgdata.getFileName());
         Path run = mount.resolve("run");
@@ -449,10 +472,20 @@ class RestoreFloorBench {
         Files.deleteIfExists(pgdata.resolve("postmaster.pid"));
         Files.deleteIfExists(pgdata.resolve("standby.signal"));
         Path wal = pgdata.resolve("pg_wal");
+        Path walOff = null;
         if (Files.isSymbolicLink(wal)) {
+            Path live = Files.readSymbolicLink(wal);
             Files.delete(wal);
-            Files.createDirectories(wal.resolve("archive_status"));
-            Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
+            if (walOffZfs) {
+                walOff = live.resolveSibling(Path.of(clone).getFileName() + "-wal");
+                Files.createDirectories(walOff.resolve("archive_status"));
+                Files.setPosixFilePermissions(walOff, PosixFilePermissions.fromString("rwx------"));
+                sh("chown", "-R", "postgres:postgres", walOff.toString());
+                Files.createSymbolicLink(wal, walOff);
+            } else {
+                Files.createDirectories(wal.resolve("archive_status"));
+                Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
+            }
         }
         Files.createDirectories(run);
         Files.writeString(
@@ -517,7 +550,10 @@ class RestoreFloorBench {
             }
             Thread.sleep(500); // "dataset is busy" for about a second after the server stops (ENVIRONMENT.md)
         }
-        return new Run("by hand", round, total, phases, check);
+        if (walOff != null) {
+            sh("rm", "-rf", "--", walOff.toString());
+        }
+        return new Run(way, round, total, phases, check);
     }
 
     /**
@@ -544,8 +580,8 @@ class RestoreFloorBench {
             for (String way : order) {
                 String load = loadAverage();
                 long busy0 = busyJiffies();
-                Run r = way.equals("by hand")
-                        ? byHandTo(pool, snapshot, pgdata, flatArchive, "recovery_target = 'immediate'", round, 0)
+                Run r = way.startsWith("by hand")
+                        ? byHandTo(pool, snapshot, pgdata, flatArchive, "recovery_target = 'immediate'", round, 0, way)
                         : zpitrRestore(
                                 configFor(way, config),
                                 mountRoot,

@@ -237,7 +237,10 @@ class RestoreIT {
                 restoredSql("rtime", "select pg_tablespace_location(oid) from pg_tablespace where spcname = 'ts1'")
                         .startsWith(mountRoot.resolve("rtime").toString()),
                 "the tablespace lives in the clone");
-        assertFalse(Files.isSymbolicLink(mountRoot.resolve("rtime/data/pgdata/pg_wal")), "pg_wal is the clone's own");
+        // pg_wal: the restore's own, off ZFS like the live standby's, never the live standby's folder.
+        Path restoreWal = config.resolveSibling("state/restore-wal/" + POOL.name() + "%restore%rtime/pg_wal");
+        assertEquals(restoreWal, Files.readSymbolicLink(mountRoot.resolve("rtime/data/pgdata/pg_wal")));
+        assertTrue(r.out().contains("the restore's own pg_wal is " + restoreWal), r.out());
         try (Stream<Path> files = Files.list(lab.archive())) {
             assertTrue(
                     files.noneMatch(p -> p.getFileName().toString().endsWith(".history")),
@@ -258,6 +261,7 @@ class RestoreIT {
         assertEquals(0, zpitr("restore-drop", "rtime").code(), "dropping twice is fine");
         assertFalse(Files.exists(mountRoot.resolve("rtime/data")));
         assertFalse(Files.exists(config.resolveSibling("state/restores/rtime")), "nothing of it left in state_dir");
+        assertFalse(Files.exists(restoreWal.getParent()), "its pg_wal and spool are gone with it");
     }
 
     @Test
