@@ -328,6 +328,10 @@ class RestoreIT {
         assertFalse(
                 POOL.zfs("list", "-H", "-o", "name", "-r", POOL.name()).contains("rbeyond"),
                 "its clones were destroyed");
+        assertTrue(r.out().contains("the restore's own pg_wal is "), r.out());
+        assertFalse(
+                Files.exists(config.resolveSibling("state/restore-wal/" + POOL.name() + "%restore%rbeyond")),
+                "and its own pg_wal and spool with them");
         ZpitrRun audit = zpitr("audit", "--format", "json");
         assertTrue(
                 audit.out()
