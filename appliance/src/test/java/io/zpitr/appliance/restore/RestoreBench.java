@@ -46,7 +46,8 @@ import org.junit.jupiter.api.Test;
  *       restore needs it); archive_command pushes each segment to a pgBackRest repository on local
  *       disk and copies it into a plain folder, zpitr's local archive source;</li>
  *   <li>a pgBackRest full backup;</li>
- *   <li>the zpitr standby: {@code pg_basebackup} onto a zfs-fuse dataset, fed by
+ *   <li>the zpitr standby: {@code pg_basebackup} onto a zfs-fuse dataset, its {@code pg_wal} on
+ *       ext4 as the runbook lays it out ({@code --waldir}, docs/operations.md), fed by
  *       {@code bin/zpitr wal-fetch}, replayed to consistency, {@code zpitr snapshot}; then it is
  *       stopped, so that it does not compete with the restores;</li>
  *   <li>{@code pgbench -t} for a fixed number of transactions on the primary (its WAL rate is
@@ -374,11 +375,14 @@ class RestoreBench {
             pool.zfs("create", "-o", "recordsize=" + recordsize, p + "/pg");
             pool.zfs("create", p + "/pg/data");
             Path pgdata = pool.mountpoint().resolve("pg/data/pgdata");
+            // The runbook's layout: the standby's pg_wal off ZFS (docs/operations.md, "Where WAL lives").
+            Path standbyWal = Files.createDirectories(root.resolve("standby-wal"));
             sh(
                     "chown",
                     "-R",
                     "postgres:postgres",
-                    pool.mountpoint().resolve("pg").toString());
+                    pool.mountpoint().resolve("pg").toString(),
+                    standbyWal.toString());
             runLong(
                     primary.asPostgres(
                             "pg_basebackup",
@@ -392,6 +396,7 @@ class RestoreBench {
                             pgdata.toString(),
                             "-X",
                             "none",
+                            "--waldir=" + standbyWal,
                             "-c",
                             "fast",
                             "--no-sync"),
