@@ -9,6 +9,7 @@
 #   BENCH_SEGMENTS=10 BENCH_ROUNDS=1 bench/restore-floor.sh  # a quick try
 #   BENCH_WAYS="by hand,zpitr,zpitr -Dzpitr.restore.workers=2" bench/restore-floor.sh   # a lever beside them
 #   BENCH_ZFS_PROPS=recordsize=8K bench/restore-floor.sh  # the standby dataset with other ZFS properties
+#   BENCH_SETTLE=false bench/restore-floor.sh        # do not wait for zfs-fuse to be idle (0.3 s) before each restore
 #   BENCH_HOLD=/tmp/hold BENCH_SEGMENTS=" " BENCH_IMMEDIATE=1 bench/restore-floor.sh  # set up, then wait (paths in
 #                                                 # /tmp/hold) until /tmp/hold is deleted: for tracing by hand
 #
@@ -25,4 +26,4 @@ exec mvn -B -q -ntp -pl appliance -am verify \
   -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test=RestoreFloorBench -Dfailsafe.failIfNoSpecifiedTests=false -Dfailsafe.useFile=false \
   -Dbench.segments="${BENCH_SEGMENTS:-10,100}" -Dbench.rounds="${BENCH_ROUNDS:-3}" -Dbench.scale="${BENCH_SCALE:-10}" \
-  -Dbench.immediate="${BENCH_IMMEDIATE:-0}" -Dbench.results="$results" ${BENCH_WAYS:+"-Dbench.ways=$BENCH_WAYS"} ${BENCH_TRACE:+-Dbench.trace="$BENCH_TRACE"} ${BENCH_HOLD:+-Dbench.hold="$BENCH_HOLD"} ${BENCH_ZFS_PROPS:+-Dbench.zfs.props="$BENCH_ZFS_PROPS"} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
+  -Dbench.immediate="${BENCH_IMMEDIATE:-0}" -Dbench.results="$results" ${BENCH_WAYS:+"-Dbench.ways=$BENCH_WAYS"} ${BENCH_TRACE:+-Dbench.trace="$BENCH_TRACE"} ${BENCH_HOLD:+-Dbench.hold="$BENCH_HOLD"} ${BENCH_ZFS_PROPS:+-Dbench.zfs.props="$BENCH_ZFS_PROPS"} ${BENCH_SETTLE:+-Dbench.settle="$BENCH_SETTLE"} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn

@@ -112,8 +112,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        long calledAt =
-                java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+        long calledAt = sinceLaunched();
         Appliance appliance = main.appliance();
         RecoveryTarget recoveryTarget = parseTarget(appliance);
         String restoreName = name != null
@@ -191,8 +190,7 @@ final class RestoreCommand implements Callable<Integer> {
         }
         out.println("drop it:  zpitr restore-drop " + restoreName
                 + (request.expiresAt() == null ? "" : " (the daemon drops it after " + request.expiresAt() + ")"));
-        long jvmMillis =
-                java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+        long endedAt = sinceLaunched();
         StringBuilder took =
                 new StringBuilder(String.format(java.util.Locale.ROOT, "plan %.2f s; restore: ", planMillis / 1000.0));
         result[0]
@@ -202,12 +200,26 @@ final class RestoreCommand implements Callable<Integer> {
                         .append(' ')
                         .append(String.format(java.util.Locale.ROOT, "%.2f s", ms / 1000.0)));
         out.println("timings:  " + took
-                + String.format(
-                        java.util.Locale.ROOT,
-                        " (process: command called at %.2f s, ended at %.2f s)",
-                        calledAt / 1000.0,
-                        jvmMillis / 1000.0));
+                + (calledAt < 0
+                        ? ""
+                        : String.format(
+                                java.util.Locale.ROOT,
+                                " (process: command called at %.2f s, ended at %.2f s)",
+                                calledAt / 1000.0,
+                                endedAt / 1000.0)));
         return Main.OK;
+    }
+
+    /**
+     * Milliseconds since the launcher started ({@code ZPITR_LAUNCHED_US}, epoch microseconds, which
+     * bin/zpitr sets), or -1 when it is not known (the jar run directly).
+     */
+    static long sinceLaunched() {
+        String launched = System.getenv("ZPITR_LAUNCHED_US");
+        if (launched == null || !launched.matches("[0-9]{13,17}")) {
+            return -1;
+        }
+        return System.currentTimeMillis() - Long.parseLong(launched) / 1000;
     }
 
     private RecoveryTarget parseTarget(Appliance appliance) {

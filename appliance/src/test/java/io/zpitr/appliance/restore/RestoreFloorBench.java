@@ -290,6 +290,7 @@ class RestoreFloorBench {
                     List<String> order = new ArrayList<>(ways);
                     java.util.Collections.rotate(order, round - 1); // each way goes first in turn
                     for (String way : order) {
+                        settle();
                         String load = loadAverage();
                         long busy0 = busyJiffies();
                         double sshd0 = hostCpuSeconds();
@@ -578,6 +579,7 @@ class RestoreFloorBench {
             List<String> order = new ArrayList<>(ways);
             java.util.Collections.rotate(order, round - 1);
             for (String way : order) {
+                settle();
                 String load = loadAverage();
                 long busy0 = busyJiffies();
                 Run r = way.startsWith("by hand")
@@ -856,6 +858,27 @@ class RestoreFloorBench {
     }
 
     /** CPU the zfs-fuse daemon used so far (every pool's, other engineers' too on a shared machine). */
+    /**
+     * Before each timed restore: until zfs-fuse has been idle for 0.3 s (the previous restore's
+     * destroyed clone freed in the background, its last transaction group written), at most 15 s, so
+     * that no way starts on the work the one before it left. Only with {@code bench.settle} (default on).
+     */
+    private static void settle() throws InterruptedException {
+        if (!Boolean.parseBoolean(System.getProperty("bench.settle", "true"))) {
+            return;
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        double before = zfsFuseCpuSeconds();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(300);
+            double now = zfsFuseCpuSeconds();
+            if (!(now - before > 0.01)) { // (NaN: no daemon to watch)
+                return;
+            }
+            before = now;
+        }
+    }
+
     private static double zfsFuseCpuSeconds() {
         try {
             String pid = Files.readString(Path.of("/run/zfs-fuse.pid")).strip();
