@@ -234,7 +234,7 @@ final class RestoreCatalog {
             }
         }
         // The restore's own pg_wal and spool off the clone, if it had them: its server is stopped.
-        deleteTree(settings().walHomeOf(name));
+        RestoreClones.removeOwnWal(runner, settings().osUser(), settings().walHomeOf(name));
         removeStateDirSpool(name);
     }
 

@@ -141,8 +141,7 @@ final class RestoreClones {
         Files.delete(wal);
         if (reachableOffZfs(walHome.getParent(), osUser)) {
             // A folder of that name left by a restore whose clones went another way: not ours to trust.
-            RestoreCatalog.deleteTree(walHome);
-            Files.createDirectories(walHome.getParent());
+            removeOwnWal(runner, osUser, walHome);
             Path own = walHome.resolve("pg_wal");
             Files.createDirectories(own.resolve("archive_status"));
             OsUser.giveTo(osUser, walHome, own, own.resolve("archive_status"));
@@ -156,6 +155,26 @@ final class RestoreClones {
         OsUser.giveTo(osUser, wal, wal.resolve("archive_status"));
         Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
         out.println("pg_wal pointed outside the snapshot (" + target + "); the clone has its own pg_wal");
+    }
+
+    /**
+     * Removes a restore's own {@code pg_wal} folder ({@link #localizeWal}), if there is one. What is
+     * in it belongs to the OS user PostgreSQL ran as, and is removed as that user ({@code find -delete},
+     * which follows no link): a link planted among those files, or a folder swapped for one while root
+     * walked the tree, cannot lead root's deletes elsewhere. Then root removes the folder itself,
+     * which stands in root's {@code restore-wal}.
+     */
+    static void removeOwnWal(ProcessRunner runner, String osUser, Path walHome) throws IOException {
+        if (!Files.exists(walHome, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (Files.isDirectory(walHome, LinkOption.NOFOLLOW_LINKS)) {
+            runner.run(Command.of(OsUser.command(
+                                    osUser, List.of("find", walHome.toString(), "-mindepth", "1", "-delete")))
+                            .timeout(java.time.Duration.ofMinutes(5)))
+                    .requireSuccess();
+        }
+        Files.delete(walHome);
     }
 
     /**

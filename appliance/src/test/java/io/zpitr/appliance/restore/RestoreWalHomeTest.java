@@ -42,6 +42,23 @@ class RestoreWalHomeTest {
     }
 
     @Test
+    void removingItFollowsNoLinkPlantedInIt() throws IOException {
+        Path victim = Files.writeString(tmp.resolve("victim"), "not the restore's");
+        Path victimDir = Files.createDirectories(tmp.resolve("victim-dir"));
+        Files.writeString(victimDir.resolve("kept"), "not the restore's either");
+        Path home = Files.createDirectories(tmp.resolve("restore-wal/tank%restore%r1"));
+        Path wal = Files.createDirectories(home.resolve("pg_wal/archive_status"));
+        Files.writeString(wal.resolveSibling("000000010000000000000003"), "a segment");
+        Files.createSymbolicLink(wal.resolveSibling("link"), victim);
+        Files.createSymbolicLink(home.resolve("dir-link"), victimDir);
+        RestoreClones.removeOwnWal(new io.zpitr.process.ProcessRunner(), System.getProperty("user.name"), home);
+        assertFalse(Files.exists(home, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the restore's folder is gone");
+        assertEquals("not the restore's", Files.readString(victim));
+        assertEquals("not the restore's either", Files.readString(victimDir.resolve("kept")));
+        RestoreClones.removeOwnWal(new io.zpitr.process.ProcessRunner(), System.getProperty("user.name"), home);
+    }
+
+    @Test
     void eachRestoreDatasetHasAFolderOfItsOwn() {
         RestoreSettings a = settings("tank/restore");
         RestoreSettings b = settings("tank/replica/restore");
