@@ -139,22 +139,24 @@ final class RestoreClones {
         }
         Path target = Files.readSymbolicLink(wal);
         Files.delete(wal);
+        Path own = wal;
         if (reachableOffZfs(walHome.getParent(), osUser)) {
             // A folder of that name left by a restore whose clones went another way: not ours to trust.
             removeOwnWal(runner, osUser, walHome);
-            Path own = walHome.resolve("pg_wal");
-            Files.createDirectories(own.resolve("archive_status"));
-            OsUser.giveTo(osUser, walHome, own, own.resolve("archive_status"));
+            Files.createDirectories(walHome);
+            OsUser.giveTo(osUser, walHome);
             Files.setPosixFilePermissions(walHome, PosixFilePermissions.fromString("rwx------"));
-            Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rwx------"));
+            own = walHome.resolve("pg_wal");
+        }
+        Files.createDirectories(own.resolve("archive_status"));
+        OsUser.giveTo(osUser, own, own.resolve("archive_status"));
+        Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rwx------"));
+        if (own.equals(wal)) {
+            out.println("pg_wal pointed outside the snapshot (" + target + "); the clone has its own pg_wal");
+        } else {
             Files.createSymbolicLink(wal, own);
             out.println("pg_wal pointed outside the snapshot (" + target + "); the restore's own pg_wal is " + own);
-            return;
         }
-        Files.createDirectories(wal.resolve("archive_status"));
-        OsUser.giveTo(osUser, wal, wal.resolve("archive_status"));
-        Files.setPosixFilePermissions(wal, PosixFilePermissions.fromString("rwx------"));
-        out.println("pg_wal pointed outside the snapshot (" + target + "); the clone has its own pg_wal");
     }
 
     /**
