@@ -165,6 +165,62 @@ final class RestoreCatalog {
     }
 
     /**
+     * Removes the folders in {@code state_dir/restore-wal} ({@link RestoreClones#localizeWal}) of
+     * this configuration's restores that are gone without zpitr (their clones destroyed with
+     * {@code zfs destroy}): each is named after its restore's dataset, and one below
+     * {@code restore.dataset_root} that is not among {@code existing}, and no longer exists when
+     * looked at again (a restore made meanwhile by another process has its dataset before its
+     * folder), is removed as {@link RestoreClones#removeOwnWal} does. Folders of other dataset roots
+     * (another configuration sharing the state_dir) are left alone. Returns what it removed; one it
+     * cannot remove is reported on {@code out} and left.
+     *
+     * @param existing the restores as {@link #list} just gave them
+     */
+    List<String> sweepOrphanWal(List<RestoredInstance> existing, PrintWriter out) {
+        RestoreSettings s = settings();
+        String prefix = s.datasetRoot().full().replace('/', '%') + "%";
+        Set<String> known = new java.util.HashSet<>();
+        existing.forEach(r -> known.add(r.name()));
+        List<String> removed = new ArrayList<>();
+        List<Path> folders;
+        try (Stream<Path> list = Files.list(s.walRoot())) {
+            folders = list.toList();
+        } catch (NoSuchFileException e) {
+            return removed;
+        } catch (IOException | UncheckedIOException e) {
+            out.println("WARNING: cannot look through " + s.walRoot() + ": " + e.getMessage());
+            return removed;
+        }
+        for (Path folder : folders) {
+            String file = folder.getFileName().toString();
+            if (!file.startsWith(prefix)) {
+                continue;
+            }
+            String name = file.substring(prefix.length());
+            if (name.isEmpty() || name.contains("%") || known.contains(name)) {
+                continue;
+            }
+            DatasetName root;
+            try {
+                root = s.rootOf(name);
+            } catch (RuntimeException e) {
+                continue; // not named after a dataset: not a restore's folder
+            }
+            try {
+                if (!folder.equals(s.walHomeOf(name)) || zfs.exists(root)) {
+                    continue;
+                }
+                RestoreClones.removeOwnWal(runner, s.osUser(), folder);
+                removed.add(name);
+            } catch (IOException | RuntimeException e) {
+                out.println("WARNING: cannot remove " + folder + ", the pg_wal of a restore that is gone: "
+                        + e.getMessage().lines().findFirst().orElse(""));
+            }
+        }
+        return removed;
+    }
+
+    /**
      * The restores whose expiry has passed, in the order listed. A restore still being built is
      * not one of them: its expiry counts from when it is done. A damaged expiry is not acted on.
      */

@@ -242,6 +242,8 @@ public final class RestoreService implements AutoCloseable {
         List<RestoredInstance> existing = listedWhilePlanning != null ? joined(listedWhilePlanning) : catalog.list();
         listedWhilePlanning = null;
         catalog.cleanUpEarlier(request.name(), existing, out);
+        catalog.sweepOrphanWal(existing, out)
+                .forEach(gone -> out.println("removed the pg_wal of restore " + gone + ", whose clones are gone"));
         Set<Integer> taken = new HashSet<>();
         existing.stream().filter(r -> !r.name().equals(request.name())).forEach(r -> taken.add(r.port()));
         int port = RestorePorts.choose(request.port(), s.firstPort(), taken);

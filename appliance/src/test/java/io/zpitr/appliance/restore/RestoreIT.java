@@ -283,7 +283,43 @@ class RestoreIT {
                         mountRoot.resolve("rlsn/postgresql.log").toString()))
                 .requireSuccess();
         assertRows("rlsn", "101", "101");
-        zpitr("restore-drop", "rlsn").assertSucceeded();
+        // Its clones destroyed by hand, not by restore-drop: its pg_wal off ZFS stays behind until
+        // the next restore, which removes it; another config's folder in the same place it leaves.
+        RUNNER.run(Command.of(
+                        "runuser",
+                        "-u",
+                        "postgres",
+                        "--",
+                        "/usr/lib/postgresql/15/bin/pg_ctl",
+                        "stop",
+                        "-w",
+                        "-D",
+                        mountRoot.resolve("rlsn/data/pgdata").toString()))
+                .requireSuccess();
+        // zfs-fuse calls a clone busy for about a second after its server stopped (ENVIRONMENT.md).
+        for (int attempt = 1; ; attempt++) {
+            var destroyed = RUNNER.run(Command.of("zfs", "destroy", "-r", POOL.name() + "/restore/rlsn"));
+            if (destroyed.succeeded()) {
+                break;
+            }
+            assertTrue(attempt < 40, "zfs destroy: " + destroyed.stderr());
+            Thread.sleep(250);
+        }
+        Path walHome = config.resolveSibling("state/restore-wal/" + POOL.name() + "%restore%rlsn");
+        assertTrue(Files.isDirectory(walHome.resolve("pg_wal")), "left behind by a zfs destroy");
+        Path foreign = config.resolveSibling("state/restore-wal/" + POOL.name() + "%other%rlsn/pg_wal");
+        Files.createDirectories(foreign);
+        try {
+            ZpitrRun next = zpitr("restore", "--immediate", "--name", "rsweep", "--action", "shutdown");
+            assertEquals(0, next.code(), next.out() + next.err());
+            assertTrue(next.out().contains("removed the pg_wal of restore rlsn, whose clones are gone"), next.out());
+            assertFalse(Files.exists(walHome), "swept by the next restore");
+            assertTrue(Files.isDirectory(foreign), "another dataset root's folder is not this config's to remove");
+            zpitr("restore-drop", "rsweep").assertSucceeded();
+        } finally {
+            RestoreCatalog.deleteTree(foreign.getParent());
+        }
+        assertEquals(0, zpitr("restore-drop", "rlsn").code(), "nothing left to drop");
     }
 
     @Test
