@@ -171,12 +171,15 @@ final class RestoreClones {
             return;
         }
         if (Files.isDirectory(walHome, LinkOption.NOFOLLOW_LINKS)) {
-            runner.run(Command.of(OsUser.command(
-                                    osUser, List.of("find", walHome.toString(), "-mindepth", "1", "-delete")))
-                            .timeout(java.time.Duration.ofMinutes(5)))
-                    .requireSuccess();
+            var emptied = runner.run(
+                    Command.of(OsUser.command(osUser, List.of("find", walHome.toString(), "-mindepth", "1", "-delete")))
+                            .timeout(java.time.Duration.ofMinutes(5)));
+            // Gone meanwhile: another zpitr removed it (a restore's sweep beside a drop).
+            if (Files.exists(walHome, LinkOption.NOFOLLOW_LINKS)) {
+                emptied.requireSuccess();
+            }
         }
-        Files.delete(walHome);
+        Files.deleteIfExists(walHome);
     }
 
     /**

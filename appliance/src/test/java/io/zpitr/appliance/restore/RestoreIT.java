@@ -269,33 +269,17 @@ class RestoreIT {
         ZpitrRun r = zpitr("restore", "--to-lsn", afterRow101Lsn, "--name", "rlsn", "--action", "shutdown");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("state:    shut down"), r.out());
-        RUNNER.run(Command.of(
-                        "runuser",
-                        "-u",
-                        "postgres",
-                        "--",
-                        "/usr/lib/postgresql/15/bin/pg_ctl",
-                        "start",
-                        "-w",
-                        "-D",
-                        mountRoot.resolve("rlsn/data/pgdata").toString(),
-                        "-l",
-                        mountRoot.resolve("rlsn/postgresql.log").toString()))
-                .requireSuccess();
+        pgCtl(
+                "start",
+                "-w",
+                "-D",
+                mountRoot.resolve("rlsn/data/pgdata").toString(),
+                "-l",
+                mountRoot.resolve("rlsn/postgresql.log").toString());
         assertRows("rlsn", "101", "101");
         // Its clones destroyed by hand, not by restore-drop: its pg_wal off ZFS stays behind until
         // the next restore, which removes it; another config's folder in the same place it leaves.
-        RUNNER.run(Command.of(
-                        "runuser",
-                        "-u",
-                        "postgres",
-                        "--",
-                        "/usr/lib/postgresql/15/bin/pg_ctl",
-                        "stop",
-                        "-w",
-                        "-D",
-                        mountRoot.resolve("rlsn/data/pgdata").toString()))
-                .requireSuccess();
+        pgCtl("stop", "-w", "-D", mountRoot.resolve("rlsn/data/pgdata").toString());
         // zfs-fuse calls a clone busy for about a second after its server stopped (ENVIRONMENT.md).
         for (int attempt = 1; ; attempt++) {
             var destroyed = RUNNER.run(Command.of("zfs", "destroy", "-r", POOL.name() + "/restore/rlsn"));
@@ -320,6 +304,14 @@ class RestoreIT {
             RestoreCatalog.deleteTree(foreign.getParent());
         }
         assertEquals(0, zpitr("restore-drop", "rlsn").code(), "nothing left to drop");
+    }
+
+    /** PostgreSQL 15's pg_ctl, run as postgres. */
+    private static void pgCtl(String... args) {
+        List<String> argv = new java.util.ArrayList<>(
+                List.of("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl"));
+        argv.addAll(List.of(args));
+        RUNNER.run(Command.of(argv)).requireSuccess();
     }
 
     @Test
