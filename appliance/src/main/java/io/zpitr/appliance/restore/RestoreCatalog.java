@@ -207,7 +207,7 @@ final class RestoreCatalog {
                 continue; // not named after a dataset: not a restore's folder
             }
             try {
-                if (!folder.equals(s.walHomeOf(name)) || zfs.exists(root)) {
+                if (zfs.exists(root)) {
                     continue;
                 }
                 RestoreClones.removeOwnWal(runner, s.osUser(), folder);
