@@ -12,7 +12,8 @@
 #
 #   bench/restore.sh                          # scales 70,350, 3 rounds, 30000 transactions before T
 #   BENCH_SCALES=5 BENCH_TRANSACTIONS=4000 BENCH_ROUNDS=1 bench/restore.sh   # a quick try
-#   BENCH_SCALES=1400 bench/restore.sh        # ~20 GB (22 GB database): needs ~130 GB free in /var/tmp
+#   BENCH_SCALES=1400 bench/restore.sh        # ~20 GB (22 GB database): needs ~95 GB free in /var/tmp
+#   BENCH_SCALES=1370 BENCH_EXT4=0 bench/restore.sh   # ~20 GB without (c), the ext4 reference: ~75 GB
 #   BENCH_ROUNDS=5 bench/restore.sh           # rounds per scale (default 3)
 #   BENCH_RECORDSIZE=128k bench/restore.sh    # ZFS recordsize of the standby's and pgBackRest's datasets (default 8k)
 #   BENCH_COLD=1 bench/restore.sh             # drop this run's files from the caches before every timed restore
@@ -20,10 +21,12 @@
 #
 # Needs root (zfs-fuse pools, PostgreSQL run as postgres). Installs zfs-fuse, postgresql-15 and
 # pgbackrest from Debian when missing, starts the zfs-fuse daemon when none runs (and stops it
-# again at the end). Free space in /var/tmp: about 5.5 x the largest database (pgbench scale S is
-# about 16 MB x S): the primary, the pgBackRest repository, and the pool's file, which holds the
-# standby and one restore at a time and does not shrink when a restore is destroyed, plus WAL.
-# Scale 350 wants ~35 GB, scale 1400 (~20 GB) ~130 GB; the script refuses to start with less.
+# again at the end). Free space in /var/tmp (pgbench scale S is about 16 MB x S): while setting up,
+# the primary, the pgBackRest repository and the standby; during the rounds (the primary removed),
+# the repository, the pool's file (the standby and one restore at a time; it does not shrink when
+# a restore is destroyed) and the ext4 restore: 4 x the largest database plus WAL, 3 x with
+# BENCH_EXT4=0. Scale 350 wants ~30 GB, scale 1400 (~20 GB) ~95 GB (~75 GB without ext4); the
+# script refuses to start with less.
 set -euo pipefail
 
 root=$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")
@@ -39,6 +42,8 @@ transactions=${BENCH_TRANSACTIONS:-30000}
 rounds=${BENCH_ROUNDS:-3}
 recordsize=${BENCH_RECORDSIZE:-8k}
 cold=${BENCH_COLD:+true}
+ext4=true
+[[ "${BENCH_EXT4:-1}" == 0 || "${BENCH_EXT4:-1}" == false ]] && ext4=false
 
 packages=()
 command -v zfs >/dev/null || packages+=(zfs-fuse)
@@ -56,7 +61,9 @@ if ((${#packages[@]})); then
 fi
 
 largest=$(tr ',' '\n' <<<"$scales" | sort -n | tail -1)
-need_gb=$(( largest * 16 * 55 / 10000 + 5 ))
+copies=4
+[[ $ext4 == true ]] || copies=3
+need_gb=$(( largest * 16 * copies / 1000 + 8 ))
 free_gb=$(df -P -BG /var/tmp | awk 'NR==2 {sub("G","",$4); print $4}')
 if (( free_gb < need_gb )); then
   echo "bench/restore.sh: /var/tmp has ${free_gb} GB free; scale $largest needs about ${need_gb} GB" >&2
@@ -88,6 +95,6 @@ mvn -B -q -ntp -pl appliance -am verify \
   -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test=RestoreBench -Dfailsafe.failIfNoSpecifiedTests=false \
   -Dbench.scales="$scales" -Dbench.rounds="$rounds" -Dbench.transactions="$transactions" -Dbench.recordsize="$recordsize" \
-  -Dbench.results="$results" -Dbench.cold="${cold:-false}" -Dbench.after="${BENCH_AFTER:-500}" \
+  -Dbench.results="$results" -Dbench.cold="${cold:-false}" -Dbench.ext4="$ext4" -Dbench.after="${BENCH_AFTER:-500}" \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'   # Maven's colour resets, even with -B
