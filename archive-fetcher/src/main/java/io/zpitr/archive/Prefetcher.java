@@ -77,6 +77,13 @@ public final class Prefetcher {
     private final int queueLimit;
     /** The last pass left part of the window for later ({@link #queueLimit}): the next pass comes soon. */
     private boolean windowLeft;
+    /**
+     * Something a pass acts on has changed since the last one: a fetch ended (a worker is free, a
+     * segment landed or turned out missing) or PostgreSQL asked again. Passes in between only read
+     * {@code .requested}: a whole pass lists the spool folder twice, and at one every 10 ms that was
+     * ~1 CPU-s in a 100-segment restore, on the cores replay needs (docs/restore-guide.md).
+     */
+    private final java.util.concurrent.atomic.AtomicBoolean news = new java.util.concurrent.atomic.AtomicBoolean(true);
 
     private final long segmentSize;
     private final Duration idleExit;
@@ -187,6 +194,7 @@ public final class Prefetcher {
                     last = requested;
                     lastAsked = asked;
                     lastChange = clock.instant();
+                    news.set(true);
                 }
                 // Quiet (nothing in flight, no new segment asked for in a second; the same one asked
                 // again is answered from its mark): a pass now and then is enough, and only one whose
@@ -194,7 +202,10 @@ public final class Prefetcher {
                 boolean quiet = inFlight.isEmpty()
                         && !windowLeft
                         && Duration.between(lastNews, clock.instant()).toMillis() > 1000;
-                if (requested.isPresent() && (!quiet || retryDue(clock.instant()))) {
+                Instant now = clock.instant();
+                if (requested.isPresent()
+                        && (!quiet || retryDue(now))
+                        && (news.getAndSet(false) || missingRetryDue(now))) {
                     fill(requested.get());
                 }
                 if (inFlight.isEmpty()
@@ -320,6 +331,11 @@ public final class Prefetcher {
                     spool.clearMissing(name);
                     reportTrouble(name, outcome);
                     if (name.kind() == WalFileName.Kind.SEGMENT) {
+                        try {
+                            spool.linkKept(name);
+                        } catch (IOException e) {
+                            LOG.debug("could not link {} to keep: {}", name, e.toString()); // the launcher links it
+                        }
                         landed.add(name);
                         fetched.incrementAndGet();
                         outcome.verification().segmentSize().ifPresent(fetchedBytes::addAndGet);
@@ -352,6 +368,7 @@ public final class Prefetcher {
                 LOG.debug("could not clear the in-flight mark of {}: {}", name, e.toString());
             }
             inFlight.remove(name);
+            news.set(true);
         }
     }
 
@@ -384,7 +401,12 @@ public final class Prefetcher {
 
     /** Whether a file found missing is due to be asked for again (or nothing is known to be missing). */
     private boolean retryDue(Instant now) {
-        return missingUntil.isEmpty() || missingUntil.values().stream().anyMatch(at -> !now.isBefore(at));
+        return missingUntil.isEmpty() || missingRetryDue(now);
+    }
+
+    /** Whether a file found missing (or failed) is due to be asked for again. */
+    private boolean missingRetryDue(Instant now) {
+        return missingUntil.values().stream().anyMatch(at -> !now.isBefore(at));
     }
 
     /** The retry interval for a missing file after {@code misses} missing answers in a row. */

@@ -42,9 +42,11 @@ public final class WalSpool {
      */
     public static final String SYSTEM_IDENTIFIER = ".system-identifier";
     /**
-     * Prefix of a kept segment in a restore's spool: {@code .kept-NAME}, a second link the launcher
-     * makes to a segment it hands over, for PostgreSQL's second read of the segment holding the last
-     * record at the end of recovery. The restore keeps the newest few ({@link #pruneKept}).
+     * Prefix of a kept segment in a restore's spool: {@code .kept-NAME}, a second link to a segment,
+     * for PostgreSQL's second read of the segment holding the last record at the end of recovery.
+     * The restore's feed makes it as the segment lands ({@link #linkKept}), so that the launcher
+     * hands the segment over with one command (it links it itself when the feed has not yet). The
+     * restore keeps the newest few of those handed over ({@link #pruneKept}).
      */
     public static final String KEPT = ".kept-";
     /** How long a missing mark answers for the sources (the launcher hard-codes the same figure). */
@@ -54,18 +56,28 @@ public final class WalSpool {
 
     private final Path dir;
     private final Landing marks;
+    private final boolean keptLinks;
 
     public WalSpool(Path dir) throws IOException {
         this(dir, Landing.DURABLE);
     }
 
+    public WalSpool(Path dir, Landing marks) throws IOException {
+        this(dir, marks, false);
+    }
+
     /**
      * @param marks whom the spool's marks and {@value #REQUESTED} belong to: the launcher run by
      *              PostgreSQL's OS user reads them and rewrites {@value #REQUESTED}
+     * @param keptLinks whether every segment landed here gets its {@link #KEPT} link ({@link
+     *              #linkKept}): a restore's spool only. A standby's never: in standby mode PostgreSQL
+     *              keeps restored segments under their own names and recycles them, writing into the
+     *              inode a second link would share.
      */
-    public WalSpool(Path dir, Landing marks) throws IOException {
+    public WalSpool(Path dir, Landing marks, boolean keptLinks) throws IOException {
         this.dir = dir.toAbsolutePath().normalize();
         this.marks = marks;
+        this.keptLinks = keptLinks;
         Files.createDirectories(this.dir);
     }
 
@@ -200,12 +212,37 @@ public final class WalSpool {
         }
     }
 
-    /** Deletes the kept segments ({@link #KEPT}) but the {@code keep} newest; returns how many it deleted. */
+    /**
+     * In a spool made with kept links: links {@code .kept-NAME} to the segment {@code name} just
+     * landed. Nothing when the segment has been handed over meanwhile (the launcher then linked it
+     * itself) or a link of that name is there already (the launcher replaces one that is not the
+     * same file).
+     */
+    public void linkKept(WalFileName name) throws IOException {
+        if (!keptLinks || name.kind() != WalFileName.Kind.SEGMENT) {
+            return;
+        }
+        try {
+            Files.createLink(dir.resolve(KEPT + name.name()), dir.resolve(name.name()));
+        } catch (NoSuchFileException | java.nio.file.FileAlreadyExistsException e) {
+            // handed over already, or linked by the launcher
+        }
+    }
+
+    /**
+     * Deletes the kept segments ({@link #KEPT}) but the {@code keep} newest of those handed over;
+     * the links of segments still in the spool stay while {@code keep} is above 0. Returns how many
+     * it deleted.
+     */
     public int pruneKept(int keep) throws IOException {
         TreeSet<String> kept = new TreeSet<>(java.util.Comparator.comparing(
                         (String n) -> n.substring(Math.min(n.length(), KEPT.length() + 8)))
                 .thenComparing(n -> n));
-        kept.addAll(marks(KEPT));
+        for (String link : marks(KEPT)) {
+            if (keep == 0 || !Files.exists(dir.resolve(link.substring(KEPT.length())))) {
+                kept.add(link);
+            }
+        }
         int deleted = 0;
         while (kept.size() > keep) {
             Files.deleteIfExists(dir.resolve(kept.pollFirst()));

@@ -69,4 +69,44 @@ class WalSpoolTest {
         Files.writeString(dir.resolve(".missing-000000010000000000000005"), "soon\n");
         assertEquals(Optional.empty(), spool.missingSince(WalFileName.of("000000010000000000000005")));
     }
+
+    @Test
+    void aRestoresSpoolLinksEachSegmentToKeepAndPrunesOnlyThoseHandedOver() throws IOException {
+        WalSpool spool = new WalSpool(dir, Landing.QUICK, true);
+        List<String> names = List.of(
+                "000000010000000000000002",
+                "000000010000000000000003",
+                "000000010000000000000004",
+                "000000010000000000000005");
+        for (String n : names) {
+            Files.writeString(dir.resolve(n), n);
+            spool.linkKept(WalFileName.of(n));
+        }
+        spool.linkKept(WalFileName.of("00000002.history")); // segments only
+        spool.linkKept(WalFileName.of("000000010000000000000009")); // not spooled (handed over): nothing
+        assertTrue(Files.isSameFile(dir.resolve(names.get(0)), dir.resolve(".kept-" + names.get(0))));
+        assertTrue(Files.notExists(dir.resolve(".kept-00000002.history")));
+        assertTrue(Files.notExists(dir.resolve(".kept-000000010000000000000009")));
+        assertEquals(4, spool.segments().size(), "kept links are not segments");
+
+        // The launcher hands 2, 3 and 4 over (renames them into pg_wal): their links stay behind.
+        for (String n : names.subList(0, 3)) {
+            Files.delete(dir.resolve(n));
+        }
+        assertEquals(2, spool.pruneKept(1), "the newest handed over stays, and 5, still spooled");
+        assertTrue(Files.exists(dir.resolve(".kept-000000010000000000000004")));
+        assertTrue(Files.exists(dir.resolve(".kept-000000010000000000000005")));
+        assertEquals(2, spool.pruneKept(0), "the restore is over: every link goes");
+        assertEquals(
+                List.of(names.get(3)),
+                spool.segments().stream().map(WalFileName::name).toList());
+    }
+
+    @Test
+    void aStandbysSpoolLinksNothingToKeep() throws IOException {
+        WalSpool spool = new WalSpool(dir);
+        Files.writeString(dir.resolve("000000010000000000000002"), "x");
+        spool.linkKept(WalFileName.of("000000010000000000000002"));
+        assertTrue(Files.notExists(dir.resolve(".kept-000000010000000000000002")));
+    }
 }

@@ -96,7 +96,8 @@ final class RestoreWalFeed implements AutoCloseable {
         // Whoever owns the spool folder (the restore made it for the server's OS user) owns what lands in it.
         PosixFileAttributes folder = Files.readAttributes(spoolDir, PosixFileAttributes.class);
         Landing landing = new Landing(false, Optional.of(folder.owner()), Optional.of(folder.group()));
-        WalSpool spool = new WalSpool(spoolDir, landing);
+        // With kept links: the launcher hands a segment over with one command (WalSpool.KEPT).
+        WalSpool spool = new WalSpool(spoolDir, landing, true);
         // Only the restored cluster's own WAL: its system identifier from the clone's pg_control,
         // recorded in the spool for the launcher and any wal-fetch PostgreSQL runs.
         OptionalLong cluster = ClusterIdentity.ofDataDirectory(pgdata);

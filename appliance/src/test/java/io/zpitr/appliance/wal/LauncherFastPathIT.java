@@ -163,6 +163,39 @@ class LauncherFastPathIT {
     }
 
     @Test
+    void aSegmentTheFeedLinkedToKeepIsMovedAndItsLinkLeftAsItWas() throws IOException {
+        byte[] content = bytes(13);
+        Files.write(spool.resolve(SEGMENT), content);
+        Files.createLink(spool.resolve(".kept-" + SEGMENT), spool.resolve(SEGMENT)); // as RestoreWalFeed lands it
+        Object linked = Files.getAttribute(spool.resolve(".kept-" + SEGMENT), "unix:ino");
+        Files.write(spool.resolve(NEXT), bytes(14));
+
+        ProcessResult r = walFetch(SEGMENT);
+
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertArrayEquals(content, Files.readAllBytes(pgWal.resolve("RECOVERYXLOG")));
+        assertFalse(Files.exists(spool.resolve(SEGMENT)));
+        assertEquals(2, Files.getAttribute(pgWal.resolve("RECOVERYXLOG"), "unix:nlink"));
+        assertEquals(linked, Files.getAttribute(spool.resolve(".kept-" + SEGMENT), "unix:ino"), "the feed's link");
+        assertTrue(traceLines().get(0).endsWith(" moved"), traceLines().toString());
+    }
+
+    @Test
+    void aKeptLinkOfAnotherFileUnderTheSameNameIsReplaced() throws IOException {
+        byte[] content = bytes(15);
+        Files.write(spool.resolve(SEGMENT), content);
+        Files.write(spool.resolve(".kept-" + SEGMENT), bytes(16)); // an earlier copy of that name
+        Files.write(spool.resolve(NEXT), bytes(17));
+
+        assertEquals(0, walFetch(SEGMENT).exitCode());
+        Files.delete(pgWal.resolve("RECOVERYXLOG"));
+        ProcessResult again = walFetch(SEGMENT);
+
+        assertEquals(0, again.exitCode(), again.stderr());
+        assertArrayEquals(content, Files.readAllBytes(pgWal.resolve("RECOVERYXLOG")), "the segment served, again");
+    }
+
+    @Test
     void aSegmentReadAgainAtTheEndOfRecoveryComesFromItsKeptLink() throws IOException {
         byte[] content = bytes(9);
         Files.write(spool.resolve(SEGMENT), content);
