@@ -96,6 +96,7 @@ class DebPackageIT {
         assertTrue(status.startsWith("install ok installed|" + DEB_VERSION + "|"), status);
         assertTrue(status.contains("java17-runtime-headless") && status.contains("openssh-client"), status);
         assertTrue(status.contains("zfsutils-linux | zfs-fuse") && status.contains("postgresql-client"), status);
+        assertTrue(status.contains("bash-builtins"), "recommended: the launcher's ln and rm as builtins: " + status);
         // What the Depends pulled in: a Java 17 runtime that runs.
         ExecResult java = run("java", "-version");
         ok(java);

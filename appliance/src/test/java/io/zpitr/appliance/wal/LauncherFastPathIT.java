@@ -68,8 +68,16 @@ class LauncherFastPathIT {
     }
 
     private ProcessResult walFetch(String file) {
+        return walFetch(file, true);
+    }
+
+    /** @param builtins whether the launcher may load ln and rm as bash builtins (bash-builtins) */
+    private ProcessResult walFetch(String file, boolean builtins) {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("ZPITR_SPOOL_DIR", spool.toString());
+        if (!builtins) {
+            env.put("ZPITR_LOADABLES", "0");
+        }
         env.put("ZPITR_TRACE_FILE", trace.toString());
         // As PostgreSQL calls it: from the data directory, %p relative to it.
         return runner.run(Command.of(
@@ -159,6 +167,35 @@ class LauncherFastPathIT {
                     List.of("RECOVERYXLOG"),
                     files.map(p -> p.getFileName().toString()).toList(),
                     "no temporary left");
+        }
+    }
+
+    @Test
+    void withoutBashBuiltinsTheSameHandOverRunsAsPrograms() throws IOException {
+        // scripts/test installs bash-builtins: every other test here hands over with ln and rm as
+        // builtins. Without them (or with ZPITR_LOADABLES=0) the launcher runs ln, rm and mv.
+        assertTrue(Files.isReadable(Path.of("/usr/lib/bash/ln")), "bash-builtins installed");
+        for (boolean builtins : List.of(false, true)) {
+            byte[] content = bytes(builtins ? 18 : 19);
+            Files.write(spool.resolve(SEGMENT), content);
+            Files.write(spool.resolve(NEXT), bytes(20));
+
+            ProcessResult r = walFetch(SEGMENT, builtins);
+
+            assertEquals(0, r.exitCode(), r.stderr());
+            assertArrayEquals(content, Files.readAllBytes(pgWal.resolve("RECOVERYXLOG")));
+            assertFalse(Files.exists(spool.resolve(SEGMENT)));
+            assertArrayEquals(content, Files.readAllBytes(spool.resolve(".kept-" + SEGMENT)));
+            assertEquals(2, Files.getAttribute(pgWal.resolve("RECOVERYXLOG"), "unix:nlink"));
+            Files.delete(pgWal.resolve("RECOVERYXLOG"));
+            Files.delete(spool.resolve(".kept-" + SEGMENT));
+        }
+        assertEquals(
+                List.of("moved", "moved"),
+                traceLines().stream().map(l -> l.split(" ")[3]).toList(),
+                traceLines().toString());
+        try (var files = Files.list(pgWal)) {
+            assertEquals(List.of(), files.toList(), "no temporary left");
         }
     }
 
