@@ -441,6 +441,25 @@ class RestoreIT {
                 fill.out().matches("(?s)WAL mirror: [1-9]\\d* segment\\(s\\) fetched.*end of archive.*"), fill.out());
         ZpitrRun again = ZpitrRun.withConfig(mirrored, "wal-mirror");
         assertTrue(again.out().startsWith("WAL mirror: 0 segment(s) fetched"), "a second pass copies nothing again");
+
+        // The mirror short of the archive's end: the feed reads the mirror, then the rest from the
+        // archive source, through the connections its history lookups hold (RestoreWalFeed.Shared).
+        List<Path> segments;
+        try (Stream<Path> files = Files.list(home.resolve("wal-mirror"))) {
+            segments = files.filter(f -> f.getFileName().toString().matches("[0-9A-F]{24}"))
+                    .sorted()
+                    .toList();
+        }
+        assertTrue(segments.size() >= 2, segments.toString());
+        Files.delete(segments.get(segments.size() - 1));
+        ZpitrRun tail = ZpitrRun.withConfig(mirrored, "restore", "--latest", "--name", "rmirrortail");
+        assertEquals(0, tail.code(), tail.out() + tail.err());
+        assertTrue(tail.out().contains("reached:  the end of the archived WAL"), tail.out());
+        assertEquals("3", restoredSql("rmirrortail", "select count(*) from t where id in (101, 102, 103)"));
+        assertNoProcessServes(mountRoot.resolve("rmirrortail"));
+        ZpitrRun.withConfig(mirrored, "restore-drop", "rmirrortail").assertSucceeded();
+        ZpitrRun refill = ZpitrRun.withConfig(mirrored, "wal-mirror");
+        assertTrue(refill.out().startsWith("WAL mirror: 1 segment(s) fetched"), refill.out());
         try (Stream<Path> files = Files.walk(archive)) {
             for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.delete(f);
