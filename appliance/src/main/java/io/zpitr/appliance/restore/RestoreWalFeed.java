@@ -6,8 +6,6 @@ import io.zpitr.appliance.wal.ArchiveSources;
 import io.zpitr.archive.ClusterIdentity;
 import io.zpitr.archive.Landing;
 import io.zpitr.archive.Prefetcher;
-import io.zpitr.archive.SourceUnavailableException;
-import io.zpitr.archive.WalCopy;
 import io.zpitr.archive.WalFetcher;
 import io.zpitr.archive.WalFileName;
 import io.zpitr.archive.WalSegments;
@@ -125,22 +123,14 @@ final class RestoreWalFeed implements AutoCloseable {
         channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
         landing.giveTo(spoolDir.resolve(WalSpool.LOCK));
         int depth = Math.max(DEPTH, settings.archive().prefetch());
-        // With a WAL mirror holding the first segment: the hosts only for WAL past it, and only
-        // once replay nears its end (NearMirrorEnd).
-        Optional<Long> mirrorEnd = settings.archive().mirrorDir().flatMap(m -> NearMirrorEnd.mirrorEnd(m, first));
         // The history lookups get the plan's connections, already logged in: PostgreSQL's first
         // request is for a history file, answered before it starts (below). The first worker gets
         // the spare set, logged in to the first source while planning; other workers connect now.
-        // With the mirror there is no spare set: the first worker asks a host only past the
-        // mirror's end, seldom, so it shares the history lookups' connections (which close them)
-        // rather than logging in to every host a second time beside the server's start.
-        List<WalSource> firstWorkers = !spare.isEmpty()
-                ? spare
-                : mirrorEnd.isPresent() && !warm.isEmpty()
-                        ? warm.stream().<WalSource>map(Shared::new).toList()
-                        : null;
         java.util.concurrent.atomic.AtomicReference<List<WalSource>> spareLeft =
-                new java.util.concurrent.atomic.AtomicReference<>(firstWorkers);
+                new java.util.concurrent.atomic.AtomicReference<>(spare.isEmpty() ? null : spare);
+        // With a WAL mirror holding the first segment: the hosts only for WAL past it, and only
+        // once replay nears its end (NearMirrorEnd).
+        Optional<Long> mirrorEnd = settings.archive().mirrorDir().flatMap(m -> NearMirrorEnd.mirrorEnd(m, first));
         Prefetcher prefetcher = new Prefetcher(
                 spool,
                 () -> {
@@ -439,37 +429,6 @@ final class RestoreWalFeed implements AutoCloseable {
         @Override
         public void close() {
             stop();
-        }
-    }
-
-    /**
-     * A source another fetcher owns, used beside it: every call goes through (a source serializes
-     * its own calls), closing does not, so the owner's connection outlives this user.
-     */
-    private record Shared(WalSource source) implements WalSource {
-        @Override
-        public String name() {
-            return source.name();
-        }
-
-        @Override
-        public List<WalCopy> find(WalFileName file) throws SourceUnavailableException {
-            return source.find(file);
-        }
-
-        @Override
-        public void download(WalCopy copy, Path target) throws SourceUnavailableException, IOException {
-            source.download(copy, target);
-        }
-
-        @Override
-        public boolean authoritative() {
-            return source.authoritative();
-        }
-
-        @Override
-        public void close() {
-            // The owner closes it.
         }
     }
 }
