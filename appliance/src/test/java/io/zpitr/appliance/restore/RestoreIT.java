@@ -443,7 +443,7 @@ class RestoreIT {
         assertTrue(again.out().startsWith("WAL mirror: 0 segment(s) fetched"), "a second pass copies nothing again");
 
         // The mirror short of the archive's end: the feed reads the mirror, then the rest from the
-        // archive source, through the connections its history lookups hold (RestoreWalFeed.Shared).
+        // archive source, which NearMirrorEnd lets it ask once replay nears the mirror's end.
         List<Path> segments;
         try (Stream<Path> files = Files.list(home.resolve("wal-mirror"))) {
             segments = files.filter(f -> f.getFileName().toString().matches("[0-9A-F]{24}"))
