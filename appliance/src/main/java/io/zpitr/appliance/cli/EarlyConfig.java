@@ -15,7 +15,8 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * The config file a command line names, read and validated on a thread of its own from the moment
- * the command line is seen, and for a restore or a drill the ZFS driver detected and the major
+ * the command line is seen, and for a restore or a drill the ZFS driver detected (its probe
+ * under way beside the reading when the config names no {@code zfs.command}) and the major
  * check's {@code postgres --version} run too. Picocli builds
  * a command's model by reflection (~0.1 s of a JVM start) and reading the config with its YAML
  * parser takes as long; side by side they overlap (measured: docs/restore-guide.md).
@@ -28,6 +29,8 @@ import java.util.concurrent.ExecutionException;
 final class EarlyConfig {
     /** The commands whose ZFS driver is detected early: those waited for as a restore is made. */
     private static final List<Class<?>> WITH_ZFS = List.of(RestoreCommand.class, DrillCommand.class);
+    /** The ZFS command of a config that names none ({@code zfs.command}), probed before the config is read. */
+    private static final String DEFAULT_ZFS = "zfs";
 
     private final Path file;
     private final CompletableFuture<Settings> settings = new CompletableFuture<>();
@@ -54,13 +57,24 @@ final class EarlyConfig {
         }
         EarlyConfig early = new EarlyConfig(ConfigLoader.locate(named.config().orElse(null), env));
         boolean withZfs = WITH_ZFS.contains(command.get());
-        Thread reader = new Thread(() -> early.read(withZfs), "early-config");
-        reader.setDaemon(true);
-        reader.start();
+        // The usual config names no zfs.command: its `zfs version` probe (~0.07 s beside a JVM
+        // start) runs while the config is read (~0.2 s in a JVM this new), not after it.
+        Optional<CompletableFuture<Zfs>> probe = withZfs
+                ? Optional.of(CompletableFuture.supplyAsync(
+                        () -> Zfs.detect(new ProcessRunner(), DEFAULT_ZFS), task -> daemon(task, "early-zfs")))
+                : Optional.empty();
+        daemon(() -> early.read(probe), "early-config");
         return Optional.of(early);
     }
 
-    private void read(boolean withZfs) {
+    private static void daemon(Runnable task, String name) {
+        Thread t = new Thread(task, name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Reads the config; with {@code probe} (a restore or a drill) detects its ZFS driver too. */
+    private void read(Optional<CompletableFuture<Zfs>> probe) {
         Settings s;
         try {
             s = ConfigLoader.load(file);
@@ -70,7 +84,7 @@ final class EarlyConfig {
             zfs.completeExceptionally(e);
             return;
         }
-        if (!withZfs) {
+        if (probe.isEmpty()) {
             zfs.cancel(false);
             return;
         }
@@ -80,9 +94,19 @@ final class EarlyConfig {
         version.setDaemon(true);
         version.start();
         try {
-            zfs.complete(Zfs.detect(new ProcessRunner(), s.zfsCommand()));
+            Optional<Zfs> probed = s.zfsCommand().equals(DEFAULT_ZFS) ? succeeded(probe.get()) : Optional.empty();
+            zfs.complete(probed.orElseGet(() -> Zfs.detect(new ProcessRunner(), s.zfsCommand())));
         } catch (RuntimeException e) {
             zfs.completeExceptionally(e);
+        }
+    }
+
+    /** What {@code f} gave, or empty when it failed (detected again, which reports why). */
+    private static <T> Optional<T> succeeded(CompletableFuture<T> f) {
+        try {
+            return Optional.of(joined(f));
+        } catch (RuntimeException e) {
+            return Optional.empty();
         }
     }
 

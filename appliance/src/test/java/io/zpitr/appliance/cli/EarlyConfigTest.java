@@ -86,4 +86,35 @@ class EarlyConfigTest {
         assertTrue(list.settingsOf(EXAMPLE).isPresent());
         assertEquals(Optional.empty(), list.zfsOf(EXAMPLE));
     }
+
+    @Test
+    void theZfsCommandTheConfigNamesIsTheOneDetected() throws Exception {
+        // `zfs version` with the default command runs before the config is read; a config naming
+        // another command gets that one's answer, never the default's.
+        Path fake = dir.resolve("zfs-openzfs");
+        Files.writeString(fake, "#!/bin/sh\necho zfs-2.2.2-1\necho zfs-kmod-2.2.2-1\n");
+        Files.setPosixFilePermissions(fake, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path config = dir.resolve("zpitr.yaml");
+        Files.writeString(config, Files.readString(EXAMPLE).replace("command: zfs ", "command: " + fake + " "));
+        EarlyConfig named = EarlyConfig.start(
+                        new String[] {"--config", config.toString(), "restore", "--latest"}, Map.of())
+                .orElseThrow();
+        assertEquals(fake.toString(), named.settingsOf(config).orElseThrow().zfsCommand());
+        assertEquals(
+                io.zpitr.zfs.ZfsDialect.OPENZFS,
+                named.zfsOf(config).orElseThrow().dialect());
+
+        // The default command: the early probe's answer is what detecting in line gives.
+        EarlyConfig usual = EarlyConfig.start(
+                        new String[] {"--config", EXAMPLE.toString(), "restore", "--latest"}, Map.of())
+                .orElseThrow();
+        Optional<io.zpitr.zfs.ZfsDialect> inLine;
+        try {
+            inLine = Optional.of(io.zpitr.zfs.Zfs.detect(new io.zpitr.process.ProcessRunner(), "zfs")
+                    .dialect());
+        } catch (RuntimeException e) {
+            inLine = Optional.empty(); // no ZFS here: the early detection gives nothing either
+        }
+        assertEquals(inLine, usual.zfsOf(EXAMPLE).map(io.zpitr.zfs.Zfs::dialect));
+    }
 }
