@@ -101,7 +101,7 @@ final class EarlyConfig {
         }
     }
 
-    /** What {@code f} gave, or empty when it failed (detected again, which reports why). */
+    /** What {@code f} gave, or empty when it failed or was cancelled. */
     private static <T> Optional<T> succeeded(CompletableFuture<T> f) {
         try {
             return Optional.of(joined(f));
@@ -117,14 +117,8 @@ final class EarlyConfig {
 
     /** The ZFS driver detected early for {@code located}'s config, or empty (not asked, or it failed). */
     Optional<Zfs> zfsOf(Path located) {
-        if (!located.equals(file)) {
-            return Optional.empty();
-        }
-        try {
-            return zfs.isCancelled() ? Optional.empty() : Optional.of(joined(zfs));
-        } catch (RuntimeException e) {
-            return Optional.empty(); // detected again in line, which reports what went wrong
-        }
+        // Not asked (cancelled) or failed: detected again in line, which reports what went wrong.
+        return located.equals(file) ? succeeded(zfs) : Optional.empty();
     }
 
     private static <T> T joined(CompletableFuture<T> f) {

@@ -9,10 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.zpitr.appliance.config.ConfigException;
 import io.zpitr.appliance.config.ConfigLoader;
 import io.zpitr.appliance.config.Settings;
+import io.zpitr.process.ProcessRunner;
+import io.zpitr.zfs.Zfs;
+import io.zpitr.zfs.ZfsDialect;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -93,28 +97,25 @@ class EarlyConfigTest {
         // another command gets that one's answer, never the default's.
         Path fake = dir.resolve("zfs-openzfs");
         Files.writeString(fake, "#!/bin/sh\necho zfs-2.2.2-1\necho zfs-kmod-2.2.2-1\n");
-        Files.setPosixFilePermissions(fake, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path config = dir.resolve("zpitr.yaml");
         Files.writeString(config, Files.readString(EXAMPLE).replace("command: zfs ", "command: " + fake + " "));
         EarlyConfig named = EarlyConfig.start(
                         new String[] {"--config", config.toString(), "restore", "--latest"}, Map.of())
                 .orElseThrow();
         assertEquals(fake.toString(), named.settingsOf(config).orElseThrow().zfsCommand());
-        assertEquals(
-                io.zpitr.zfs.ZfsDialect.OPENZFS,
-                named.zfsOf(config).orElseThrow().dialect());
+        assertEquals(ZfsDialect.OPENZFS, named.zfsOf(config).orElseThrow().dialect());
 
         // The default command: the early probe's answer is what detecting in line gives.
         EarlyConfig usual = EarlyConfig.start(
                         new String[] {"--config", EXAMPLE.toString(), "restore", "--latest"}, Map.of())
                 .orElseThrow();
-        Optional<io.zpitr.zfs.ZfsDialect> inLine;
+        Optional<ZfsDialect> inLine;
         try {
-            inLine = Optional.of(io.zpitr.zfs.Zfs.detect(new io.zpitr.process.ProcessRunner(), "zfs")
-                    .dialect());
+            inLine = Optional.of(Zfs.detect(new ProcessRunner(), "zfs").dialect());
         } catch (RuntimeException e) {
             inLine = Optional.empty(); // no ZFS here: the early detection gives nothing either
         }
-        assertEquals(inLine, usual.zfsOf(EXAMPLE).map(io.zpitr.zfs.Zfs::dialect));
+        assertEquals(inLine, usual.zfsOf(EXAMPLE).map(Zfs::dialect));
     }
 }
