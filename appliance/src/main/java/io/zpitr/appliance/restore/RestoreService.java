@@ -313,7 +313,8 @@ public final class RestoreService implements AutoCloseable {
                     plan.base().timeline(),
                     warm,
                     spare,
-                    pgdata);
+                    pgdata,
+                    plan.target() instanceof RecoveryTarget.Immediate);
 
             // 3. Recovery settings for the server's major.
             int major = Integer.parseInt(

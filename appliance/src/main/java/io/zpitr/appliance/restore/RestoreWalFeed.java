@@ -55,6 +55,13 @@ final class RestoreWalFeed implements AutoCloseable {
      * the least CPU from replay.
      */
     static final int WORKERS = Integer.getInteger("zpitr.restore.workers", 1);
+    /**
+     * Segments fetched at once for {@code --immediate} from the archive hosts: its two or three
+     * segments are all there is to replay, and PostgreSQL waits for each while it has nothing else
+     * to do, so a second fetch uses the core replay leaves idle (measured: 0.15-0.35 s sooner;
+     * docs/restore-guide.md). From the WAL mirror, a local copy each, one keeps up.
+     */
+    static final int IMMEDIATE_WORKERS = 2;
 
     private final Prefetcher prefetcher;
     private final HistoryKeeper histories;
@@ -77,6 +84,7 @@ final class RestoreWalFeed implements AutoCloseable {
     /**
      * Starts filling {@code spoolDir} from {@code firstSegment} on, its files owned as the folder is.
      * Empty when prefetch is off ({@code archive.prefetch: 0}) or another prefetcher holds the spool.
+     * {@code immediate}: the restore replays only up to the snapshot's consistent point.
      */
     static Optional<RestoreWalFeed> start(
             Settings settings,
@@ -86,7 +94,8 @@ final class RestoreWalFeed implements AutoCloseable {
             long timeline,
             List<WalSource> warm,
             List<WalSource> spare,
-            Path pgdata)
+            Path pgdata,
+            boolean immediate)
             throws IOException {
         if (settings.archive().prefetch() <= 0) {
             warm.forEach(WalSource::close);
@@ -131,6 +140,7 @@ final class RestoreWalFeed implements AutoCloseable {
         // With a WAL mirror holding the first segment: the hosts only for WAL past it, and only
         // once replay nears its end (NearMirrorEnd).
         Optional<Long> mirrorEnd = settings.archive().mirrorDir().flatMap(m -> NearMirrorEnd.mirrorEnd(m, first));
+        int workers = immediate && mirrorEnd.isEmpty() ? IMMEDIATE_WORKERS : WORKERS;
         Prefetcher prefetcher = new Prefetcher(
                 spool,
                 () -> {
@@ -142,7 +152,7 @@ final class RestoreWalFeed implements AutoCloseable {
                             landing);
                 },
                 depth,
-                WORKERS,
+                workers,
                 segmentSize,
                 Duration.ofDays(1),
                 Clock.systemUTC());
