@@ -26,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * archive of the real jar is touched).
  */
 class LauncherJitIT {
-    static final Path LAUNCHER = Path.of("..", "bin", "zpitr").toAbsolutePath().normalize();
     static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
     final ProcessRunner runner = new ProcessRunner();
 
@@ -41,7 +40,7 @@ class LauncherJitIT {
     @BeforeEach
     void launcherCopyAndJava() throws IOException {
         launcher = Files.createDirectories(root.resolve("bin")).resolve("zpitr");
-        Files.copy(LAUNCHER, launcher);
+        Files.copy(ZpitrProcess.LAUNCHER, launcher);
         Files.createFile(
                 Files.createDirectories(root.resolve("appliance/target")).resolve("zpitr.jar"));
         calls = root.resolve("java-calls");
