@@ -120,10 +120,19 @@ class PrefetcherLifecycleIT {
                         startup);
                 // Measured here: the prefetcher 0.9-1.2%, PostgreSQL's own restore_command calls (two sh + bash
                 // starts every 5 s, each about 20 ms of CPU on this machine) about 1%; bounds with room for
-                // a loaded machine (before issue 15 the prefetcher alone took 6-14%).
+                // a loaded machine (before issue 15 the prefetcher alone took 6-14%). The caught-up loop is
+                // bounded without the JIT's compiler threads: its warm-up may still run in the window on a
+                // slow machine (C1 and C2 0.37 s of one CI run's 40 s window, after 30 s of settling); the
+                // WAL path's total below counts them.
+                long compiling = threadsAfter.entrySet().stream()
+                        .filter(t -> t.getKey().startsWith("C1 Compiler")
+                                || t.getKey().startsWith("C2 Compiler"))
+                        .mapToLong(java.util.Map.Entry::getValue)
+                        .sum();
+                double loopPercent = prefetcherPercent - 100 * compiling / TICKS_PER_SECOND / seconds;
                 assertTrue(
-                        prefetcherPercent <= 2.0,
-                        "the caught-up standby's prefetcher costs " + prefetcherPercent + "% of a core");
+                        loopPercent <= 2.0,
+                        "the caught-up standby's prefetcher costs " + loopPercent + "% of a core besides compiling");
                 assertTrue(percent <= 3.5, "a caught-up standby's WAL path costs " + percent + "% of a core");
                 assertTrue(
                         calls.stream().noneMatch(c -> c.startsWith("jvm ")),
