@@ -5,6 +5,7 @@ import io.zpitr.appliance.config.ConfigException;
 import io.zpitr.appliance.error.ZpitrError;
 import io.zpitr.appliance.postgres.OsUser;
 import io.zpitr.appliance.snapshot.SnapshotSet;
+import io.zpitr.appliance.wal.PrefetcherProcess;
 import io.zpitr.process.Command;
 import io.zpitr.process.ProcessRunner;
 import io.zpitr.zfs.DatasetName;
@@ -34,6 +35,9 @@ import java.util.stream.Stream;
  * dataset's clone. The live standby's files never change.
  */
 final class RestoreClones {
+    /** How long a prefetcher gets to end on TERM before KILL. */
+    private static final java.time.Duration PREFETCHER_GRACE = java.time.Duration.ofSeconds(10);
+
     private final Zfs zfs;
     private final ProcessRunner runner;
     private final PrintWriter out;
@@ -165,18 +169,36 @@ final class RestoreClones {
      * which follows no link): a link planted among those files, or a folder swapped for one while root
      * walked the tree, cannot lead root's deletes elsewhere. Then root removes the folder itself,
      * which stands in root's {@code restore-wal}.
+     *
+     * <p>A prefetcher of its spool that still runs (a restore_command of the restore's server,
+     * started again by hand, left one whose end is up to a second behind the server's) is stopped
+     * first: it clears its marks from the spool as it ends, under {@code find}'s feet (CI saw
+     * "cannot delete .missing-00000002.history: No such file or directory"). A file gone
+     * meanwhile fails a pass; the next pass finds what is left.
      */
     static void removeOwnWal(ProcessRunner runner, String osUser, Path walHome) throws IOException {
         if (!Files.exists(walHome, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         if (Files.isDirectory(walHome, LinkOption.NOFOLLOW_LINKS)) {
-            var emptied = runner.run(
-                    Command.of(OsUser.command(osUser, List.of("find", walHome.toString(), "-mindepth", "1", "-delete")))
-                            .timeout(java.time.Duration.ofMinutes(5)));
-            // Gone meanwhile: another zpitr removed it (a restore's sweep beside a drop).
-            if (Files.exists(walHome, LinkOption.NOFOLLOW_LINKS)) {
-                emptied.requireSuccess();
+            for (Path spool : List.of(
+                    walHome.resolve(RestoreService.SPOOL),
+                    walHome.resolve("pg_wal").resolve(RestoreService.SPOOL))) {
+                if (Files.isDirectory(spool, LinkOption.NOFOLLOW_LINKS)) {
+                    PrefetcherProcess.stop(spool, PREFETCHER_GRACE);
+                }
+            }
+            for (int attempt = 1; ; attempt++) {
+                var emptied = runner.run(Command.of(OsUser.command(
+                                osUser, List.of("find", walHome.toString(), "-mindepth", "1", "-delete")))
+                        .timeout(java.time.Duration.ofMinutes(5)));
+                // Gone meanwhile: another zpitr removed it (a restore's sweep beside a drop).
+                if (emptied.succeeded() || !Files.exists(walHome, LinkOption.NOFOLLOW_LINKS)) {
+                    break;
+                }
+                if (attempt == 3) {
+                    emptied.requireSuccess();
+                }
             }
         }
         Files.deleteIfExists(walHome);

@@ -81,6 +81,9 @@ public final class RestoreService implements AutoCloseable {
      * Where the work done beside a restore runs (logins, listings, the state recorded): a daemon
      * thread each, so that nothing of it keeps the JVM alive after the command is done.
      */
+    /** The spool's folder name ({@link #spoolIn}). */
+    static final String SPOOL = "zpitr-spool";
+
     private static final Executor BESIDE = work -> {
         Thread t = new Thread(work, "restore-beside");
         t.setDaemon(true);
@@ -475,7 +478,7 @@ public final class RestoreService implements AutoCloseable {
      * same answer at every call while the clone is mounted.
      */
     public static Path spoolIn(Path pgdata) {
-        Path inWal = pgdata.resolve("pg_wal").resolve("zpitr-spool");
+        Path inWal = pgdata.resolve("pg_wal").resolve(SPOOL);
         try {
             Path data = pgdata.toRealPath();
             Path wal = pgdata.resolve("pg_wal").toRealPath();
@@ -483,7 +486,7 @@ public final class RestoreService implements AutoCloseable {
             if (beside == null || beside.getParent() == null || !sameFileSystem(beside, wal)) {
                 return inWal;
             }
-            return beside.resolve("zpitr-spool");
+            return beside.resolve(SPOOL);
         } catch (IOException | UnsupportedOperationException e) {
             return inWal;
         }

@@ -234,6 +234,12 @@ public final class PrefetcherProcess {
                 // A spool inside a data directory (a restore's, in its clone's pg_wal) serves that PostgreSQL.
                 dataDirAround(spool.dir()).ifPresent(d -> env.put(WalFetchService.DATA_DIR_ENV, d.toString()));
             }
+            // Whether that PostgreSQL runs now, as seen from here: if so, the prefetcher ends as soon
+            // as it stops, even before the prefetcher's first look (ServedCluster).
+            env.remove(ServedCluster.RUNNING_ENV);
+            Optional.ofNullable(env.get(WalFetchService.DATA_DIR_ENV))
+                    .filter(d -> new ServedCluster(Path.of(d)).running())
+                    .ifPresent(d -> env.put(ServedCluster.RUNNING_ENV, "1"));
             runner.startDetached(Command.of(argv).environment(env), spool.dir().resolve("prefetch.log"));
         } catch (IOException | RuntimeException e) {
             LOG.warn("could not start the WAL prefetcher: {}", e.toString());

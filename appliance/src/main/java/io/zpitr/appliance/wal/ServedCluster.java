@@ -12,10 +12,19 @@ import java.util.Optional;
  * The data directory a prefetcher serves, watched from outside PostgreSQL: it is served while its
  * postmaster ({@code postmaster.pid}'s first line) runs and it is in recovery ({@code standby.signal}
  * or {@code recovery.signal}, or {@code recovery.conf} before PostgreSQL 12). A postmaster not
- * (yet) seen is given {@link #START_GRACE}: a restore starts its prefetcher before PostgreSQL.
+ * (yet) seen is given {@link #START_GRACE}: a restore starts its prefetcher before PostgreSQL. One
+ * started for a restore_command ({@link #RUNNING_ENV}) has seen it: PostgreSQL ran that command, so
+ * it is gone as soon as it is not running (a server stopped before the prefetcher's JVM came up
+ * kept one alive for a minute).
  */
 final class ServedCluster {
     static final Duration START_GRACE = Duration.ofSeconds(60);
+    /**
+     * "1" when PostgreSQL was seen running in {@link WalFetchService#DATA_DIR_ENV}: set by bin/zpitr
+     * for a restore_command, and by {@link PrefetcherProcess#startIfIdle} for the prefetcher it starts.
+     */
+    static final String RUNNING_ENV = "ZPITR_PGDATA_RUNNING";
+
     private static final List<String> RECOVERY_FILES = List.of("standby.signal", "recovery.signal", "recovery.conf");
 
     private final Path dataDir;
@@ -23,7 +32,13 @@ final class ServedCluster {
     private boolean seenRunning;
 
     ServedCluster(Path dataDir) {
+        this(dataDir, false);
+    }
+
+    /** @param seenRunning whether its PostgreSQL is known to have run since this process started */
+    ServedCluster(Path dataDir, boolean seenRunning) {
         this.dataDir = dataDir;
+        this.seenRunning = seenRunning;
     }
 
     /** The data directory PostgreSQL ran restore_command in, as bin/zpitr passes it, if any. */
@@ -32,7 +47,7 @@ final class ServedCluster {
         if (given == null || given.isBlank() || !Files.isRegularFile(Path.of(given, "global", "pg_control"))) {
             return Optional.empty();
         }
-        return Optional.of(new ServedCluster(Path.of(given)));
+        return Optional.of(new ServedCluster(Path.of(given), "1".equals(System.getenv(RUNNING_ENV))));
     }
 
     Path dataDir() {
@@ -58,7 +73,8 @@ final class ServedCluster {
         return running() && inRecovery();
     }
 
-    private boolean running() {
+    /** Whether its postmaster runs (in recovery or not). */
+    boolean running() {
         Optional<Long> pid = ProcessTrees.pidIn(dataDir.resolve("postmaster.pid"));
         return pid.isPresent() && ProcessTrees.alive(pid.get());
     }

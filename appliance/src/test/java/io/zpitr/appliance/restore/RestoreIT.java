@@ -280,6 +280,16 @@ class RestoreIT {
         // Its clones destroyed by hand, not by restore-drop: its pg_wal off ZFS stays behind until
         // the next restore, which removes it; another config's folder in the same place it leaves.
         pgCtl("stop", "-w", "-D", mountRoot.resolve("rlsn/data/pgdata").toString());
+        // Its restore_command, run again at that start, may have left a prefetcher: it goes with the server.
+        Path walHome = config.resolveSibling("state/restore-wal/" + POOL.name() + "%restore%rlsn");
+        long gone = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (io.zpitr.appliance.wal.PrefetcherProcess.running(walHome.resolve("zpitr-spool"))
+                        .isPresent()
+                || !io.zpitr.process.ProcessTrees.holding(mountRoot.resolve("rlsn"))
+                        .isEmpty()) {
+            assertTrue(System.nanoTime() < gone, "a zpitr process of restore rlsn runs 15 s after its server stopped");
+            Thread.sleep(100);
+        }
         // zfs-fuse calls a clone busy for about a second after its server stopped (ENVIRONMENT.md).
         for (int attempt = 1; ; attempt++) {
             var destroyed = RUNNER.run(Command.of("zfs", "destroy", "-r", POOL.name() + "/restore/rlsn"));
@@ -289,7 +299,6 @@ class RestoreIT {
             assertTrue(attempt < 40, "zfs destroy: " + destroyed.stderr());
             Thread.sleep(250);
         }
-        Path walHome = config.resolveSibling("state/restore-wal/" + POOL.name() + "%restore%rlsn");
         assertTrue(Files.isDirectory(walHome.resolve("pg_wal")), "left behind by a zfs destroy");
         Path foreign = config.resolveSibling("state/restore-wal/" + POOL.name() + "%other%rlsn/pg_wal");
         Files.createDirectories(foreign);

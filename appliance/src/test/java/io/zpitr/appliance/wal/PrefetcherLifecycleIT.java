@@ -149,6 +149,51 @@ class PrefetcherLifecycleIT {
         }
     }
 
+    /**
+     * A prefetcher started for a PostgreSQL that runs (as a restore_command's wal-fetch starts one)
+     * and stops before the prefetcher's JVM is up: it ends within seconds. It took that PostgreSQL
+     * for one yet to start and waited a minute for it, writing into a spool that a restore's sweep
+     * was removing meanwhile (a CI failure of RestoreIT.restoresToAnLsn).
+     */
+    @Test
+    void aPrefetcherWhosePostgresStoppedBeforeItCameUpEndsAtOnce() throws Exception {
+        try (WalLab lab = new WalLab()) {
+            Path home = Files.createDirectories(lab.root().resolve("zpitr"));
+            Path config = home.resolve("zpitr.yaml");
+            Files.writeString(
+                    config,
+                    "state_dir: " + home.resolve("state") + "\n"
+                            + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: "
+                            + lab.archive() + "}\n");
+            Path spoolDir = Files.createDirectories(home.resolve("spool"));
+            runner.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
+                    .requireSuccess();
+            try {
+                PrefetcherProcess.startIfIdle(
+                        runner,
+                        new io.zpitr.archive.WalSpool(spoolDir),
+                        config,
+                        io.zpitr.archive.WalSegments.DEFAULT_SIZE,
+                        Optional.of("postgres"),
+                        Optional.of(spoolDir),
+                        Optional.of(LAUNCHER),
+                        Optional.of(lab.primary().dataDir()));
+                // Its JVM takes a few tenths of a second to start, and looks first a second later.
+                lab.primary().stop();
+                waitFor(
+                        () -> PrefetcherProcess.running(spoolDir).map(ProcessHandle::pid),
+                        Duration.ofSeconds(30),
+                        "the prefetcher to start");
+                WalLab.awaitNoZpitrProcess(config, Duration.ofSeconds(15));
+                assertTrue(
+                        Files.readString(spoolDir.resolve("prefetch.log")).contains("is not running"),
+                        "it says why it stopped");
+            } finally {
+                WalLab.stopZpitrProcesses(config);
+            }
+        }
+    }
+
     private String status(Path config) {
         return runner.run(Command.of(LAUNCHER.toString(), "--config", config.toString(), "status")
                         .timeout(Duration.ofMinutes(1)))
