@@ -40,15 +40,8 @@ class PrefetcherLifecycleIT {
     @Test
     void aCaughtUpStandbysPrefetcherIsCheapShowsInStatusAndEndsWithTheStandby() throws Exception {
         try (WalLab lab = new WalLab()) {
-            Path home = Files.createDirectories(lab.root().resolve("zpitr"));
-            Path config = home.resolve("zpitr.yaml");
-            Files.writeString(
-                    config,
-                    "state_dir: " + home.resolve("state") + "\n"
-                            + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: "
-                            + lab.archive() + "}\n");
-            runner.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
-                    .requireSuccess();
+            Path config = configFor(lab);
+            Path home = config.getParent();
             lab.insertRows(1000);
             Path standbyDir = lab.standbyBaseBackup();
             lab.switchSegments(2, 1000);
@@ -158,16 +151,9 @@ class PrefetcherLifecycleIT {
     @Test
     void aPrefetcherWhosePostgresStoppedBeforeItCameUpEndsAtOnce() throws Exception {
         try (WalLab lab = new WalLab()) {
-            Path home = Files.createDirectories(lab.root().resolve("zpitr"));
-            Path config = home.resolve("zpitr.yaml");
-            Files.writeString(
-                    config,
-                    "state_dir: " + home.resolve("state") + "\n"
-                            + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: "
-                            + lab.archive() + "}\n");
-            Path spoolDir = Files.createDirectories(home.resolve("spool"));
-            runner.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
-                    .requireSuccess();
+            Path config = configFor(lab);
+            Path spoolDir = Files.createDirectories(config.resolveSibling("spool"));
+            WalLab.chownPostgres(spoolDir);
             try {
                 PrefetcherProcess.startIfIdle(
                         runner,
@@ -192,6 +178,20 @@ class PrefetcherLifecycleIT {
                 WalLab.stopZpitrProcesses(config);
             }
         }
+    }
+
+    /** {@code zpitr/zpitr.yaml} in the lab, postgres's: prefetch 4 from the lab's archive folder. */
+    private Path configFor(WalLab lab) throws IOException {
+        Path home = Files.createDirectories(lab.root().resolve("zpitr"));
+        Path config = home.resolve("zpitr.yaml");
+        Files.writeString(
+                config,
+                "state_dir: " + home.resolve("state") + "\n"
+                        + "archive:\n  prefetch: 4\n  sources:\n    - {name: nfs, type: local, path: "
+                        + lab.archive() + "}\n");
+        runner.run(Command.of("chown", "-R", "postgres:postgres", home.toString()))
+                .requireSuccess();
+        return config;
     }
 
     private String status(Path config) {
