@@ -49,7 +49,7 @@ final class RestoreCatalog {
     /** A restore whose building process died (killed, the machine went down) before it recorded how it ended. */
     static final String INTERRUPTED = "interrupted";
     /** How long a prefetcher gets to end on TERM before KILL: a worker finishing a segment's rename. */
-    private static final Duration PREFETCHER_GRACE = Duration.ofSeconds(10);
+    static final Duration PREFETCHER_GRACE = Duration.ofSeconds(10);
 
     private final Zfs zfs;
     private final ProcessRunner runner;

@@ -35,9 +35,6 @@ import java.util.stream.Stream;
  * dataset's clone. The live standby's files never change.
  */
 final class RestoreClones {
-    /** How long a prefetcher gets to end on TERM before KILL. */
-    private static final java.time.Duration PREFETCHER_GRACE = java.time.Duration.ofSeconds(10);
-
     private final Zfs zfs;
     private final ProcessRunner runner;
     private final PrintWriter out;
@@ -185,7 +182,7 @@ final class RestoreClones {
                     walHome.resolve(RestoreService.SPOOL),
                     walHome.resolve("pg_wal").resolve(RestoreService.SPOOL))) {
                 if (Files.isDirectory(spool, LinkOption.NOFOLLOW_LINKS)) {
-                    PrefetcherProcess.stop(spool, PREFETCHER_GRACE);
+                    PrefetcherProcess.stop(spool, RestoreCatalog.PREFETCHER_GRACE);
                 }
             }
             for (int attempt = 1; ; attempt++) {

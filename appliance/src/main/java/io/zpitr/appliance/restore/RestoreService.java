@@ -54,6 +54,9 @@ import java.util.function.Predicate;
  * and its clones destroyed unless asked to keep them; nothing it started runs on after it.
  */
 public final class RestoreService implements AutoCloseable {
+    /** The spool's folder name ({@link #spoolIn}). */
+    static final String SPOOL = "zpitr-spool";
+
     private final Appliance appliance;
     private final Settings settings;
     private final Zfs zfs;
@@ -81,9 +84,6 @@ public final class RestoreService implements AutoCloseable {
      * Where the work done beside a restore runs (logins, listings, the state recorded): a daemon
      * thread each, so that nothing of it keeps the JVM alive after the command is done.
      */
-    /** The spool's folder name ({@link #spoolIn}). */
-    static final String SPOOL = "zpitr-spool";
-
     private static final Executor BESIDE = work -> {
         Thread t = new Thread(work, "restore-beside");
         t.setDaemon(true);
